@@ -1,0 +1,48 @@
+"""Trait distributions for customer segments: heterogeneity, not constants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Beta:
+    """A share on [0, 1] drawn from Beta(mean * concentration, (1 - mean) * concentration).
+
+    ``concentration`` (dimensionless) is a + b: higher means customers are more alike.
+    """
+
+    mean: float
+    concentration: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.mean < 1.0:
+            raise ValueError(f"mean must be in (0, 1), got {self.mean}")
+        if self.concentration <= 0:
+            raise ValueError(f"concentration must be > 0, got {self.concentration}")
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        a = self.mean * self.concentration
+        return rng.beta(a, self.concentration - a, size=n).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    """A positive quantity with the given median and log-scale spread ``sigma`` (0 = constant)."""
+
+    median: float
+    sigma: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.median <= 0:
+            raise ValueError(f"median must be > 0, got {self.median}")
+        if self.sigma < 0:
+            raise ValueError(f"sigma must be >= 0, got {self.sigma}")
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return (self.median * np.exp(self.sigma * rng.standard_normal(n))).astype(np.float32)
+
+
+Distribution = Beta | LogNormal

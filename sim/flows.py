@@ -1,0 +1,26 @@
+"""What happened to whom in the current month: masks over the population, filled phase by phase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class MonthFlows:
+    """Per-month events. Masks have one entry per customer row (active or not)."""
+
+    month: int
+    active_at_start: np.ndarray
+    service_failed: np.ndarray  # unrecovered failure this month
+    service_recovered: np.ndarray  # failure followed by a complaint handled well
+    offered: np.ndarray  # received a competitor offer this month
+    exited: np.ndarray | None = None  # ids of customers who left this month
+    acquired: int = 0
+    costs: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, month: int, active: np.ndarray) -> MonthFlows:
+        none = np.zeros(active.size, dtype=bool)
+        return cls(month, active.copy(), none, none.copy(), none.copy())

@@ -1,0 +1,37 @@
+"""The market: customer segments, competitor behaviour, service and behavioural parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.mechanisms.acquisition import AcquisitionParams
+from sim.mechanisms.adaptation import AdaptationParams
+from sim.mechanisms.decision import DecisionParams
+from sim.mechanisms.offers import OffersParams
+from sim.mechanisms.service import ServiceParams
+from sim.population import DEFAULT_SEGMENTS, Segment
+
+
+@dataclass(frozen=True)
+class Market:
+    """Everything about customers and competitors that the firm's strategy does not choose."""
+
+    segments: tuple[Segment, ...] = DEFAULT_SEGMENTS
+    service: ServiceParams = field(default_factory=ServiceParams)
+    adaptation: AdaptationParams = field(default_factory=AdaptationParams)
+    offers: OffersParams = field(default_factory=OffersParams)
+    decision: DecisionParams = field(default_factory=DecisionParams)
+    acquisition: AcquisitionParams = field(default_factory=AcquisitionParams)
+    gross_margin_share: float = 0.3  # share of revenue left after the cost of goods
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            raise ValueError("a market needs at least one segment")
+        total = sum(s.share for s in self.segments)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"segment shares must sum to 1, got {total:g}")
+        names = [s.name for s in self.segments]
+        if len(set(names)) != len(names):
+            raise ValueError(f"segment names must be unique, got {names}")
+        if not 0.0 <= self.gross_margin_share <= 1.0:
+            raise ValueError(f"gross_margin_share must be in [0, 1], got {self.gross_margin_share}")

@@ -1,0 +1,204 @@
+"""The Mesa model: population, firm strategy, market, one random generator, the step order."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import polars as pl
+
+from sim.flows import MonthFlows
+from sim.market import Market
+from sim.mechanisms import acquisition, adaptation, decision, offers, service
+from sim.outcomes import MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
+from sim.population import EXIT_REASONS, ExitReason, Population
+from sim.programs import Program
+from sim.strategy import Strategy
+
+_STATE_BOUNDS = (("bond", 0.0, 1.0), ("satisfaction", 0.0, 1.0), ("rational_value", 0.0, 1.0),
+                 ("resentment", 0.0, 1.0))
+
+
+class LoyaltyModel(mesa.Model):
+    """Customers tied to a firm rationally and emotionally, one step per month.
+
+    Args:
+        strategy: the firm's programs.
+        market: segments, competitors, behavioural parameters (defaults: the default market).
+        customers: size of the initial cohort.
+        months: horizon; :meth:`run` steps this many months.
+        rng: seed (int or ``numpy.random.SeedSequence``) of the run's only random generator.
+            The population is drawn first, so strategies run with the same seed start from the
+            same customers (common random numbers).
+    """
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        market: Market | None = None,
+        customers: int = 10_000,
+        months: int = 60,
+        rng: int | np.random.SeedSequence | None = None,
+    ) -> None:
+        if customers < 1:
+            raise ValueError(f"customers must be >= 1, got {customers}")
+        if months < 1:
+            raise ValueError(f"months must be >= 1, got {months}")
+        super().__init__(rng=rng)
+        self.strategy = strategy
+        self.market = market or Market()
+        self.programs: list[Program] = strategy.build()
+        self.initial_customers = customers
+        self.months = months
+        self.month = 0
+        expected_joiners = self.market.acquisition.new_customers_per_month_share * months
+        self.population = Population(capacity=int(customers * (1.1 + 2 * expected_joiners)))
+        self.population.add(self.rng, customers, self.market.segments, month=0)
+        self.flows = MonthFlows.start(0, self.population.active)
+        self._recorder = MonthlyRecorder(months)
+        self._running: set[int] = set()
+
+    def charge(self, program: str, eur: float) -> None:
+        """Book a program's cost for this month."""
+        self.flows.costs[program] = self.flows.costs.get(program, 0.0) + float(eur)
+
+    def step(self) -> None:
+        """Advance one month. The order is fixed:
+
+        ====  ====================  ==========================================================
+        #     phase                 what happens
+        ====  ====================  ==========================================================
+        0     program edges         ``start``/``stop`` hooks of programs entering/leaving window
+        1     service encounters    programs' ``service`` hooks shape the service level; then
+                                    failures, complaints, recoveries; satisfaction, bond
+        2     programs act          programs' ``act`` hooks: contacts, rewards, contracts
+        3     decay and adaptation  bond decay in silence, expectations, disappointment,
+                                    rational value, resentment fades when free
+        4     competitor offers     offers arrive; switch probability per customer
+        5     stay or leave         competing exit hazards, lock-in, breakouts, term ends
+        6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
+        7     record                one row of the monthly table
+        ====  ====================  ==========================================================
+        """
+        self.month += 1
+        pop = self.population
+        self.flows = MonthFlows.start(self.month, pop.active)
+        pop.reward_received[:] = 0.0
+        running = self._update_program_windows()
+
+        level = service.ServiceLevel.from_params(self.market.service)
+        for program in running:
+            program.service(self, level)
+        service.encounters(self, level)
+
+        for program in running:
+            program.act(self)
+
+        adaptation.decay_and_adapt(self)
+        switch = offers.competitor_offers(self)
+        self._clamp_states()
+        decision.stay_or_leave(self, switch)
+        self._clamp_states()
+
+        multiplier = math.prod(p.acquisition_multiplier(self) for p in running)
+        joiners = int(self.rng.poisson(acquisition.expected_joiners(self, multiplier)))
+        if joiners:
+            ids = pop.add(self.rng, joiners, self.market.segments, month=self.month)
+            for program in running:
+                program.onboard(self, ids)
+        self.flows.acquired = joiners
+        self._record()
+
+    def _update_program_windows(self) -> list[Program]:
+        running = []
+        for index, program in enumerate(self.programs):
+            runs = program.runs_in(self.month)
+            if runs and index not in self._running:
+                program.start(self)
+                self._running.add(index)
+            elif not runs and index in self._running:
+                program.stop(self)
+                self._running.discard(index)
+            if runs:
+                running.append(program)
+        return running
+
+    def _clamp_states(self) -> None:
+        pop = self.population
+        for name, low, high in _STATE_BOUNDS:
+            column = getattr(pop, name)
+            np.clip(column, low, high, out=column)
+
+    def _record(self) -> None:
+        pop, flows = self.population, self.flows
+        active = pop.active
+        n_active = int(np.count_nonzero(active))
+        start_active = flows.active_at_start
+        initial = pop.join_month == 0
+        exited = flows.exited if flows.exited is not None else np.empty(0, dtype=np.int64)
+        reasons = np.bincount(pop.exit_reason[exited], minlength=len(ExitReason))
+        initial_at_start = int(np.count_nonzero(start_active & initial[: start_active.size]))
+        initial_churned = int(np.count_nonzero(initial[exited]))
+        revenue = float(pop.spend_per_month[: start_active.size][start_active].sum())
+        cost = sum(flows.costs.values())
+
+        def mean(column: np.ndarray) -> float:
+            return float(column[active].mean()) if n_active else 0.0
+
+        row = {
+            "month": self.month,
+            "active_initial": int(np.count_nonzero(active & initial)),
+            "active_total": n_active,
+            "acquired": flows.acquired,
+            "churned_total": int(exited.size),
+            **{f"churned_{r}": int(reasons[i + 1]) for i, r in enumerate(EXIT_REASONS)},
+            "churn_rate": exited.size / max(1, int(np.count_nonzero(start_active))),
+            "cohort_churn_rate": initial_churned / max(1, initial_at_start),
+            "mean_bond": mean(pop.bond),
+            "mean_rational_value": mean(pop.rational_value),
+            "mean_satisfaction": mean(pop.satisfaction),
+            "mean_resentment": mean(pop.resentment),
+            "revenue": revenue,
+            "program_cost": cost,
+            "margin": self.market.gross_margin_share * revenue - cost,
+        }
+        row.update(
+            {f"share_{kind}": share for kind, share in zip(
+                ("apostle", "loyalist", "mercenary", "hostage", "at_risk"),
+                loyalty_type_shares(pop), strict=True,
+            )}
+        )
+        self._recorder.record(row)
+
+    def run(self) -> RunResult:
+        """Step to the horizon and return the outcome tables."""
+        while self.month < self.months:
+            self.step()
+        return self.result()
+
+    def result(self, customers: bool = False) -> RunResult:
+        monthly = self._recorder.frame()
+        per_customer = (
+            customer_frame(self.population, [s.name for s in self.market.segments]) if customers else None
+        )
+        return RunResult(self.strategy.name, self.initial_customers, monthly, per_customer)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Outcomes of one run: the monthly table, the per-run summary, optional customer records."""
+
+    strategy: str
+    customers: int
+    monthly: pl.DataFrame
+    customer_records: pl.DataFrame | None = None
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "strategy": self.strategy,
+            "customers": self.customers,
+            "months": self.monthly.height,
+            **summarise(self.monthly, self.customers),
+        }

@@ -1,0 +1,178 @@
+"""Outcome tables with fixed schemas: per month, per run, and per customer.
+
+``MONTHLY_SCHEMA`` (one row per simulated month, months 1..M):
+
+==========================  =======  ===========================================================
+column                      dtype    meaning
+==========================  =======  ===========================================================
+month                       Int32    month number, 1 = first simulated month
+active_initial              Int64    customers of the initial cohort still active at month end
+active_total                Int64    all active customers at month end (initial + joined)
+acquired                    Int64    customers who joined this month
+churned_total               Int64    customers who left this month
+churned_<reason>            Int64    of those, per exit reason (see ``EXIT_REASONS``)
+churn_rate                  Float64  churned_total / active at the start of the month
+cohort_churn_rate           Float64  the same, for the initial cohort only
+mean_bond                   Float64  mean over active customers at month end, 0..1
+mean_rational_value         Float64  likewise
+mean_satisfaction           Float64  likewise
+mean_resentment             Float64  likewise
+share_<loyalty type>        Float64  share of active customers per loyalty type (sum 1)
+revenue                     Float64  EUR, spend of customers active at the start of the month
+program_cost                Float64  EUR, all programs
+margin                      Float64  gross_margin_share * revenue - program_cost, EUR
+==========================  =======  ===========================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from sim.population import EXIT_REASONS, ExitReason, Population
+
+
+@dataclass(frozen=True)
+class LoyaltyTypes:
+    """Thresholds that sort active customers into loyalty types, checked in this order.
+
+    hostage: locked in and resentful; apostle: very satisfied and strongly bonded; loyalist:
+    satisfied and bonded; mercenary: held by rewards without a bond; at_risk: everyone else.
+    """
+
+    hostage_resentment: float = 0.3
+    apostle_satisfaction: float = 0.8
+    apostle_bond: float = 0.6
+    loyalist_satisfaction: float = 0.6
+    loyalist_bond: float = 0.4
+    mercenary_rational_value: float = 0.2
+
+
+LOYALTY_TYPES: tuple[str, ...] = ("apostle", "loyalist", "mercenary", "hostage", "at_risk")
+
+MONTHLY_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Int32,
+    "active_initial": pl.Int64,
+    "active_total": pl.Int64,
+    "acquired": pl.Int64,
+    "churned_total": pl.Int64,
+    **{f"churned_{reason}": pl.Int64 for reason in EXIT_REASONS},
+    "churn_rate": pl.Float64,
+    "cohort_churn_rate": pl.Float64,
+    "mean_bond": pl.Float64,
+    "mean_rational_value": pl.Float64,
+    "mean_satisfaction": pl.Float64,
+    "mean_resentment": pl.Float64,
+    **{f"share_{kind}": pl.Float64 for kind in LOYALTY_TYPES},
+    "revenue": pl.Float64,
+    "program_cost": pl.Float64,
+    "margin": pl.Float64,
+}
+
+CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
+    "customer_id": pl.Int64,
+    "segment": pl.Utf8,
+    "price_focus": pl.Float32,
+    "bond_need": pl.Float32,
+    "contact_tolerance_per_year": pl.Float32,
+    "background_exit_per_month": pl.Float32,
+    "spend_per_month": pl.Float32,
+    "join_month": pl.Int16,
+    "exit_month": pl.Int16,
+    "exit_reason": pl.Utf8,
+    "tenure_months": pl.Int16,
+    "bond": pl.Float32,
+    "rational_value": pl.Float32,
+    "satisfaction": pl.Float32,
+}
+
+
+def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes()) -> np.ndarray:
+    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order)."""
+    active = pop.active
+    n = np.count_nonzero(active)
+    if n == 0:
+        return np.zeros(len(LOYALTY_TYPES))
+    t = thresholds
+    sat, bond = pop.satisfaction[active], pop.bond[active]
+    hostage = (pop.contract_months_left[active] > 0) & (pop.resentment[active] >= t.hostage_resentment)
+    apostle = ~hostage & (sat >= t.apostle_satisfaction) & (bond >= t.apostle_bond)
+    loyalist = ~hostage & ~apostle & (sat >= t.loyalist_satisfaction) & (bond >= t.loyalist_bond)
+    mercenary = (
+        ~hostage & ~apostle & ~loyalist
+        & (pop.rational_value[active] >= t.mercenary_rational_value) & (bond < t.loyalist_bond)
+    )
+    counts = np.array([apostle.sum(), loyalist.sum(), mercenary.sum(), hostage.sum(), 0])
+    counts[-1] = n - counts[:-1].sum()
+    return counts / n
+
+
+class MonthlyRecorder:
+    """Collects one row per month into preallocated columns; no copy of the population."""
+
+    def __init__(self, months: int) -> None:
+        self._columns = {
+            name: np.zeros(months, dtype=np.int64 if dtype == pl.Int64 else np.float64)
+            for name, dtype in MONTHLY_SCHEMA.items()
+        }
+        self._rows = 0
+
+    def record(self, row: dict[str, float]) -> None:
+        for name, value in row.items():
+            self._columns[name][self._rows] = value
+        self._rows += 1
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {name: values[: self._rows] for name, values in self._columns.items()},
+            schema=MONTHLY_SCHEMA,
+        )
+
+
+def customer_frame(pop: Population, segment_names: list[str]) -> pl.DataFrame:
+    """Per-customer records: traits, join and exit month, exit reason, final state."""
+    data = pop.to_dict([n for n in CUSTOMER_SCHEMA if n not in ("customer_id", "segment", "exit_reason")])
+    reason_labels = np.array(["active", *EXIT_REASONS])
+    data["customer_id"] = np.arange(len(pop))
+    data["segment"] = np.array(segment_names)[pop.segment]
+    data["exit_reason"] = reason_labels[pop.exit_reason]
+    return pl.DataFrame(data).select(list(CUSTOMER_SCHEMA)).cast(CUSTOMER_SCHEMA)
+
+
+def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
+    """Per-run outcomes from the monthly table (the keys of ``RUN_SUMMARY_KEYS``)."""
+    months = monthly.height
+    active_initial = monthly["active_initial"].to_numpy()
+    retained = int(active_initial[-1]) if months else initial_customers
+    cohort_loss = 1.0 - retained / initial_customers
+    below_half = np.flatnonzero(active_initial <= initial_customers / 2)
+    program_cost = float(monthly["program_cost"].sum())
+    return {
+        "cohort_loss": cohort_loss,
+        "annual_churn": 1.0 - (1.0 - cohort_loss) ** (12.0 / months) if months else 0.0,
+        # None when more than half of the cohort is still active at the horizon (censored).
+        "median_lifetime_months": int(monthly["month"][int(below_half[0])]) if below_half.size else None,
+        "monthly_churn": monthly["churn_rate"].to_list(),
+        "churn_by_reason": {
+            reason: int(monthly[f"churned_{reason}"].sum()) for reason in EXIT_REASONS
+        },
+        "revenue": float(monthly["revenue"].sum()),
+        "program_cost": program_cost,
+        "margin": float(monthly["margin"].sum()),
+        "cost_per_retained_customer": program_cost / retained if retained else None,
+        "final_active_total": int(monthly["active_total"][-1]) if months else initial_customers,
+    }
+
+
+RUN_SUMMARY_KEYS: tuple[str, ...] = (
+    "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
+    "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
+    "margin", "cost_per_retained_customer", "final_active_total",
+)
+
+__all__ = [
+    "CUSTOMER_SCHEMA", "LOYALTY_TYPES", "MONTHLY_SCHEMA", "RUN_SUMMARY_KEYS", "ExitReason",
+    "LoyaltyTypes", "MonthlyRecorder", "customer_frame", "loyalty_type_shares", "summarise",
+]

@@ -1,0 +1,24 @@
+"""Validation helpers for the frozen parameter dataclasses of mechanisms and programs."""
+
+from __future__ import annotations
+
+import math
+
+
+def check_range(params: object, names: tuple[str, ...], low: float = 0.0, high: float = math.inf) -> None:
+    """Raise ``ValueError`` naming the first field of ``names`` outside ``[low, high]``."""
+    for name in names:
+        value = getattr(params, name)
+        if value is None:
+            continue
+        if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
+            bounds = f"[{low:g}, {high:g}]" if high != math.inf else f">= {low:g}"
+            raise ValueError(f"{name} must be {'in ' if high != math.inf else ''}{bounds}, got {value}")
+
+
+def check_positive(params: object, names: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming the first field of ``names`` that is not > 0."""
+    for name in names:
+        value = getattr(params, name)
+        if not value > 0:
+            raise ValueError(f"{name} must be > 0, got {value}")

@@ -1,0 +1,209 @@
+"""Customers as a struct of NumPy arrays, driven by one declared schema.
+
+The schema (:data:`SCHEMA`) is the single source of truth for every per-customer column:
+its dtype, its initial value and its meaning. It drives allocation, growth when customers
+join, Parquet export and the table in ``docs/ODD.md``. Rows are never removed: a customer
+who leaves keeps their row with ``active = False``, ``exit_month`` and ``exit_reason`` set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from sim.distributions import Beta, LogNormal
+
+
+class ExitReason(IntEnum):
+    """Why a customer left; ``STILL_ACTIVE`` while they have not."""
+
+    STILL_ACTIVE = 0
+    PRICE = 1  # accepted a competitor's offer
+    SERVICE = 2  # an unrecovered service failure or lasting dissatisfaction
+    RELATIONSHIP = 3  # neglect: a customer who needs a bond and has none drifts away
+    CONTRACT_END = 4  # left at the end of a contract term
+    RESENTMENT = 5  # broke out of a running contract despite the exit fee
+    BACKGROUND = 6  # life events: moving, death, no longer needing the product
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+EXIT_REASONS: tuple[str, ...] = tuple(r.label for r in ExitReason if r is not ExitReason.STILL_ACTIVE)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One per-customer array: name, NumPy dtype, value of a new row, meaning (with unit)."""
+
+    name: str
+    dtype: str
+    initial: float | int | bool
+    meaning: str
+    kind: str = "state"  # "trait" (fixed at creation) or "state" (changes monthly)
+
+
+SCHEMA: tuple[Column, ...] = (
+    Column("segment", "int8", 0, "index of the segment the customer was drawn from", "trait"),
+    Column("price_focus", "float32", 0.0, "weight of rational value in decisions, 0..1", "trait"),
+    Column("bond_need", "float32", 0.0, "weight of emotional ties in decisions, 0..1", "trait"),
+    Column(
+        "contact_tolerance_per_year", "float32", 0.0,
+        "standardised contacts per year the customer accepts before feeling annoyed", "trait",
+    ),
+    Column(
+        "background_exit_per_month", "float32", 0.0,
+        "probability per month of leaving for life events (moves, death)", "trait",
+    ),
+    Column(
+        "restlessness", "float32", 1.0,
+        "multiplier on voluntary exit hazards: variety seekers > 1 > creatures of habit", "trait",
+    ),
+    Column("spend_per_month", "float32", 0.0, "revenue from the customer per active month, EUR", "trait"),
+    Column("join_month", "int16", 0, "month the customer joined; 0 = initial cohort", "trait"),
+    Column("active", "bool", True, "still a customer"),
+    Column("bond", "float32", 0.0, "emotional bond: trust plus felt appreciation, 0..1"),
+    Column("rational_value", "float32", 0.0, "reward balance and price advantage, 0..1"),
+    Column("satisfaction", "float32", 0.75, "smoothed recent experience, 0..1; new customers start content"),
+    Column("reward_expectation", "float32", 0.0, "reward the customer expects per month, share of spend"),
+    Column("reward_received", "float32", 0.0, "reward received this month, share of spend"),
+    Column("resentment", "float32", 0.0, "felt constraint from a lock-in, 0..1"),
+    Column("points", "float32", 0.0, "unredeemed reward points, EUR value"),
+    Column("contract_months_left", "int16", 0, "months left on the current contract term; 0 = free"),
+    Column("exit_fee_months", "float32", 0.0, "fee for leaving during the term, months of spend"),
+    Column("renewal_term_months", "int16", 0, "term the contract renews into at its end; 0 = free"),
+    Column("tenure_months", "int16", 0, "months as a customer"),
+    Column("months_since_personal_contact", "int16", 0, "months since the last personal contact"),
+    Column("exit_month", "int16", -1, "month the customer left; -1 = not yet"),
+    Column("exit_reason", "int8", 0, "ExitReason code; 0 = still active"),
+)
+
+TRAITS: tuple[str, ...] = tuple(c.name for c in SCHEMA if c.kind == "trait")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A kind of customer: its share of the market and the distribution of each trait.
+
+    Defaults describe a "convenience buyer". Spreads are deliberately wide: heterogeneity is
+    what makes yearly retention of a cohort rise with tenure (Fader & Hardie, J. Interactive
+    Marketing 21(1), 2007), because the customers most likely to leave leave first.
+    """
+
+    name: str
+    share: float
+    price_focus: Beta = Beta(0.5, 6.0)
+    bond_need: Beta = Beta(0.5, 6.0)
+    # contacts per year; a monthly newsletter (12/yr) annoys about half of the customers
+    contact_tolerance_per_year: LogNormal = LogNormal(10.0, 0.6)
+    # Life events alone: about 1.5% a year leave regardless of the firm.
+    background_exit_per_month: LogNormal = LogNormal(0.0012, 0.6)
+    # Some customers switch for the sake of it, others never look around; an sBG-like spread.
+    restlessness: LogNormal = LogNormal(1.0, 0.8)
+    spend_per_month: LogNormal = LogNormal(50.0, 0.4)  # EUR
+    initial_bond: Beta = Beta(0.5, 8.0)  # courted before the sale: a fresh, moderate bond
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.share <= 1.0:
+            raise ValueError(f"share must be in [0, 1], got {self.share}")
+
+
+DEFAULT_SEGMENTS: tuple[Segment, ...] = (
+    Segment(
+        "bargain_hunters", 0.25,
+        price_focus=Beta(0.8, 8.0), bond_need=Beta(0.2, 8.0),
+        contact_tolerance_per_year=LogNormal(6.0, 0.6), spend_per_month=LogNormal(40.0, 0.4),
+        initial_bond=Beta(0.35, 8.0),
+    ),
+    Segment(
+        "relationship_seekers", 0.35,
+        price_focus=Beta(0.25, 8.0), bond_need=Beta(0.8, 8.0),
+        contact_tolerance_per_year=LogNormal(12.0, 0.6), spend_per_month=LogNormal(55.0, 0.4),
+    ),
+    Segment("convenience_buyers", 0.40),
+)
+
+
+class Population:
+    """Struct-of-arrays customer table with spare capacity for customers who join later.
+
+    Column arrays are read as attributes (``pop.bond``) and are views of the first ``n``
+    rows; update them in place (``pop.bond[ids] += x``, ``np.clip(..., out=pop.bond)``).
+    """
+
+    def __init__(self, capacity: int, extra_columns: tuple[Column, ...] = ()) -> None:
+        columns = SCHEMA + tuple(extra_columns)
+        names = [c.name for c in columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate population columns: {names}")
+        object.__setattr__(self, "columns", {c.name: c for c in columns})
+        object.__setattr__(self, "n", 0)
+        object.__setattr__(self, "_data", {c.name: self._empty(c, max(capacity, 1)) for c in columns})
+
+    @staticmethod
+    def _empty(column: Column, capacity: int) -> np.ndarray:
+        return np.full(capacity, column.initial, dtype=column.dtype)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__["_data"]
+        if name not in data:
+            raise AttributeError(name)
+        return data[name][: self.__dict__["n"]]
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"update population columns in place, e.g. pop.{name}[:] = ...")
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(
+        self,
+        rng: np.random.Generator,
+        count: int,
+        segments: tuple[Segment, ...],
+        month: int,
+        segment_weights: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Append ``count`` new customers drawn from ``segments``; return their ids."""
+        start = self.n
+        stop = start + count
+        self._reserve(stop)
+        weights = np.array([s.share for s in segments], dtype=float)
+        if segment_weights is not None:
+            weights = weights * segment_weights
+        seg = rng.choice(len(segments), size=count, p=weights / weights.sum()).astype(np.int8)
+        object.__setattr__(self, "n", stop)
+        rows = slice(start, stop)
+        self.segment[rows] = seg
+        self.join_month[rows] = month
+        for index, segment in enumerate(segments):
+            ids = start + np.flatnonzero(seg == index)
+            for trait in (
+                "price_focus", "bond_need", "contact_tolerance_per_year",
+                "background_exit_per_month", "restlessness", "spend_per_month",
+            ):
+                getattr(self, trait)[ids] = getattr(segment, trait).sample(rng, ids.size)
+            self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
+        np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
+        return np.arange(start, stop)
+
+    def _reserve(self, size: int) -> None:
+        data = self._data
+        capacity = next(iter(data.values())).size
+        if size <= capacity:
+            return
+        new_capacity = max(size, int(capacity * 1.5))
+        for name, array in data.items():
+            grown = self._empty(self.columns[name], new_capacity)
+            grown[: self.n] = array[: self.n]
+            data[name] = grown
+
+    def active_ids(self) -> np.ndarray:
+        return np.flatnonzero(self.active)
+
+    def to_dict(self, names: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Copies of the named columns (all by default), e.g. for a polars DataFrame."""
+        return {name: getattr(self, name).copy() for name in (names or list(self.columns))}

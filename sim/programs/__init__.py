@@ -1,0 +1,85 @@
+"""Firm programs: what the firm does, one module each, registered by the module's name.
+
+A program subclasses :class:`Program`, names its frozen parameter dataclass in ``Params`` and
+overrides only the hooks of the phases it acts in (see :meth:`sim.model.LoyaltyModel.step`).
+Hooks run only in months where the program runs (``start_month <= month < end_month``);
+``start`` and ``stop`` run once at those edges. Costs are booked with ``model.charge``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sim.registry import Registry
+
+if TYPE_CHECKING:
+    from sim.mechanisms.service import ServiceLevel
+    from sim.model import LoyaltyModel
+
+
+class Program:
+    """Base class of firm programs; every hook is a no-op by default."""
+
+    Params: ClassVar[type]
+    name: ClassVar[str] = ""
+
+    def __init__(self, params: Any = None, start_month: int = 1, end_month: int | None = None):
+        self.params = params if params is not None else self.Params()
+        if start_month < 1:
+            raise ValueError(f"start_month must be >= 1, got {start_month}")
+        if end_month is not None and end_month <= start_month:
+            raise ValueError(f"end_month ({end_month}) must be after start_month ({start_month})")
+        self.start_month, self.end_month = start_month, end_month
+
+    def runs_in(self, month: int) -> bool:
+        return self.start_month <= month and (self.end_month is None or month < self.end_month)
+
+    def start(self, model: LoyaltyModel) -> None:
+        """Called at the beginning of the first month the program runs."""
+
+    def stop(self, model: LoyaltyModel) -> None:
+        """Called at the beginning of the first month the program no longer runs."""
+
+    def service(self, model: LoyaltyModel, level: ServiceLevel) -> None:
+        """Phase 1: change this month's service level before encounters are drawn."""
+
+    def act(self, model: LoyaltyModel) -> None:
+        """Phase 2: act on customers (contacts, rewards, contracts)."""
+
+    def acquisition_multiplier(self, model: LoyaltyModel) -> float:
+        """Phase 6: factor on the number of new customers this month."""
+        return 1.0
+
+    def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
+        """Phase 6: act on customers who joined this month."""
+
+
+PROGRAMS: Registry[type[Program]] = Registry("program")
+
+
+def register(name: str):
+    """Class decorator: register a program under ``name`` (its module's name, by convention)."""
+
+    def add(cls: type[Program]) -> type[Program]:
+        cls.name = name
+        return PROGRAMS.register(name)(cls)
+
+    return add
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """A program without parameters."""
+
+
+def _load_builtin_programs() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_load_builtin_programs()

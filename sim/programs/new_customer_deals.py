@@ -1,0 +1,57 @@
+"""New-customer deals: welcome discounts that loyal customers see (C6).
+
+New customers get ``welcome_discount_share`` off their spend for ``deal_months`` (booked as
+program cost) and more of them join (``acquisition_multiplier``). Each month a share
+``visibility_per_month`` of existing customers notices that newcomers get a better deal and
+feels treated unfairly, more so the longer they have been loyal::
+
+    bond         -= unfairness_bond_loss * min(1, tenure_months / 12)
+    satisfaction -= unfairness_satisfaction_loss * min(1, tenure_months / 12)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import check_range
+from sim.programs import Program, register
+
+
+@dataclass(frozen=True)
+class NewCustomerDealsParams:
+    """Welcome deals."""
+
+    welcome_discount_share: float = 0.2  # share of spend given to a new customer
+    deal_months: int = 3
+    acquisition_multiplier: float = 1.5  # new customers per month relative to no deal
+    visibility_per_month: float = 0.1  # share of existing customers who see a deal each month
+    unfairness_bond_loss: float = 0.05
+    unfairness_satisfaction_loss: float = 0.05
+
+    def __post_init__(self) -> None:
+        check_range(self, (
+            "welcome_discount_share", "visibility_per_month", "unfairness_bond_loss",
+            "unfairness_satisfaction_loss",
+        ), 0.0, 1.0)
+        check_range(self, ("deal_months", "acquisition_multiplier"))
+
+
+@register("new_customer_deals")
+class NewCustomerDeals(Program):
+    Params = NewCustomerDealsParams
+
+    def act(self, model) -> None:
+        p: NewCustomerDealsParams = self.params
+        pop = model.population
+        month = model.flows.month
+        on_deal = pop.active & (pop.join_month > 0) & (month - pop.join_month < p.deal_months)
+        model.charge(self.name, p.welcome_discount_share * float(pop.spend_per_month[on_deal].sum()))
+        seen = pop.active & ~on_deal & (model.rng.random(len(pop), dtype=np.float32) < p.visibility_per_month)
+        loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
+        pop.bond[seen] -= p.unfairness_bond_loss * loyalty
+        pop.satisfaction[seen] -= p.unfairness_satisfaction_loss * loyalty
+
+    def acquisition_multiplier(self, model) -> float:
+        return self.params.acquisition_multiplier

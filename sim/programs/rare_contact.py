@@ -1,0 +1,45 @@
+"""The "one-night brand" baseline: contact only to sell (C1).
+
+A sales pitch reaches each customer ``sales_contacts_per_year / 12`` times a month on average.
+It builds no bond and does not count as personal contact; a pitch after ``silence_months`` or
+more of silence reads as "as if nothing happened" and costs bond::
+
+    bond -= pitch_after_silence_bond_loss * bond
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import check_range
+from sim.programs import Program, register
+
+
+@dataclass(frozen=True)
+class RareContactParams:
+    """Sales-only contact."""
+
+    sales_contacts_per_year: float = 2.0  # pitches per customer per year
+    cost_per_contact: float = 0.5  # EUR per pitch
+    silence_months: int = 6  # a pitch after this much silence feels like a one-night stand
+    pitch_after_silence_bond_loss: float = 0.05  # share of bond lost to such a pitch
+
+    def __post_init__(self) -> None:
+        check_range(self, ("sales_contacts_per_year",), 0.0, 12.0)
+        check_range(self, ("cost_per_contact", "silence_months"))
+        check_range(self, ("pitch_after_silence_bond_loss",), 0.0, 1.0)
+
+
+@register("rare_contact")
+class RareContact(Program):
+    Params = RareContactParams
+
+    def act(self, model) -> None:
+        p: RareContactParams = self.params
+        pop = model.population
+        pitched = pop.active & (model.rng.random(len(pop), dtype=np.float32) < p.sales_contacts_per_year / 12)
+        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched))
+        cold = pitched & (pop.months_since_personal_contact >= p.silence_months)
+        pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

@@ -1,0 +1,51 @@
+"""Name -> class registries with helpful errors for misspelled names."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator
+
+
+class UnknownNameError(KeyError):
+    """A name that is not registered; the message lists the valid ones and the closest match."""
+
+    def __init__(self, kind: str, name: str, valid: list[str]) -> None:
+        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+        hint = f", did you mean '{close[0]}'?" if close else ""
+        self.kind, self.name, self.valid, self.suggestion = kind, name, valid, close[0] if close else None
+        super().__init__(f"unknown {kind} '{name}'{hint} (valid: {', '.join(valid)})")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class Registry[T]:
+    """A registry of classes by name; ``@registry.register("name")`` adds one."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def add(entry: T) -> T:
+            if name in self._entries and self._entries[name] is not entry:
+                raise ValueError(f"{self.kind} '{name}' is already registered")
+            self._entries[name] = entry
+            return entry
+
+        return add
+
+    def get(self, name: str) -> T:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnknownNameError(self.kind, name, self.names()) from None
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)

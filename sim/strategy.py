@@ -1,0 +1,67 @@
+"""Strategies: named combinations of programs, each with parameters and a running window."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from sim.programs import PROGRAMS, Program
+
+
+@dataclass(frozen=True)
+class ProgramSpec:
+    """One program in a strategy: its registered name, parameter overrides and window.
+
+    The program runs in months ``start_month <= month < end_month`` (``None``: to the end).
+    """
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    start_month: int = 1
+    end_month: int | None = None
+
+    def __post_init__(self) -> None:
+        PROGRAMS.get(self.name)  # unknown names fail early, with a suggestion
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def build(self) -> Program:
+        cls = PROGRAMS.get(self.name)
+        known = {f.name for f in dataclasses.fields(cls.Params)}
+        unknown = sorted(set(self.params) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown parameter(s) {unknown} for program '{self.name}' "
+                f"(valid: {', '.join(sorted(known))})"
+            )
+        return cls(cls.Params(**self.params), self.start_month, self.end_month)
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """A firm's strategy: a name and the programs it runs."""
+
+    name: str
+    programs: tuple[ProgramSpec, ...]
+
+    def __post_init__(self) -> None:
+        if not self.programs:
+            raise ValueError(f"strategy '{self.name}' has no programs")
+
+    def build(self) -> list[Program]:
+        return [spec.build() for spec in self.programs]
+
+
+BASELINE = "rare_contact"
+MIXED = "appreciation_and_service"
+
+
+def builtin_strategies() -> dict[str, Strategy]:
+    """One single-program strategy per registered program, plus one mixed strategy."""
+    strategies = {name: Strategy(name, (ProgramSpec(name),)) for name in PROGRAMS.names()}
+    strategies[MIXED] = Strategy(
+        MIXED, (ProgramSpec("personal_appreciation"), ProgramSpec("service_excellence"))
+    )
+    return strategies

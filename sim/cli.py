@@ -67,7 +67,9 @@ def run(
     customers: Annotated[int, typer.Option(min=1, help="Customers in the initial cohort.")] = 10_000,
     months: Annotated[int, typer.Option(min=1, max=600, help="Months to simulate.")] = 60,
     seed: Annotated[int, typer.Option(min=0, help="Root seed; same seed, same results.")] = 1,
-    output_format: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.table,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
 ) -> None:
     """Run strategies on the default market and print a comparison table.
 
@@ -100,7 +102,7 @@ def _csv(summaries: list[dict]) -> str:
     """One row per strategy; churn by reason as ``churned_<reason>`` columns, no monthly series."""
     rows = []
     for s in summaries:
-        row = {k: v for k, v in s.items() if k not in ("monthly_churn", "churn_by_reason")}
+        row = {k: v for k, v in s.items() if k not in ("monthly_churn", "churn_by_reason", "cost_by_program")}
         row.update({f"churned_{r}": s["churn_by_reason"][r] for r in EXIT_REASONS})
         rows.append(row)
     buffer = io.StringIO()

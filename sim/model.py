@@ -58,6 +58,7 @@ class LoyaltyModel(mesa.Model):
         self.population.add(self.rng, customers, self.market.segments, month=0)
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months)
+        self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
 
     def charge(self, program: str, eur: float) -> None:
@@ -143,6 +144,8 @@ class LoyaltyModel(mesa.Model):
         initial_churned = int(np.count_nonzero(initial[exited]))
         revenue = float(pop.spend_per_month[: start_active.size][start_active].sum())
         cost = sum(flows.costs.values())
+        for program, eur in flows.costs.items():
+            self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur
 
         def mean(column: np.ndarray) -> float:
             return float(column[active].mean()) if n_active else 0.0
@@ -172,18 +175,20 @@ class LoyaltyModel(mesa.Model):
         )
         self._recorder.record(row)
 
-    def run(self) -> RunResult:
-        """Step to the horizon and return the outcome tables."""
+    def run(self, customers: bool = False) -> RunResult:
+        """Step to the horizon and return the outcome tables (with customer records if asked)."""
         while self.month < self.months:
             self.step()
-        return self.result()
+        return self.result(customers)
 
     def result(self, customers: bool = False) -> RunResult:
         monthly = self._recorder.frame()
         per_customer = (
             customer_frame(self.population, [s.name for s in self.market.segments]) if customers else None
         )
-        return RunResult(self.strategy.name, self.initial_customers, monthly, per_customer)
+        return RunResult(
+            self.strategy.name, self.initial_customers, monthly, dict(self.cost_by_program), per_customer
+        )
 
 
 @dataclass(frozen=True)
@@ -193,6 +198,7 @@ class RunResult:
     strategy: str
     customers: int
     monthly: pl.DataFrame
+    cost_by_program: dict[str, float]
     customer_records: pl.DataFrame | None = None
 
     def summary(self) -> dict[str, object]:
@@ -201,4 +207,5 @@ class RunResult:
             "customers": self.customers,
             "months": self.monthly.height,
             **summarise(self.monthly, self.customers),
+            "cost_by_program": self.cost_by_program,
         }

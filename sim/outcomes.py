@@ -169,7 +169,7 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
     "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
-    "margin", "cost_per_retained_customer", "final_active_total",
+    "margin", "cost_per_retained_customer", "final_active_total", "cost_by_program",
 )
 
 __all__ = [

@@ -82,7 +82,7 @@ def test_2_appreciation_keeps_more_customers_than_point_card_at_comparable_cost(
     cost_ratio = np.array([a.summary()["program_cost"] / c.summary()["program_cost"]
                            for a, c in zip(appreciation, point_card, strict=True)])
     low, high = ci95(cost_ratio)
-    assert 2 / 3 < low and high < 3 / 2  # "comparable": within a factor of 1.5 either way
+    assert low > 2 / 3 and high < 3 / 2  # "comparable": within a factor of 1.5 either way
 
 
 def test_3_point_card_holds_while_it_runs_and_its_end_raises_churn_above_baseline(baseline):
@@ -140,7 +140,7 @@ def test_6_mass_contact_barely_moves_the_bond_and_annoys_above_tolerance(baselin
     appreciation_gain = _mean_bond(appreciated) - _mean_bond(baseline)
     gentle_gain = _mean_bond(with_newsletters(2)) - _mean_bond(baseline)
     low, high = ci95(gentle_gain)
-    assert -0.02 < low and high < 0.02  # barely moves the bond ...
+    assert low > -0.02 and high < 0.02  # barely moves the bond ...
     _, high = ci95(np.abs(gentle_gain) / appreciation_gain)
     assert high < 0.2  # ... compared with personal appreciation
     _, high = ci95(_mean_bond(with_newsletters(24)) - _mean_bond(baseline))
@@ -173,7 +173,7 @@ def test_8_most_baseline_churn_is_for_relationship_or_service_reasons(baseline):
         return np.array(out)
 
     low, high = ci95(share(baseline, (ExitReason.RELATIONSHIP, ExitReason.SERVICE)))
-    assert 0.65 < low and high < 0.85  # about three quarters
+    assert low > 0.65 and high < 0.85  # about three quarters
     _, high = ci95(share(baseline, (ExitReason.PRICE,)))
     assert high < 0.3
 

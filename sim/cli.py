@@ -85,7 +85,7 @@ def run(
         for chosen in strategies:
             progress.update(task, description=f"simulating {chosen.name}")
             result = LoyaltyModel(chosen, customers=customers, months=months, rng=seed).run()
-            summaries.append({**result.summary(), "seed": seed})
+            summaries.append(result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format))
 

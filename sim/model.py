@@ -53,6 +53,7 @@ class LoyaltyModel(mesa.Model):
         self.initial_customers = customers
         self.months = months
         self.month = 0
+        self.seed = int(rng) if isinstance(rng, int | np.integer) else None
         expected_joiners = self.market.acquisition.new_customers_per_month_share * months
         self.population = Population(capacity=int(customers * (1.1 + 2 * expected_joiners)))
         self.population.add(self.rng, customers, self.market.segments, month=0)
@@ -76,9 +77,11 @@ class LoyaltyModel(mesa.Model):
                                     failures, complaints, recoveries; satisfaction, bond
         2     programs act          programs' ``act`` hooks: contacts, rewards, contracts
         3     decay and adaptation  bond decay in silence, expectations, disappointment,
-                                    rational value, resentment fades when free
+                                    rational value, resentment fades when free; states are
+                                    clamped to their ranges
         4     competitor offers     offers arrive; switch probability per customer
-        5     stay or leave         competing exit hazards, lock-in, breakouts, term ends
+        5     stay or leave         competing exit hazards, lock-in, breakouts, term ends;
+                                    states clamped again
         6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
         7     record                one row of the monthly table
         ====  ====================  ==========================================================
@@ -98,8 +101,8 @@ class LoyaltyModel(mesa.Model):
             program.act(self)
 
         adaptation.decay_and_adapt(self)
-        switch = offers.competitor_offers(self)
         self._clamp_states()
+        switch = offers.competitor_offers(self)
         decision.stay_or_leave(self, switch)
         self._clamp_states()
 
@@ -187,7 +190,12 @@ class LoyaltyModel(mesa.Model):
             customer_frame(self.population, [s.name for s in self.market.segments]) if customers else None
         )
         return RunResult(
-            self.strategy.name, self.initial_customers, monthly, dict(self.cost_by_program), per_customer
+            self.strategy.name,
+            self.initial_customers,
+            self.seed,
+            monthly,
+            dict(self.cost_by_program),
+            per_customer,
         )
 
 
@@ -197,6 +205,7 @@ class RunResult:
 
     strategy: str
     customers: int
+    seed: int | None  # None when the run was seeded with a SeedSequence
     monthly: pl.DataFrame
     cost_by_program: dict[str, float]
     customer_records: pl.DataFrame | None = None
@@ -206,6 +215,7 @@ class RunResult:
             "strategy": self.strategy,
             "customers": self.customers,
             "months": self.monthly.height,
+            "seed": self.seed,
             **summarise(self.monthly, self.customers),
             "cost_by_program": self.cost_by_program,
         }

@@ -97,7 +97,7 @@ class Segment:
     share: float
     price_focus: Beta = Beta(0.5, 6.0)
     bond_need: Beta = Beta(0.5, 6.0)
-    # contacts per year; a monthly newsletter (12/yr) annoys about half of the customers
+    # contacts per year; a monthly newsletter (12/yr) annoys about two thirds of the customers
     contact_tolerance_per_year: LogNormal = LogNormal(10.0, 0.6)
     # Life events alone: about 1.5% a year leave regardless of the firm.
     background_exit_per_month: LogNormal = LogNormal(0.0012, 0.6)

@@ -22,7 +22,10 @@ ends, the pent-up pull decides at once::
 
     leave_at_term_end = 1 - exp(-(term_end_resentment_weight * resentment + term_end_window_months * v))
 
-Customers who stay renew into ``renewal_term_months`` (0 = free, cancellable monthly).
+Customers who stay renew into ``renewal_term_months`` (0 = free, cancellable monthly; the
+contract's renewal clause is fixed at signing). Feeling trapped erodes trust (C3)::
+
+    bond -= trapped_bond_loss * resentment          (while under contract)
 """
 
 from __future__ import annotations
@@ -41,10 +44,11 @@ from sim.population import ExitReason
 class DecisionParams:
     """Exit hazards and lock-in behaviour.
 
-    Calibrated so that the rare-contact baseline loses a little over half of its initial
+    Calibrated so that the rare-contact baseline loses about two thirds of its initial
     customers in five years (Reichheld, The Loyalty Effect, 1996: about half in five years,
-    10-30% a year) and about three quarters leave for service or relationship reasons
-    (DESIGN.md; Accenture Germany 2014/15: 54% service, 46% lost trust).
+    10-30% a year; DESIGN.md: about 70% of companies lose more than half), and so that about
+    three quarters leave for service or relationship reasons (DESIGN.md; Accenture Germany
+    2014/15: 54% service, 46% lost trust).
     """
 
     relationship_exit_per_month: float = 0.02  # a bond-hungry customer with no bond at all

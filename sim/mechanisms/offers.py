@@ -9,7 +9,8 @@ bigger discount; the bond shields multiplicatively, because no discount buys it 
     switch_prob   = switch_max * clip(pull - price_focus * rational_value, 0, 1)
                     * (1 - bond) ** bond_shield
 
-A price war multiplies the offer rate and raises the discount from ``price_war_start_month``.
+From ``price_war_start_month`` a price war multiplies the offer rate and replaces the discount
+with ``price_war_discount``.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
-"""Standardised mass contact: newsletters, the Christmas card everyone gets (C4, C6 of DESIGN §2).
+"""Standardised mass contact: newsletters, the Christmas card everyone gets (C4).
 
 Every active customer receives ``contacts_per_year / 12`` contacts a month. Each nudges the
 bond a little; customers whose tolerance is below the contact rate are annoyed in proportion
 to the excess::
 
     bond += bond_gain_per_contact * contacts * (1 - bond)
-    bond -= annoyance_bond_loss * contacts * max(0, 1 - contact_tolerance_per_year / contacts_per_year)
+    excess = max(0, 1 - contact_tolerance_per_year / contacts_per_year)
+    bond         -= annoyance_bond_loss * contacts * excess
+    satisfaction -= annoyance_satisfaction_loss * contacts * excess
 
 Mass contact is not personal: it does not reset the silence clock (direct mailings raise
 customer share, not retention: Verhoef, J. Marketing 67(4), 2003).

@@ -1,10 +1,15 @@
 """Personal appreciation: unscheduled, authentic contact (C4).
 
-Each month a customer is contacted personally with probability ``contacts_per_year / 12``,
-within the staff's capacity. A contact closes part of the gap to a full bond, more for
+Each month a customer is contacted personally with probability ``contacts_per_year / 12``;
+when more are drawn than staff can handle (``capacity_per_1000_customers_month``), a random
+subset within capacity is contacted. A contact closes part of the gap to a full bond, more for
 customers who need a bond, less when it comes too soon after the last one (habituation)::
 
-    bond += bond_gain * bond_need * min(1, months_since_personal_contact / habituation_months) * (1 - bond)
+    freshness     = min(1, months_since_personal_contact / habituation_months)
+    bond         += bond_gain * bond_need * freshness * (1 - bond)
+    satisfaction += satisfaction_gain * (1 - satisfaction)
+
+The sale itself was personal contact, so a contact in a customer's first months counts less.
 
 Calibration: non-monetary recognition builds loyalty more than discounts and persists
 (Melnyk & Bijmolt, Eur. J. Marketing 49(3/4), 2015); affective commitment raises retention

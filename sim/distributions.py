@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.params import ParamError
+
 
 @dataclass(frozen=True)
 class Beta:
@@ -19,9 +21,9 @@ class Beta:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.mean < 1.0:
-            raise ValueError(f"mean must be in (0, 1), got {self.mean}")
+            raise ParamError("mean", f"must be in (0, 1), got {self.mean}")
         if self.concentration <= 0:
-            raise ValueError(f"concentration must be > 0, got {self.concentration}")
+            raise ParamError("concentration", f"must be > 0, got {self.concentration}")
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         a = self.mean * self.concentration
@@ -37,9 +39,9 @@ class LogNormal:
 
     def __post_init__(self) -> None:
         if self.median <= 0:
-            raise ValueError(f"median must be > 0, got {self.median}")
+            raise ParamError("median", f"must be > 0, got {self.median}")
         if self.sigma < 0:
-            raise ValueError(f"sigma must be >= 0, got {self.sigma}")
+            raise ParamError("sigma", f"must be >= 0, got {self.sigma}")
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return (self.median * np.exp(self.sigma * rng.standard_normal(n))).astype(np.float32)

@@ -9,6 +9,7 @@ from sim.mechanisms.adaptation import AdaptationParams
 from sim.mechanisms.decision import DecisionParams
 from sim.mechanisms.offers import OffersParams
 from sim.mechanisms.service import ServiceParams
+from sim.params import ParamError, check_range
 from sim.population import DEFAULT_SEGMENTS, Segment
 
 
@@ -26,12 +27,11 @@ class Market:
 
     def __post_init__(self) -> None:
         if not self.segments:
-            raise ValueError("a market needs at least one segment")
+            raise ParamError("segments", "must list at least one segment")
         total = sum(s.share for s in self.segments)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"segment shares must sum to 1, got {total:g}")
+            raise ParamError("segments", f"shares must sum to 1, got {total:g}")
         names = [s.name for s in self.segments]
         if len(set(names)) != len(names):
-            raise ValueError(f"segment names must be unique, got {names}")
-        if not 0.0 <= self.gross_margin_share <= 1.0:
-            raise ValueError(f"gross_margin_share must be in [0, 1], got {self.gross_margin_share}")
+            raise ParamError("segments", f"names must be unique, got {names}")
+        check_range(self, ("gross_margin_share",), 0.0, 1.0)

@@ -5,6 +5,15 @@ from __future__ import annotations
 import math
 
 
+class ParamError(ValueError):
+    """An invalid parameter value; ``field`` names the parameter so callers can point at it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field} {message}")
+        self.field = field
+        self.problem = message
+
+
 def check_range(params: object, names: tuple[str, ...], low: float = 0.0, high: float = math.inf) -> None:
     """Raise ``ValueError`` naming the first field of ``names`` outside ``[low, high]``."""
     for name in names:
@@ -13,7 +22,7 @@ def check_range(params: object, names: tuple[str, ...], low: float = 0.0, high: 
             continue
         if not (low <= value <= high) or (isinstance(value, float) and math.isnan(value)):
             bounds = f"[{low:g}, {high:g}]" if high != math.inf else f">= {low:g}"
-            raise ValueError(f"{name} must be {'in ' if high != math.inf else ''}{bounds}, got {value}")
+            raise ParamError(name, f"must be {'in ' if high != math.inf else ''}{bounds}, got {value}")
 
 
 def check_positive(params: object, names: tuple[str, ...]) -> None:
@@ -21,4 +30,4 @@ def check_positive(params: object, names: tuple[str, ...]) -> None:
     for name in names:
         value = getattr(params, name)
         if not value > 0:
-            raise ValueError(f"{name} must be > 0, got {value}")
+            raise ParamError(name, f"must be > 0, got {value}")

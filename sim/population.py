@@ -14,6 +14,7 @@ from enum import IntEnum
 import numpy as np
 
 from sim.distributions import Beta, LogNormal
+from sim.params import check_range
 
 
 class ExitReason(IntEnum):
@@ -107,8 +108,7 @@ class Segment:
     initial_bond: Beta = Beta(0.5, 8.0)  # courted before the sale: a fresh, moderate bond
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.share <= 1.0:
-            raise ValueError(f"share must be in [0, 1], got {self.share}")
+        check_range(self, ("share",), 0.0, 1.0)
 
 
 DEFAULT_SEGMENTS: tuple[Segment, ...] = (

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 from sim.programs import PROGRAMS, Program
@@ -25,7 +24,7 @@ class ProgramSpec:
 
     def __post_init__(self) -> None:
         PROGRAMS.get(self.name)  # unknown names fail early, with a suggestion
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "params", dict(self.params))  # a copy; plain dicts pickle for workers
 
     def build(self) -> Program:
         cls = PROGRAMS.get(self.name)

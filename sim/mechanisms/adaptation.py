@@ -61,7 +61,10 @@ class AdaptationParams:
             "bond_decay_per_month", "satisfaction_bond_share", "trust_recovery_per_month",
             "expectation_adaptation", "reward_habituation", "resentment_decay_per_month",
         ), 0.0, 1.0)
-        check_positive(self, ("silence_doubling_months", "reward_reference", "points_reference_months"))
+        check_positive(self, ("silence_doubling_months",))
+        # Lower bounds keep the divisions meaningful in float32.
+        check_range(self, ("reward_reference",), 0.001, 1.0)
+        check_range(self, ("points_reference_months",), 0.1)
         check_range(self, ("disappointment_satisfaction_loss", "disappointment_bond_loss"))
 
 

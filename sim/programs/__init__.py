@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.params import ParamError
 from sim.registry import Registry
 
 if TYPE_CHECKING:
@@ -31,9 +32,9 @@ class Program:
     def __init__(self, params: Any = None, start_month: int = 1, end_month: int | None = None):
         self.params = params if params is not None else self.Params()
         if start_month < 1:
-            raise ValueError(f"start_month must be >= 1, got {start_month}")
+            raise ParamError("start_month", f"must be >= 1, got {start_month}")
         if end_month is not None and end_month <= start_month:
-            raise ValueError(f"end_month ({end_month}) must be after start_month ({start_month})")
+            raise ParamError("end_month", f"must be after start_month ({start_month}), got {end_month}")
         self.start_month, self.end_month = start_month, end_month
 
     def runs_in(self, month: int) -> bool:

@@ -46,7 +46,14 @@ class NewCustomerDeals(Program):
         p: NewCustomerDealsParams = self.params
         pop = model.population
         month = model.flows.month
-        on_deal = pop.active & (pop.join_month > 0) & (month - pop.join_month < p.deal_months)
+        # Joiners arrive after this phase (phase 6), so a deal covers their next deal_months months.
+        months_since_joining = month - pop.join_month
+        on_deal = (
+            pop.active
+            & (pop.join_month >= self.start_month)
+            & (months_since_joining > 0)
+            & (months_since_joining <= p.deal_months)
+        )
         model.charge(self.name, p.welcome_discount_share * float(pop.spend_per_month[on_deal].sum()))
         seen = pop.active & ~on_deal & (model.rng.random(len(pop), dtype=np.float32) < p.visibility_per_month)
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)

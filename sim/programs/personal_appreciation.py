@@ -55,7 +55,7 @@ class PersonalAppreciation(Program):
         capacity = int(p.capacity_per_1000_customers_month * ids.size / 1000)
         if contacted.size > capacity:
             contacted = model.rng.choice(contacted, size=capacity, replace=False)
-        silence = pop.months_since_personal_contact[contacted].astype(np.float32)
+        silence = pop.months_since_personal_contact[contacted].astype(np.float64)
         freshness = np.minimum(1.0, silence / p.habituation_months) if p.habituation_months else 1.0
         bond = pop.bond[contacted]
         pop.bond[contacted] = bond + p.bond_gain * pop.bond_need[contacted] * freshness * (1.0 - bond)

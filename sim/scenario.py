@@ -1,0 +1,520 @@
+"""Scenario files: TOML describing a market, strategies, a sweep grid and replications.
+
+:func:`load` reads and validates a file; every problem is reported with the file, the dotted
+key path, what was expected and what was found, with a suggestion for misspelled names. The
+format is documented in ``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import difflib
+import hashlib
+import itertools
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from sim.distributions import Beta, LogNormal
+from sim.market import Market
+from sim.mechanisms import MECHANISMS
+from sim.params import ParamError
+from sim.population import DEFAULT_SEGMENTS, Segment
+from sim.programs import PROGRAMS
+from sim.strategy import BASELINE, ProgramSpec, Strategy
+
+TOP_LEVEL_KEYS = (
+    "name", "description", "customers", "months", "replications", "seed", "baseline",
+    "market", "service", "strategies", "grid",
+)
+PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
+DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
+
+GridValue = float | int | bool
+GridPoint = tuple[tuple[str, GridValue], ...]  # sorted (dotted path, value) pairs; () = no grid
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file."""
+
+    path: str
+    expected: str
+    found: str = ""
+    hint: str = ""
+
+    def render(self, file: str) -> str:
+        found = f", found {self.found}" if self.found else ""
+        hint = f"; {self.hint}" if self.hint else ""
+        location = f"{file}: {self.path}: " if self.path else f"{file}: "
+        return f"{location}expected {self.expected}{found}{hint}"
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; ``problems`` lists every finding."""
+
+    def __init__(self, file: str, problems: list[Problem]) -> None:
+        self.file = file
+        self.problems = problems
+        super().__init__("\n".join(p.render(file) for p in problems))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: what to run, how often, and the text it came from."""
+
+    name: str
+    description: str
+    customers: int
+    months: int
+    replications: int
+    seed: int
+    baseline: str
+    market: Market
+    strategies: dict[str, Strategy]
+    grid: tuple[GridPoint, ...]
+    text: str
+    raw: dict[str, Any]
+    file: str
+
+    @property
+    def runs(self) -> int:
+        return len(self.strategies) * len(self.grid) * self.replications
+
+    def at(self, point: GridPoint) -> tuple[Market, dict[str, Strategy], int, int]:
+        """Market, strategies, customers and months with a grid point's values applied."""
+        if not point:
+            return self.market, self.strategies, self.customers, self.months
+        raw = copy.deepcopy(self.raw)
+        for path, value in point:
+            _set_path(raw, path, value)
+        built = _build(raw, self.file)
+        return built["market"], built["strategies"], built["customers"], built["months"]
+
+    def hash(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+
+def point_id(point: GridPoint) -> str:
+    """A stable identity of a grid point: its values, not its position in the file."""
+    return json.dumps(dict(point), sort_keys=True) if point else "{}"
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(file, [Problem("", "an existing scenario file", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError(file, [Problem("", "a scenario file", "a directory")]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ScenarioError(file, [Problem("", "a readable UTF-8 text file", str(error))]) from None
+    return loads(text, file, default_name=Path(path).stem)
+
+
+def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
+    """Validate scenario text (TOML)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        # The message carries "(at line L, column C)".
+        raise ScenarioError(file, [Problem("", "valid TOML", str(error))]) from None
+    built = _build(raw, file)
+    grid = _grid(raw.get("grid", {}), built["seed"], file)
+    problems = []
+    for point in grid:
+        try:
+            _build(_with_point(raw, point), file)
+        except ScenarioError as error:
+            for problem in error.problems:
+                problems.append(dataclasses.replace(problem, hint=f"at grid point {point_id(point)}"))
+            break
+    if problems:
+        raise ScenarioError(file, problems)
+    return Scenario(
+        name=built["name"] or default_name,
+        description=built["description"],
+        customers=built["customers"],
+        months=built["months"],
+        replications=built["replications"],
+        seed=built["seed"],
+        baseline=built["baseline"],
+        market=built["market"],
+        strategies=built["strategies"],
+        grid=grid,
+        text=text,
+        raw=raw,
+        file=file,
+    )
+
+
+# --- building validated objects from the parsed TOML ------------------------------------------
+
+
+def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
+    problems: list[Problem] = []
+    _unknown_keys(raw, TOP_LEVEL_KEYS, "", problems)
+    out: dict[str, Any] = {
+        "name": _typed(raw, "name", str, "", problems, ""),
+        "description": _typed(raw, "description", str, "", problems, ""),
+    }
+    for key, minimum in (("customers", 1), ("months", 1), ("replications", 1), ("seed", 0)):
+        value = _typed(raw, key, int, "", problems, DEFAULTS[key])
+        if isinstance(value, int) and value < minimum:
+            problems.append(Problem(key, f"an integer >= {minimum}", repr(value)))
+        out[key] = value
+    out["market"] = _market(raw.get("market", {}), raw.get("service", {}), problems)
+    out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems)
+    baseline = _typed(raw, "baseline", str, "", problems, None)
+    names = list(out["strategies"] or {})
+    if baseline is None:
+        baseline = BASELINE if BASELINE in names else (names[0] if names else "")
+    elif names and baseline not in names:
+        problems.append(_unknown("baseline", "strategy", baseline, names))
+    out["baseline"] = baseline
+    if "grid" in raw and not isinstance(raw["grid"], dict):
+        problems.append(Problem("grid", "a table", _describe(raw["grid"])))
+    if problems:
+        raise ScenarioError(file, problems)
+    return out
+
+
+def _market(raw: Any, service: Any, problems: list[Problem]) -> Market | None:
+    if not isinstance(raw, dict):
+        problems.append(Problem("market", "a table", _describe(raw)))
+        return None
+    sections = {name: MECHANISMS.get(name) for name in MECHANISMS if name != "service"}
+    allowed = (*sections, "segments", "segment_shares", "gross_margin_share")
+    _unknown_keys(raw, allowed, "market", problems, renamed={"service": "service (a top-level table)"})
+    kwargs: dict[str, Any] = {}
+    for name, params_class in sections.items():
+        if name in raw:
+            kwargs[name] = _params(params_class, raw[name], f"market.{name}", problems)
+    if service:
+        kwargs["service"] = _params(MECHANISMS.get("service"), service, "service", problems)
+    if "gross_margin_share" in raw:
+        kwargs["gross_margin_share"] = _typed(raw, "gross_margin_share", float, "market", problems, 0.3)
+    segments = _segments(raw.get("segments"), problems) if "segments" in raw else DEFAULT_SEGMENTS
+    if "segment_shares" in raw and segments is not None:
+        segments = _reweight(segments, raw["segment_shares"], problems)
+    if segments is not None:
+        kwargs["segments"] = segments
+    if any(v is None for v in kwargs.values()) or problems:
+        return None
+    try:
+        return Market(**kwargs)
+    except ParamError as error:
+        problems.append(_param_problem("market", error))
+        return None
+
+
+def _segments(raw: Any, problems: list[Problem]) -> tuple[Segment, ...] | None:
+    if not isinstance(raw, list) or not raw:
+        problems.append(Problem("market.segments", "a non-empty array of tables", _describe(raw)))
+        return None
+    segments = []
+    for index, entry in enumerate(raw):
+        path = f"market.segments[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(path, "a table", _describe(entry)))
+            continue
+        for required in ("name", "share"):
+            if required not in entry:
+                problems.append(Problem(f"{path}.{required}", "a value (required)", "nothing"))
+        segment = _params(Segment, entry, path, problems) if "name" in entry and "share" in entry else None
+        if segment is not None:
+            segments.append(segment)
+    return tuple(segments) if len(segments) == len(raw) else None
+
+
+def _reweight(segments: tuple[Segment, ...], raw: Any, problems: list[Problem]) -> tuple[Segment, ...] | None:
+    path = "market.segment_shares"
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a table of segment name = share", _describe(raw)))
+        return None
+    names = [s.name for s in segments]
+    shares = {}
+    for name, value in raw.items():
+        if name not in names:
+            problems.append(_unknown(f"{path}.{name}", "segment", name, names))
+            continue
+        shares[name] = _coerce(value, float, f"{path}.{name}", problems)
+    if len(shares) != len(raw) or any(v is None for v in shares.values()):
+        return None
+    return tuple(dataclasses.replace(s, share=shares.get(s.name, 0.0)) for s in segments)
+
+
+def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Strategy] | None:
+    if raw is None:
+        problems.append(Problem("strategies", "a table of at least one strategy", "nothing"))
+        return None
+    if not isinstance(raw, dict) or not raw:
+        problems.append(Problem("strategies", "a table of at least one strategy", _describe(raw)))
+        return None
+    strategies = {}
+    for name, entry in raw.items():
+        path = f"strategies.{name}"
+        programs = entry.get("programs") if isinstance(entry, dict) else entry
+        if isinstance(entry, dict):
+            _unknown_keys(entry, ("programs",), path, problems)
+        if not isinstance(programs, list) or not programs:
+            problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
+            continue
+        specs = [_program(item, f"{path}.programs[{i}]", months, problems) for i, item in enumerate(programs)]
+        if all(spec is not None for spec in specs):
+            strategies[name] = Strategy(name, tuple(specs))
+    return strategies if len(strategies) == len(raw) else None
+
+
+def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> ProgramSpec | None:
+    if isinstance(raw, str):
+        raw = {"program": raw}
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a program name or a table with 'program'", _describe(raw)))
+        return None
+    _unknown_keys(raw, PROGRAM_ENTRY_KEYS, path, problems)
+    name = raw.get("program")
+    if not isinstance(name, str):
+        problems.append(Problem(f"{path}.program", "a program name", _describe(name)))
+        return None
+    if name not in PROGRAMS:
+        problems.append(_unknown(f"{path}.program", "program", name, PROGRAMS.names()))
+        return None
+    start = _typed(raw, "start_month", int, path, problems, 1)
+    end = _typed(raw, "end_month", int, path, problems, None)
+    if isinstance(start, int) and start < 1:
+        problems.append(Problem(f"{path}.start_month", "a month >= 1", repr(start)))
+        return None
+    if isinstance(start, int) and isinstance(months, int) and start > months:
+        horizon = f"a month within the horizon (1..{months})"
+        problems.append(Problem(f"{path}.start_month", horizon, repr(start)))
+        return None
+    if isinstance(end, int) and isinstance(start, int) and end <= start:
+        problems.append(Problem(f"{path}.end_month", f"a month after start_month ({start})", repr(end)))
+        return None
+    params_raw = raw.get("params", {})
+    params = _params(PROGRAMS.get(name).Params, params_raw, f"{path}.params", problems)
+    if params is None or start is None:
+        return None
+    overrides = {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in params_raw}
+    return ProgramSpec(name, overrides, start, end)
+
+
+def _params(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
+    """Build a frozen params dataclass from a TOML table, checking names, types and ranges."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a table", _describe(raw)))
+        return None
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls)]
+    before = len(problems)
+    _unknown_keys(raw, fields, path, problems, kind="parameter")
+    values = {}
+    for key, value in raw.items():
+        if key in fields:
+            values[key] = _coerce(value, hints[key], f"{path}.{key}", problems)
+    if len(problems) > before:
+        return None
+    try:
+        return cls(**values)
+    except ParamError as error:
+        problems.append(_param_problem(path, error))
+        return None
+
+
+def _coerce(value: Any, expected: Any, path: str, problems: list[Problem]) -> Any:
+    """Check a TOML value against a type hint (float, int, bool, str, Beta, LogNormal, optional)."""
+    if typing.get_origin(expected) in (typing.Union, types.UnionType):
+        inner = [t for t in typing.get_args(expected) if t is not type(None)]
+        expected = inner[0] if len(inner) == 1 else expected
+    if expected in (Beta, LogNormal):
+        return _params(expected, value, path, problems)
+    ok = False
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif expected is str:
+        ok = isinstance(value, str)
+    if not ok:
+        problems.append(Problem(path, _type_name(expected), _describe(value)))
+        return None
+    return value
+
+
+def _typed(raw: dict, key: str, expected: type, section: str, problems: list[Problem], default: Any) -> Any:
+    if key not in raw:
+        return default
+    return _coerce(raw[key], expected, f"{section}.{key}" if section else key, problems)
+
+
+def _type_name(expected: Any) -> str:
+    names = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+    return names.get(expected, str(expected))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    kind = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "table"}
+    return f"{kind.get(type(value), type(value).__name__)} {json.dumps(value, default=str)[:60]}"
+
+
+def _param_problem(section: str, error: ParamError) -> Problem:
+    """'must be in [0, 1], got 1.5' -> expected 'a value in [0, 1]', found '1.5'."""
+    head, _, found = error.problem.partition(", got ")
+    head = head.removeprefix("must be ")
+    expected = f"a value {head}" if head[:1] in "<>[(" or head.startswith("in ") else head
+    return Problem(f"{section}.{error.field}", expected, found)
+
+
+def _unknown(path: str, kind: str, name: str, valid: list[str]) -> Problem:
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
+    hint = f"did you mean '{close[0]}'?" if close else ""
+    return Problem(path, f"a known {kind} ({', '.join(valid)})", f"unknown {kind} '{name}'", hint)
+
+
+def _unknown_keys(
+    raw: dict, allowed: tuple[str, ...] | list[str], section: str, problems: list[Problem],
+    kind: str = "key", renamed: dict[str, str] | None = None,
+) -> None:
+    for key in raw:
+        if key not in allowed:
+            path = f"{section}.{key}" if section else key
+            problem = _unknown(path, kind, key, list(allowed))
+            if renamed and key in renamed:
+                problem = dataclasses.replace(problem, hint=f"'{key}' belongs in {renamed[key]}")
+            problems.append(problem)
+
+
+# --- grid -----------------------------------------------------------------------------------
+
+
+def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
+    if not raw:
+        return ((),)
+    problems: list[Problem] = []
+    axes: list[tuple[str, list[GridValue]]] = []
+    for path, spec in raw.items():
+        if path == "latin_hypercube":
+            continue
+        values = _axis(spec, f"grid.\"{path}\"", problems)
+        if values is not None:
+            axes.append((path, values))
+    samples = _latin_hypercube(raw.get("latin_hypercube"), seed, problems)
+    if problems:
+        raise ScenarioError(file, problems)
+    factorial = [tuple(zip([a for a, _ in axes], combo, strict=True))
+                 for combo in itertools.product(*(v for _, v in axes))]
+    points = [tuple(sorted(f + s)) for f in factorial for s in samples]
+    return tuple(dict.fromkeys(points))
+
+
+def _axis(spec: Any, path: str, problems: list[Problem]) -> list[GridValue] | None:
+    if isinstance(spec, list) and spec and all(isinstance(v, int | float | bool) for v in spec):
+        return list(spec)
+    if isinstance(spec, dict) and set(spec) == {"linspace"}:
+        args = spec["linspace"]
+        if (isinstance(args, list) and len(args) == 3 and all(isinstance(a, int | float) for a in args)
+                and isinstance(args[2], int) and args[2] >= 2):
+            return [float(v) for v in np.linspace(args[0], args[1], args[2])]
+        problems.append(Problem(f"{path}.linspace", "[start, stop, count >= 2]", _describe(args)))
+        return None
+    problems.append(Problem(path, "a non-empty array of values or { linspace = [start, stop, count] }",
+                            _describe(spec)))
+    return None
+
+
+def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridPoint]:
+    if raw is None:
+        return [()]
+    path = "grid.latin_hypercube"
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a table with 'samples' and ranges", _describe(raw)))
+        return [()]
+    samples = raw.get("samples")
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        problems.append(Problem(f"{path}.samples", "an integer >= 1", _describe(samples)))
+        return [()]
+    ranges = {k: v for k, v in raw.items() if k != "samples"}
+    for key, bounds in ranges.items():
+        if not (isinstance(bounds, list) and len(bounds) == 2
+                and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+                and bounds[0] < bounds[1]):
+            problems.append(Problem(f"{path}.\"{key}\"", "[low, high] with low < high", _describe(bounds)))
+    if not ranges:
+        problems.append(Problem(path, "at least one parameter range", "none"))
+    if problems:
+        return [()]
+    unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(samples)
+    lows = np.array([b[0] for b in ranges.values()], dtype=float)
+    highs = np.array([b[1] for b in ranges.values()], dtype=float)
+    scaled = qmc.scale(unit, lows, highs)
+    return [tuple(zip(ranges, (float(v) for v in row), strict=True)) for row in scaled]
+
+
+def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
+    """Apply a grid value: ``customers``, ``months``, ``market.<section>.<field>``,
+    ``market.gross_margin_share``, ``service.<field>`` or ``programs.<program>.<field>``
+    (the latter in every strategy that runs the program)."""
+    parts = path.split(".")
+    if parts[0] == "programs" and len(parts) == 3:
+        for strategy in (raw.get("strategies") or {}).values():
+            entries = strategy.get("programs") if isinstance(strategy, dict) else strategy
+            for index, entry in enumerate(entries or []):
+                entry = {"program": entry} if isinstance(entry, str) else entry
+                if isinstance(entry, dict) and entry.get("program") == parts[1]:
+                    entry.setdefault("params", {})[parts[2]] = value
+                    entries[index] = entry
+        return
+    target = raw
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _with_point(raw: dict[str, Any], point: GridPoint) -> dict[str, Any]:
+    out = copy.deepcopy(raw)
+    for path, value in point:
+        _check_grid_path(out, path)
+        _set_path(out, path, value)
+    return out
+
+
+def _check_grid_path(raw: dict[str, Any], path: str) -> None:
+    parts = path.split(".")
+    grid_path = f"grid.\"{path}\""
+    if parts[0] == "programs":
+        used = {
+            (e if isinstance(e, str) else e.get("program"))
+            for s in (raw.get("strategies") or {}).values()
+            for e in ((s.get("programs") if isinstance(s, dict) else s) or [])
+            if isinstance(e, str | dict)
+        }
+        if len(parts) != 3 or parts[1] not in used:
+            raise ScenarioError("", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>",
+                                             repr(path))])
+    elif parts[0] in ("customers", "months") and len(parts) == 1:
+        return
+    elif not ((parts[0] == "market" and len(parts) in (2, 3)) or (parts[0] == "service" and len(parts) == 2)):
+        raise ScenarioError("", [Problem(
+            grid_path,
+            "a parameter path: customers, months, market.<section>.<field>, service.<field> "
+            "or programs.<program>.<field>",
+            repr(path),
+        )])

@@ -1,0 +1,96 @@
+"""lock_in_contract: contracts at the start and for joiners; exits blocked during the term."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.population import ExitReason
+from sim.programs.lock_in_contract import LockInContractParams
+from sim.strategy import ProgramSpec
+
+N = 2000
+
+
+def test_customers_sign_at_the_start_and_joiners_on_joining(make_model):
+    model = make_model(ProgramSpec("lock_in_contract", {"term_months": 12}), customers=N, months=3, rng=1)
+    p: LockInContractParams = model.programs[0].params
+    model.step()
+    pop = model.population
+    initial = pop.active & (pop.join_month == 0)
+    joiners = pop.join_month == 1
+    assert joiners.any()
+    # signed in month 1, one month of the term has passed
+    np.testing.assert_array_equal(pop.contract_months_left[initial], 11)
+    # joined at the end of month 1, the full term is ahead
+    np.testing.assert_array_equal(pop.contract_months_left[joiners], 12)
+    signed = initial | joiners
+    np.testing.assert_array_equal(pop.exit_fee_months[signed], np.float32(p.exit_fee_months))
+    assert set(np.unique(pop.renewal_term_months[signed])) <= {0, 12}
+    renewing = float(np.mean(pop.renewal_term_months[signed] == 12))
+    se = math.sqrt(p.auto_renewal_share * (1 - p.auto_renewal_share) / signed.sum())
+    assert abs(renewing - p.auto_renewal_share) < 4 * se
+
+
+def test_a_program_starting_later_signs_those_active_then(make_model):
+    model = make_model(
+        ProgramSpec("lock_in_contract", {"term_months": 6}, start_month=4), customers=N, months=4
+    )
+    for _ in range(3):
+        model.step()
+    assert not model.population.contract_months_left.any()
+    model.step()
+    pop = model.population
+    before = pop.active & (pop.join_month < 4)
+    np.testing.assert_array_equal(pop.contract_months_left[before], 5)
+    np.testing.assert_array_equal(pop.contract_months_left[pop.join_month == 4], 6)
+
+
+def test_during_the_term_only_background_exits_and_breakouts_happen(make_model):
+    term = 6
+    locked = make_model(ProgramSpec("lock_in_contract", {"term_months": term}), customers=N, months=8, rng=2)
+    free = make_model("rare_contact", customers=N, months=8, rng=2)
+    monthly = locked.run().monthly
+    during = monthly[: term - 1]
+    for reason in ("price", "service", "relationship", "contract_end"):
+        assert during[f"churned_{reason}"].sum() == 0, reason
+    assert monthly["churned_contract_end"][term - 1] > 0  # the term's end is a decision point
+    baseline = free.run().monthly
+    assert during["churned_total"].sum() < 0.5 * baseline["churned_total"][: term - 1].sum()
+
+
+def test_a_lock_in_breeds_resentment_in_unhappy_customers(make_model):
+    locked = make_model(ProgramSpec("lock_in_contract"), customers=N, months=6, rng=3).run().monthly
+    free = make_model("rare_contact", customers=N, months=6, rng=3).run().monthly
+    assert np.all(np.diff(locked["mean_resentment"].to_numpy()) > 0)
+    np.testing.assert_array_equal(free["mean_resentment"].to_numpy(), 0.0)
+
+
+def test_admin_cost_is_per_contract_month(make_model, begin_month):
+    model = make_model("lock_in_contract", customers=N)
+    program = model.programs[0]
+    begin_month(model, 1)
+    program.start(model)
+    model.population.contract_months_left[: N // 4] = 0
+    model.population.active[-10:] = False
+    program.act(model)
+    expected = program.params.admin_cost_per_contract_month * (N - N // 4 - 10)
+    assert model.flows.costs["lock_in_contract"] == pytest.approx(expected)
+
+
+def test_when_the_program_stops_nobody_renews_and_contracts_run_out(make_model):
+    spec = ProgramSpec("lock_in_contract", {"term_months": 4, "auto_renewal_share": 1.0}, end_month=3)
+    model = make_model(spec, customers=N, months=6, rng=4)
+    model.step()
+    assert np.all(model.population.renewal_term_months[model.population.active] == 4)
+    for _ in range(2):
+        model.step()
+    pop = model.population
+    np.testing.assert_array_equal(pop.renewal_term_months, 0)
+    # signed in month 1: term ends in month 4, and then nobody renews
+    np.testing.assert_array_equal(pop.contract_months_left[pop.active & (pop.join_month == 0)], 1)
+    model.step()
+    assert not model.population.contract_months_left[model.population.active & (pop.join_month == 0)].any()
+    assert np.count_nonzero(model.population.exit_reason == ExitReason.CONTRACT_END) > 0

@@ -11,17 +11,32 @@ import json
 import os
 import sys
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
+from sim import scenario as scenarios
+from sim.analysis.comparison import comparison_rows, markdown
+from sim.executors import make_executor
+from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.strategy import BASELINE, Strategy, builtin_strategies
+from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -31,7 +46,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 @app.callback()
@@ -45,8 +60,33 @@ class OutputFormat(StrEnum):
     csv = "csv"
 
 
-def _pick_strategies(names: list[str] | None) -> list[Strategy]:
-    available = builtin_strategies()
+class SweepFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+EXIT_FAILED_RUNS = 1
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _fail(message: str) -> typer.Exit:
+    stderr.print(f"error: {message}", highlight=False, markup=False)
+    return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _load_scenario(file: Path) -> scenarios.Scenario:
+    try:
+        return scenarios.load(file)
+    except scenarios.ScenarioError as error:
+        for problem in error.problems:
+            stderr.print(f"error: {problem.render(error.file)}", highlight=False, markup=False)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _pick_strategies(names: list[str] | None, available: dict[str, Strategy]) -> list[Strategy]:
     if not names:
         return list(available.values())
     picked = []
@@ -60,34 +100,192 @@ def _pick_strategies(names: list[str] | None) -> list[Strategy]:
 
 @app.command()
 def run(
+    file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (TOML); default: the built-in default market.")
+    ] = None,
     strategy: Annotated[
         list[str] | None,
-        typer.Option("--strategy", "-s", help="Strategy to run (repeatable); default: all built-in ones."),
+        typer.Option("--strategy", "-s", help="Strategy to run (repeatable); default: all of them."),
     ] = None,
-    customers: Annotated[int, typer.Option(min=1, help="Customers in the initial cohort.")] = 10_000,
-    months: Annotated[int, typer.Option(min=1, max=600, help="Months to simulate.")] = 60,
-    seed: Annotated[int, typer.Option(min=0, help="Root seed; same seed, same results.")] = 1,
+    customers: Annotated[
+        int | None, typer.Option(min=1, help="Customers in the initial cohort [default: 10000].")
+    ] = None,
+    months: Annotated[
+        int | None, typer.Option(min=1, max=600, help="Months to simulate [default: 60].")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed; same seed, same results [default: 1].")
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
     ] = OutputFormat.table,
 ) -> None:
-    """Run strategies on the default market and print a comparison table.
+    """Run strategies once and print a comparison table.
 
-    Every strategy runs with the same seed, so all start from the same customers.
+    Without FILE: the seven single-program strategies and one mix on the default market. With
+    FILE: the scenario's market and strategies, one replication, no grid. Every strategy runs
+    with the same seed, so all start from the same customers.
     """
-    strategies = _pick_strategies(strategy)
+    market = Market()
+    available = builtin_strategies()
+    defaults = {"customers": 10_000, "months": 60, "seed": 1}
+    if file is not None:
+        chosen_scenario = _load_scenario(file)
+        market, available = chosen_scenario.market, chosen_scenario.strategies
+        defaults = {
+            "customers": chosen_scenario.customers,
+            "months": chosen_scenario.months,
+            "seed": chosen_scenario.seed,
+        }
+    strategies = _pick_strategies(strategy, available)
+    customers = customers or defaults["customers"]
+    months = months or defaults["months"]
+    seed = defaults["seed"] if seed is None else seed
     summaries = []
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr, transient=True, disable=not stderr.is_terminal,
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task("simulating", total=len(strategies))
         for chosen in strategies:
             progress.update(task, description=f"simulating {chosen.name}")
-            result = LoyaltyModel(chosen, customers=customers, months=months, rng=seed).run()
+            result = LoyaltyModel(chosen, market, customers=customers, months=months, rng=seed).run()
             summaries.append(result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format))
+
+
+@app.command()
+def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
+    """Check a scenario file without running it."""
+    checked = _load_scenario(file)
+    grid = f"{len(checked.grid)} grid points x " if len(checked.grid) > 1 else ""
+    print(
+        f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
+        f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
+        f"x {checked.months} months; baseline '{checked.baseline}'"
+    )
+
+
+@app.command("sweep")
+def sweep_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
+    replications: Annotated[
+        int | None,
+        typer.Option(min=1, help="Replications per strategy and grid point [default: the file's]."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="Dask scheduler: tcp://host:port of a running cluster, or 'local' for a LocalCluster."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Result directory [default: results/<scenario name>].")
+    ] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Complete an interrupted sweep.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing results.")] = False,
+    customers_file: Annotated[
+        bool, typer.Option("--customers", help="Also write per-customer records (customers.parquet).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print runs, time, disk and memory estimates; run nothing.")
+    ] = False,
+    output_format: Annotated[
+        SweepFormat, typer.Option("--format", help="Format of the comparison printed at the end.")
+    ] = SweepFormat.table,
+) -> None:
+    """Run every strategy x grid point x replication of a scenario and compare them.
+
+    Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
+    manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
+    0 done, 1 some runs failed (recorded in the manifest), 2 bad input, 130 interrupted.
+    """
+    if resume and force:
+        raise _fail("--resume and --force exclude each other")
+    chosen = _load_scenario(file)
+    out = out or Path("results") / chosen.name
+    if dry_run:
+        _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications)
+        return
+    try:
+        executor = make_executor(workers, scheduler)
+    except OSError as error:
+        raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    with executor, _progress(sweep=True) as progress:
+        task = progress.add_task(f"sweep {chosen.name} on {executor.name}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = sweep(chosen, out, executor, replications, resume, force, customers_file, advance)
+        except SweepError as error:
+            raise _fail(str(error)) from None
+        except SweepInterrupted as stop:
+            progress.stop()
+            stderr.print(
+                f"interrupted: {stop.done} of {stop.total} runs are kept in {out}; "
+                f"finish with: loyalty-sim sweep {file} --resume",
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+    sys.stdout.write(_render_sweep(report.summary, output_format))
+    kept = f" ({report.skipped} from before)" if report.skipped else ""
+    stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
+    if report.failed:
+        stderr.print(
+            f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
+        )
+        raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _print_estimate(chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None) -> None:
+    guess = estimate(chosen, workers, out, replications)
+    minutes, seconds = divmod(round(guess.seconds), 60)
+    print(
+        f"{guess.runs} runs ({len(chosen.strategies)} strategies x {len(chosen.grid)} grid points x "
+        f"{replications or chosen.replications} replications) of {chosen.customers:,} customers x "
+        f"{chosen.months} months"
+    )
+    print(f"time:   about {minutes} min {seconds} s on {workers} workers (from a timed probe run)")
+    print(f"disk:   about {guess.disk_bytes / 1e6:,.0f} MB in {out}/")
+    print(f"memory: about {guess.memory_per_worker_bytes / 1e6:,.0f} MB per worker")
+    for warning in guess.warnings:
+        stderr.print(f"warning: {warning}", highlight=False, markup=False)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.1f} runs/s" if task.speed else "", style="progress.data.speed")
+
+
+def _progress(sweep: bool = False) -> Progress:
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if sweep:
+        columns += [_RateColumn(), TextColumn("ETA"), TimeRemainingColumn()]
+    return Progress(
+        *columns, TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal
+    )
+
+
+def _render_sweep(summary, output_format: SweepFormat) -> str:
+    if output_format is SweepFormat.json:
+        return json.dumps(summary.to_dicts(), indent=2) + "\n"
+    if output_format is SweepFormat.csv:
+        return summary.write_csv()
+    rows = comparison_rows(summary)
+    if output_format is SweepFormat.markdown:
+        return markdown(rows)
+    table = Table(caption="mean over replications [95% CI]; differences are paired (common random numbers)")
+    for header in rows[0]:
+        table.add_column(header, justify="left" if header in ("strategy", "grid point") else "right")
+    for row in rows:
+        table.add_row(*row.values())
+    buffer = io.StringIO()
+    Console(file=buffer, width=200, force_terminal=False).print(table)
+    return buffer.getvalue()
 
 
 def _render(summaries: list[dict], output_format: OutputFormat) -> str:
@@ -120,8 +318,15 @@ def _table(summaries: list[dict]) -> str:
         caption="cohort loss: share of the initial customers gone at the horizon; sorted best first",
     )
     for header in (
-        "strategy", "cohort loss", "vs baseline", "annual churn", "median lifetime",
-        "main exit reason", "program cost", "margin", "cost / retained",
+        "strategy",
+        "cohort loss",
+        "vs baseline",
+        "annual churn",
+        "median lifetime",
+        "main exit reason",
+        "program cost",
+        "margin",
+        "cost / retained",
     ):
         table.add_column(header, justify="left" if header in ("strategy", "main exit reason") else "right")
     for s in sorted(summaries, key=lambda s: s["cohort_loss"]):
@@ -130,7 +335,8 @@ def _table(summaries: list[dict]) -> str:
         main_reason = max(reasons, key=reasons.get) if total else "-"
         delta = (
             f"{(s['cohort_loss'] - baseline['cohort_loss']) * 100:+.1f} pp"
-            if baseline and s is not baseline else "-"
+            if baseline and s is not baseline
+            else "-"
         )
         median = s["median_lifetime_months"]
         cost_per_retained = s["cost_per_retained_customer"]
@@ -157,5 +363,5 @@ def main() -> None:
     except (ValueError, UnknownNameError) as error:
         if os.environ.get("LOYALTY_SIM_DEBUG"):
             raise
-        stderr.print(f"error: {error}", highlight=False)
-        raise SystemExit(2) from None
+        stderr.print(f"error: {error}", highlight=False, markup=False)
+        raise SystemExit(EXIT_BAD_INPUT) from None

@@ -32,8 +32,17 @@ from sim.programs import PROGRAMS
 from sim.strategy import BASELINE, ProgramSpec, Strategy
 
 TOP_LEVEL_KEYS = (
-    "name", "description", "customers", "months", "replications", "seed", "baseline",
-    "market", "service", "strategies", "grid",
+    "name",
+    "description",
+    "customers",
+    "months",
+    "replications",
+    "seed",
+    "baseline",
+    "market",
+    "service",
+    "strategies",
+    "grid",
 )
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
@@ -390,8 +399,12 @@ def _unknown(path: str, kind: str, name: str, valid: list[str]) -> Problem:
 
 
 def _unknown_keys(
-    raw: dict, allowed: tuple[str, ...] | list[str], section: str, problems: list[Problem],
-    kind: str = "key", renamed: dict[str, str] | None = None,
+    raw: dict,
+    allowed: tuple[str, ...] | list[str],
+    section: str,
+    problems: list[Problem],
+    kind: str = "key",
+    renamed: dict[str, str] | None = None,
 ) -> None:
     for key in raw:
         if key not in allowed:
@@ -413,14 +426,16 @@ def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
     for path, spec in raw.items():
         if path == "latin_hypercube":
             continue
-        values = _axis(spec, f"grid.\"{path}\"", problems)
+        values = _axis(spec, f'grid."{path}"', problems)
         if values is not None:
             axes.append((path, values))
     samples = _latin_hypercube(raw.get("latin_hypercube"), seed, problems)
     if problems:
         raise ScenarioError(file, problems)
-    factorial = [tuple(zip([a for a, _ in axes], combo, strict=True))
-                 for combo in itertools.product(*(v for _, v in axes))]
+    factorial = [
+        tuple(zip([a for a, _ in axes], combo, strict=True))
+        for combo in itertools.product(*(v for _, v in axes))
+    ]
     points = [tuple(sorted(f + s)) for f in factorial for s in samples]
     return tuple(dict.fromkeys(points))
 
@@ -430,13 +445,19 @@ def _axis(spec: Any, path: str, problems: list[Problem]) -> list[GridValue] | No
         return list(spec)
     if isinstance(spec, dict) and set(spec) == {"linspace"}:
         args = spec["linspace"]
-        if (isinstance(args, list) and len(args) == 3 and all(isinstance(a, int | float) for a in args)
-                and isinstance(args[2], int) and args[2] >= 2):
+        if (
+            isinstance(args, list)
+            and len(args) == 3
+            and all(isinstance(a, int | float) for a in args)
+            and isinstance(args[2], int)
+            and args[2] >= 2
+        ):
             return [float(v) for v in np.linspace(args[0], args[1], args[2])]
         problems.append(Problem(f"{path}.linspace", "[start, stop, count >= 2]", _describe(args)))
         return None
-    problems.append(Problem(path, "a non-empty array of values or { linspace = [start, stop, count] }",
-                            _describe(spec)))
+    problems.append(
+        Problem(path, "a non-empty array of values or { linspace = [start, stop, count] }", _describe(spec))
+    )
     return None
 
 
@@ -453,10 +474,13 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
         return [()]
     ranges = {k: v for k, v in raw.items() if k != "samples"}
     for key, bounds in ranges.items():
-        if not (isinstance(bounds, list) and len(bounds) == 2
-                and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
-                and bounds[0] < bounds[1]):
-            problems.append(Problem(f"{path}.\"{key}\"", "[low, high] with low < high", _describe(bounds)))
+        if not (
+            isinstance(bounds, list)
+            and len(bounds) == 2
+            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            and bounds[0] < bounds[1]
+        ):
+            problems.append(Problem(f'{path}."{key}"', "[low, high] with low < high", _describe(bounds)))
     if not ranges:
         problems.append(Problem(path, "at least one parameter range", "none"))
     if problems:
@@ -498,7 +522,7 @@ def _with_point(raw: dict[str, Any], point: GridPoint) -> dict[str, Any]:
 
 def _check_grid_path(raw: dict[str, Any], path: str) -> None:
     parts = path.split(".")
-    grid_path = f"grid.\"{path}\""
+    grid_path = f'grid."{path}"'
     if parts[0] == "programs":
         used = {
             (e if isinstance(e, str) else e.get("program"))
@@ -507,14 +531,20 @@ def _check_grid_path(raw: dict[str, Any], path: str) -> None:
             if isinstance(e, str | dict)
         }
         if len(parts) != 3 or parts[1] not in used:
-            raise ScenarioError("", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>",
-                                             repr(path))])
+            raise ScenarioError(
+                "", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>", repr(path))]
+            )
     elif parts[0] in ("customers", "months") and len(parts) == 1:
         return
     elif not ((parts[0] == "market" and len(parts) in (2, 3)) or (parts[0] == "service" and len(parts) == 2)):
-        raise ScenarioError("", [Problem(
-            grid_path,
-            "a parameter path: customers, months, market.<section>.<field>, service.<field> "
-            "or programs.<program>.<field>",
-            repr(path),
-        )])
+        raise ScenarioError(
+            "",
+            [
+                Problem(
+                    grid_path,
+                    "a parameter path: customers, months, market.<section>.<field>, service.<field> "
+                    "or programs.<program>.<field>",
+                    repr(path),
+                )
+            ],
+        )

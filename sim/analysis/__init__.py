@@ -1,0 +1,1 @@
+"""Analysis of sweep results: pure functions over result tables."""

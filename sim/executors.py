@@ -1,0 +1,168 @@
+"""Where sweep batches run: in-process, a local process pool, or a Dask distributed cluster.
+
+All executors offer one operation, :meth:`Executor.run`, which yields results in completion
+order while keeping at most ``in_flight`` tasks submitted, so a long sweep never queues all
+of its work (or its results) at once. The sweep itself is one code path over this interface.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is handled by the parent, which stops submitting and cancels what is queued.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class Executor:
+    """Runs ``fn`` over tasks; subclasses supply ``submit`` and ``wait_first``."""
+
+    name = "executor"
+    workers = 1
+
+    def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
+        pending = iter(tasks)
+        running: set[Any] = set()
+        in_flight = 2 * self.workers
+        try:
+            for task in pending:
+                running.add(self.submit(fn, task))
+                if len(running) >= in_flight:
+                    break
+            while running:
+                done, running = self.wait_first(running)
+                for future in done:
+                    for task in pending:
+                        running.add(self.submit(fn, task))
+                        if len(running) >= in_flight:
+                            break
+                    yield future.result()
+        finally:
+            for future in running:
+                future.cancel()
+
+    def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
+        raise NotImplementedError
+
+    def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers; idempotent."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Done:
+    """A finished 'future' for the in-process executor."""
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def result(self) -> Any:
+        return self._value
+
+    def cancel(self) -> None:
+        pass
+
+
+class SerialExecutor(Executor):
+    """Runs batches one after another in this process (``--workers 1``)."""
+
+    name = "serial"
+
+    def submit(self, fn: Callable[[Any], Any], task: Any) -> _Done:
+        return _Done(fn(task))
+
+    def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
+        first = next(iter(futures))
+        return {first}, futures - {first}
+
+
+class LocalPoolExecutor(Executor):
+    """A pool of worker processes on this machine (the default).
+
+    Workers are started with ``spawn`` so the behaviour is the same on Linux, macOS and
+    Windows; the worker entry point is a module-level function.
+    """
+
+    name = "local-pool"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_ignore_sigint,
+        )
+
+    def submit(self, fn: Callable[[Any], Any], task: Any) -> cf.Future:
+        return self._pool.submit(fn, task)
+
+    def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
+        done, running = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return set(done), set(running)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """Batches on a Dask distributed cluster: an existing scheduler, or a LocalCluster.
+
+    ``address`` is ``tcp://host:port`` of a running scheduler, or ``"local"`` to start a
+    ``LocalCluster`` of ``workers`` single-threaded worker processes on loopback.
+    """
+
+    name = "dask"
+
+    def __init__(self, address: str, workers: int | None = None) -> None:
+        from distributed import Client, LocalCluster  # imported only when a cluster is asked for
+
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(
+                n_workers=workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address, timeout="10s")
+        self.workers = max(1, sum(self._client.nthreads().values()))
+        self.name = f"dask {self._client.scheduler.address}"
+
+    def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
+        return self._client.submit(fn, task, pure=False)
+
+    def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
+        from distributed import wait
+
+        done, running = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done), set(running)
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """The executor a sweep asked for: Dask if a scheduler is named, else serial or a pool."""
+    if scheduler:
+        return DaskExecutor(scheduler, workers)
+    if workers == 1:
+        return SerialExecutor()
+    return LocalPoolExecutor(workers)

@@ -1,0 +1,450 @@
+"""Sweeps: every (strategy, grid point, replication) of a scenario, resumable, on any executor.
+
+Work is split into *batches*, one per (grid point, replication): a batch runs every strategy
+with the same seed, so strategies see common random numbers and their paired differences are
+tight. A batch's seed is derived from the scenario's root seed and the *identities* of the
+scenario, the grid point and the replication (never their positions), so results do not
+depend on the executor, the number of workers, the completion order, or on strategies, grid
+points or replications added to the file later.
+
+Each finished batch is written at once to ``parts/`` (atomically: temporary name, then
+rename; the runs file last, as the commit mark), so an interrupted sweep keeps its finished
+batches and ``resume`` runs only the missing ones. At the end the parts are combined into
+``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for) and
+``summary.parquet``, and ``manifest.json`` records provenance and the status of every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sim.analysis.statistics import summarise_runs
+from sim.executors import Executor
+from sim.market import Market
+from sim.model import LoyaltyModel
+from sim.outcomes import EXIT_REASONS
+from sim.scenario import GridPoint, Scenario, point_id
+from sim.strategy import Strategy
+
+RUN_OUTCOMES: tuple[str, ...] = (
+    "cohort_loss",
+    "annual_churn",
+    "median_lifetime_months",
+    "revenue",
+    "program_cost",
+    "margin",
+    "cost_per_retained_customer",
+    "final_active_total",
+)
+KEY_COLUMNS: tuple[str, ...] = ("strategy", "point", "replication")
+
+
+class SweepError(Exception):
+    """A sweep that cannot start (existing results, changed scenario); exit code 2."""
+
+
+class SweepInterrupted(Exception):
+    """Ctrl-C during a sweep: finished batches are kept and the manifest says 'interrupted'."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"interrupted after {done} of {total} runs")
+        self.done, self.total = done, total
+
+
+def batch_seed(
+    scenario_name: str, root_seed: int, point: GridPoint, replication: int
+) -> np.random.SeedSequence:
+    """The seed of one (grid point, replication): a function of identities only."""
+    digest = hashlib.sha256(f"{scenario_name}\x00{point_id(point)}".encode()).digest()
+    words = np.frombuffer(digest[:16], dtype="<u4").tolist()
+    return np.random.SeedSequence([root_seed, *words, replication])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything a worker needs to run one (grid point, replication) for every strategy."""
+
+    point: GridPoint
+    replication: int
+    seed: tuple[int, ...]  # SeedSequence entropy
+    market: Market
+    strategies: tuple[Strategy, ...]
+    customers: int
+    months: int
+    record_customers: bool = False
+
+    @property
+    def batch_id(self) -> str:
+        return hashlib.sha256(f"{point_id(self.point)}\x00{self.replication}".encode()).hexdigest()[:20]
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    runs: list[dict[str, Any]]
+    monthly: pl.DataFrame | None
+    customers: pl.DataFrame | None
+
+
+def run_batch(batch: Batch) -> BatchResult:
+    """Worker entry point (module level, so process pools can spawn it on every platform)."""
+    keys = {"point": point_id(batch.point), "replication": batch.replication}
+    grid_values = dict(batch.point)
+    runs, monthly, customers = [], [], []
+    for strategy in batch.strategies:
+        row: dict[str, Any] = {
+            "run_id": f"{strategy.name}|{keys['point']}|{batch.replication}",
+            "strategy": strategy.name,
+            **keys,
+            **grid_values,
+            "seed": json.dumps(list(batch.seed)),
+        }
+        try:
+            model = LoyaltyModel(
+                strategy,
+                batch.market,
+                batch.customers,
+                batch.months,
+                rng=np.random.SeedSequence(list(batch.seed)),
+            )
+            result = model.run(customers=batch.record_customers)
+        except Exception as error:  # a failing run is recorded and the sweep goes on
+            runs.append({**row, "status": "failed", "error": _one_line(error)})
+            continue
+        summary = result.summary()
+        runs.append(
+            {
+                **row,
+                "status": "done",
+                "error": None,
+                **{k: summary[k] for k in RUN_OUTCOMES},
+                **{f"churned_{r}": summary["churn_by_reason"][r] for r in EXIT_REASONS},
+                "cost_by_program": json.dumps(summary["cost_by_program"], sort_keys=True),
+            }
+        )
+        key_frame = {"strategy": strategy.name, **keys}
+        monthly.append(result.monthly.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()}))
+        if result.customer_records is not None:
+            customers.append(
+                result.customer_records.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()})
+            )
+    return BatchResult(
+        batch.batch_id,
+        runs,
+        pl.concat(monthly) if monthly else None,
+        pl.concat(customers) if customers else None,
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+    return f"{type(error).__name__}: {error}{place}"
+
+
+def plan(scenario: Scenario, replications: int | None = None, record_customers: bool = False) -> list[Batch]:
+    """All batches of a scenario, in file order."""
+    batches = []
+    for point in scenario.grid:
+        market, strategies, customers, months = scenario.at(point)
+        for replication in range(replications or scenario.replications):
+            seed = batch_seed(scenario.name, scenario.seed, point, replication)
+            batches.append(
+                Batch(
+                    point,
+                    replication,
+                    tuple(int(w) for w in seed.entropy),
+                    market,
+                    tuple(strategies.values()),
+                    customers,
+                    months,
+                    record_customers,
+                )
+            )
+    return batches
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write through ``write(tmp)`` and rename, so a reader never sees a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
+
+
+def _code_version() -> str:
+    version = metadata.version("loyalty-sim")
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "."],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+{commit}{'.dirty' if dirty else ''}" if commit else version
+
+
+def _versions() -> dict[str, str]:
+    packages = ("numpy", "polars", "mesa", "scipy")
+    return {"python": platform.python_version(), **{p: metadata.version(p) for p in packages}}
+
+
+@dataclass
+class SweepReport:
+    """What a sweep did: where its results are, how many runs finished or failed."""
+
+    out: Path
+    total: int
+    done: int
+    failed: int
+    skipped: int  # finished in an earlier, interrupted sweep
+    summary: pl.DataFrame
+
+
+def sweep(
+    scenario: Scenario,
+    out: Path,
+    executor: Executor,
+    replications: int | None = None,
+    resume: bool = False,
+    force: bool = False,
+    record_customers: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    """Run every batch of ``scenario`` on ``executor`` and write the results to ``out``."""
+    batches = plan(scenario, replications, record_customers)
+    total_runs = len(batches) * len(scenario.strategies)
+    parts = out / "parts"
+    manifest_path = out / "manifest.json"
+    _prepare(out, manifest_path, scenario, resume, force)
+    parts.mkdir(parents=True, exist_ok=True)
+
+    finished = {p.name.removeprefix("runs-").removesuffix(".parquet") for p in parts.glob("runs-*.parquet")}
+    todo = [b for b in batches if b.batch_id not in finished]
+    skipped = (len(batches) - len(todo)) * len(scenario.strategies)
+    manifest = {
+        "scenario": {
+            "name": scenario.name,
+            "file": scenario.file,
+            "sha256": scenario.hash(),
+            "text": scenario.text,
+        },
+        "replications": replications or scenario.replications,
+        "seeds": {
+            "root": scenario.seed,
+            "derivation": "SeedSequence([root, *sha256(scenario name, grid point)[:16] as 4 uint32, "
+            "replication]); shared by all strategies of a (grid point, replication)",
+            "batches": {point_id(b.point) + f"|{b.replication}": list(b.seed) for b in batches},
+        },
+        "versions": _versions(),
+        "code_version": _code_version(),
+        "executor": executor.name,
+        "workers": executor.workers,
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "finished": None,
+        "status": "running",
+        "runs": {},
+    }
+    _write_json(manifest_path, manifest)
+
+    done_runs = skipped
+    last_manifest_write = time.monotonic()
+    if on_progress:
+        on_progress(done_runs, total_runs)
+    try:
+        for result in executor.run(run_batch, todo):
+            _write_parts(parts, result)
+            done_runs += len(result.runs)
+            if on_progress:
+                on_progress(done_runs, total_runs)
+            if time.monotonic() - last_manifest_write > 2.0:
+                manifest["runs"] = _run_statuses(parts, batches, scenario)
+                _write_json(manifest_path, manifest)
+                last_manifest_write = time.monotonic()
+    except KeyboardInterrupt:
+        manifest.update(status="interrupted", runs=_run_statuses(parts, batches, scenario))
+        _write_json(manifest_path, manifest)
+        raise SweepInterrupted(sum(s != "pending" for s in manifest["runs"].values()), total_runs) from None
+
+    runs = _combine(parts, out, batches, scenario)
+    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))
+    write_atomic(out / "summary.parquet", summary.write_parquet)
+    failed = runs.filter(pl.col("status") == "failed").height
+    manifest.update(
+        status="complete" if not failed else "complete with failed runs",
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        runs=_run_statuses(parts, batches, scenario),
+    )
+    _write_json(manifest_path, manifest)
+    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary)
+
+
+def _prepare(out: Path, manifest_path: Path, scenario: Scenario, resume: bool, force: bool) -> None:
+    if out.exists() and any(out.iterdir()):
+        if force:
+            shutil.rmtree(out)
+        elif not resume:
+            raise SweepError(
+                f"{out} already holds results; use --resume to complete them or --force to start over"
+            )
+        elif manifest_path.exists():
+            previous = json.loads(manifest_path.read_text())
+            if previous.get("scenario", {}).get("sha256") != scenario.hash():
+                raise SweepError(
+                    f"{out} holds results of a different version of {scenario.file}; "
+                    "use --force to start over or --out to write elsewhere"
+                )
+    elif resume and not out.exists():
+        pass  # nothing to resume: a fresh sweep
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def _write_parts(parts: Path, result: BatchResult) -> None:
+    if result.monthly is not None:
+        write_atomic(parts / f"monthly-{result.batch_id}.parquet", result.monthly.write_parquet)
+    if result.customers is not None:
+        write_atomic(parts / f"customers-{result.batch_id}.parquet", result.customers.write_parquet)
+    write_atomic(parts / f"runs-{result.batch_id}.parquet", pl.DataFrame(result.runs).write_parquet)
+
+
+def _run_statuses(parts: Path, batches: list[Batch], scenario: Scenario) -> dict[str, str]:
+    statuses = {}
+    for batch in batches:
+        runs_file = parts / f"runs-{batch.batch_id}.parquet"
+        if runs_file.exists():
+            frame = pl.read_parquet(runs_file, columns=["run_id", "status"])
+            statuses.update(zip(frame["run_id"], frame["status"], strict=True))
+        else:
+            for strategy in scenario.strategies:
+                statuses[f"{strategy}|{point_id(batch.point)}|{batch.replication}"] = "pending"
+    return statuses
+
+
+def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -> pl.DataFrame:
+    """Merge the parts of this scenario's batches, in a fixed order, into the result files."""
+    order = {name: i for i, name in enumerate(scenario.strategies)}
+    point_order = {point_id(p): i for i, p in enumerate(scenario.grid)}
+    ids = [b.batch_id for b in batches]
+    runs = pl.concat([pl.read_parquet(parts / f"runs-{i}.parquet") for i in ids], how="diagonal_relaxed")
+    runs = _sorted(runs, order, point_order)
+    write_atomic(out / "runs.parquet", runs.write_parquet)
+    for kind in ("monthly", "customers"):
+        files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
+        if files:
+            frame = _sorted(pl.scan_parquet(files), order, point_order).collect(engine="streaming")
+            write_atomic(out / f"{kind}.parquet", frame.write_parquet)
+    return runs
+
+
+def _sorted(frame: Any, strategy_order: dict[str, int], point_order: dict[str, int]) -> Any:
+    keys = [
+        pl.col("strategy").replace_strict(strategy_order, return_dtype=pl.Int32),
+        pl.col("point").replace_strict(point_order, return_dtype=pl.Int32),
+        pl.col("replication"),
+    ]
+    names = frame.collect_schema().names()
+    extra = [c for c in ("month", "customer_id") if c in names]
+    return frame.sort([*keys, *extra])
+
+
+__all__ = [
+    "KEY_COLUMNS",
+    "RUN_OUTCOMES",
+    "Batch",
+    "BatchResult",
+    "SweepError",
+    "SweepInterrupted",
+    "SweepReport",
+    "batch_seed",
+    "plan",
+    "run_batch",
+    "sweep",
+    "write_atomic",
+]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a sweep will cost, from a short timed probe run."""
+
+    runs: int
+    seconds: float
+    disk_bytes: int
+    memory_per_worker_bytes: int
+    workers: int
+    warnings: tuple[str, ...]
+
+
+def estimate(scenario: Scenario, workers: int, out: Path, replications: int | None = None) -> Estimate:
+    """Time a small probe run and scale it (linear in customers and months) to the whole sweep."""
+    from sim.population import SCHEMA
+
+    strategy = next(iter(scenario.strategies.values()))
+    probe_customers, probe_months = min(scenario.customers, 5_000), min(scenario.months, 24)
+    started = time.perf_counter()
+    result = LoyaltyModel(strategy, scenario.market, probe_customers, probe_months, rng=scenario.seed).run()
+    probe_seconds = time.perf_counter() - started
+    scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
+    runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
+    seconds = probe_seconds * scale * runs / max(1, min(workers, runs))
+    monthly_bytes_per_row = max(1, result.monthly.estimated_size() // max(1, result.monthly.height))
+    disk = int(runs * scenario.months * monthly_bytes_per_row * 2 + runs * 2_000)  # parts + combined
+    bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)
+    # capacity for joiners, plus the temporaries of a phase (about four float arrays per customer)
+    memory = (
+        int(
+            scenario.customers
+            * (1.1 + 2 * scenario.market.acquisition.new_customers_per_month_share * scenario.months)
+            * (bytes_per_customer + 16)
+        )
+        + 150_000_000
+    )
+    warnings = []
+    free_disk = shutil.disk_usage(out if out.exists() else Path.cwd()).free
+    if disk > free_disk:
+        warnings.append(f"results need about {disk / 1e9:.1f} GB but only {free_disk / 1e9:.1f} GB are free")
+    available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else None
+    if available and memory * workers > available:
+        warnings.append(
+            f"{workers} workers need about {memory * workers / 1e9:.1f} GB of memory but "
+            f"{available / 1e9:.1f} GB are available; use fewer --workers"
+        )
+    return Estimate(runs, seconds, disk, memory, workers, tuple(warnings))

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import math
 import tomllib
 import types
 import typing
@@ -145,8 +146,10 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         try:
             _build(_with_point(raw, point), file)
         except ScenarioError as error:
+            where = f"at grid point {point_id(point)}"
             for problem in error.problems:
-                problems.append(dataclasses.replace(problem, hint=f"at grid point {point_id(point)}"))
+                hint = f"{problem.hint} ({where})" if problem.hint else where
+                problems.append(dataclasses.replace(problem, hint=hint))
             break
     if problems:
         raise ScenarioError(file, problems)
@@ -177,12 +180,26 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         "name": _typed(raw, "name", str, "", problems, ""),
         "description": _typed(raw, "description", str, "", problems, ""),
     }
+    name = out["name"]
+    if (
+        isinstance(name, str)
+        and name
+        and (name in (".", "..") or any(c in name for c in "/\\") or not name.isprintable())
+    ):
+        # The name is the default result directory results/<name>/: one plain folder name.
+        problems.append(
+            Problem(
+                "name",
+                "a name usable as a folder name (no '/', '\\', control characters; not '.' or '..')",
+                _describe(name),
+            )
+        )
     for key, minimum in (("customers", 1), ("months", 1), ("replications", 1), ("seed", 0)):
         value = _typed(raw, key, int, "", problems, DEFAULTS[key])
         if isinstance(value, int) and value < minimum:
             problems.append(Problem(key, f"an integer >= {minimum}", repr(value)))
         out[key] = value
-    out["market"] = _market(raw.get("market", {}), raw.get("service", {}), problems)
+    out["market"] = _market(raw.get("market", {}), raw.get("service"), problems)
     out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems)
     baseline = _typed(raw, "baseline", str, "", problems, None)
     names = list(out["strategies"] or {})
@@ -209,7 +226,7 @@ def _market(raw: Any, service: Any, problems: list[Problem]) -> Market | None:
     for name, params_class in sections.items():
         if name in raw:
             kwargs[name] = _params(params_class, raw[name], f"market.{name}", problems)
-    if service:
+    if service is not None:
         kwargs["service"] = _params(MECHANISMS.get("service"), service, "service", problems)
     if "gross_margin_share" in raw:
         kwargs["gross_margin_share"] = _typed(raw, "gross_margin_share", float, "market", problems, 0.3)
@@ -257,8 +274,17 @@ def _reweight(segments: tuple[Segment, ...], raw: Any, problems: list[Problem]) 
         if name not in names:
             problems.append(_unknown(f"{path}.{name}", "segment", name, names))
             continue
-        shares[name] = _coerce(value, float, f"{path}.{name}", problems)
+        share = _coerce(value, float, f"{path}.{name}", problems)
+        if share is not None and not 0.0 <= share <= 1.0:
+            problems.append(Problem(f"{path}.{name}", "a value in [0, 1]", repr(share)))
+            share = None
+        shares[name] = share
     if len(shares) != len(raw) or any(v is None for v in shares.values()):
+        return None
+    total = sum(shares.get(s.name, 0.0) for s in segments)
+    if abs(total - 1.0) > 1e-6:
+        # Segments left out get share 0, so the listed shares alone must sum to 1.
+        problems.append(Problem(path, "shares that sum to 1 (unlisted segments get 0)", f"{total:g}"))
         return None
     return tuple(dataclasses.replace(s, share=shares.get(s.name, 0.0)) for s in segments)
 
@@ -358,6 +384,10 @@ def _coerce(value: Any, expected: Any, path: str, problems: list[Problem]) -> An
     elif expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            # TOML allows inf and nan; no parameter means them (nan would poison every customer).
+            problems.append(Problem(path, "a finite number", repr(value)))
+            return None
     elif expected is str:
         ok = isinstance(value, str)
     if not ok:
@@ -385,8 +415,15 @@ def _describe(value: Any) -> str:
 
 
 def _param_problem(section: str, error: ParamError) -> Problem:
-    """'must be in [0, 1], got 1.5' -> expected 'a value in [0, 1]', found '1.5'."""
+    """'must be in [0, 1], got 1.5' -> expected 'a value in [0, 1]', found '1.5';
+    'names must be unique, got [...]' -> expected 'unique names';
+    'shares must sum to 1, got 0.9' -> expected 'shares that sum to 1'."""
     head, _, found = error.problem.partition(", got ")
+    subject, must, rest = head.partition("must ")
+    if must and subject:
+        subject = subject.strip()
+        head = f"{rest.removeprefix('be ')} {subject}" if rest.startswith("be ") else f"{subject} that {rest}"
+        return Problem(f"{section}.{error.field}", head, found)
     head = head.removeprefix("must be ")
     expected = f"a value {head}" if head[:1] in "<>[(" or head.startswith("in ") else head
     return Problem(f"{section}.{error.field}", expected, found)
@@ -430,6 +467,17 @@ def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
         if values is not None:
             axes.append((path, values))
     samples = _latin_hypercube(raw.get("latin_hypercube"), seed, problems)
+    sampled = {path for path, _ in samples[0]}
+    for path, _ in axes:
+        if path in sampled:
+            problems.append(
+                Problem(
+                    f'grid."{path}"',
+                    "each parameter in the grid once",
+                    "it is also a grid.latin_hypercube range",
+                    "keep it in one of the two",
+                )
+            )
     if problems:
         raise ScenarioError(file, problems)
     factorial = [
@@ -440,23 +488,33 @@ def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
     return tuple(dict.fromkeys(points))
 
 
+def _finite(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _axis(spec: Any, path: str, problems: list[Problem]) -> list[GridValue] | None:
-    if isinstance(spec, list) and spec and all(isinstance(v, int | float | bool) for v in spec):
+    if isinstance(spec, list) and spec and all(isinstance(v, bool) or _finite(v) for v in spec):
         return list(spec)
     if isinstance(spec, dict) and set(spec) == {"linspace"}:
         args = spec["linspace"]
         if (
             isinstance(args, list)
             and len(args) == 3
-            and all(isinstance(a, int | float) for a in args)
+            and all(_finite(a) for a in args)
             and isinstance(args[2], int)
             and args[2] >= 2
         ):
             return [float(v) for v in np.linspace(args[0], args[1], args[2])]
         problems.append(Problem(f"{path}.linspace", "[start, stop, count >= 2]", _describe(args)))
         return None
+    hint = ""
+    if isinstance(spec, dict) and "linspace" not in spec:
+        # `market.offers.discount = [...]` unquoted is a nested table in TOML.
+        hint = 'quote dotted paths in [grid]: "market.offers.discount" = [0.1, 0.2]'
     problems.append(
-        Problem(path, "a non-empty array of values or { linspace = [start, stop, count] }", _describe(spec))
+        Problem(
+            path, "a non-empty array of values or { linspace = [start, stop, count] }", _describe(spec), hint
+        )
     )
     return None
 
@@ -472,15 +530,24 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
     if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
         problems.append(Problem(f"{path}.samples", "an integer >= 1", _describe(samples)))
         return [()]
-    ranges = {k: v for k, v in raw.items() if k != "samples"}
+    # Sorted, so that the samples do not depend on the order of the ranges in the file.
+    ranges = {k: raw[k] for k in sorted(raw) if k != "samples"}
     for key, bounds in ranges.items():
         if not (
             isinstance(bounds, list)
             and len(bounds) == 2
-            and all(isinstance(b, int | float) and not isinstance(b, bool) for b in bounds)
+            and all(_finite(b) for b in bounds)
             and bounds[0] < bounds[1]
         ):
-            problems.append(Problem(f'{path}."{key}"', "[low, high] with low < high", _describe(bounds)))
+            hint = 'quote dotted paths: "market.offers.discount" = [0.1, 0.3]'
+            problems.append(
+                Problem(
+                    f'{path}."{key}"',
+                    "[low, high] with low < high",
+                    _describe(bounds),
+                    hint if isinstance(bounds, dict) else "",
+                )
+            )
     if not ranges:
         problems.append(Problem(path, "at least one parameter range", "none"))
     if problems:

@@ -1,0 +1,1 @@
+"""Benchmarks: ratios measured in one run (the machines are noisy), never timed tests."""

@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import os
+import shlex
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -224,9 +225,12 @@ def sweep_command(
             raise _fail(str(error)) from None
         except SweepInterrupted as stop:
             progress.stop()
+            again = ["loyalty-sim", "sweep", str(file), "--out", str(out)]
+            again += [f"--replications={replications}"] if replications else []
+            again += ["--customers"] if customers_file else []
             stderr.print(
                 f"interrupted: {stop.done} of {stop.total} runs are kept in {out}; "
-                f"finish with: loyalty-sim sweep {file} --resume",
+                f"finish with: {shlex.join(again)} --resume",
                 highlight=False,
                 markup=False,
             )
@@ -276,6 +280,8 @@ def _render_sweep(summary, output_format: SweepFormat) -> str:
     if output_format is SweepFormat.csv:
         return summary.write_csv()
     rows = comparison_rows(summary)
+    if not rows:  # every run failed
+        return ""
     if output_format is SweepFormat.markdown:
         return markdown(rows)
     table = Table(caption="mean over replications [95% CI]; differences are paired (common random numbers)")

@@ -8,16 +8,51 @@ of its work (or its results) at once. The sweep itself is one code path over thi
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 
-def _ignore_sigint() -> None:
+def _init_worker() -> None:
     # Ctrl-C is handled by the parent, which stops submitting and cancels what is queued.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A parent killed without cleanup (kill -9, the OOM killer) would otherwise leave its
+    # workers waiting for work forever; the parent's sentinel becomes ready when it dies.
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with_parent, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with_parent(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Processes started in here (and by threads started in here) inherit a blocked SIGINT.
+
+    Ctrl-C in a terminal signals the whole process group; workers still importing, or Dask
+    workers, would each die with a KeyboardInterrupt traceback. Only the parent should handle
+    it; a Ctrl-C that arrives meanwhile is delivered to it on leaving the block.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: Ctrl-C is delivered differently there
+        yield
+        return
+    from multiprocessing import resource_tracker
+
+    # Starting the tracker unblocks SIGINT in the starting thread; start it before blocking.
+    resource_tracker.ensure_running()
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 class Executor:
@@ -103,11 +138,12 @@ class LocalPoolExecutor(Executor):
         self._pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_ignore_sigint,
+            initializer=_init_worker,
         )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> cf.Future:
-        return self._pool.submit(fn, task)
+        with _sigint_blocked():  # the pool starts its worker processes on demand, in submit
+            return self._pool.submit(fn, task)
 
     def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
         done, running = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
@@ -131,14 +167,20 @@ class DaskExecutor(Executor):
 
         self._cluster = None
         if address == "local":
-            self._cluster = LocalCluster(
-                n_workers=workers or os.cpu_count() or 1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            )
-            self._client = Client(self._cluster)
+            try:
+                with _sigint_blocked():  # a Ctrl-C meanwhile arrives when the cluster is up
+                    self._cluster = LocalCluster(
+                        n_workers=workers or os.cpu_count() or 1,
+                        threads_per_worker=1,
+                        processes=True,
+                        host="127.0.0.1",
+                        dashboard_address=None,
+                    )
+                    self._client = Client(self._cluster)
+            except BaseException:
+                if self._cluster is not None:
+                    self._cluster.close()
+                raise
         else:
             self._client = Client(address, timeout="10s")
         self.workers = max(1, sum(self._client.nthreads().values()))

@@ -54,6 +54,17 @@ RUN_OUTCOMES: tuple[str, ...] = (
     "final_active_total",
 )
 KEY_COLUMNS: tuple[str, ...] = ("strategy", "point", "replication")
+# Fixed types of the result columns of runs.parquet: without them a column that happens to be
+# all null (no failures, every median lifetime censored) is stored as type Null, and a sweep
+# whose runs all failed has no outcome columns at all.
+RUN_DTYPES: dict[str, type[pl.DataType]] = {
+    "error": pl.String,
+    **{k: pl.Float64 for k in RUN_OUTCOMES},
+    "median_lifetime_months": pl.Int64,
+    "final_active_total": pl.Int64,
+    **{f"churned_{r}": pl.Int64 for r in EXIT_REASONS},
+    "cost_by_program": pl.String,
+}
 
 
 class SweepError(Exception):
@@ -256,6 +267,8 @@ def sweep(
     manifest_path = out / "manifest.json"
     _prepare(out, manifest_path, scenario, resume, force)
     parts.mkdir(parents=True, exist_ok=True)
+    for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part
+        stale.unlink(missing_ok=True)
 
     finished = {p.name.removeprefix("runs-").removesuffix(".parquet") for p in parts.glob("runs-*.parquet")}
     todo = [b for b in batches if b.batch_id not in finished]
@@ -289,8 +302,9 @@ def sweep(
     last_manifest_write = time.monotonic()
     if on_progress:
         on_progress(done_runs, total_runs)
+    results = executor.run(run_batch, todo)  # held, so it is closed below and not while unwinding
     try:
-        for result in executor.run(run_batch, todo):
+        for result in results:
             _write_parts(parts, result)
             done_runs += len(result.runs)
             if on_progress:
@@ -300,8 +314,16 @@ def sweep(
                 _write_json(manifest_path, manifest)
                 last_manifest_write = time.monotonic()
     except KeyboardInterrupt:
-        manifest.update(status="interrupted", runs=_run_statuses(parts, batches, scenario))
-        _write_json(manifest_path, manifest)
+        # One Ctrl-C can raise twice: polars raises its own KeyboardInterrupt when it is
+        # interrupted, and Python's handler still runs at the next opportunity. Record anyway.
+        while True:
+            try:
+                results.close()
+                manifest.update(status="interrupted", runs=_run_statuses(parts, batches, scenario))
+                _write_json(manifest_path, manifest)
+                break
+            except KeyboardInterrupt:
+                pass
         raise SweepInterrupted(sum(s != "pending" for s in manifest["runs"].values()), total_runs) from None
 
     runs = _combine(parts, out, batches, scenario)
@@ -317,10 +339,26 @@ def sweep(
     return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary)
 
 
+RESULT_FILES: tuple[str, ...] = (
+    "manifest.json",
+    "runs.parquet",
+    "monthly.parquet",
+    "customers.parquet",
+    "summary.parquet",
+)
+
+
 def _prepare(out: Path, manifest_path: Path, scenario: Scenario, resume: bool, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} is not a directory; use --out to name a result directory")
     if out.exists() and any(out.iterdir()):
         if force:
-            shutil.rmtree(out)
+            # Only what a sweep writes: --out may name a directory that holds other files too.
+            shutil.rmtree(out / "parts", ignore_errors=True)
+            for name in RESULT_FILES:
+                (out / name).unlink(missing_ok=True)
+                for tmp in out.glob(f".{name}.*.tmp"):
+                    tmp.unlink()
         elif not resume:
             raise SweepError(
                 f"{out} already holds results; use --resume to complete them or --force to start over"
@@ -364,7 +402,10 @@ def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -
     point_order = {point_id(p): i for i, p in enumerate(scenario.grid)}
     ids = [b.batch_id for b in batches]
     runs = pl.concat([pl.read_parquet(parts / f"runs-{i}.parquet") for i in ids], how="diagonal_relaxed")
-    runs = _sorted(runs, order, point_order)
+    runs = _sorted(runs, order, point_order).with_columns(
+        pl.col(c).cast(t) if c in runs.columns else pl.lit(None, dtype=t).alias(c)
+        for c, t in RUN_DTYPES.items()
+    )
     write_atomic(out / "runs.parquet", runs.write_parquet)
     for kind in ("monthly", "customers"):
         files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
@@ -441,7 +482,12 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     free_disk = shutil.disk_usage(out if out.exists() else Path.cwd()).free
     if disk > free_disk:
         warnings.append(f"results need about {disk / 1e9:.1f} GB but only {free_disk / 1e9:.1f} GB are free")
-    available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else None
+    names = getattr(os, "sysconf_names", {})  # macOS has no SC_AVPHYS_PAGES, Windows no sysconf
+    available = (
+        os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        if "SC_AVPHYS_PAGES" in names and "SC_PAGE_SIZE" in names
+        else None
+    )
     if available and memory * workers > available:
         warnings.append(
             f"{workers} workers need about {memory * workers / 1e9:.1f} GB of memory but "

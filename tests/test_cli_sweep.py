@@ -1,0 +1,413 @@
+"""The real command line, in a subprocess: ``loyalty-sim sweep`` (formats, existing results,
+Ctrl-C and kill -9 with resume, dry run, an unreachable scheduler) and ``loyalty-sim run FILE``.
+
+Every call starts a Python interpreter that imports the simulator (a few seconds), so most of
+these tests are marked slow.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+import psutil
+import pytest
+
+from sim.executors import SerialExecutor
+from sim.scenario import load
+from sim.sweep import sweep
+
+_SCRIPT = Path(sys.executable).with_name("loyalty-sim")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+
+SMALL = """\
+name = "cli-small"
+customers = 400
+months = 12
+replications = 2
+seed = 5
+
+[strategies]
+rare_contact = { programs = ["rare_contact"] }
+point_card = { programs = ["point_card"] }
+personal_appreciation = { programs = ["personal_appreciation"] }
+
+[grid]
+"market.offers.discount" = [0.1, 0.2]
+"""
+SMALL_STRATEGIES = ("rare_contact", "point_card", "personal_appreciation")
+
+# Long enough (72 batches on two workers) to be stopped in the middle.
+LONG = """\
+name = "cli-long"
+customers = 5000
+months = 60
+replications = 24
+seed = 9
+
+[strategies]
+rare_contact = { programs = ["rare_contact"] }
+point_card = { programs = ["point_card"] }
+service_excellence = { programs = ["service_excellence"] }
+"""
+LONG_RUNS = 3 * 24
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "LOYALTY_SIM_DEBUG"}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*COMMAND, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=_env()
+    )
+
+
+def start(cwd: Path, *args: str, new_session: bool = False) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*COMMAND, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=new_session,  # its own process group, as a terminal gives a command
+    )
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit code 2, one line on stderr that starts with 'error:', no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def manifest(out: Path) -> dict:
+    return json.loads((out / "manifest.json").read_text())
+
+
+def part_times(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (out / "parts").iterdir()}
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    (tmp_path / "small.toml").write_text(SMALL)
+    return tmp_path
+
+
+# --- sweep: output, existing results --------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sweep_prints_the_comparison(small):
+    result = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for name in SMALL_STRATEGIES:
+        assert name in result.stdout
+    assert "cohort loss [95% CI]" in result.stdout
+    assert "vs rare_contact (pp)" in result.stdout
+    assert "discount=0.1" in result.stdout and "discount=0.2" in result.stdout
+    assert "12 runs done, 0 failed" in result.stderr
+    for name in ("runs.parquet", "monthly.parquet", "summary.parquet", "manifest.json"):
+        assert (small / "out" / name).exists()
+    assert manifest(small / "out")["status"] == "complete"
+    assert manifest(small / "out")["workers"] == 2
+
+    # The same sweep in-process gives the same numbers.
+    sweep(load(small / "small.toml"), small / "reference", SerialExecutor())
+    for name in ("runs", "monthly", "summary"):
+        frame = pl.read_parquet(small / "out" / f"{name}.parquet")
+        assert frame.equals(pl.read_parquet(small / "reference" / f"{name}.parquet")), name
+
+
+@pytest.mark.slow
+def test_sweep_output_formats_parse(small):
+    outputs = {}
+    for output_format in ("json", "csv", "markdown"):
+        result = cli(
+            small, "sweep", "small.toml", "--workers", "1", "--out", output_format, "--format", output_format
+        )
+        assert result.returncode == 0, result.stderr
+        outputs[output_format] = result.stdout
+    summary = pl.read_parquet(small / "json" / "summary.parquet")
+
+    records = json.loads(outputs["json"])
+    assert [r["strategy"] for r in records] == summary["strategy"].to_list()
+    assert len(records) == len(SMALL_STRATEGIES) * 2
+    for record, expected in zip(records, summary.iter_rows(named=True), strict=True):
+        assert record["cohort_loss_mean"] == pytest.approx(expected["cohort_loss_mean"])
+        assert record["cohort_loss_ci_low"] == pytest.approx(expected["cohort_loss_ci_low"])
+        if record["strategy"] == "rare_contact":
+            assert record["cohort_loss_diff_mean"] == 0.0
+
+    rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
+    assert [r["strategy"] for r in rows] == summary["strategy"].to_list()
+    assert set(summary.columns) == set(rows[0])
+    assert float(rows[0]["cohort_loss_mean"]) == pytest.approx(summary["cohort_loss_mean"][0])
+
+    lines = outputs["markdown"].strip().splitlines()
+    assert all(line.startswith("| ") and line.endswith(" |") for line in lines[:1] + lines[2:])
+    assert lines[1].startswith("|") and set(lines[1]) <= set("|- ")
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    assert header[:3] == ["strategy", "grid point", "runs"]
+    body = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+    assert [row[0] for row in body] == summary["strategy"].to_list()
+    assert all(len(row) == len(header) for row in body)
+    assert {row[header.index("vs rare_contact (pp)")] for row in body if row[0] == "rare_contact"} == {
+        "baseline"
+    }
+
+
+@pytest.mark.slow
+def test_existing_results_need_resume_or_force(small):
+    assert cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out").returncode == 0
+    parts = part_times(small / "out")
+    runs = pl.read_parquet(small / "out" / "runs.parquet")
+
+    again = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out")
+    assert_clean_error(again, "already holds results", "--resume", "--force")
+    assert part_times(small / "out") == parts
+
+    resumed = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "12 runs done (12 from before), 0 failed" in resumed.stderr
+    assert part_times(small / "out") == parts  # no batch ran again
+    assert "point_card" in resumed.stdout
+    assert pl.read_parquet(small / "out" / "runs.parquet").equals(runs)
+    assert manifest(small / "out")["status"] == "complete"
+
+    forced = cli(small, "sweep", "small.toml", "--workers", "1", "--out", "out", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "12 runs done, 0 failed" in forced.stderr
+    assert part_times(small / "out").keys() == parts.keys()
+    assert all(part_times(small / "out")[name] > time for name, time in parts.items())
+    assert pl.read_parquet(small / "out" / "runs.parquet").equals(runs)
+
+
+def test_resume_and_force_exclude_each_other(small):
+    result = cli(small, "sweep", "small.toml", "--resume", "--force")
+    assert_clean_error(result, "--resume", "--force")
+    assert sorted(p.name for p in small.iterdir()) == ["small.toml"]
+
+
+def test_dry_run_estimates_and_writes_nothing(small):
+    result = cli(small, "sweep", "small.toml", "--dry-run", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("12 runs (3 strategies x 2 grid points x 2 replications) of 400 customers")
+    assert lines[1].startswith("time:") and "on 2 workers" in lines[1]
+    assert lines[2].startswith("disk:") and "MB in results/cli-small/" in lines[2]
+    assert lines[3].startswith("memory:") and "MB per worker" in lines[3]
+    assert sorted(p.name for p in small.iterdir()) == ["small.toml"]
+
+
+@pytest.mark.slow
+def test_unreachable_scheduler_is_a_clean_error(small):
+    started = time.monotonic()
+    result = cli(
+        small, "sweep", "small.toml", "--scheduler", "tcp://127.0.0.1:1", "--out", "out", timeout=120
+    )
+    elapsed = time.monotonic() - started
+    assert_clean_error(result, "--scheduler", "tcp://127.0.0.1:1")
+    assert elapsed < 30  # about 10 s of connection attempts plus start-up
+    assert not (small / "out").exists()
+
+
+# --- Ctrl-C and kill -9 -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def long_reference(tmp_path_factory) -> Path:
+    """The long scenario swept without interruption (in-process, serially)."""
+    directory = tmp_path_factory.mktemp("long")
+    (directory / "long.toml").write_text(LONG)
+    sweep(load(directory / "long.toml"), directory / "out", SerialExecutor())
+    return directory / "out"
+
+
+def _stop_in_the_middle(
+    tmp_path: Path, sig: signal.Signals
+) -> tuple[subprocess.Popen[str], list[psutil.Process]]:
+    """Start the long sweep on two workers, wait for its first finished batch, send ``sig``."""
+    (tmp_path / "long.toml").write_text(LONG)
+    proc = start(tmp_path, "sweep", "long.toml", "--workers", "2", "--out", "out")
+    parts = tmp_path / "out" / "parts"
+    deadline = time.monotonic() + 240
+    try:
+        while not list(parts.glob("runs-*.parquet")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no batch finished"
+            time.sleep(0.02)
+        children = psutil.Process(proc.pid).children(recursive=True)
+        os.kill(proc.pid, sig)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc, children
+
+
+def _command_line(process: psutil.Process) -> str:
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:  # ended meanwhile
+        return ""
+
+
+def _assert_gone(processes: list[psutil.Process], timeout: float = 30) -> None:
+    """The sweep's worker processes end (or are zombies waiting to be reaped)."""
+    deadline = time.monotonic() + timeout
+    alive = processes
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.1)
+    for process in alive:  # do not leave them behind, then fail
+        process.kill()
+    assert not alive, f"worker processes still running: {[p.pid for p in alive]}"
+
+
+def _assert_resumes_to(tmp_path: Path, reference: Path) -> None:
+    before = part_times(tmp_path / "out")
+    finished = [name for name in before if name.startswith("runs-")]
+    resumed = cli(tmp_path, "sweep", "long.toml", "--workers", "2", "--out", "out", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Traceback" not in resumed.stderr
+    assert f"{LONG_RUNS} runs done ({3 * len(finished)} from before), 0 failed" in resumed.stderr
+    after = part_times(tmp_path / "out")
+    assert {name: after[name] for name in finished} == {name: before[name] for name in finished}
+    assert manifest(tmp_path / "out")["status"] == "complete"
+    assert set(manifest(tmp_path / "out")["runs"].values()) == {"done"}
+    runs = pl.read_parquet(tmp_path / "out" / "runs.parquet")
+    assert runs.height == LONG_RUNS
+    for name in ("runs", "monthly", "summary"):
+        frame = pl.read_parquet(tmp_path / "out" / f"{name}.parquet")
+        assert frame.equals(pl.read_parquet(reference / f"{name}.parquet")), name
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path, long_reference):
+    proc, workers = _stop_in_the_middle(tmp_path, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "interrupted:" in stderr
+    assert "loyalty-sim sweep long.toml --out out --resume" in stderr
+    assert stdout == ""
+    _assert_gone(workers)
+
+    state = manifest(tmp_path / "out")
+    assert state["status"] == "interrupted"
+    statuses = list(state["runs"].values())
+    assert len(statuses) == LONG_RUNS
+    assert 0 < statuses.count("done") < LONG_RUNS
+    assert statuses.count("done") + statuses.count("pending") == LONG_RUNS
+    finished = list((tmp_path / "out" / "parts").glob("runs-*.parquet"))
+    assert statuses.count("done") == 3 * len(finished)
+    assert not (tmp_path / "out" / "runs.parquet").exists()
+
+    _assert_resumes_to(tmp_path, long_reference)
+
+
+@pytest.mark.slow
+def test_kill_9_leaves_no_corrupt_files_and_resume_completes(tmp_path, long_reference):
+    proc, workers = _stop_in_the_middle(tmp_path, signal.SIGKILL)
+    # Not communicate(): workers left behind would hold the output pipes open.
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    # Workers notice that their parent is gone and end instead of waiting for work forever.
+    _assert_gone(workers)
+    proc.communicate(timeout=60)
+
+    out = tmp_path / "out"
+    assert manifest(out)["status"] == "running"  # nobody was left to say otherwise
+    for path in [*out.glob("*.parquet"), *(out / "parts").glob("*.parquet")]:
+        pl.read_parquet(path)  # complete files only: they are written under a temporary name
+    assert list((out / "parts").glob("runs-*.parquet"))
+    # A kill while a part was being written leaves its temporary file ('.<name>.<pid>.tmp');
+    # whether one is left depends on timing, so leave one the way a kill would.
+    leftovers = [p.name for p in (out / "parts").iterdir() if p.name.startswith(".")]
+    assert all(name.endswith(".tmp") for name in leftovers)
+    stale = out / "parts" / f".runs-{'0' * 20}.parquet.{proc.pid}.tmp"
+    stale.write_bytes(b"PAR1 truncated")
+
+    _assert_resumes_to(tmp_path, long_reference)
+    assert not [p.name for p in (out / "parts").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("options", "moment"),
+    [
+        (("--workers", "2"), "workers starting"),
+        (("--scheduler", "local", "--workers", "2"), "first batch done"),
+    ],
+    ids=["pool-while-workers-start", "dask-local-cluster"],
+)
+def test_ctrl_c_in_a_terminal_reaches_workers_too_and_stays_quiet(tmp_path, options, moment):
+    """A terminal sends Ctrl-C to the whole process group: workers must leave it to the parent
+    (no KeyboardInterrupt tracebacks from workers that are still importing, or from Dask's)."""
+    (tmp_path / "long.toml").write_text(LONG)
+    proc = start(tmp_path, "sweep", "long.toml", *options, "--out", "out", new_session=True)
+    parts = tmp_path / "out" / "parts"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, moment
+            children = psutil.Process(proc.pid).children(recursive=True)
+            workers = [c for c in children if "spawn_main" in _command_line(c)]
+            if moment == "workers starting" and len(workers) == 2:
+                assert not list(parts.glob("runs-*.parquet"))
+                break
+            if moment == "first batch done" and list(parts.glob("runs-*.parquet")):
+                break
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    assert proc.returncode == 130, stderr
+    assert stdout == ""
+    assert "Traceback" not in stderr
+    assert "KeyboardInterrupt" not in stderr
+    assert "--resume" in stderr
+    assert manifest(tmp_path / "out")["status"] == "interrupted"
+    _assert_gone(children)
+
+
+# --- run FILE ------------------------------------------------------------------------------
+
+
+def test_run_file_runs_the_scenario_strategies_once(small):
+    result = cli(small, "run", "small.toml", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    summaries = json.loads(result.stdout)
+    assert [s["strategy"] for s in summaries] == list(SMALL_STRATEGIES)
+    assert {(s["customers"], s["months"], s["seed"]) for s in summaries} == {(400, 12, 5)}
+    assert sorted(p.name for p in small.iterdir()) == ["small.toml"]  # no results written
+
+
+@pytest.mark.slow
+def test_run_file_picks_strategies_and_prints_a_table(small):
+    table = cli(small, "run", "small.toml", "--strategy", "point_card")
+    assert table.returncode == 0, table.stderr
+    assert "point_card" in table.stdout
+    assert "rare_contact" not in table.stdout
+    assert "400 customers, 12 months, seed 5" in table.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -17,8 +18,12 @@ from sim.population import EXIT_REASONS, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
 
-_STATE_BOUNDS = (("bond", 0.0, 1.0), ("satisfaction", 0.0, 1.0), ("rational_value", 0.0, 1.0),
-                 ("resentment", 0.0, 1.0))
+_STATE_BOUNDS = (
+    ("bond", 0.0, 1.0),
+    ("satisfaction", 0.0, 1.0),
+    ("rational_value", 0.0, 1.0),
+    ("resentment", 0.0, 1.0),
+)
 
 
 class LoyaltyModel(mesa.Model):
@@ -29,9 +34,11 @@ class LoyaltyModel(mesa.Model):
         market: segments, competitors, behavioural parameters (defaults: the default market).
         customers: size of the initial cohort.
         months: horizon; :meth:`run` steps this many months.
-        rng: seed (int or ``numpy.random.SeedSequence``) of the run's only random generator.
-            The population is drawn first, so strategies run with the same seed start from the
-            same customers (common random numbers).
+        rng: seed (int or ``numpy.random.SeedSequence``) of the run. Every random draw comes
+            from a stream derived from it, the month and the purpose of the draw (see
+            :meth:`stream`), with one number per customer row, so strategies run with the same
+            seed start from the same customers and share their random numbers customer by
+            customer, month by month (common random numbers).
     """
 
     def __init__(
@@ -46,7 +53,8 @@ class LoyaltyModel(mesa.Model):
             raise ValueError(f"customers must be >= 1, got {customers}")
         if months < 1:
             raise ValueError(f"months must be >= 1, got {months}")
-        super().__init__(rng=rng)
+        self.seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
+        super().__init__(rng=np.random.default_rng(self.seed_sequence))
         self.strategy = strategy
         self.market = market or Market()
         self.programs: list[Program] = strategy.build()
@@ -56,11 +64,28 @@ class LoyaltyModel(mesa.Model):
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
         expected_joiners = self.market.acquisition.new_customers_per_month_share * months
         self.population = Population(capacity=int(customers * (1.1 + 2 * expected_joiners)))
-        self.population.add(self.rng, customers, self.market.segments, month=0)
+        self.population.add(self.stream("population"), customers, self.market.segments, month=0)
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
+
+    def stream(self, purpose: str) -> np.random.Generator:
+        """The random generator for one purpose (``"offers"``, a program's name...) this month.
+
+        It depends only on the run's seed, the month and ``purpose``: what other mechanisms or
+        programs draw does not shift it. Draw one number per customer row and index by id
+        (see :meth:`uniforms`), so customer ``i`` gets the same numbers under every strategy.
+        """
+        key = int.from_bytes(hashlib.blake2b(purpose.encode(), digest_size=4).digest(), "little")
+        spawn_key = (*self.seed_sequence.spawn_key, self.month, key)
+        return np.random.Generator(
+            np.random.PCG64(np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key))
+        )
+
+    def uniforms(self, purpose: str) -> np.ndarray:
+        """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``."""
+        return self.stream(purpose).random(len(self.population), dtype=np.float32)
 
     def charge(self, program: str, eur: float) -> None:
         """Book a program's cost for this month."""
@@ -107,9 +132,10 @@ class LoyaltyModel(mesa.Model):
         self._clamp_states()
 
         multiplier = math.prod(p.acquisition_multiplier(self) for p in running)
-        joiners = int(self.rng.poisson(acquisition.expected_joiners(self, multiplier)))
+        draws = self.stream("acquisition")
+        joiners = int(draws.poisson(acquisition.expected_joiners(self, multiplier)))
         if joiners:
-            ids = pop.add(self.rng, joiners, self.market.segments, month=self.month)
+            ids = pop.add(draws, joiners, self.market.segments, month=self.month)
             for program in running:
                 program.onboard(self, ids)
         self.flows.acquired = joiners
@@ -171,10 +197,14 @@ class LoyaltyModel(mesa.Model):
             "margin": self.market.gross_margin_share * revenue - cost,
         }
         row.update(
-            {f"share_{kind}": share for kind, share in zip(
-                ("apostle", "loyalist", "mercenary", "hostage", "at_risk"),
-                loyalty_type_shares(pop), strict=True,
-            )}
+            {
+                f"share_{kind}": share
+                for kind, share in zip(
+                    ("apostle", "loyalist", "mercenary", "hostage", "at_risk"),
+                    loyalty_type_shares(pop),
+                    strict=True,
+                )
+            }
         )
         self._recorder.record(row)
 

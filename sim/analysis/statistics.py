@@ -2,7 +2,7 @@
 
 Strategies of one (grid point, replication) share their random numbers, so the difference to
 the baseline is computed per replication first and its mean and interval come from those
-paired differences (much tighter than comparing two independent means).
+paired differences, tighter than comparing two independent means.
 """
 
 from __future__ import annotations

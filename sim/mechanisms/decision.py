@@ -86,7 +86,7 @@ def _one_minus_product(*probabilities: np.ndarray) -> np.ndarray:
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     """Decide exits for all active customers; return the ids of those who left."""
     params: DecisionParams = model.market.decision
-    pop, flows, rng = model.population, model.flows, model.rng
+    pop, flows = model.population, model.flows
     ids = pop.active_ids()
     bond = pop.bond[ids]
     restlessness = pop.restlessness[ids]
@@ -122,7 +122,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
         )
     )
     leave = _one_minus_product(background, voluntary)
-    leaves = rng.random(ids.size, dtype=np.float32) < leave
+    leaves = model.uniforms("decision")[ids] < leave
 
     # Competing risks: the reason is drawn in proportion to each component's probability.
     reason_weights = np.stack(
@@ -144,7 +144,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     )
     weights = reason_weights[:, leaves]
     cumulative = np.cumsum(weights, axis=0)
-    draw = rng.random(weights.shape[1], dtype=np.float32) * cumulative[-1]
+    draw = model.uniforms("decision.reason")[ids[leaves]] * cumulative[-1]
     reasons = reason_codes[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(reason_codes) - 1)]
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).

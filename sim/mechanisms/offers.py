@@ -55,7 +55,7 @@ def competitor_offers(model) -> np.ndarray:
     params: OffersParams = model.market.offers
     pop, flows = model.population, model.flows
     rate, discount = params.terms(flows.month)
-    offered = pop.active & (model.rng.random(len(pop), dtype=np.float32) < rate)
+    offered = pop.active & (model.uniforms("offers") < rate)
     flows.offered = offered
     switch = np.zeros(len(pop), dtype=np.float32)
     focus = pop.price_focus[offered]

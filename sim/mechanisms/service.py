@@ -69,9 +69,11 @@ class ServiceLevel:
 def encounters(model, level: ServiceLevel) -> None:
     """Draw failures, complaints and recoveries for active customers; update satisfaction and bond."""
     params: ServiceParams = model.market.service
-    pop, flows, rng = model.population, model.flows, model.rng
+    pop, flows = model.population, model.flows
     active = pop.active
-    u_fail, u_complain, u_recover = rng.random((3, len(pop)), dtype=np.float32)
+    u_fail = model.uniforms("service.failure")
+    u_complain = model.uniforms("service.complaint")
+    u_recover = model.uniforms("service.recovery")
     failed = active & (u_fail < level.failure_per_month)
     recovered = failed & (u_complain < params.complaint_share) & (u_recover < level.recovery_share)
     unrecovered = failed & ~recovered

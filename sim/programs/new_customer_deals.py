@@ -55,7 +55,7 @@ class NewCustomerDeals(Program):
             & (months_since_joining <= p.deal_months)
         )
         model.charge(self.name, p.welcome_discount_share * float(pop.spend_per_month[on_deal].sum()))
-        seen = pop.active & ~on_deal & (model.rng.random(len(pop), dtype=np.float32) < p.visibility_per_month)
+        seen = pop.active & ~on_deal & (model.uniforms(self.name) < p.visibility_per_month)
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty
         pop.satisfaction[seen] -= p.unfairness_satisfaction_loss * loyalty

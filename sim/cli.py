@@ -150,7 +150,8 @@ def run(
             result = LoyaltyModel(chosen, market, customers=customers, months=months, rng=seed).run()
             summaries.append(result.summary())
             progress.advance(task)
-    sys.stdout.write(_render(summaries, output_format))
+    baseline_name = chosen_scenario.baseline if file is not None else BASELINE
+    sys.stdout.write(_render(summaries, output_format, baseline_name))
 
 
 @app.command()
@@ -294,12 +295,12 @@ def _render_sweep(summary, output_format: SweepFormat) -> str:
     return buffer.getvalue()
 
 
-def _render(summaries: list[dict], output_format: OutputFormat) -> str:
+def _render(summaries: list[dict], output_format: OutputFormat, baseline: str = BASELINE) -> str:
     if output_format is OutputFormat.json:
         return json.dumps(summaries, indent=2) + "\n"
     if output_format is OutputFormat.csv:
         return _csv(summaries)
-    return _table(summaries)
+    return _table(summaries, baseline)
 
 
 def _csv(summaries: list[dict]) -> str:
@@ -316,8 +317,8 @@ def _csv(summaries: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _table(summaries: list[dict]) -> str:
-    baseline = next((s for s in summaries if s["strategy"] == BASELINE), None)
+def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
+    baseline = next((s for s in summaries if s["strategy"] == baseline_name), None)
     first = summaries[0]
     table = Table(
         title=f"{first['customers']:,} customers, {first['months']} months, seed {first['seed']}",

@@ -67,6 +67,9 @@ RUN_DTYPES: dict[str, type[pl.DataType]] = {
 }
 
 
+WORKER_START_SECONDS = 4.0  # measured: importing the model in a fresh process on a 2-core machine
+
+
 class SweepError(Exception):
     """A sweep that cannot start (existing results, changed scenario); exit code 2."""
 
@@ -465,7 +468,10 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     probe_seconds = time.perf_counter() - started
     scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
     runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
-    seconds = probe_seconds * scale * runs / max(1, min(workers, runs))
+    # Each worker process imports the model (Mesa, polars, SciPy) once: a few seconds.
+    seconds = probe_seconds * scale * runs / max(1, min(workers, runs)) + (
+        WORKER_START_SECONDS if workers > 1 else 0
+    )
     monthly_bytes_per_row = max(1, result.monthly.estimated_size() // max(1, result.monthly.height))
     disk = int(runs * scenario.months * monthly_bytes_per_row * 2 + runs * 2_000)  # parts + combined
     bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sim.analysis.statistics import summarise_runs
+from sim.analysis.statistics import SUMMARY_OUTCOMES, summarise_runs
 from sim.executors import Executor
 from sim.market import Market
 from sim.model import LoyaltyModel
@@ -43,16 +43,7 @@ from sim.outcomes import EXIT_REASONS
 from sim.scenario import GridPoint, Scenario, point_id
 from sim.strategy import Strategy
 
-RUN_OUTCOMES: tuple[str, ...] = (
-    "cohort_loss",
-    "annual_churn",
-    "median_lifetime_months",
-    "revenue",
-    "program_cost",
-    "margin",
-    "cost_per_retained_customer",
-    "final_active_total",
-)
+RUN_OUTCOMES: tuple[str, ...] = (*SUMMARY_OUTCOMES, "final_active_total")
 KEY_COLUMNS: tuple[str, ...] = ("strategy", "point", "replication")
 # Fixed types of the result columns of runs.parquet: without them a column that happens to be
 # all null (no failures, every median lifetime censored) is stored as type Null, and a sweep

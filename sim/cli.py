@@ -127,31 +127,26 @@ def run(
     FILE: the scenario's market and strategies, one replication, no grid. Every strategy runs
     with the same seed, so all start from the same customers.
     """
-    market = Market()
-    available = builtin_strategies()
-    defaults = {"customers": 10_000, "months": 60, "seed": 1}
-    if file is not None:
-        chosen_scenario = _load_scenario(file)
-        market, available = chosen_scenario.market, chosen_scenario.strategies
-        defaults = {
-            "customers": chosen_scenario.customers,
-            "months": chosen_scenario.months,
-            "seed": chosen_scenario.seed,
-        }
+    if file is None:
+        market, available, baseline = Market(), builtin_strategies(), BASELINE
+        default_customers, default_months, default_seed = 10_000, 60, 1
+    else:
+        chosen = _load_scenario(file)
+        market, available, baseline = chosen.market, chosen.strategies, chosen.baseline
+        default_customers, default_months, default_seed = chosen.customers, chosen.months, chosen.seed
     strategies = _pick_strategies(strategy, available)
-    customers = customers or defaults["customers"]
-    months = months or defaults["months"]
-    seed = defaults["seed"] if seed is None else seed
+    customers = customers or default_customers
+    months = months or default_months
+    seed = default_seed if seed is None else seed
     summaries = []
     with _progress() as progress:
         task = progress.add_task("simulating", total=len(strategies))
-        for chosen in strategies:
-            progress.update(task, description=f"simulating {chosen.name}")
-            result = LoyaltyModel(chosen, market, customers=customers, months=months, rng=seed).run()
+        for picked in strategies:
+            progress.update(task, description=f"simulating {picked.name}")
+            result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
             summaries.append(result.summary())
             progress.advance(task)
-    baseline_name = chosen_scenario.baseline if file is not None else BASELINE
-    sys.stdout.write(_render(summaries, output_format, baseline_name))
+    sys.stdout.write(_render(summaries, output_format, baseline))
 
 
 @app.command()
@@ -287,7 +282,11 @@ def _render_sweep(summary, output_format: SweepFormat) -> str:
         return markdown(rows)
     table = Table(caption="mean over replications [95% CI]; differences are paired (common random numbers)")
     for header in rows[0]:
-        table.add_column(header, justify="left" if header in ("strategy", "grid point") else "right")
+        table.add_column(
+            header,
+            justify="left" if header in ("strategy", "grid point") else "right",
+            no_wrap=header == "strategy",
+        )
     for row in rows:
         table.add_row(*row.values())
     buffer = io.StringIO()
@@ -335,7 +334,11 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         "margin",
         "cost / retained",
     ):
-        table.add_column(header, justify="left" if header in ("strategy", "main exit reason") else "right")
+        table.add_column(
+            header,
+            justify="left" if header in ("strategy", "main exit reason") else "right",
+            no_wrap=header == "strategy",
+        )
     for s in sorted(summaries, key=lambda s: s["cohort_loss"]):
         reasons = s["churn_by_reason"]
         total = sum(reasons.values())
@@ -359,7 +362,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
             f"{cost_per_retained:,.2f} EUR" if cost_per_retained is not None else "-",
         )
     buffer = io.StringIO()
-    Console(file=buffer, width=160, force_terminal=False).print(table)
+    Console(file=buffer, width=200, force_terminal=False).print(table)
     return buffer.getvalue()
 
 

@@ -167,6 +167,12 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
     }
 
 
+# The numeric per-run outcomes that sweeps average over replications.
+SCALAR_OUTCOMES: tuple[str, ...] = (
+    "cohort_loss", "annual_churn", "median_lifetime_months", "revenue", "program_cost", "margin",
+    "cost_per_retained_customer",
+)
+
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
     "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
@@ -174,6 +180,6 @@ RUN_SUMMARY_KEYS: tuple[str, ...] = (
 )
 
 __all__ = [
-    "CUSTOMER_SCHEMA", "LOYALTY_TYPES", "MONTHLY_SCHEMA", "RUN_SUMMARY_KEYS", "ExitReason",
+    "CUSTOMER_SCHEMA", "LOYALTY_TYPES", "MONTHLY_SCHEMA", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason",
     "LoyaltyTypes", "MonthlyRecorder", "customer_frame", "loyalty_type_shares", "summarise",
 ]

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from sim.distributions import Beta, LogNormal
 from sim.market import Market
@@ -552,6 +551,9 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
         problems.append(Problem(path, "at least one parameter range", "none"))
     if problems:
         return [()]
+    # Imported here: sweep workers import this module, and scipy.stats costs them a second.
+    from scipy.stats import qmc
+
     unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(samples)
     lows = np.array([b[0] for b in ranges.values()], dtype=float)
     highs = np.array([b[1] for b in ranges.values()], dtype=float)

@@ -11,15 +11,9 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-SUMMARY_OUTCOMES: tuple[str, ...] = (
-    "cohort_loss",
-    "annual_churn",
-    "median_lifetime_months",
-    "revenue",
-    "program_cost",
-    "margin",
-    "cost_per_retained_customer",
-)
+from sim.outcomes import SCALAR_OUTCOMES
+
+SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
 
 def t_interval(

@@ -1,0 +1,128 @@
+"""One batch of a sweep: every strategy of one (grid point, replication), run in a worker.
+
+This module is what worker processes import, so it imports only what a run needs (the model,
+NumPy, polars): every worker pays for its imports once at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sim.market import Market
+from sim.model import LoyaltyModel
+from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES
+from sim.scenario import GridPoint, point_id
+from sim.strategy import Strategy
+
+RUN_OUTCOMES: tuple[str, ...] = (*SCALAR_OUTCOMES, "final_active_total")
+KEY_COLUMNS: tuple[str, ...] = ("strategy", "point", "replication")
+# Fixed types of the result columns of runs.parquet: without them a column that happens to be
+# all null (no failures, every median lifetime censored) is stored as type Null, and a sweep
+# whose runs all failed has no outcome columns at all.
+RUN_DTYPES: dict[str, type[pl.DataType]] = {
+    "error": pl.String,
+    **{k: pl.Float64 for k in RUN_OUTCOMES},
+    "median_lifetime_months": pl.Int64,
+    "final_active_total": pl.Int64,
+    **{f"churned_{r}": pl.Int64 for r in EXIT_REASONS},
+    "cost_by_program": pl.String,
+}
+
+
+def batch_seed(
+    scenario_name: str, root_seed: int, point: GridPoint, replication: int
+) -> np.random.SeedSequence:
+    """The seed of one (grid point, replication): a function of identities only."""
+    digest = hashlib.sha256(f"{scenario_name}\x00{point_id(point)}".encode()).digest()
+    words = np.frombuffer(digest[:16], dtype="<u4").tolist()
+    return np.random.SeedSequence([root_seed, *words, replication])
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Everything a worker needs to run one (grid point, replication) for every strategy."""
+
+    point: GridPoint
+    replication: int
+    seed: tuple[int, ...]  # SeedSequence entropy
+    market: Market
+    strategies: tuple[Strategy, ...]
+    customers: int
+    months: int
+    record_customers: bool = False
+
+    @property
+    def batch_id(self) -> str:
+        return hashlib.sha256(f"{point_id(self.point)}\x00{self.replication}".encode()).hexdigest()[:20]
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    runs: list[dict[str, Any]]
+    monthly: pl.DataFrame | None
+    customers: pl.DataFrame | None
+
+
+def run_batch(batch: Batch) -> BatchResult:
+    """Worker entry point (module level, so process pools can spawn it on every platform)."""
+    keys = {"point": point_id(batch.point), "replication": batch.replication}
+    grid_values = dict(batch.point)
+    runs, monthly, customers = [], [], []
+    for strategy in batch.strategies:
+        row: dict[str, Any] = {
+            "run_id": f"{strategy.name}|{keys['point']}|{batch.replication}",
+            "strategy": strategy.name,
+            **keys,
+            **grid_values,
+            "seed": json.dumps(list(batch.seed)),
+        }
+        try:
+            model = LoyaltyModel(
+                strategy,
+                batch.market,
+                batch.customers,
+                batch.months,
+                rng=np.random.SeedSequence(list(batch.seed)),
+            )
+            result = model.run(customers=batch.record_customers)
+        except Exception as error:  # a failing run is recorded and the sweep goes on
+            runs.append({**row, "status": "failed", "error": _one_line(error)})
+            continue
+        summary = result.summary()
+        runs.append(
+            {
+                **row,
+                "status": "done",
+                "error": None,
+                **{k: summary[k] for k in RUN_OUTCOMES},
+                **{f"churned_{r}": summary["churn_by_reason"][r] for r in EXIT_REASONS},
+                "cost_by_program": json.dumps(summary["cost_by_program"], sort_keys=True),
+            }
+        )
+        key_frame = {"strategy": strategy.name, **keys}
+        monthly.append(result.monthly.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()}))
+        if result.customer_records is not None:
+            customers.append(
+                result.customer_records.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()})
+            )
+    return BatchResult(
+        batch.batch_id,
+        runs,
+        pl.concat(monthly) if monthly else None,
+        pl.concat(customers) if customers else None,
+    )
+
+
+def _one_line(error: BaseException) -> str:
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+    return f"{type(error).__name__}: {error}{place}"

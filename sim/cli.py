@@ -196,7 +196,8 @@ def sweep_command(
 
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
-    0 done, 1 some runs failed (recorded in the manifest), 2 bad input, 130 interrupted.
+    0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
+    130 interrupted.
     """
     if resume and force:
         raise _fail("--resume and --force exclude each other")
@@ -225,12 +226,12 @@ def sweep_command(
             again += [f"--replications={replications}"] if replications else []
             again += ["--customers"] if customers_file else []
             stderr.print(
-                f"interrupted: {stop.done} of {stop.total} runs are kept in {out}; "
+                f"{stop.reason}: {stop.done} of {stop.total} runs are kept in {out}; "
                 f"finish with: {shlex.join(again)} --resume",
                 highlight=False,
                 markup=False,
             )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
     sys.stdout.write(_render_sweep(report.summary, output_format))
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)

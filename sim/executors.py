@@ -15,6 +15,7 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 
@@ -60,6 +61,8 @@ class Executor:
 
     name = "executor"
     workers = 1
+    # Errors that mean a worker process died (killed, out of memory) rather than a run failing.
+    lost_worker_errors: tuple[type[BaseException], ...] = ()
 
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         pending = iter(tasks)
@@ -132,6 +135,7 @@ class LocalPoolExecutor(Executor):
     """
 
     name = "local-pool"
+    lost_worker_errors = (BrokenProcessPool,)
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -163,7 +167,13 @@ class DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, address: str, workers: int | None = None) -> None:
-        from distributed import Client, LocalCluster  # imported only when a cluster is asked for
+        from distributed import (
+            Client,
+            KilledWorker,
+            LocalCluster,
+        )  # imported only when a cluster is asked for
+
+        self.lost_worker_errors = (KilledWorker,)
 
         self._cluster = None
         if address == "local":

@@ -47,11 +47,12 @@ class SweepError(Exception):
 
 
 class SweepInterrupted(Exception):
-    """Ctrl-C during a sweep: finished batches are kept and the manifest says 'interrupted'."""
+    """A sweep stopped early (Ctrl-C, or a worker process died): finished batches are kept,
+    the manifest says why, and ``resume`` completes the rest."""
 
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__(f"interrupted after {done} of {total} runs")
-        self.done, self.total = done, total
+    def __init__(self, done: int, total: int, reason: str = "interrupted") -> None:
+        super().__init__(f"{reason} after {done} of {total} runs")
+        self.done, self.total, self.reason = done, total, reason
 
 
 def plan(scenario: Scenario, replications: int | None = None, record_customers: bool = False) -> list[Batch]:
@@ -209,6 +210,12 @@ def sweep(
             except KeyboardInterrupt:
                 pass
         raise SweepInterrupted(sum(s != "pending" for s in manifest["runs"].values()), total_runs) from None
+    except executor.lost_worker_errors as error:
+        manifest.update(status="worker lost", runs=_run_statuses(parts, batches, scenario))
+        _write_json(manifest_path, manifest)
+        done = sum(s != "pending" for s in manifest["runs"].values())
+        reason = f"a worker process died ({type(error).__name__}; out of memory?)"
+        raise SweepInterrupted(done, total_runs, reason) from None
 
     runs = _combine(parts, out, batches, scenario)
     summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))

@@ -411,3 +411,53 @@ def test_run_file_picks_strategies_and_prints_a_table(small):
     assert "point_card" in table.stdout
     assert "rare_contact" not in table.stdout
     assert "400 customers, 12 months, seed 5" in table.stdout
+
+
+def _pool_workers(parent: int) -> list[psutil.Process]:
+    """The process-pool workers (spawned children running spawn_main) of ``parent``."""
+    return [
+        child
+        for child in psutil.Process(parent).children()
+        if "spawn_main" in _command_line(child) and "resource_tracker" not in _command_line(child)
+    ]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sweep_is_reported_and_resume_completes(tmp_path):
+    """A worker killed (as the OOM killer would) ends the sweep with exit 1, a clear message and
+    no traceback; finished runs are kept and --resume completes the sweep."""
+    scenario = tmp_path / "long.toml"
+    scenario.write_text(
+        'name = "long"\ncustomers = 5000\nmonths = 60\nreplications = 20\nseed = 3\n'
+        '[strategies]\nrare_contact = ["rare_contact"]\npoint_card = ["point_card"]\n'
+    )
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [str(_SCRIPT), "sweep", str(scenario), "--workers", "2", "--out", str(out)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list((out / "parts").glob("runs-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    workers = _pool_workers(process.pid)
+    assert workers, "no pool workers found"
+    workers[0].kill()
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert "worker process died" in stderr and "--resume" in stderr
+    assert "Traceback" not in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "worker lost"
+    assert "done" in manifest["runs"].values()
+    resumed = subprocess.run(
+        [str(_SCRIPT), "sweep", str(scenario), "--workers", "2", "--out", str(out), "--resume"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert pl.read_parquet(out / "runs.parquet").height == 40

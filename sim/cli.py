@@ -233,6 +233,8 @@ def sweep_command(
             )
             raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
     sys.stdout.write(_render_sweep(report.summary, output_format))
+    if report.skipped == report.total:
+        stderr.print(f"{out}/ already held every run of this scenario: nothing ran (--force runs it again)")
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if report.failed:

@@ -150,6 +150,8 @@ def sweep(
     total_runs = len(batches) * len(scenario.strategies)
     parts = out / "parts"
     manifest_path = out / "manifest.json"
+    if not (resume or force) and _complete(manifest_path, scenario, replications or scenario.replications):
+        resume = True  # nothing to run: the comparison is rebuilt from the finished runs
     _prepare(out, manifest_path, scenario, resume, force)
     parts.mkdir(parents=True, exist_ok=True)
     for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part
@@ -237,6 +239,19 @@ RESULT_FILES: tuple[str, ...] = (
     "customers.parquet",
     "summary.parquet",
 )
+
+
+def _complete(manifest_path: Path, scenario: Scenario, replications: int) -> bool:
+    """Whether ``manifest_path`` records a finished sweep of this very scenario."""
+    try:
+        previous = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        previous.get("scenario", {}).get("sha256") == scenario.hash()
+        and previous.get("replications") == replications
+        and str(previous.get("status", "")).startswith("complete")
+    )
 
 
 def _prepare(out: Path, manifest_path: Path, scenario: Scenario, resume: bool, force: bool) -> None:

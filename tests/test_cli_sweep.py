@@ -180,8 +180,14 @@ def test_existing_results_need_resume_or_force(small):
     parts = part_times(small / "out")
     runs = pl.read_parquet(small / "out" / "runs.parquet")
 
-    again = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out")
-    assert_clean_error(again, "already holds results", "--resume", "--force")
+    again = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out")  # complete: shown again
+    assert again.returncode == 0, again.stderr
+    assert "nothing ran" in again.stderr and "point_card" in again.stdout
+    assert part_times(small / "out") == parts
+    assert pl.read_parquet(small / "out" / "runs.parquet").equals(runs)
+
+    more = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out", "--replications", "3")
+    assert_clean_error(more, "already holds results", "--resume", "--force")  # a different sweep
     assert part_times(small / "out") == parts
 
     resumed = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out", "--resume")

@@ -309,10 +309,20 @@ def test_existing_results_are_not_overwritten_without_force(tmp_path):
     scenario = write_scenario(tmp_path)
     out = tmp_path / "out"
     sweep(scenario, out, SerialExecutor())
-    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    parts = {p: p.read_bytes() for p in (out / "parts").iterdir()}
+    runs = pl.read_parquet(out / "runs.parquet")
 
+    # The same, complete sweep again: nothing runs, the comparison comes from the finished runs.
+    executor = CountingExecutor()
+    report = sweep(scenario, out, executor)
+    assert executor.ran == [] and report.skipped == report.total
+    assert {p: p.read_bytes() for p in (out / "parts").iterdir()} == parts
+    assert pl.read_parquet(out / "runs.parquet").equals(runs)
+
+    # A different sweep into the same directory is refused.
+    files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     with pytest.raises(SweepError, match=r"--resume.*--force"):
-        sweep(scenario, out, SerialExecutor())
+        sweep(scenario, out, SerialExecutor(), replications=3)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
 
 

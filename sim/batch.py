@@ -23,7 +23,6 @@ from sim.scenario import GridPoint, point_id
 from sim.strategy import Strategy
 
 RUN_OUTCOMES: tuple[str, ...] = (*SCALAR_OUTCOMES, "final_active_total")
-KEY_COLUMNS: tuple[str, ...] = ("strategy", "point", "replication")
 # Fixed types of the result columns of runs.parquet: without them a column that happens to be
 # all null (no failures, every median lifetime censored) is stored as type Null, and a sweep
 # whose runs all failed has no outcome columns at all.

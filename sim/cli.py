@@ -283,15 +283,21 @@ def _render_sweep(summary, output_format: SweepFormat) -> str:
         return ""
     if output_format is SweepFormat.markdown:
         return markdown(rows)
-    table = Table(caption="mean over replications [95% CI]; differences are paired (common random numbers)")
-    for header in rows[0]:
-        table.add_column(
-            header,
-            justify="left" if header in ("strategy", "grid point") else "right",
-            no_wrap=header == "strategy",
-        )
+    return _text_table(
+        list(rows[0]),
+        [list(row.values()) for row in rows],
+        left=("strategy", "grid point"),
+        caption="mean over replications [95% CI]; differences are paired (common random numbers)",
+    )
+
+
+def _text_table(headers: list[str], rows: list[list[str]], left: tuple[str, ...], **table_options) -> str:
+    """A rich table as plain text: ``left`` columns left-aligned, strategy names never wrapped."""
+    table = Table(**table_options)
+    for header in headers:
+        table.add_column(header, justify="left" if header in left else "right", no_wrap=header == "strategy")
     for row in rows:
-        table.add_row(*row.values())
+        table.add_row(*row)
     buffer = io.StringIO()
     Console(file=buffer, width=200, force_terminal=False).print(table)
     return buffer.getvalue()
@@ -322,11 +328,7 @@ def _csv(summaries: list[dict]) -> str:
 def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
     baseline = next((s for s in summaries if s["strategy"] == baseline_name), None)
     first = summaries[0]
-    table = Table(
-        title=f"{first['customers']:,} customers, {first['months']} months, seed {first['seed']}",
-        caption="cohort loss: share of the initial customers gone at the horizon; sorted best first",
-    )
-    for header in (
+    headers = [
         "strategy",
         "cohort loss",
         "vs baseline",
@@ -336,12 +338,8 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         "program cost",
         "margin",
         "cost / retained",
-    ):
-        table.add_column(
-            header,
-            justify="left" if header in ("strategy", "main exit reason") else "right",
-            no_wrap=header == "strategy",
-        )
+    ]
+    rows = []
     for s in sorted(summaries, key=lambda s: s["cohort_loss"]):
         reasons = s["churn_by_reason"]
         total = sum(reasons.values())
@@ -353,20 +351,26 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         )
         median = s["median_lifetime_months"]
         cost_per_retained = s["cost_per_retained_customer"]
-        table.add_row(
-            s["strategy"],
-            f"{s['cohort_loss']:.1%}",
-            delta,
-            f"{s['annual_churn']:.1%}",
-            f"{median} mo" if median is not None else f"> {s['months']} mo",
-            f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
-            f"{s['program_cost']:,.0f} EUR",
-            f"{s['margin']:,.0f} EUR",
-            f"{cost_per_retained:,.2f} EUR" if cost_per_retained is not None else "-",
+        rows.append(
+            [
+                s["strategy"],
+                f"{s['cohort_loss']:.1%}",
+                delta,
+                f"{s['annual_churn']:.1%}",
+                f"{median} mo" if median is not None else f"> {s['months']} mo",
+                f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
+                f"{s['program_cost']:,.0f} EUR",
+                f"{s['margin']:,.0f} EUR",
+                f"{cost_per_retained:,.2f} EUR" if cost_per_retained is not None else "-",
+            ]
         )
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, force_terminal=False).print(table)
-    return buffer.getvalue()
+    return _text_table(
+        headers,
+        rows,
+        left=("strategy", "main exit reason"),
+        title=f"{first['customers']:,} customers, {first['months']} months, seed {first['seed']}",
+        caption="cohort loss: share of the initial customers gone at the horizon; sorted best first",
+    )
 
 
 def main() -> None:

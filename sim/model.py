@@ -13,7 +13,7 @@ import polars as pl
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
-from sim.outcomes import MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
+from sim.outcomes import LOYALTY_TYPES, MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
 from sim.population import EXIT_REASONS, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
@@ -200,7 +200,7 @@ class LoyaltyModel(mesa.Model):
             {
                 f"share_{kind}": share
                 for kind, share in zip(
-                    ("apostle", "loyalist", "mercenary", "hostage", "at_risk"),
+                    LOYALTY_TYPES,
                     loyalty_type_shares(pop),
                     strict=True,
                 )

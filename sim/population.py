@@ -83,6 +83,8 @@ SCHEMA: tuple[Column, ...] = (
 )
 
 TRAITS: tuple[str, ...] = tuple(c.name for c in SCHEMA if c.kind == "trait")
+# Traits drawn from a segment's distributions (the others are the segment and the join month).
+DRAWN_TRAITS: tuple[str, ...] = tuple(t for t in TRAITS if t not in ("segment", "join_month"))
 
 
 @dataclass(frozen=True)
@@ -181,10 +183,7 @@ class Population:
         self.join_month[rows] = month
         for index, segment in enumerate(segments):
             ids = start + np.flatnonzero(seg == index)
-            for trait in (
-                "price_focus", "bond_need", "contact_tolerance_per_year",
-                "background_exit_per_month", "restlessness", "spend_per_month",
-            ):
+            for trait in DRAWN_TRAITS:
                 getattr(self, trait)[ids] = getattr(segment, trait).sample(rng, ids.size)
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
         np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)

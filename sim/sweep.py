@@ -34,7 +34,7 @@ import numpy as np
 import polars as pl
 
 from sim.analysis.statistics import summarise_runs
-from sim.batch import KEY_COLUMNS, RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
 from sim.executors import Executor
 from sim.model import LoyaltyModel
 from sim.scenario import Scenario, point_id
@@ -333,7 +333,6 @@ def _sorted(frame: Any, strategy_order: dict[str, int], point_order: dict[str, i
 
 
 __all__ = [
-    "KEY_COLUMNS",
     "RUN_OUTCOMES",
     "Batch",
     "BatchResult",

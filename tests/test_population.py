@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from sim.distributions import Beta, LogNormal
 from sim.population import (
     DEFAULT_SEGMENTS,
+    DRAWN_TRAITS,
     EXIT_REASONS,
     SCHEMA,
     TRAITS,
@@ -23,14 +25,6 @@ from sim.population import (
 # 30 such checks, the chance that a correct implementation fails one is below 1e-3.
 TOLERANCE_SE = 4.0
 
-DRAWN_TRAITS = (
-    "price_focus",
-    "bond_need",
-    "contact_tolerance_per_year",
-    "background_exit_per_month",
-    "restlessness",
-    "spend_per_month",
-)
 
 
 def assert_beta_mean(sample: np.ndarray, dist: Beta) -> None:
@@ -68,7 +62,11 @@ def test_schema_drives_allocation_dtypes_and_initial_values():
             np.testing.assert_array_equal(array, np.full(5, column.initial, dtype=column.dtype))
     np.testing.assert_array_equal(pop.loyalty_card_id, 7)
     np.testing.assert_array_equal(pop.join_month, 3)
-    assert set(TRAITS) >= set(DRAWN_TRAITS) | {"segment", "join_month"}
+    assert {"segment", "join_month"} <= set(TRAITS)
+    # every drawn trait has a distribution on Segment, and every Segment distribution but the
+    # initial bond is a drawn trait
+    distributions = {f.name for f in dataclasses.fields(Segment)} - {"name", "share", "initial_bond"}
+    assert set(DRAWN_TRAITS) == distributions
     assert all(c.kind in ("trait", "state") for c in SCHEMA)
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sim.population import EXIT_REASONS, ExitReason, Population
+from sim.population import EXIT_REASONS, Column, ExitReason, Population
 
 
 @dataclass(frozen=True)
@@ -132,14 +132,18 @@ class MonthlyRecorder:
         )
 
 
-def customer_frame(pop: Population, segment_names: list[str]) -> pl.DataFrame:
-    """Per-customer records: traits, join and exit month, exit reason, final state."""
+def customer_frame(
+    pop: Population, segment_names: list[str], extra_columns: tuple[Column, ...] = ()
+) -> pl.DataFrame:
+    """Per-customer records: traits, join and exit month, exit reason, final state, and after
+    them the columns that the run's plugins declared (``extra_columns``)."""
     data = pop.to_dict([n for n in CUSTOMER_SCHEMA if n not in ("customer_id", "segment", "exit_reason")])
     reason_labels = np.array(["active", *EXIT_REASONS])
     data["customer_id"] = np.arange(len(pop))
     data["segment"] = np.array(segment_names)[pop.segment]
     data["exit_reason"] = reason_labels[pop.exit_reason]
-    return pl.DataFrame(data).select(list(CUSTOMER_SCHEMA)).cast(CUSTOMER_SCHEMA)
+    frame = pl.DataFrame(data).select(list(CUSTOMER_SCHEMA)).cast(CUSTOMER_SCHEMA)
+    return frame.with_columns(pl.Series(c.name, pop.to_dict([c.name])[c.name]) for c in extra_columns)
 
 
 def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:

@@ -34,6 +34,7 @@ from sim.analysis.comparison import comparison_rows, markdown
 from sim.executors import make_executor
 from sim.market import Market
 from sim.model import LoyaltyModel
+from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.strategy import BASELINE, Strategy, builtin_strategies
@@ -143,7 +144,11 @@ def run(
         task = progress.add_task("simulating", total=len(strategies))
         for picked in strategies:
             progress.update(task, description=f"simulating {picked.name}")
-            result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+            try:
+                result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+            except PluginRunError as error:
+                stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
+                raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format, baseline))
@@ -242,6 +247,53 @@ def sweep_command(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("programs")
+def programs_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List the firm programs a scenario can use (built-in and installed plugins), with parameters."""
+    from sim.programs import PROGRAMS, Program
+
+    sys.stdout.write(_render_plugins(describe(PROGRAMS, Program), output_format))
+
+
+@app.command("behaviours")
+def behaviours_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List the customer behaviours a scenario can enable (built-in and installed plugins)."""
+    from sim.behaviours import BEHAVIOURS, Behaviour
+
+    sys.stdout.write(_render_plugins(describe(BEHAVIOURS, Behaviour), output_format))
+
+
+def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str:
+    if output_format is ListFormat.json:
+        return json.dumps([p.to_dict() for p in plugins], indent=2, default=str) + "\n"
+    if not plugins:
+        return "none registered\n"
+    parts = []
+    for plugin in plugins:
+        columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
+        parts.append(
+            _text_table(
+                ["parameter", "type", "default", "unit", "description"],
+                rows or [["-", "-", "-", "-", "no parameters"]],
+                left=("parameter", "type", "unit", "description"),
+                title=f"{plugin.name} ({plugin.source}): {plugin.summary}",
+                caption=caption,
+            )
+        )
+    return "\n".join(parts)
 
 
 def _print_estimate(chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None) -> None:

@@ -289,7 +289,8 @@ def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
                 field.metadata.get("doc", ""),
             )
         )
-    doc = inspect.getdoc(cls) or inspect.getdoc(inspect.getmodule(cls)) or ""
+    # The class's own docstring, else its module's (built-ins document the science there).
+    doc = inspect.cleandoc(cls.__doc__ or inspect.getmodule(cls).__doc__ or "")
     hooks = tuple(h for h in base.HOOKS if getattr(cls, h) is not getattr(base, h))
     return PluginInfo(kind, name, source_of(cls), doc.split("\n")[0], hooks, cls.columns, tuple(params))
 

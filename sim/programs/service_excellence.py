@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -21,11 +22,15 @@ from sim.programs import Program, register
 class ServiceExcellenceParams:
     """Quality improvements and their running cost."""
 
-    failure_reduction: float = 0.5  # share of failures prevented (product and process)
-    recovery_share_excellent: float = 0.8  # complaints recovered well (personal service)
-    quality_gain: float = 0.1  # added to the experience of a normal month
-    staff_bond_gain: float = 0.02  # per month, staff engagement
-    cost_per_customer_month: float = 1.5  # EUR: training, staffing, process work
+    failure_reduction: float = param(
+        0.5, "share", "share of service failures prevented (product and process)"
+    )
+    recovery_share_excellent: float = param(0.8, "share", "complaints recovered well (personal service)")
+    quality_gain: float = param(0.1, "0..1", "added to the experience of a normal month")
+    staff_bond_gain: float = param(
+        0.02, "share of gap per month", "bond built by engaged staff at every encounter"
+    )
+    cost_per_customer_month: float = param(1.5, "EUR per customer-month", "training, staffing, process work")
 
     def __post_init__(self) -> None:
         check_range(

@@ -116,6 +116,11 @@ class LoyaltyModel(mesa.Model):
         6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
         7     record                one row of the monthly table
         ====  ====================  ==========================================================
+
+        The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
+        programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
+        may change the switch probabilities), ``stay_or_leave`` (5, with the leavers),
+        ``acquisition_multiplier`` and ``onboard`` (6); ``setup`` runs once before month 1.
         """
         self.month += 1
         pop = self.population

@@ -124,7 +124,7 @@ def run(
 ) -> None:
     """Run strategies once and print a comparison table.
 
-    Without FILE: the seven single-program strategies and one mix on the default market. With
+    Without FILE: the eight built-in single-program strategies and one mix on the default market. With
     FILE: the scenario's market and strategies, one replication, no grid. Every strategy runs
     with the same seed, so all start from the same customers.
     """

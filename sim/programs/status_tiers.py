@@ -106,7 +106,8 @@ class StatusTiers(Program):
         pop.activity[ids] = np.maximum(0.0, activity)
         qualifying = pop.qualifying_activity[ids]
         pop.qualifying_activity[ids] = qualifying + (pop.activity[ids] - qualifying) / p.qualifying_months
-        if (model.flows.month - self.start_month) % p.review_months == 0:
+        months_running = model.flows.month - self.start_month  # tiers were set at the start
+        if months_running > 0 and months_running % p.review_months == 0:
             self._review(model, demote=True)
         tier_months = float(pop.tier[ids].sum())  # a gold member costs two tiers' perks
         perks = p.perk_cost_per_tier_month * tier_months

@@ -165,10 +165,8 @@ def _hook_problems(base: type, cls: type) -> list[str]:
             continue
         expected = _positional(theirs)
         if not callable(mine) or _positional(mine) != expected:
-            got = inspect.signature(mine) if callable(mine) else repr(mine)
-            problems.append(
-                f"hook {hook}{got} does not match {base.__name__}.{hook}{inspect.signature(theirs)}"
-            )
+            got = _parameters(mine) if callable(mine) else f" = {mine!r}"
+            problems.append(f"hook {hook}{got} does not match {base.__name__}.{hook}{_parameters(theirs)}")
     for attribute in vars(cls):
         if attribute.startswith("_") or attribute in base.HOOKS or not callable(vars(cls)[attribute]):
             continue
@@ -178,6 +176,12 @@ def _hook_problems(base: type, cls: type) -> list[str]:
                 f"method '{attribute}' is not a hook and would never run; did you mean '{close[0]}'?"
             )
     return problems
+
+
+def _parameters(function: Callable) -> str:
+    """``(self, model, ids)``: a signature without annotations, for messages."""
+    parameters = inspect.signature(function).parameters.values()
+    return f"({', '.join(str(p.replace(annotation=p.empty)) for p in parameters)})"
 
 
 def _positional(function: Callable) -> int | None:

@@ -119,7 +119,7 @@ def _problems(registry: Registry, base: type, name: str, cls: type) -> list[str]
         return [f"the name must be a Python identifier (letters, digits, '_'), got {name!r}"]
     if not (isinstance(cls, type) and issubclass(cls, base)):
         return [f"must be a subclass of {base.__module__}.{base.__name__}, got {cls!r}"]
-    taken = registry._entries.get(name)
+    taken = registry.registered(name)
     if taken is not None and taken is not cls:
         return [
             f"the name is already taken by the {label(registry.kind, name, taken)} "

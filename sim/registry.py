@@ -46,6 +46,10 @@ class Registry[T]:
 
         return add
 
+    def registered(self, name: str) -> T | None:
+        """What is registered under ``name`` so far, without running discovery."""
+        return self._entries.get(name)
+
     def get(self, name: str) -> T:
         self._ensure_discovered()
         try:

@@ -354,6 +354,12 @@ def test_a_sweep_uses_installed_plugins_by_name_and_records_a_plugin_that_raises
             "PluginRunError: program 'loyalty_bonus' (from throwaway-plugin) failed in hook 'act': "
             "RuntimeError: the bonus budget ran out (throwaway_plugin.py:"
         )
+    code, _, err = _cli(["run", str(scenario), "-s", "exploding"], capsys, monkeypatch)
+    assert code == 1
+    assert err.startswith(
+        "error: strategy 'exploding': program 'loyalty_bonus' (from throwaway-plugin) failed in hook "
+        "'act': RuntimeError: the bonus budget ran out"
+    )
     customers = pl.read_parquet(tmp_path / "results" / "plugged" / "customers.parquet")
     assert customers["gossip_heard"].max() == 6
     summary = {row["strategy"]: row for row in json.loads(out)}

@@ -406,3 +406,19 @@ def test_param_keeps_the_default_and_records_unit_and_meaning():
     (field,) = dataclasses.fields(GoodParams)
     assert GoodParams().gain == 0.1
     assert dict(field.metadata) == {"unit": "share", "doc": "a gain"}
+
+
+def test_two_plugins_declaring_one_column_differently_is_an_error(scratch_registries):
+    @register_behaviour("mood_a")
+    class MoodA(Behaviour):
+        columns = (Column("mood", "float32", 0.0, "a mood"),)
+
+    @register_behaviour("mood_b")
+    class MoodB(Behaviour):
+        columns = (Column("mood", "int8", 0, "another mood"),)
+
+    rare = Strategy("rare", (ProgramSpec("rare_contact"),))
+    market = Market(behaviours=(BehaviourSpec("mood_a"), BehaviourSpec("mood_b")))
+    with pytest.raises(ValueError, match="column 'mood' is declared differently by behaviour 'mood_a' and "
+                                         "behaviour 'mood_b'; rename one of them"):
+        LoyaltyModel(rare, market, customers=10, months=1, rng=1)

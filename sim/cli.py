@@ -373,6 +373,42 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
     )
 
 
+@app.command("survival")
+def survival_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Kaplan-Meier survival of the initial cohort, median lifetime and an sBG fit per strategy.
+
+    Writes survival.parquet (curves with 95% bands and monthly hazard) and
+    survival_summary.parquet into RESULTS_DIR (schemas in sim/analysis/survival.py).
+    """
+    from sim.analysis import survival
+
+    try:
+        _, summary = survival.write(results_dir)
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(summary.to_dicts(), indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(summary.write_csv())
+    else:
+        rows = survival.display_rows(summary)
+        sys.stdout.write(
+            _text_table(
+                list(rows[0]),
+                [list(r.values()) for r in rows],
+                left=("strategy", "grid point"),
+                caption="initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
+                "band; year k: share still active after 12k months",
+            )
+        )
+    stderr.print(f"wrote {results_dir}/survival.parquet and survival_summary.parquet", highlight=False)
+
+
 def main() -> None:
     """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
     try:

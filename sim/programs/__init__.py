@@ -3,7 +3,8 @@
 A program subclasses :class:`Program`, names its frozen parameter dataclass in ``Params`` and
 overrides only the hooks of the phases it acts in (see :meth:`sim.model.LoyaltyModel.step`).
 Hooks run only in months where the program runs (``start_month <= month < end_month``);
-``start`` and ``stop`` run once at those edges. Costs are booked with ``model.charge``.
+``start`` and ``stop`` run once at those edges. Costs are booked with
+``model.charge(name, eur, category)``, the category one of ``sim.outcomes.COST_CATEGORIES``.
 """
 
 from __future__ import annotations

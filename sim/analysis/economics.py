@@ -17,8 +17,10 @@ Across runs (a sweep's summary): ``return_on_spend`` of a strategy against the b
 (grid point, replication) is the incremental profit per incremental EUR of program spend,
 ``(delta(margin + exit_fees)) / delta(program_cost)`` with paired differences (common random
 numbers), so -1 means the extra spend bought nothing and 0 that it paid for itself. Its 95%
-interval is a percentile bootstrap over replications; it is null where the extra spend's own
-interval includes zero (the ratio is then undefined).
+interval is a percentile bootstrap over replications. It is null unless the strategy clearly
+spends more than the baseline (the bootstrap interval of the extra spend lies above zero): with
+no extra spend the ratio is undefined, and with less spend its sign would mislead. A strategy
+that spends only a little more can show a very large ratio; read it with the margin difference.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ def return_on_spend(
             spend_means = spend[picks].mean(axis=1)
             tail = (1.0 - level) / 2
             low_spend, high_spend = np.quantile(spend_means, [tail, 1 - tail])
-            if low_spend > 0 or high_spend < 0:  # the extra spend is clearly not zero
+            if low_spend > 0:  # the strategy clearly spends more than the baseline
                 ratios = gain[picks].mean(axis=1) / spend_means
                 row["return_on_spend_mean"] = float(gain.mean() / spend.mean())
                 row["return_on_spend_ci_low"], row["return_on_spend_ci_high"] = (

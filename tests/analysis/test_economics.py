@@ -106,8 +106,9 @@ def test_return_on_spend_is_the_extra_profit_per_extra_euro_and_undefined_withou
     out = return_on_spend(_runs(gain, spend), "base").filter(pl.col("strategy") == "new").row(0, named=True)
     assert out["return_on_spend_mean"] == pytest.approx(24 / 44)
     assert out["return_on_spend_ci_low"] <= 24 / 44 <= out["return_on_spend_ci_high"]
-    none = return_on_spend(_runs(gain, np.array([1.0, -1.0, 1.0, -1.0])), "base")
-    assert none.filter(pl.col("strategy") == "new")["return_on_spend_mean"].item() is None
+    for spend in ([1.0, -1.0, 1.0, -1.0], [-5.0, -6.0, -5.0, -6.0]):  # no extra spend, less spend
+        none = return_on_spend(_runs(gain, np.array(spend)), "base")
+        assert none.filter(pl.col("strategy") == "new")["return_on_spend_mean"].item() is None
     assert none.filter(pl.col("strategy") == "base")["return_on_spend_mean"].item() is None
 
 

@@ -373,6 +373,13 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
     )
 
 
+def _strategy_table(rows: list[dict[str, str]], caption: str) -> str:
+    """Display rows of an analysis (one per strategy and grid point) as a text table."""
+    return _text_table(
+        list(rows[0]), [list(r.values()) for r in rows], left=("strategy", "grid point"), caption=caption
+    )
+
+
 @app.command("survival")
 def survival_command(
     results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
@@ -396,13 +403,10 @@ def survival_command(
     elif output_format is OutputFormat.csv:
         sys.stdout.write(summary.write_csv())
     else:
-        rows = survival.display_rows(summary)
         sys.stdout.write(
-            _text_table(
-                list(rows[0]),
-                [list(r.values()) for r in rows],
-                left=("strategy", "grid point"),
-                caption="initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
+            _strategy_table(
+                survival.display_rows(summary),
+                "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
         )
@@ -504,13 +508,10 @@ def economics_command(
     if "clv_mean" not in summary.columns:
         raise _fail(f"{results_dir}: these results predate the cost split; run the sweep again with --force")
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
-    rows = economics.display_rows(summary)
     sys.stdout.write(
-        _text_table(
-            list(rows[0]),
-            [list(r.values()) for r in rows],
-            left=("strategy", "grid point"),
-            caption="means over replications; costs, fees and liability in kEUR over the horizon; "
+        _strategy_table(
+            economics.display_rows(summary),
+            "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )
     )

@@ -149,15 +149,12 @@ class FitParameter:
 
 def current_value(scenario: Scenario, strategy: str, path: str) -> float:
     """The scenario's value of a parameter path (``market.offers.discount``, ``service.<field>``,
-    ``market.segment_shares.<segment>``, ``programs.<program>.<field>``)."""
+    ``programs.<program>.<field>``)."""
     parts = path.split(".")
     market = scenario.market
     value: object = None
     found = False
-    if parts[0] == "market" and len(parts) == 3 and parts[1] == "segment_shares":
-        shares = {s.name: s.share for s in market.segments}
-        found, value = parts[2] in shares, shares.get(parts[2])
-    elif len(parts) == 3 and parts[0] == "market" and parts[1] in _MARKET_SECTIONS:
+    if len(parts) == 3 and parts[0] == "market" and parts[1] in _MARKET_SECTIONS:
         section = getattr(market, parts[1])
         found, value = hasattr(section, parts[2]), getattr(section, parts[2], None)
     elif parts[0] == "market" and len(parts) == 2 and parts[1] == "gross_margin_share":
@@ -172,8 +169,8 @@ def current_value(scenario: Scenario, strategy: str, path: str) -> float:
     if not found:
         raise CalibrationError(
             f"--fit: '{path}' is not a parameter of strategy '{strategy}' in {scenario.file}; expected "
-            "market.<section>.<field>, market.segment_shares.<segment>, service.<field> or "
-            "programs.<program run by the strategy>.<field> (see docs/scenarios.md)"
+            "market.<section>.<field>, service.<field> or programs.<program run by the strategy>.<field> "
+            "(see docs/scenarios.md; segment shares must sum to 1 and cannot be fitted one by one)"
         )
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise CalibrationError(f"--fit: '{path}' is {value!r}, not a number that can be fitted")

@@ -86,8 +86,12 @@ def test_fit_paths_are_checked_and_get_default_bounds():
     assert (offers.start, offers.low, offers.high) == (0.05, 0.0125, 0.2)
     (card,) = parse_fit("programs.point_card.reward_share_of_spend=0.01:0.1", scenario, "point_card")
     assert (card.start, card.low, card.high) == (0.03, 0.01, 0.1)
+    (failures,) = parse_fit("service.failure_per_month", scenario, "rare_contact")
+    assert failures.start == scenario.market.service.failure_per_month
     for spec, message in [
         ("market.offers.discont", "is not a parameter of strategy 'rare_contact'"),
+        ("market.segment_shares.bargain_hunters", "cannot be fitted one by one"),
+        ("market.gross_margin_share.real", "is not a parameter"),
         ("programs.point_card.reward_share_of_spend", "is not a parameter of strategy 'rare_contact'"),
         ("market.offers.price_war_start_month", "not a number that can be fitted"),
         ("market.offers.discount=0.3:0.1", "expected low < high"),

@@ -375,6 +375,8 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
 
 def _strategy_table(rows: list[dict[str, str]], caption: str) -> str:
     """Display rows of an analysis (one per strategy and grid point) as a text table."""
+    if not rows:  # every run failed
+        return ""
     return _text_table(
         list(rows[0]), [list(r.values()) for r in rows], left=("strategy", "grid point"), caption=caption
     )
@@ -428,7 +430,9 @@ def calibrate_command(
     customers: Annotated[
         int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
     ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: 1].")] = 1,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
+    ] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")

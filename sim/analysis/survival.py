@@ -32,7 +32,7 @@ replications               Int64    runs pooled
 customers                  Int64    initial customers pooled over those runs
 horizon_months             Int64    months simulated
 median_lifetime_months     Float64  first month with survival <= 0.5; null if censored (> horizon)
-median_ci_low, _ci_high    Float64  the months where the band's upper / lower limit reach 0.5
+median_ci_low, _ci_high    Float64  the months where the band's lower / upper limit reach 0.5
 retention_year_<k>         Float64  survival at month 12k, k = 1..horizon // 12
 sbg_alpha, sbg_beta        Float64  sBG maximum-likelihood estimates from the yearly counts; null
                                     when retention does not rise with tenure (geometric limit)

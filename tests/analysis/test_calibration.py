@@ -159,7 +159,7 @@ def test_calibrate_command_prints_the_fit_writes_the_scenario_and_refuses_to_ove
     arguments = [
         "calibrate", "--curve", str(curve), "--scenario", str(scenario),
         "--fit", "market.decision.relationship_exit_per_month", "--holdout", "1",
-        "--customers", "200", "--replications", "1",
+        "--customers", "200", "--replications", "1", "--workers", "1",
     ]
     outcome = CliRunner().invoke(app, arguments)
     assert outcome.exit_code == 0, outcome.output
@@ -194,3 +194,14 @@ def test_a_known_exit_hazard_is_recovered_within_8_percent_from_a_larger_populat
     fitted, result = _recover(0.05, customers=4000, replications=2)
     assert fitted == pytest.approx(0.05, rel=0.08)
     assert result.rmse_holdout < 0.02
+
+
+@pytest.mark.slow
+def test_a_process_pool_gives_the_same_curve_as_one_process():
+    from sim.executors import LocalPoolExecutor
+
+    scenario, values = _scenario(), {"market.offers.discount": 0.2}
+    serial = simulate(scenario, "rare_contact", values, 24, 3, SerialExecutor(), customers=300)
+    with LocalPoolExecutor(2) as pool:
+        pooled = simulate(scenario, "rare_contact", values, 24, 3, pool, customers=300)
+    np.testing.assert_array_equal(serial, pooled)

@@ -425,6 +425,154 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
     )
 
 
+def _strategy_table(rows: list[dict[str, str]], caption: str) -> str:
+    """Display rows of an analysis (one per strategy and grid point) as a text table."""
+    if not rows:  # every run failed
+        return ""
+    return _text_table(
+        list(rows[0]), [list(r.values()) for r in rows], left=("strategy", "grid point"), caption=caption
+    )
+
+
+@app.command("survival")
+def survival_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Kaplan-Meier survival of the initial cohort, median lifetime and an sBG fit per strategy.
+
+    Writes survival.parquet (curves with 95% bands and monthly hazard) and
+    survival_summary.parquet into RESULTS_DIR (schemas in sim/analysis/survival.py).
+    """
+    from sim.analysis import survival
+
+    try:
+        _, summary = survival.write(results_dir)
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(summary.to_dicts(), indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(summary.write_csv())
+    else:
+        sys.stdout.write(
+            _strategy_table(
+                survival.display_rows(summary),
+                "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
+                "band; year k: share still active after 12k months",
+            )
+        )
+    stderr.print(f"wrote {results_dir}/survival.parquet and survival_summary.parquet", highlight=False)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    curve: Annotated[Path, typer.Option(help="Observed retention: CSV with year|month and share|active.")],
+    scenario: Annotated[Path, typer.Option(help="Scenario file (TOML) whose market is fitted.")],
+    fit: Annotated[str, typer.Option(help="Parameters to fit: key.path[=low:high],... (as in [grid]).")],
+    holdout: Annotated[
+        int, typer.Option(min=0, help="Hold out the last K periods and report the error predicting them.")
+    ] = 0,
+    strategy: Annotated[
+        str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    customers: Annotated[
+        int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
+    ] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+) -> None:
+    """Fit market parameters so that a strategy's cohort retention matches an observed curve.
+
+    Prints the fitted values with standard errors, the fit error and (with --holdout) the error
+    on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
+    """
+    from sim.analysis import calibration
+    from sim.sweep import write_atomic
+
+    chosen = _load_scenario(scenario)
+    out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
+    if out.exists() and not force:
+        raise _fail(f"--out: {out} exists; use --force to overwrite it")
+    try:
+        observed = calibration.read_curve(curve)
+        parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
+        with make_executor(workers, scheduler) as executor:
+            result = calibration.calibrate(
+                chosen, observed, parameters, executor, strategy, holdout, replications, customers
+            )
+        text = calibration.calibrated_scenario_text(chosen, result)
+    except calibration.CalibrationError as error:
+        raise _fail(str(error)) from None
+    rows = [
+        [p.path, f"{p.start:g}", f"{p.low:g}..{p.high:g}", f"{result.fitted[p.path]:.4g}",
+         f"{result.standard_errors[p.path]:.2g}"]
+        for p in parameters
+    ]
+    sys.stdout.write(
+        _text_table(
+            ["parameter", "start", "bounds", "fitted", "std. error"],
+            rows,
+            left=("parameter",),
+            title=f"{result.strategy}: {result.replications} x {result.customers:,} customers, "
+            f"{result.evaluations} evaluations",
+        )
+    )
+    periods = [f"{observed.unit} {p}" for p in observed.periods]
+    sys.stdout.write(
+        _text_table(
+            ["", *periods],
+            [
+                ["observed", *(f"{v:.3f}" for v in observed.share)],
+                ["model", *(f"{v:.3f}" for v in result.model_share)],
+            ],
+            left=("",),
+        )
+    )
+    print(f"fit error (RMSE of the share still active): {result.rmse_fit:.4f}")
+    if result.rmse_holdout is not None:
+        print(f"holdout error on the last {holdout} {observed.unit}s: {result.rmse_holdout:.4f}")
+    write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    stderr.print(f"wrote {out}", highlight=False)
+
+
+@app.command("economics")
+def economics_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
+) -> None:
+    """Lifetime value, program cost split, exit fees, points liability and return on spend.
+
+    Writes economics.parquet (strategy, point, item, mean, ci_low, ci_high) into RESULTS_DIR.
+    """
+    from sim.analysis import economics
+    from sim.results import load
+    from sim.sweep import write_atomic
+
+    try:
+        summary = load(results_dir).summary
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
+    if "clv_mean" not in summary.columns:
+        raise _fail(f"{results_dir}: these results predate the cost split; run the sweep again with --force")
+    write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
+    sys.stdout.write(
+        _strategy_table(
+            economics.display_rows(summary),
+            "means over replications; costs, fees and liability in kEUR over the horizon; "
+            "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
+        )
+    )
+
+
 def main() -> None:
     """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
     try:

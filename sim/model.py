@@ -14,7 +14,14 @@ from sim.behaviours import Behaviour
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
-from sim.outcomes import LOYALTY_TYPES, MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
+from sim.outcomes import (
+    COST_CATEGORIES,
+    LOYALTY_TYPES,
+    MonthlyRecorder,
+    customer_frame,
+    loyalty_type_shares,
+    summarise,
+)
 from sim.plugins import call_hook
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program
@@ -93,9 +100,12 @@ class LoyaltyModel(mesa.Model):
         """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``."""
         return self.stream(purpose).random(len(self.population), dtype=np.float32)
 
-    def charge(self, program: str, eur: float) -> None:
-        """Book a program's cost for this month."""
+    def charge(self, program: str, eur: float, category: str = "other") -> None:
+        """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
+        if category not in COST_CATEGORIES:
+            raise ValueError(f"unknown cost category {category!r}; expected one of {COST_CATEGORIES}")
         self.flows.costs[program] = self.flows.costs.get(program, 0.0) + float(eur)
+        self.flows.cost_by_category[category] = self.flows.cost_by_category.get(category, 0.0) + float(eur)
 
     def step(self) -> None:
         """Advance one month. The order is fixed:
@@ -230,6 +240,9 @@ class LoyaltyModel(mesa.Model):
             "revenue": revenue,
             "program_cost": cost,
             "margin": self.market.gross_margin_share * revenue - cost,
+            **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
+            "exit_fees": flows.exit_fees,
+            "points_liability": float(pop.points[active].sum()),
         }
         row.update(
             {

@@ -152,6 +152,9 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     pop.resentment[ids] = resentment
 
     leavers = ids[leaves]
+    # Leaving during a term (not at its end) costs the exit fee, in months of spend.
+    early = leaves & locked & ~term_ends
+    flows.exit_fees += float((pop.exit_fee_months[ids[early]] * pop.spend_per_month[ids[early]]).sum())
     pop.active[leavers] = False
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons

@@ -3,7 +3,8 @@
 A program subclasses :class:`Program`, names its frozen parameter dataclass in ``Params`` and
 overrides only the hooks of the phases it acts in (see :meth:`sim.model.LoyaltyModel.step`).
 Hooks run only in months where the program runs (``start_month <= month < end_month``);
-``start`` and ``stop`` run once at those edges. Costs are booked with ``model.charge``.
+``start`` and ``stop`` run once at those edges. Costs are booked with
+``model.charge(name, eur, category)``, the category one of ``sim.outcomes.COST_CATEGORIES``.
 Built-in programs use the same public API as plugins (:mod:`sim.api`); installed plugins of the
 entry-point group ``loyalty_sim.programs`` are registered on the first lookup.
 """

@@ -53,7 +53,7 @@ class LockInContract(Program):
     def act(self, model) -> None:
         pop = model.population
         under_contract = np.count_nonzero(pop.active & (pop.contract_months_left > 0))
-        model.charge(self.name, self.params.admin_cost_per_contract_month * under_contract)
+        model.charge(self.name, self.params.admin_cost_per_contract_month * under_contract, "admin")
 
     def stop(self, model) -> None:
         model.population.renewal_term_months[:] = 0

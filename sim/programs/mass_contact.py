@@ -65,4 +65,4 @@ class MassContact(Program):
         bond -= p.annoyance_bond_loss * contacts * excess
         pop.bond[ids] = bond
         pop.satisfaction[ids] -= p.annoyance_satisfaction_loss * contacts * excess
-        model.charge(self.name, p.cost_per_contact * contacts * ids.size)
+        model.charge(self.name, p.cost_per_contact * contacts * ids.size, "contacts")

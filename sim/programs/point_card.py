@@ -60,7 +60,8 @@ class PointCard(Program):
         pop.reward_received[ids] = share
         points = pop.points[ids] + share * pop.spend_per_month[ids]
         redeem = points >= p.redemption_threshold
-        model.charge(self.name, float(points[redeem].sum()) + p.admin_cost_per_member_month * ids.size)
+        model.charge(self.name, float(points[redeem].sum()), "rewards")
+        model.charge(self.name, p.admin_cost_per_member_month * ids.size, "admin")
         points[redeem] = 0.0
         pop.points[ids] = points
 

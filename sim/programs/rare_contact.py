@@ -41,6 +41,6 @@ class RareContact(Program):
         p: RareContactParams = self.params
         pop = model.population
         pitched = pop.active & (model.uniforms(self.name) < p.sales_contacts_per_year / 12)
-        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched))
+        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched), "contacts")
         cold = pitched & (pop.months_since_personal_contact >= p.silence_months)
         pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

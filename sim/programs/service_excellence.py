@@ -52,4 +52,4 @@ class ServiceExcellence(Program):
         level.recovery_share = max(level.recovery_share, p.recovery_share_excellent)
         level.quality = min(1.0, level.quality + p.quality_gain)
         level.staff_bond_gain += p.staff_bond_gain
-        model.charge(self.name, p.cost_per_customer_month * model.population.active.sum())
+        model.charge(self.name, p.cost_per_customer_month * model.population.active.sum(), "service")

@@ -111,7 +111,8 @@ class StatusTiers(Program):
             self._review(model, demote=True)
         tier_months = float(pop.tier[ids].sum())  # a gold member costs two tiers' perks
         perks = p.perk_cost_per_tier_month * tier_months
-        model.charge(self.name, perks + p.admin_cost_per_customer_month * ids.size)
+        model.charge(self.name, perks, "rewards")
+        model.charge(self.name, p.admin_cost_per_customer_month * ids.size, "admin")
 
     def stop(self, model) -> None:
         model.population.tier[:] = 0  # the program ends for everyone: no one is demoted

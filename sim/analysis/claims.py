@@ -216,7 +216,7 @@ class Check:
     @property
     def region(self) -> str:
         if self.above is not None and self.below is not None:
-            return f"in ({self.above:g}, {self.below:g})"
+            return f"in ({self.above:.3g}, {self.below:.3g})"
         return f"> {self.above:g}" if self.above is not None else f"< {self.below:g}"
 
     def verdict(self, low: float, high: float) -> str:

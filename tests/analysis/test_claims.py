@@ -64,13 +64,20 @@ def test_audits_that_cannot_run_say_why(kwargs, message):
         audit(Market(), **options)
 
 
-def test_audit_table_has_its_schema_and_is_identical_for_any_executor():
-    options = {"customers": 150, "months": 60, "replications": 3, "checks": ["F1", "F2"]}
-    serial = audit(Market(), **options)
+SMALL_AUDIT = {"customers": 150, "months": 60, "replications": 3, "checks": ["F1", "F2"]}
+
+
+def test_audit_table_has_its_schema():
+    table = audit(Market(), **SMALL_AUDIT)
+    assert table.schema == pl.Schema(AUDIT_SCHEMA)
+    assert table["check"].to_list() == ["F1", "F2a", "F2b"]
+    assert set(table["replications"]) == {3}
+    assert set(table["verdict"]) <= {"holds", "fails", "inconclusive"}
+
+
+@pytest.mark.slow  # starting worker processes costs seconds; the fast suite covers the pool in test_space
+def test_audit_is_identical_for_any_executor():
+    serial = audit(Market(), **SMALL_AUDIT)
     with LocalPoolExecutor(workers=2) as executor:
-        pooled = audit(Market(), executor=executor, **options)
-    assert serial.schema == pl.Schema(AUDIT_SCHEMA)
-    assert serial["check"].to_list() == ["F1", "F2a", "F2b"]
-    assert set(serial["replications"]) == {3}
-    assert set(serial["verdict"]) <= {"holds", "fails", "inconclusive"}
+        pooled = audit(Market(), executor=executor, **SMALL_AUDIT)
     assert serial.equals(pooled)

@@ -38,7 +38,7 @@ from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
+from sim.sweep import SweepError, SweepInterrupted, estimate, sweep, write_atomic
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -571,6 +571,187 @@ def economics_command(
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )
     )
+
+
+# --- analysis: claims audit, sensitivity, scenario discovery ---------------------------------
+
+
+def _write_table(out: Path, name: str, frame) -> Path:
+    """Write ``frame`` to ``out/name`` atomically; a bad --out is a one-line error."""
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out: {out} is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / name, frame.write_parquet)
+    return out / name
+
+
+def _run_analysis(label: str, workers: int | None, work):
+    """Run ``work(executor, on_progress)`` on the sweep executor with a progress bar."""
+    from sim.analysis.claims import ClaimsError
+    from sim.analysis.space import AnalysisError
+
+    with make_executor(workers) as executor, _progress(sweep=True) as progress:
+        task = progress.add_task(f"{label} on {executor.name}", total=None)
+        try:
+            return work(executor, lambda done, total: progress.update(task, completed=done, total=total))
+        except (AnalysisError, ClaimsError) as error:
+            raise _fail(str(error)) from None
+
+
+def _g(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+@app.command("claims")
+def claims_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (TOML): its market [default: the default market].")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=2, help="Replications per experiment [default: the file's, else 20].")
+    ] = None,
+    customers: Annotated[
+        int | None, typer.Option(min=1, help="Customers per run [default: the file's, else 10000].")
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write claims.parquet to this directory.")] = None,
+) -> None:
+    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
+
+    A check holds when the 95% confidence interval of its effect lies inside the claimed region,
+    fails when it lies entirely outside, and is inconclusive otherwise (docs/analysis.md).
+    """
+    from sim.analysis.claims import ClaimsError, audit, select
+
+    chosen = _load_scenario(file) if file else None
+    where = str(file) if file else "default market"
+    try:
+        select(check)
+    except ClaimsError as error:
+        raise _fail(f"--check: {error}") from None
+    options = {
+        "customers": customers or (chosen.customers if chosen else 10_000),
+        "months": chosen.months if chosen else 60,
+        "replications": replications or (chosen.replications if chosen else 20),
+        "seed": chosen.seed if chosen else 1,
+        "name": chosen.name if chosen else "default",
+        "checks": check,
+    }
+    market = chosen.market if chosen else Market()
+
+    def work(executor, on_progress):
+        try:
+            return audit(market, executor=executor, on_progress=on_progress, **options)
+        except ClaimsError as error:
+            raise ClaimsError(f"{where}: {error}") from None
+
+    table = _run_analysis("claims audit", workers, work)
+    rows = [
+        [r["check"], r["statement"], r["effect"], f"{_g(r['estimate'])} [{_g(r['ci_low'])}, "
+         f"{_g(r['ci_high'])}]", r["region"], r["verdict"], str(r["replications"])]
+        for r in table.iter_rows(named=True)
+    ]
+    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "n"]
+    sys.stdout.write(_text_table(headers, rows, left=("check", "claim", "effect", "verdict"),
+                                 caption=f"{where}; paired replications (common random numbers)"))
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'claims.parquet', table)}", highlight=False)
+
+
+class SensitivityMethod(StrEnum):
+    sobol = "sobol"
+    morris = "morris"
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with ranges in [grid.latin_hypercube].")],
+    method: Annotated[SensitivityMethod, typer.Option(help="Sobol indices or Morris screening.")] = (
+        SensitivityMethod.sobol
+    ),
+    outputs: Annotated[
+        str,
+        typer.Option(help="Comma-separated outputs: OUTCOME, OUTCOME:STRATEGY or OUTCOME:STRATEGY-STRATEGY."),
+    ] = "cohort_loss",
+    samples: Annotated[
+        int | None, typer.Option(help="Base samples (sobol, a power of two) or trajectories (morris).")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write sensitivity.parquet to this folder.")] = None,
+) -> None:
+    """Global sensitivity analysis (SALib) of outputs over the scenario's parameter ranges."""
+    from sim.analysis.sensitivity import check_method, sensitivity
+    from sim.analysis.space import AnalysisError, parse_outputs, space_of
+
+    chosen = _load_scenario(file)
+    try:
+        parsed = parse_outputs(outputs, chosen)
+        check_method(method.value, samples)
+        space_of(chosen)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    table = _run_analysis(
+        f"{method.value} sensitivity",
+        workers,
+        lambda executor, on_progress: sensitivity(
+            chosen, method.value, parsed, executor, samples, replications, on_progress
+        ),
+    )
+    rows = [
+        [r["output"], r["parameter"], r["index"], _g(r["value"]),
+         "" if r["ci_low"] is None else f"[{_g(r['ci_low'])}, {_g(r['ci_high'])}]"]
+        for r in table.iter_rows(named=True)
+    ]
+    evaluations = table["evaluations"][0] if table.height else 0
+    sys.stdout.write(_text_table(["output", "parameter", "index", "value", "95% CI"], rows,
+                                 left=("output", "parameter", "index"),
+                                 caption=f"{method.value}: {evaluations} evaluations per strategy"))
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'sensitivity.parquet', table)}", highlight=False)
+
+
+@app.command("discover")
+def discover_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with ranges in [grid.latin_hypercube].")],
+    outcome: Annotated[
+        str, typer.Option(help="OUTCOME:STRATEGY or OUTCOME:STRATEGY-STRATEGY (a paired difference).")
+    ],
+    threshold: Annotated[float, typer.Option(help="A market is a case when the outcome is above this.")],
+    below: Annotated[bool, typer.Option("--below", help="Cases are below the threshold instead.")] = False,
+    samples: Annotated[
+        int | None, typer.Option(min=2, help="Markets to sample [default: the latin_hypercube samples].")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
+) -> None:
+    """Where does an outcome cross a threshold? PRIM over sampled markets, as plain-language rules."""
+    from sim.analysis.discovery import discover
+    from sim.analysis.space import AnalysisError, parse_outputs, space_of
+
+    chosen = _load_scenario(file)
+    try:
+        parsed = parse_outputs(outcome, chosen, option="--outcome")
+        space_of(chosen)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    if len(parsed) != 1:
+        raise _fail(f"--outcome: '{outcome}' means {len(parsed)} outputs; name a strategy: OUTCOME:STRATEGY")
+    found = _run_analysis(
+        "discovery",
+        workers,
+        lambda executor, on_progress: discover(
+            chosen, parsed[0], threshold, executor, below, samples, replications, on_progress
+        ),
+    )
+    print(found.describe())
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'discovery.parquet', found.samples)}", highlight=False)
 
 
 def main() -> None:

@@ -92,8 +92,8 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
 
 def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes()) -> np.ndarray:
     """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order)."""
-    active = pop.active
-    n = np.count_nonzero(active)
+    active = pop.active_ids()  # ids, not a mask: gathers by id are several times faster
+    n = active.size
     if n == 0:
         return np.zeros(len(LOYALTY_TYPES))
     t = thresholds
@@ -105,7 +105,7 @@ def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes
         ~hostage & ~apostle & ~loyalist
         & (pop.rational_value[active] >= t.mercenary_rational_value) & (bond < t.loyalist_bond)
     )
-    counts = np.array([apostle.sum(), loyalist.sum(), mercenary.sum(), hostage.sum(), 0])
+    counts = np.array([np.count_nonzero(m) for m in (apostle, loyalist, mercenary, hostage)] + [0])
     counts[-1] = n - counts[:-1].sum()
     return counts / n
 

@@ -72,7 +72,8 @@ def decay_and_adapt(model) -> None:
     """Apply bond decay, expectation adaptation, disappointment and rational value."""
     params: AdaptationParams = model.market.adaptation
     pop = model.population
-    active = pop.active
+    # Integer ids, not a boolean mask: NumPy gathers and scatters by id several times faster.
+    active = pop.active_ids()
     silence = pop.months_since_personal_contact[active].astype(np.float32)
     bond = pop.bond[active]
     floor = params.satisfaction_bond_share * pop.satisfaction[active]
@@ -99,5 +100,5 @@ def decay_and_adapt(model) -> None:
         surprise / params.reward_reference
         + pop.points[active] / (pop.spend_per_month[active] * params.points_reference_months),
     )
-    free = active & (pop.contract_months_left == 0)
+    free = active[pop.contract_months_left[active] == 0]
     pop.resentment[free] *= 1.0 - params.resentment_decay_per_month

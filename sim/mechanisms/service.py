@@ -79,6 +79,8 @@ def encounters(model, level: ServiceLevel) -> None:
     unrecovered = failed & ~recovered
     flows.service_failed, flows.service_recovered = unrecovered, recovered
 
+    # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
+    active, unrecovered, recovered = (np.flatnonzero(m) for m in (active, unrecovered, recovered))
     experience = np.full(len(pop), level.quality, dtype=np.float32)
     experience[unrecovered] = params.failure_experience
     experience[recovered] = params.recovered_experience

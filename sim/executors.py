@@ -202,6 +202,7 @@ class DaskExecutor(Executor):
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=None,
+                        preload=["sim.batch"],  # workers import the model while the cluster starts
                     )
                     self._client = Client(self._cluster)
             except BaseException:

@@ -76,7 +76,8 @@ def decay_and_adapt(model) -> None:
     active = pop.active_ids()
     silence = pop.months_since_personal_contact[active].astype(np.float32)
     bond = pop.bond[active]
-    floor = params.satisfaction_bond_share * pop.satisfaction[active]
+    satisfaction = pop.satisfaction[active]
+    floor = params.satisfaction_bond_share * satisfaction
     excess = bond - floor
     rate = np.where(
         excess > 0,
@@ -88,7 +89,7 @@ def decay_and_adapt(model) -> None:
     received = pop.reward_received[active]
     expectation = pop.reward_expectation[active]
     gap = np.maximum(expectation - received, 0.0)
-    pop.satisfaction[active] -= params.disappointment_satisfaction_loss * gap
+    pop.satisfaction[active] = satisfaction - params.disappointment_satisfaction_loss * gap
     bond -= params.disappointment_bond_loss * gap
     pop.bond[active] = bond
     pop.reward_expectation[active] = expectation + params.expectation_adaptation * (

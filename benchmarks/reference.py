@@ -209,7 +209,7 @@ class ReferenceModel(mesa.Model):
         rng: int | None = None,
     ) -> None:
         super().__init__(rng=rng)
-        self.random.seed(rng)  # Mesa seeds ``random`` from ``rng`` only when it is a plain seed
+        self.random.seed(rng)  # customers draw from Python's ``random``: seed it from the run's seed too
         self.strategy = strategy
         self.market = market or Market()
         self.programs = [REFERENCE_PROGRAMS[spec.name](spec) for spec in strategy.programs]

@@ -127,11 +127,28 @@ class SerialExecutor(Executor):
         return {first}, futures - {first}
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """How worker processes start: forked from a fresh server that imported the model once.
+
+    Importing the model (Mesa with pandas, SciPy and networkx) takes seconds; with ``spawn``
+    every worker pays it, with ``forkserver`` one server process pays it once and forks the
+    workers, ready to run (and it serves every later pool of this process). The server is a
+    fresh interpreter, not a fork of this process, so threads here (polars') cannot deadlock
+    it. Where there is no ``forkserver`` (Windows), workers are spawned. Results do not
+    depend on how workers start.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.batch"])
+    return context
+
+
 class LocalPoolExecutor(Executor):
     """A pool of worker processes on this machine (the default).
 
-    Workers are started with ``spawn`` so the behaviour is the same on Linux, macOS and
-    Windows; the worker entry point is a module-level function.
+    Workers start from a fresh interpreter (``forkserver``, or ``spawn`` on Windows), never as
+    forks of this process; the worker entry point is a module-level function.
     """
 
     name = "local-pool"
@@ -141,7 +158,7 @@ class LocalPoolExecutor(Executor):
         self.workers = workers or os.cpu_count() or 1
         self._pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_worker_context(),
             initializer=_init_worker,
         )
 
@@ -185,6 +202,7 @@ class DaskExecutor(Executor):
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=None,
+                        preload=["sim.batch"],  # workers import the model while the cluster starts
                     )
                     self._client = Client(self._cluster)
             except BaseException:

@@ -216,13 +216,15 @@ class LoyaltyModel(mesa.Model):
         reasons = np.bincount(pop.exit_reason[exited], minlength=len(ExitReason))
         initial_at_start = int(np.count_nonzero(start_active & initial[: start_active.size]))
         initial_churned = int(np.count_nonzero(initial[exited]))
-        revenue = float(pop.spend_per_month[: start_active.size][start_active].sum())
+        revenue = float(pop.spend_per_month[np.flatnonzero(start_active)].sum())
         cost = sum(flows.costs.values())
         for program, eur in flows.costs.items():
             self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur
 
+        active_ids = np.flatnonzero(active)  # gathers by id are several times faster than by mask
+
         def mean(column: np.ndarray) -> float:
-            return float(column[active].mean()) if n_active else 0.0
+            return float(column[active_ids].mean()) if n_active else 0.0
 
         row = {
             "month": self.month,

@@ -103,21 +103,25 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
 
 
 def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes()) -> np.ndarray:
-    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order)."""
+    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order).
+
+    Classifies every row and masks with ``active``: comparisons over whole arrays are cheaper
+    than gathering the active rows first, and only counts are needed.
+    """
     active = pop.active
     n = np.count_nonzero(active)
     if n == 0:
         return np.zeros(len(LOYALTY_TYPES))
     t = thresholds
-    sat, bond = pop.satisfaction[active], pop.bond[active]
-    hostage = (pop.contract_months_left[active] > 0) & (pop.resentment[active] >= t.hostage_resentment)
-    apostle = ~hostage & (sat >= t.apostle_satisfaction) & (bond >= t.apostle_bond)
-    loyalist = ~hostage & ~apostle & (sat >= t.loyalist_satisfaction) & (bond >= t.loyalist_bond)
+    sat, bond = pop.satisfaction, pop.bond
+    hostage = active & (pop.contract_months_left > 0) & (pop.resentment >= t.hostage_resentment)
+    apostle = active & ~hostage & (sat >= t.apostle_satisfaction) & (bond >= t.apostle_bond)
+    loyalist = active & ~hostage & ~apostle & (sat >= t.loyalist_satisfaction) & (bond >= t.loyalist_bond)
     mercenary = (
-        ~hostage & ~apostle & ~loyalist
-        & (pop.rational_value[active] >= t.mercenary_rational_value) & (bond < t.loyalist_bond)
+        active & ~hostage & ~apostle & ~loyalist
+        & (pop.rational_value >= t.mercenary_rational_value) & (bond < t.loyalist_bond)
     )
-    counts = np.array([apostle.sum(), loyalist.sum(), mercenary.sum(), hostage.sum(), 0])
+    counts = np.array([np.count_nonzero(m) for m in (apostle, loyalist, mercenary, hostage)] + [0])
     counts[-1] = n - counts[:-1].sum()
     return counts / n
 

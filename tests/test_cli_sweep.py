@@ -376,7 +376,9 @@ def test_ctrl_c_in_a_terminal_reaches_workers_too_and_stays_quiet(tmp_path, opti
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, moment
             children = psutil.Process(proc.pid).children(recursive=True)
-            workers = [c for c in children if "spawn_main" in _command_line(c)]
+            workers = _pool_workers(proc.pid) if "--scheduler" not in options else [
+                c for c in children if "spawn_main" in _command_line(c)
+            ]
             if moment == "workers starting" and len(workers) == 2:
                 assert not list(parts.glob("runs-*.parquet"))
                 break
@@ -420,12 +422,16 @@ def test_run_file_picks_strategies_and_prints_a_table(small):
 
 
 def _pool_workers(parent: int) -> list[psutil.Process]:
-    """The process-pool workers (spawned children running spawn_main) of ``parent``."""
-    return [
-        child
-        for child in psutil.Process(parent).children()
-        if "spawn_main" in _command_line(child) and "resource_tracker" not in _command_line(child)
-    ]
+    """The process-pool workers of ``parent``: forks of its fork server (or, where workers
+    are spawned, its children running spawn_main)."""
+    workers = []
+    for child in psutil.Process(parent).children():
+        command = _command_line(child)
+        if "forkserver" in command:
+            workers += child.children()
+        elif "spawn_main" in command and "resource_tracker" not in command:
+            workers.append(child)
+    return workers
 
 
 @pytest.mark.slow

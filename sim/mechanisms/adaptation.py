@@ -72,10 +72,12 @@ def decay_and_adapt(model) -> None:
     """Apply bond decay, expectation adaptation, disappointment and rational value."""
     params: AdaptationParams = model.market.adaptation
     pop = model.population
-    active = pop.active
+    # Integer ids, not a boolean mask: NumPy gathers and scatters by id several times faster.
+    active = pop.active_ids()
     silence = pop.months_since_personal_contact[active].astype(np.float32)
     bond = pop.bond[active]
-    floor = params.satisfaction_bond_share * pop.satisfaction[active]
+    satisfaction = pop.satisfaction[active]
+    floor = params.satisfaction_bond_share * satisfaction
     excess = bond - floor
     rate = np.where(
         excess > 0,
@@ -87,7 +89,7 @@ def decay_and_adapt(model) -> None:
     received = pop.reward_received[active]
     expectation = pop.reward_expectation[active]
     gap = np.maximum(expectation - received, 0.0)
-    pop.satisfaction[active] -= params.disappointment_satisfaction_loss * gap
+    pop.satisfaction[active] = satisfaction - params.disappointment_satisfaction_loss * gap
     bond -= params.disappointment_bond_loss * gap
     pop.bond[active] = bond
     pop.reward_expectation[active] = expectation + params.expectation_adaptation * (
@@ -99,5 +101,5 @@ def decay_and_adapt(model) -> None:
         surprise / params.reward_reference
         + pop.points[active] / (pop.spend_per_month[active] * params.points_reference_months),
     )
-    free = active & (pop.contract_months_left == 0)
+    free = active[pop.contract_months_left[active] == 0]
     pop.resentment[free] *= 1.0 - params.resentment_decay_per_month

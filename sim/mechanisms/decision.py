@@ -84,7 +84,11 @@ def _one_minus_product(*probabilities: np.ndarray) -> np.ndarray:
 
 
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
-    """Decide exits for all active customers; return the ids of those who left."""
+    """Decide exits for all active customers; return the ids of those who left.
+
+    Subsets are selected by integer positions (``np.flatnonzero``), not boolean masks: NumPy
+    gathers and scatters by position several times faster on large populations.
+    """
     params: DecisionParams = model.market.decision
     pop, flows = model.population, model.flows
     ids = pop.active_ids()
@@ -106,33 +110,39 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
 
     months_left = pop.contract_months_left[ids]
     locked = months_left > 0
+    locked_at = np.flatnonzero(locked)
     resentment = pop.resentment[ids]
-    resentment[locked] = np.minimum(
-        1.0, resentment[locked] + params.resentment_per_blocked_exit * pull[locked]
+    resentment[locked_at] = np.minimum(
+        1.0, resentment[locked_at] + params.resentment_per_blocked_exit * pull[locked_at]
     )
-    barrier = 1.0 - np.exp(-pop.exit_fee_months[ids] / params.fee_reference_months)
-    breakout = locked & (resentment > barrier)
+    barrier = 1.0 - np.exp(-pop.exit_fee_months[ids[locked_at]] / params.fee_reference_months)
+    breakout_at = locked_at[resentment[locked_at] > barrier]
+    breakout = np.zeros_like(locked)
+    breakout[breakout_at] = True
     term_ends = months_left == 1
-    voluntary = np.where(locked, 0.0, pull).astype(np.float32)
-    voluntary[breakout] = np.minimum(1.0, params.breakout_share * pull[breakout])
-    voluntary[term_ends] = 1.0 - np.exp(
+    term_ends_at = np.flatnonzero(term_ends)
+    voluntary = pull.astype(np.float32)
+    voluntary[locked_at] = 0.0
+    voluntary[breakout_at] = np.minimum(1.0, params.breakout_share * pull[breakout_at])
+    voluntary[term_ends_at] = 1.0 - np.exp(
         -(
-            params.term_end_resentment_weight * resentment[term_ends]
-            + params.term_end_window_months * pull[term_ends]
+            params.term_end_resentment_weight * resentment[term_ends_at]
+            + params.term_end_window_months * pull[term_ends_at]
         )
     )
     leave = _one_minus_product(background, voluntary)
-    leaves = model.uniforms("decision")[ids] < leave
+    leaves = np.flatnonzero(model.uniforms("decision")[ids] < leave)
 
     # Competing risks: the reason is drawn in proportion to each component's probability.
-    reason_weights = np.stack(
+    locked, term_ends, breakout = locked[leaves], term_ends[leaves], breakout[leaves]
+    weights = np.stack(
         [
-            np.where(locked, 0.0, price),
-            np.where(locked, 0.0, service),
-            np.where(locked, 0.0, relationship),
-            np.where(term_ends, voluntary, 0.0),
-            np.where(breakout & ~term_ends, voluntary, 0.0),
-            background,
+            np.where(locked, 0.0, price[leaves]),
+            np.where(locked, 0.0, service[leaves]),
+            np.where(locked, 0.0, relationship[leaves]),
+            np.where(term_ends, voluntary[leaves], 0.0),
+            np.where(breakout & ~term_ends, voluntary[leaves], 0.0),
+            background[leaves],
         ]
     )
     reason_codes = np.array(
@@ -142,13 +152,12 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
         ],
         dtype=np.int8,
     )
-    weights = reason_weights[:, leaves]
     cumulative = np.cumsum(weights, axis=0)
     draw = model.uniforms("decision.reason")[ids[leaves]] * cumulative[-1]
     reasons = reason_codes[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(reason_codes) - 1)]
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).
-    pop.bond[ids[locked]] -= params.trapped_bond_loss * resentment[locked]
+    pop.bond[ids[locked_at]] -= params.trapped_bond_loss * resentment[locked_at]
     pop.resentment[ids] = resentment
 
     leavers = ids[leaves]
@@ -160,13 +169,15 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     pop.exit_reason[leavers] = reasons
     flows.exited = leavers
 
-    stayers = ids[~leaves]
+    stayers = np.flatnonzero(pop.active)
     left_months = pop.contract_months_left[stayers]
-    renewing = left_months == 1
-    left_months[~renewing & (left_months > 0)] -= 1
+    under_contract = np.flatnonzero(left_months > 0)
+    renewing = under_contract[left_months[under_contract] == 1]
+    left_months[under_contract[left_months[under_contract] > 1]] -= 1
     left_months[renewing] = pop.renewal_term_months[stayers[renewing]]
     pop.contract_months_left[stayers] = left_months
     pop.exit_fee_months[stayers[left_months == 0]] = 0.0
-    pop.tenure_months[stayers] += 1
-    pop.months_since_personal_contact[stayers] += 1
+    # Adding the mask adds 1 to exactly the stayers, without gathering them.
+    pop.tenure_months[:] += pop.active
+    pop.months_since_personal_contact[:] += pop.active
     return leavers

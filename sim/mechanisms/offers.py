@@ -57,6 +57,7 @@ def competitor_offers(model) -> np.ndarray:
     rate, discount = params.terms(flows.month)
     offered = pop.active & (model.uniforms("offers") < rate)
     flows.offered = offered
+    offered = np.flatnonzero(offered)  # ids gather several times faster than a mask
     switch = np.zeros(len(pop), dtype=np.float32)
     focus = pop.price_focus[offered]
     pull = focus * (discount / params.discount_reference) - focus * pop.rational_value[offered]

@@ -79,14 +79,18 @@ def encounters(model, level: ServiceLevel) -> None:
     unrecovered = failed & ~recovered
     flows.service_failed, flows.service_recovered = unrecovered, recovered
 
+    # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
+    active, unrecovered, recovered = (np.flatnonzero(m) for m in (active, unrecovered, recovered))
     experience = np.full(len(pop), level.quality, dtype=np.float32)
     experience[unrecovered] = params.failure_experience
     experience[recovered] = params.recovered_experience
-    pop.satisfaction[active] += params.satisfaction_adaptation * (
-        experience[active] - pop.satisfaction[active]
+    satisfaction = pop.satisfaction[active]
+    pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (
+        experience[active] - satisfaction
     )
     pop.bond[unrecovered] -= params.failure_bond_loss * (1.0 - pop.bond[unrecovered])
     if level.staff_bond_gain:
-        pop.bond[active] += level.staff_bond_gain * pop.bond_need[active] * (1.0 - pop.bond[active])
+        bond = pop.bond[active]
+        pop.bond[active] = bond + level.staff_bond_gain * pop.bond_need[active] * (1.0 - bond)
     # A complaint handled by a person is personal attention, though it builds no bond.
     pop.months_since_personal_contact[recovered] = 0

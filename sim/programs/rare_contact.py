@@ -42,5 +42,5 @@ class RareContact(Program):
         pop = model.population
         pitched = pop.active & (model.uniforms(self.name) < p.sales_contacts_per_year / 12)
         model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched), "contacts")
-        cold = pitched & (pop.months_since_personal_contact >= p.silence_months)
+        cold = np.flatnonzero(pitched & (pop.months_since_personal_contact >= p.silence_months))
         pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.params import check_range
 from sim.plugins import param
 from sim.programs import Program, register
@@ -52,4 +54,5 @@ class ServiceExcellence(Program):
         level.recovery_share = max(level.recovery_share, p.recovery_share_excellent)
         level.quality = min(1.0, level.quality + p.quality_gain)
         level.staff_bond_gain += p.staff_bond_gain
-        model.charge(self.name, p.cost_per_customer_month * model.population.active.sum(), "service")
+        customers = np.count_nonzero(model.population.active)
+        model.charge(self.name, p.cost_per_customer_month * customers, "service")

@@ -13,7 +13,14 @@ import polars as pl
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
-from sim.outcomes import LOYALTY_TYPES, MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
+from sim.outcomes import (
+    LOYALTY_TYPES,
+    MonthlyRecorder,
+    bond_value_plane,
+    customer_frame,
+    loyalty_type_shares,
+    summarise,
+)
 from sim.population import EXIT_REASONS, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
@@ -226,6 +233,7 @@ class LoyaltyModel(mesa.Model):
             monthly,
             dict(self.cost_by_program),
             per_customer,
+            bond_value_plane(self.population),
         )
 
 
@@ -239,6 +247,8 @@ class RunResult:
     monthly: pl.DataFrame
     cost_by_program: dict[str, float]
     customer_records: pl.DataFrame | None = None
+    # active customers at the horizon on a bond x rational value grid (outcomes.bond_value_plane)
+    horizon_plane: np.ndarray | None = None
 
     def summary(self) -> dict[str, object]:
         return {

@@ -23,11 +23,11 @@ German); a section without one uses its key.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import altair as alt
@@ -70,15 +70,15 @@ class ReportInput:
     scenario: scenarios.Scenario
     lang: str
 
-    @cached_property
+    @functools.cached_property
     def point(self) -> str:
         return self.results.summary["point"][0]
 
-    @cached_property
+    @functools.cached_property
     def has_grid(self) -> bool:
         return self.results.summary["point"].n_unique() > 1
 
-    @cached_property
+    @functools.cached_property
     def colours(self) -> StrategyColours:
         return StrategyColours(
             tuple(self.results.summary["strategy"].unique(maintain_order=True)), self.baseline, self.lang
@@ -88,22 +88,22 @@ class ReportInput:
     def baseline(self) -> str:
         return self.results.summary["baseline"][0]
 
-    @cached_property
+    @functools.cached_property
     def months(self) -> int:
         return int(self.results.monthly["month"].max())
 
     def at_point(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("point") == self.point)
 
-    @cached_property
+    @functools.cached_property
     def summary(self) -> pl.DataFrame:
         return self.at_point(self.results.summary)
 
-    @cached_property
+    @functools.cached_property
     def monthly(self) -> pl.DataFrame:
         return self.at_point(self.results.monthly)
 
-    @cached_property
+    @functools.cached_property
     def runs(self) -> pl.DataFrame:
         return self.at_point(self.results.runs).filter(pl.col("status") == "done")
 
@@ -153,7 +153,8 @@ def build_report(
     check_language(lang)
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
-        raise ValueError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {unknown}")
+        got = ",".join(unknown) or "nothing"
+        raise ValueError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
     results = load(results_dir)
     if results.summary.height == 0:
         raise ValueError(f"{results.path}: no finished runs to report on")
@@ -168,10 +169,9 @@ def build_report(
     if {"png", "svg"} & set(formats):
         (out / "charts").mkdir(exist_ok=True)
         locale = vlc.get_format_locale(FORMAT_LOCALES[lang])
-        for number, (key, content) in enumerate(built.items(), start=1):
-            if not isinstance(content, alt.TopLevelMixin):
+        for number, (key, spec) in enumerate(built.items(), start=1):
+            if isinstance(spec, Html):
                 continue
-            spec = content.to_dict()
             if "png" in formats:
                 png = vlc.vegalite_to_png(spec, scale=PNG_SCALE, format_locale=locale)
                 images.append(_write(out / "charts" / f"{number:02d}-{key}.png", png))
@@ -184,14 +184,15 @@ def build_report(
     return ReportFiles(page, tuple(images))
 
 
-def _build_sections(report: ReportInput, sections: Sequence[Section]) -> dict[str, alt.TopLevelMixin | Html]:
-    built = {}
+def _build_sections(report: ReportInput, sections: Sequence[Section]) -> dict[str, dict | Html]:
+    """Each section's Vega-Lite spec (or HTML), by key; sections without input are left out."""
+    built: dict[str, dict | Html] = {}
     for section in sections:
         if section.needs and not (report.results.path / section.needs).exists():
             continue
         content = section.build(report)
         if content is not None:
-            built[section.key] = content
+            built[section.key] = content if isinstance(content, Html) else content.to_dict()
     return built
 
 
@@ -254,7 +255,7 @@ def _point_text(point: str) -> str:
 # --- the page ---------------------------------------------------------------------------------
 
 
-def render_html(report: ReportInput, sections: dict[str, alt.TopLevelMixin | Html]) -> str:
+def render_html(report: ReportInput, sections: dict[str, dict | Html]) -> str:
     """The whole page as one string: styles, the inlined JS bundle, sections, provenance."""
     lang = report.lang
     manifest = report.results.manifest
@@ -264,7 +265,7 @@ def render_html(report: ReportInput, sections: dict[str, alt.TopLevelMixin | Htm
         if isinstance(content, Html):
             body = content.text
         else:
-            spec = json.dumps(content.to_dict(), separators=(",", ":")).replace("</", "<\\/")
+            spec = json.dumps(content, separators=(",", ":")).replace("</", "<\\/")
             body = (
                 f'<div class="chart" id="chart-{key}" data-chart="{key}"></div>\n'
                 f'<script type="application/json" id="spec-{key}">{spec}</script>'
@@ -297,7 +298,7 @@ def render_html(report: ReportInput, sections: dict[str, alt.TopLevelMixin | Htm
         manifest_heading=html.escape(label(lang, "heading_manifest")),
         provenance=provenance,
         manifest=html.escape(json.dumps(manifest, indent=2)),
-        bundle=_javascript_bundle().replace("</script", "<\\/script"),
+        bundle=javascript_bundle().replace("</script", "<\\/script"),
         embed_options=json.dumps(embed_options),
         error=json.dumps(label(lang, "chart_error")),
     )
@@ -311,7 +312,8 @@ def _has_label(lang: str, key: str) -> bool:
     return True
 
 
-def _javascript_bundle() -> str:
+@functools.cache
+def javascript_bundle() -> str:
     """Vega, Vega-Lite (the version Altair writes specs for) and vega-embed, as one script."""
     from altair.utils._importers import vl_version_for_vl_convert
 

@@ -9,7 +9,7 @@ from sim.charts.frames import best, mean_ci
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, percent, title
 
 
-def churn_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.Chart:
+def churn_chart(monthly: pl.DataFrame, colours: StrategyColours, subtitle: str | None = None) -> alt.Chart:
     """One line per strategy of the mean monthly churn rate (no smoothing, so that one-month
     spikes stay visible); the title names the highest peak and when it happens."""
     lang = colours.lang
@@ -40,5 +40,7 @@ def churn_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.Chart:
             ],
         )
         .add_params(selection)
-        .properties(width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "churn_subtitle")))
+        .properties(
+            width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, subtitle or label(lang, "churn_subtitle"))
+        )
     )

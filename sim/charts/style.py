@@ -112,6 +112,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "to reset); hover over a mark for its numbers.",
         "provenance": "Code version {code}; sweep {status}, finished {finished}.",
         "chart_error": "This chart could not be drawn:",
+        "explore_heading": "What if? Loyalty programs against personal appreciation",
+        "explore_intro": "Move a slider and release it: the model reruns {customers} customers over {months} "
+        "months (one seed, the same customers for every strategy) and redraws the charts.",
+        "explore_running": "simulating...",
+        "explore_subtitle": "One run per strategy on seed {seed}: every strategy sees the same customers",
+        "explore_took": "simulated in",
     },
     "de": {
         "strategy": "Strategie",
@@ -186,6 +192,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "Zahlen erscheinen beim Überfahren mit der Maus.",
         "provenance": "Code-Version {code}; Lauf {status}, beendet {finished}.",
         "chart_error": "Diese Grafik konnte nicht gezeichnet werden:",
+        "explore_heading": "Was wäre, wenn? Bonusprogramme gegen persönliche Wertschätzung",
+        "explore_intro": "Schieberegler bewegen und loslassen: Das Modell rechnet {customers} Kunden über "
+        "{months} Monate neu (ein Startwert, für jede Strategie dieselben Kunden) und zeichnet die "
+        "Grafiken neu.",
+        "explore_running": "rechnet...",
+        "explore_subtitle": "Ein Lauf je Strategie mit Startwert {seed}: jede Strategie hat dieselben Kunden",
+        "explore_took": "gerechnet in",
     },
 }
 
@@ -277,7 +290,7 @@ class StrategyColours:
             "strategy:N",
             scale=self.scale(),
             title=label(self.lang, "strategy"),
-            legend=alt.Legend(orient="right", labelLimit=220) if legend else None,
+            legend=alt.Legend(orient="right", labelLimit=220, symbolOpacity=1) if legend else None,
         )
 
     def selection(self) -> alt.Parameter:

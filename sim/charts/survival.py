@@ -27,7 +27,9 @@ def survival_frame(monthly: pl.DataFrame) -> pl.DataFrame:
     return mean_ci(pl.concat([start, runs]).sort("strategy", "month"), ["strategy", "month"], "survival")
 
 
-def survival_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.LayerChart:
+def survival_chart(
+    monthly: pl.DataFrame, colours: StrategyColours, subtitle: str | None = None
+) -> alt.LayerChart:
     """Lines of the mean survival with a band for its 95% CI; the title names the strategy that
     keeps the most of its initial customers at the horizon."""
     lang = colours.lang
@@ -77,5 +79,5 @@ def survival_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.Layer
         .add_params(selection)
     )
     return alt.layer(band, line).properties(
-        width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "survival_subtitle"))
+        width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, subtitle or label(lang, "survival_subtitle"))
     )

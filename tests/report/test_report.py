@@ -128,7 +128,9 @@ def test_bad_input_is_refused_before_anything_is_written(small_results, tmp_path
 
 @pytest.mark.slow
 def test_report_command(small_results, tmp_path):
-    command = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "sim.cli"]
+    command = (
+        [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+    )
     done = subprocess.run(
         [
             *command,
@@ -153,3 +155,43 @@ def test_report_command(small_results, tmp_path):
     )
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("error: ") and "no manifest.json" in bad.stderr
+
+
+TINY = """\
+name = "tiny"
+customers = 200
+months = 6
+replications = 2
+
+[strategies]
+rare_contact = ["rare_contact"]
+personal_appreciation = ["personal_appreciation"]
+"""
+
+
+@pytest.mark.slow
+def test_sweep_builds_the_report_unless_told_not_to(tmp_path):
+    command = (
+        [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+    )
+    (tmp_path / "tiny.toml").write_text(TINY)
+    plain = subprocess.run(
+        [*command, "sweep", "tiny.toml", "--workers", "1", "--out", "a", "--no-report"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert plain.returncode == 0, plain.stderr
+    assert (tmp_path / "a" / "summary.parquet").exists() and not (tmp_path / "a" / "report.html").exists()
+    full = subprocess.run(
+        [*command, "sweep", "tiny.toml", "--workers", "1", "--out", "b"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert full.returncode == 0, full.stderr
+    assert (tmp_path / "b" / "report.html").exists()
+    assert len(list((tmp_path / "b" / "charts").glob("*.png"))) == 7
+    assert f"report: {Path('b') / 'report.html'}" in full.stderr

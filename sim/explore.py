@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 import polars as pl
 
 from sim.charts.churn import churn_chart
-from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, label, percent
+from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label, percent
 from sim.charts.survival import survival_chart
 from sim.market import Market
 from sim.model import LoyaltyModel
@@ -151,8 +151,8 @@ def simulate(values: dict[str, float], lang: str = "en", customers: int = EXPLOR
     colours = StrategyColours(tuple(s.name for s in strategies), BASELINE, lang)
     subtitle = label(lang, "explore_subtitle", seed=EXPLORE_SEED)
     return {
-        "survival": survival_chart(monthly, colours, subtitle).to_dict(),
-        "churn": churn_chart(monthly, colours, subtitle).to_dict(),
+        "survival": for_projector(survival_chart(monthly, colours, subtitle)).to_dict(),
+        "churn": for_projector(churn_chart(monthly, colours, subtitle)).to_dict(),
         "losses": losses,
         "seconds": round(time.perf_counter() - started, 2),
     }

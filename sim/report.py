@@ -43,7 +43,7 @@ from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
-from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, label
+from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
 from sim.results import Results, load
 from sim.sweep import write_atomic
@@ -192,7 +192,7 @@ def _build_sections(report: ReportInput, sections: Sequence[Section]) -> dict[st
             continue
         content = section.build(report)
         if content is not None:
-            built[section.key] = content if isinstance(content, Html) else content.to_dict()
+            built[section.key] = content if isinstance(content, Html) else for_projector(content).to_dict()
     return built
 
 

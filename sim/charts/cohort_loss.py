@@ -47,7 +47,10 @@ def cohort_loss_chart(summary: pl.DataFrame, colours: StrategyColours, months: i
         .encode(
             y=y,
             x=alt.X(
-                "mean:Q", title=x_title, axis=alt.Axis(format="%"), scale=alt.Scale(zero=False, padding=20)
+                "mean:Q",
+                title=x_title,
+                axis=alt.Axis(format="%", tickCount=8),
+                scale=alt.Scale(zero=False, padding=20),
             ),
             color=colours.color(),
             opacity=colours.opacity(selection),

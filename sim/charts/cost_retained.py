@@ -8,6 +8,22 @@ import polars as pl
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, number, title
 
 LABEL_LEFT_FROM = 0.6  # names of dots beyond this share of the largest cost go left of the dot
+LABEL_GAP = 0.07  # least vertical distance between two names, as a share of the retained range
+LABEL_NEAR = 0.3  # names closer than this share of the cost range can collide
+
+
+def label_heights(cost: list[float], retained: list[float]) -> list[float]:
+    """Where to write each strategy's name: at its dot, moved up just enough that names of
+    dots close together do not overlap (lowest dot first)."""
+    gap = LABEL_GAP * ((max(retained) - min(retained)) or 0.1)
+    near = LABEL_NEAR * ((max(cost) - min(cost)) or 1.0)
+    heights = list(retained)
+    placed: list[int] = []
+    for i in sorted(range(len(cost)), key=lambda i: retained[i]):
+        while any(abs(cost[j] - cost[i]) < near and abs(heights[j] - heights[i]) < gap for j in placed):
+            heights[i] += gap / 2
+        placed.append(i)
+    return heights
 
 
 def cost_retained_chart(summary: pl.DataFrame, colours: StrategyColours, customers: int) -> alt.LayerChart:
@@ -21,6 +37,9 @@ def cost_retained_chart(summary: pl.DataFrame, colours: StrategyColours, custome
         pl.col("program_cost_mean").alias("cost"),
         (1.0 - pl.col("cohort_loss_mean")).alias("retained"),
         pl.col("cost_per_retained_customer_mean").alias("cost_per_retained"),
+    )
+    frame = frame.with_columns(
+        pl.Series("label_at", label_heights(frame["cost"].to_list(), frame["retained"].to_list()))
     )
     base = frame.filter(pl.col("strategy") == colours.baseline)
     better = (
@@ -70,8 +89,9 @@ def cost_retained_chart(summary: pl.DataFrame, colours: StrategyColours, custome
         .add_params(selection)
     )
     split = float(frame["cost"].max() or 0.0) * LABEL_LEFT_FROM
-    right = root.mark_text(align="left", dx=10, fontSize=11).encode(text="strategy:N")
-    left = root.mark_text(align="right", dx=-10, fontSize=11).encode(text="strategy:N")
+    names = {"text": "strategy:N", "y": "label_at:Q"}
+    right = root.mark_text(align="left", dx=10, fontSize=12).encode(**names)
+    left = root.mark_text(align="right", dx=-10, fontSize=12).encode(**names)
     return alt.layer(
         dots,
         right.transform_filter(alt.datum.cost <= split),

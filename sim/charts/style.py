@@ -265,7 +265,16 @@ def number(value: float, lang: str, digits: int = 0) -> str:
 
 
 def title(text: str, subtitle: str | None = None) -> alt.TitleParams:
-    return alt.TitleParams(text, subtitle=subtitle or "", anchor="start", fontSize=15, subtitleFontSize=12)
+    return alt.TitleParams(text, subtitle=subtitle or "", anchor="start", fontSize=17, subtitleFontSize=13)
+
+
+def for_projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Type sizes that read from the back of a room (Vega-Lite's 10-11 px defaults do not)."""
+    return (
+        chart.configure_axis(labelFontSize=12, titleFontSize=13)
+        .configure_legend(labelFontSize=12, titleFontSize=13)
+        .configure_header(labelFontSize=13)
+    )
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,13 @@ def grid_chart(
         color=colours.color(),
         opacity=colours.opacity(selection),
     )
-    heading = title(label(lang, "title_grid", parameter=short), label(lang, "grid_subtitle"))
+    winners = frame.sort("mean").group_by("value", "panel", maintain_order=True).first()["strategy"].unique()
+    text = (
+        label(lang, "title_grid_winner", best=winners[0], parameter=short)
+        if winners.len() == 1
+        else label(lang, "title_grid", parameter=short)
+    )
+    heading = title(text, label(lang, "grid_subtitle"))
     if not others:
         return alt.layer(bars, line, data=frame).properties(width=WIDTH_PX, height=HEIGHT_PX, title=heading)
     return (

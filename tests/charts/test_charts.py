@@ -116,10 +116,20 @@ def test_cost_retained_chart_names_the_cheapest_extra_customer(summary, colours)
 
 def test_grid_chart_plots_the_swept_parameter(grid_summary, summary, colours):
     spec = spec_of(grid_chart(grid_summary, colours))
-    assert title_of(spec) == "Initial customers lost across discount"
+    assert title_of(spec) == "bond loses the fewest customers at every discount"
     assert spec["layer"][1]["encoding"]["x"]["axis"]["values"] == [0.1, 0.2, 0.3]
     with pytest.raises(ValueError, match="no grid"):
         grid_chart(summary, colours)
+
+
+def test_grid_title_without_one_winner(grid_summary, colours):
+    mixed = grid_summary.with_columns(
+        pl.when((pl.col("strategy") == "base") & (pl.col("market.offers.discount") == 0.3))
+        .then(0.0)
+        .otherwise(pl.col("cohort_loss_mean"))
+        .alias("cohort_loss_mean")
+    )
+    assert title_of(spec_of(grid_chart(mixed, colours))) == "Initial customers lost across discount"
 
 
 def test_two_swept_parameters_become_panels(grid_summary, colours):

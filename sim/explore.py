@@ -204,7 +204,7 @@ def _handler(page: bytes, run: Callable[[dict[str, list[str]]], dict]) -> type[B
 
 
 def render_page(lang: str) -> str:
-    from sim.report import javascript_bundle
+    from sim.report import inline_script
 
     sliders = "\n".join(
         f'<label for="{k.key}">{k.label(lang)}</label>'
@@ -222,7 +222,7 @@ def render_page(lang: str) -> str:
         strategy=label(lang, "strategy"),
         running=json.dumps(label(lang, "explore_running")),
         took=json.dumps(label(lang, "explore_took")),
-        bundle=javascript_bundle().replace("</script", "<\\/script"),
+        bundle=inline_script(),
         embed_options=json.dumps({"renderer": "svg", "actions": False, "formatLocale": _format_locale(lang)}),
     )
 
@@ -251,9 +251,7 @@ _PAGE = """<!DOCTYPE html>
   td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
   #status {{ color: #555; min-height: 1.4rem; }}
 </style>
-<script>
 {bundle}
-</script>
 </head>
 <body>
 <h1>{heading}</h1>

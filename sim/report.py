@@ -298,7 +298,7 @@ def render_html(report: ReportInput, sections: dict[str, dict | Html]) -> str:
         manifest_heading=html.escape(label(lang, "heading_manifest")),
         provenance=provenance,
         manifest=html.escape(json.dumps(manifest, indent=2)),
-        bundle=javascript_bundle().replace("</script", "<\\/script"),
+        bundle=inline_script(),
         embed_options=json.dumps(embed_options),
         error=json.dumps(label(lang, "chart_error")),
     )
@@ -310,6 +310,11 @@ def _has_label(lang: str, key: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def inline_script() -> str:
+    """``<script>`` with Vega, Vega-Lite and vega-embed, for a page that must work offline."""
+    return "<script>\n" + javascript_bundle().replace("</script", "<\\/script") + "\n</script>"
 
 
 @functools.cache
@@ -340,9 +345,7 @@ _PAGE = """<!DOCTYPE html>
   pre {{ background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }}
   table {{ border-collapse: collapse; }} td, th {{ padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; }}
 </style>
-<script>
 {bundle}
-</script>
 </head>
 <body>
 <h1>{heading}: {name}</h1>

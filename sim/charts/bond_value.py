@@ -10,7 +10,7 @@ import altair as alt
 import polars as pl
 
 from sim.charts.frames import best
-from sim.charts.style import FACET_COLUMNS, FACET_WIDTH_PX, StrategyColours, label, percent, title
+from sim.charts.style import StrategyColours, label, percent, title
 from sim.outcomes import PLANE_BINS
 
 BONDED_FROM = 0.5  # bond from which the title counts a customer as bonded
@@ -42,7 +42,7 @@ def bond_value_chart(plane: pl.DataFrame, colours: StrategyColours, months: int)
     top = best(bonded, "bonded")
     heading = label(lang, "title_plane", best=top["strategy"], share=percent(top["bonded"], lang))
     axis_scale = alt.Scale(domain=[0, 1], nice=False)
-    return (
+    chart = (
         alt.Chart(frame)
         .mark_rect()
         .encode(
@@ -62,12 +62,7 @@ def bond_value_chart(plane: pl.DataFrame, colours: StrategyColours, months: int)
                 alt.Tooltip("customers:Q", title=label(lang, "customers"), format=",.0f"),
             ],
         )
-        .properties(width=FACET_WIDTH_PX, height=FACET_WIDTH_PX)
-        .facet(
-            facet=alt.Facet(
-                "strategy:N", sort=colours.domain, title=None, header=alt.Header(labelFontSize=12)
-            ),
-            columns=FACET_COLUMNS,
-        )
-        .properties(title=title(heading, label(lang, "plane_subtitle", months=months, bins=PLANE_BINS)))
+    )
+    return colours.panels(
+        chart, title(heading, label(lang, "plane_subtitle", months=months, bins=PLANE_BINS))
     )

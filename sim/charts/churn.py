@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from sim.charts.frames import best, mean_ci
-from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, percent, title
+from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 
 def churn_chart(monthly: pl.DataFrame, colours: StrategyColours, subtitle: str | None = None) -> alt.Chart:
@@ -31,13 +31,9 @@ def churn_chart(monthly: pl.DataFrame, colours: StrategyColours, subtitle: str |
             y=alt.Y("mean:Q", title=label(lang, "churn"), axis=alt.Axis(format="%")),
             color=colours.color(),
             opacity=colours.opacity(selection),
-            tooltip=[
-                alt.Tooltip("strategy:N", title=label(lang, "strategy")),
-                alt.Tooltip("month:Q", title=label(lang, "month")),
-                alt.Tooltip("mean:Q", title=label(lang, "churn"), format=".2%"),
-                alt.Tooltip("ci_low:Q", title=label(lang, "ci_low"), format=".2%"),
-                alt.Tooltip("ci_high:Q", title=label(lang, "ci_high"), format=".2%"),
-            ],
+            tooltip=mean_ci_tooltip(
+                lang, label(lang, "churn"), ".2%", alt.Tooltip("month:Q", title=label(lang, "month"))
+            ),
         )
         .add_params(selection)
         .properties(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import WIDTH_PX, StrategyColours, label, percent, title
+from sim.charts.style import WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 ROW_HEIGHT_PX = 34
 
@@ -55,10 +55,7 @@ def cohort_loss_chart(summary: pl.DataFrame, colours: StrategyColours, months: i
             color=colours.color(),
             opacity=colours.opacity(selection),
             tooltip=[
-                alt.Tooltip("strategy:N", title=label(lang, "strategy")),
-                alt.Tooltip("mean:Q", title=x_title, format=".1%"),
-                alt.Tooltip("ci_low:Q", title=label(lang, "ci_low"), format=".1%"),
-                alt.Tooltip("ci_high:Q", title=label(lang, "ci_high"), format=".1%"),
+                *mean_ci_tooltip(lang, x_title, ".1%"),
                 alt.Tooltip("replications:Q", title=label(lang, "replications")),
             ],
         )

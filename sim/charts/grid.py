@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, title
+from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, title
 
 GRID_PREFIXES = ("market.", "service.", "programs.")
 
@@ -55,13 +55,7 @@ def grid_chart(
             y=alt.Y("mean:Q", title=y_title, axis=alt.Axis(format="%"), scale=alt.Scale(zero=False)),
             color=colours.color(),
             opacity=colours.opacity(selection),
-            tooltip=[
-                alt.Tooltip("strategy:N", title=label(lang, "strategy")),
-                alt.Tooltip("value:Q", title=short),
-                alt.Tooltip("mean:Q", title=y_title, format=".1%"),
-                alt.Tooltip("ci_low:Q", title=label(lang, "ci_low"), format=".1%"),
-                alt.Tooltip("ci_high:Q", title=label(lang, "ci_high"), format=".1%"),
-            ],
+            tooltip=mean_ci_tooltip(lang, y_title, ".1%", alt.Tooltip("value:Q", title=short)),
         )
         .add_params(selection)
     )

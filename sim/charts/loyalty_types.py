@@ -7,8 +7,6 @@ import polars as pl
 
 from sim.charts.frames import best
 from sim.charts.style import (
-    FACET_COLUMNS,
-    FACET_WIDTH_PX,
     LOYALTY_COLOURS,
     LOYALTY_LABELS,
     StrategyColours,
@@ -39,7 +37,7 @@ def loyalty_types_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.
         pl.col("kind").replace_strict(names).alias("type"),
         pl.col("kind").replace_strict({k: i for i, k in enumerate(LOYALTY_TYPES)}).alias("type_order"),
     )
-    return (
+    chart = (
         alt.Chart(frame)
         .mark_area()
         .encode(
@@ -60,12 +58,5 @@ def loyalty_types_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.
                 alt.Tooltip("share:Q", title=label(lang, "share_active"), format=".1%"),
             ],
         )
-        .properties(width=FACET_WIDTH_PX, height=FACET_WIDTH_PX)
-        .facet(
-            facet=alt.Facet(
-                "strategy:N", sort=colours.domain, title=None, header=alt.Header(labelFontSize=12)
-            ),
-            columns=FACET_COLUMNS,
-        )
-        .properties(title=title(heading, label(lang, "loyalty_subtitle")))
     )
+    return colours.panels(chart, title(heading, label(lang, "loyalty_subtitle")))

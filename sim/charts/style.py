@@ -270,6 +270,20 @@ def title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(text, subtitle=subtitle or "", anchor="start", fontSize=17, subtitleFontSize=13)
 
 
+def mean_ci_tooltip(
+    lang: str, value_title: str, value_format: str, *between: alt.Tooltip
+) -> list[alt.Tooltip]:
+    """Tooltip of a mark drawn from :func:`sim.charts.frames.mean_ci` rows: the strategy, any
+    ``between`` fields (the month, say), the mean and its 95% CI."""
+    return [
+        alt.Tooltip("strategy:N", title=label(lang, "strategy")),
+        *between,
+        alt.Tooltip("mean:Q", title=value_title, format=value_format),
+        alt.Tooltip("ci_low:Q", title=label(lang, "ci_low"), format=value_format),
+        alt.Tooltip("ci_high:Q", title=label(lang, "ci_high"), format=value_format),
+    ]
+
+
 def for_projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Type sizes that read from the back of a room (Vega-Lite's 10-11 px defaults do not)."""
     return (
@@ -307,6 +321,19 @@ class StrategyColours:
     def selection(self) -> alt.Parameter:
         """Clicking a strategy in the legend highlights it in the chart (shift-click adds more)."""
         return alt.selection_point(fields=["strategy"], bind="legend")
+
+    def panels(self, chart: alt.Chart, heading: alt.TitleParams) -> alt.FacetChart:
+        """``chart`` drawn once per strategy, in the sweep's order, four panels to a row."""
+        return (
+            chart.properties(width=FACET_WIDTH_PX, height=FACET_WIDTH_PX)
+            .facet(
+                facet=alt.Facet(
+                    "strategy:N", sort=self.domain, title=None, header=alt.Header(labelFontSize=12)
+                ),
+                columns=FACET_COLUMNS,
+            )
+            .properties(title=heading)
+        )
 
     @staticmethod
     def opacity(selection: alt.Parameter, selected: float = 1.0, other: float = 0.15) -> alt.OpacityValue:

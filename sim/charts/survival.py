@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from sim.charts.frames import best, mean_ci
-from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, percent, title
+from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 
 def survival_frame(monthly: pl.DataFrame) -> pl.DataFrame:
@@ -68,13 +68,9 @@ def survival_chart(
             ),
             color=colours.color(),
             opacity=colours.opacity(selection),
-            tooltip=[
-                alt.Tooltip("strategy:N", title=label(lang, "strategy")),
-                alt.Tooltip("month:Q", title=label(lang, "month")),
-                alt.Tooltip("mean:Q", title=label(lang, "survival"), format=".1%"),
-                alt.Tooltip("ci_low:Q", title=label(lang, "ci_low"), format=".1%"),
-                alt.Tooltip("ci_high:Q", title=label(lang, "ci_high"), format=".1%"),
-            ],
+            tooltip=mean_ci_tooltip(
+                lang, label(lang, "survival"), ".1%", alt.Tooltip("month:Q", title=label(lang, "month"))
+            ),
         )
         .add_params(selection)
     )

@@ -214,7 +214,11 @@ def summary_paragraph(report: ReportInput) -> str:
     loss_column, diff_column = "cohort loss [95% CI]", f"vs {baseline} (pp)"
     values = {
         "months": report.months,
-        "replications": best["replications"],
+        "replications": label(
+            lang,
+            "replication_one" if best["replications"] == 1 else "replication_count",
+            n=best["replications"],
+        ),
         "customers": f"{report.scenario.customers:,}"
         if lang == "en"
         else f"{report.scenario.customers:,}".replace(",", "."),

@@ -47,6 +47,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "strategy": "Strategy",
         "month": "Month",
         "replications": "Replications",
+        "replication_count": "{n} replications",
+        "replication_one": "one replication",
         "survival": "Initial customers still active",
         "survival_subtitle": "Mean over replications; the band is the 95% confidence interval",
         "churn": "Monthly churn rate",
@@ -100,12 +102,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_grid": "8. Across the swept parameter",
         "heading_scenario": "Scenario",
         "heading_manifest": "Provenance",
-        "summary": "Over {months} months ({replications} replications of {customers} customers), {best} kept "
+        "summary": "Over {months} months ({replications} of {customers} customers), {best} kept "
         "the most customers: it lost {loss} of its initial customers, against {baseline_loss} for the "
         "baseline {baseline}. The paired difference is {diff} percentage points (mean [95% CI]).",
         "summary_clear": "The interval excludes zero: the advantage is not chance.",
         "summary_unclear": "The interval includes zero: more replications are needed to tell them apart.",
-        "summary_baseline_best": "Over {months} months ({replications} replications of "
+        "summary_baseline_best": "Over {months} months ({replications} of "
         "{customers} customers), no strategy kept more customers than the "
         "baseline {baseline}, which lost {baseline_loss} of its initial customers.",
         "summary_grid": "Charts 1-7 show the grid point {point}; chart 8 shows every grid point.",
@@ -124,6 +126,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "strategy": "Strategie",
         "month": "Monat",
         "replications": "Wiederholungen",
+        "replication_count": "{n} Wiederholungen",
+        "replication_one": "eine Wiederholung",
         "survival": "Anfangskunden noch aktiv",
         "survival_subtitle": "Mittelwert über Wiederholungen; das Band ist das 95-%-Konfidenzintervall",
         "churn": "Monatliche Abwanderungsrate",
@@ -178,14 +182,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_grid": "8. Über den variierten Parameter",
         "heading_scenario": "Szenario",
         "heading_manifest": "Herkunft",
-        "summary": "Über {months} Monate ({replications} Wiederholungen mit je "
+        "summary": "Über {months} Monate ({replications} mit je "
         "{customers} Kunden) hielt {best} die meisten Kunden: Es verlor {loss} seiner "
         "Anfangskunden, die Vergleichsbasis {baseline} {baseline_loss}. Der gepaarte Unterschied "
         "beträgt {diff} Prozentpunkte (Mittelwert [95-%-KI]).",
         "summary_clear": "Das Intervall schließt null aus: Der Vorsprung ist kein Zufall.",
         "summary_unclear": "Das Intervall schließt null ein: Für eine Entscheidung braucht es "
         "mehr Wiederholungen.",
-        "summary_baseline_best": "Über {months} Monate ({replications} Wiederholungen mit je "
+        "summary_baseline_best": "Über {months} Monate ({replications} mit je "
         "{customers} Kunden) hielt keine Strategie mehr Kunden als die "
         "Vergleichsbasis {baseline}; sie verlor {baseline_loss} ihrer Anfangskunden.",
         "summary_grid": "Grafiken 1-7 zeigen den Rasterpunkt {point}; Grafik 8 zeigt alle Rasterpunkte.",

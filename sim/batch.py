@@ -18,7 +18,7 @@ import polars as pl
 
 from sim.market import Market
 from sim.model import LoyaltyModel
-from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES
+from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES, plane_frame
 from sim.plugins import PluginRunError
 from sim.scenario import GridPoint, point_id
 from sim.strategy import Strategy
@@ -70,13 +70,14 @@ class BatchResult:
     runs: list[dict[str, Any]]
     monthly: pl.DataFrame | None
     customers: pl.DataFrame | None
+    horizon_plane: pl.DataFrame | None = None
 
 
 def run_batch(batch: Batch) -> BatchResult:
     """Worker entry point (module level, so process pools can spawn it on every platform)."""
     keys = {"point": point_id(batch.point), "replication": batch.replication}
     grid_values = dict(batch.point)
-    runs, monthly, customers = [], [], []
+    runs, monthly, customers, planes = [], [], [], []
     for strategy in batch.strategies:
         row: dict[str, Any] = {
             "run_id": f"{strategy.name}|{keys['point']}|{batch.replication}",
@@ -109,16 +110,19 @@ def run_batch(batch: Batch) -> BatchResult:
             }
         )
         key_frame = {"strategy": strategy.name, **keys}
-        monthly.append(result.monthly.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()}))
+        key_columns = {k: pl.lit(v) for k, v in key_frame.items()}
+        monthly.append(result.monthly.with_columns(**key_columns))
+        planes.append(plane_frame(result.horizon_plane).with_columns(**key_columns))
         if result.customer_records is not None:
             customers.append(
-                result.customer_records.with_columns(**{k: pl.lit(v) for k, v in key_frame.items()})
+                result.customer_records.with_columns(**key_columns)
             )
     return BatchResult(
         batch.batch_id,
         runs,
         pl.concat(monthly) if monthly else None,
         pl.concat(customers) if customers else None,
+        pl.concat(planes) if planes else None,
     )
 
 

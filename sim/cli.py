@@ -196,13 +196,16 @@ def sweep_command(
     output_format: Annotated[
         SweepFormat, typer.Option("--format", help="Format of the comparison printed at the end.")
     ] = SweepFormat.table,
+    no_report: Annotated[
+        bool, typer.Option("--no-report", help="Do not build report.html and the chart images at the end.")
+    ] = False,
 ) -> None:
     """Run every strategy x grid point x replication of a scenario and compare them.
 
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
     0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
-    130 interrupted.
+    130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
     """
     if resume and force:
         raise _fail("--resume and --force exclude each other")
@@ -242,6 +245,8 @@ def sweep_command(
         stderr.print(f"{out}/ already held every run of this scenario: nothing ran (--force runs it again)")
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
+    if not no_report and report.done:
+        _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
@@ -294,6 +299,65 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
             )
         )
     return "\n".join(parts)
+
+
+class Language(StrEnum):
+    en = "en"
+    de = "de"
+
+
+REPORT_FORMATS = ("html", "png", "svg")
+
+
+@app.command("report")
+def report_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a sweep.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write [default: RESULTS_DIR].")] = None,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of titles and labels.")] = Language.en,
+    formats: Annotated[
+        str, typer.Option("--format", help="Comma-separated: html (report.html), png, svg (charts/).")
+    ] = ",".join(REPORT_FORMATS),
+) -> None:
+    """Build the workshop report of a sweep: report.html (self-contained, works offline) and a
+    PNG and SVG per chart in charts/."""
+    _build_report(results_dir, out, lang, formats)
+
+
+def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: str) -> None:
+    from sim.report import build_report  # Altair and vl-convert load only when a report is built
+
+    try:
+        chosen = [f.strip() for f in formats.split(",") if f.strip()]
+        files = build_report(results_dir, out, lang.value, chosen)
+    except (FileNotFoundError, ValueError) as error:
+        raise _fail(str(error)) from None
+    where = files.html or (files.images[0].parent if files.images else out or results_dir)
+    stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
+
+
+@app.command()
+def explore(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0: a free one.")] = 8765,
+    lang: Annotated[Language, typer.Option("--lang", help="Language of the page.")] = Language.en,
+    customers: Annotated[int, typer.Option(min=100, max=200_000, help="Customers per run.")] = 5_000,
+) -> None:
+    """Serve a live what-if page: sliders for the main program parameters rerun the model and
+    redraw survival and churn. Open the printed address in a browser; Ctrl-C stops."""
+    from sim.explore import make_server
+
+    try:
+        server = make_server(port, lang.value, customers)
+    except OSError as error:
+        reason = f"cannot listen on 127.0.0.1:{port} ({error.strerror})"
+        raise _fail(f"--port: {reason}; choose another port") from None
+    print(f"explore: http://127.0.0.1:{server.server_address[1]}/  (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    print("explore: stopped", flush=True)
 
 
 def _print_estimate(chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None) -> None:

@@ -18,6 +18,7 @@ from sim.outcomes import (
     COST_CATEGORIES,
     LOYALTY_TYPES,
     MonthlyRecorder,
+    bond_value_plane,
     customer_frame,
     loyalty_type_shares,
     summarise,
@@ -278,6 +279,7 @@ class LoyaltyModel(mesa.Model):
             monthly,
             dict(self.cost_by_program),
             per_customer,
+            bond_value_plane(self.population),
         )
 
 
@@ -291,6 +293,8 @@ class RunResult:
     monthly: pl.DataFrame
     cost_by_program: dict[str, float]
     customer_records: pl.DataFrame | None = None
+    # active customers at the horizon on a bond x rational value grid (outcomes.bond_value_plane)
+    horizon_plane: np.ndarray | None = None
 
     def summary(self) -> dict[str, object]:
         return {

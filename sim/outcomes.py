@@ -148,6 +148,28 @@ class MonthlyRecorder:
         )
 
 
+PLANE_BINS = 20  # bins per axis of the bond x rational value plane
+
+
+def bond_value_plane(pop: Population, bins: int = PLANE_BINS) -> np.ndarray:
+    """Active customers counted on a ``bins`` x ``bins`` grid of bond (rows) by rational value
+    (columns), both on [0, 1]: the per-run aggregate behind the report's heatmap, so no
+    per-customer rows are needed to draw a million customers."""
+    active = pop.active
+    bond_bin = np.minimum((pop.bond[active] * bins).astype(np.int64), bins - 1)
+    value_bin = np.minimum((pop.rational_value[active] * bins).astype(np.int64), bins - 1)
+    return np.bincount(bond_bin * bins + value_bin, minlength=bins * bins).reshape(bins, bins)
+
+
+def plane_frame(plane: np.ndarray) -> pl.DataFrame:
+    """The non-empty cells of :func:`bond_value_plane` as rows (bond_bin, value_bin, customers)."""
+    bond_bin, value_bin = np.nonzero(plane)
+    return pl.DataFrame(
+        {"bond_bin": bond_bin, "value_bin": value_bin, "customers": plane[bond_bin, value_bin]},
+        schema={"bond_bin": pl.Int16, "value_bin": pl.Int16, "customers": pl.Int64},
+    )
+
+
 def customer_frame(
     pop: Population, segment_names: list[str], extra_columns: tuple[Column, ...] = ()
 ) -> pl.DataFrame:
@@ -209,6 +231,6 @@ RUN_SUMMARY_KEYS: tuple[str, ...] = (
 
 __all__ = [
     "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
-    "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason",
-    "LoyaltyTypes", "MonthlyRecorder", "customer_frame", "loyalty_type_shares", "summarise",
+    "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason", "LoyaltyTypes", "MonthlyRecorder",
+    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "summarise",
 ]

@@ -20,10 +20,12 @@ class Results:
     summary: pl.DataFrame
     manifest: dict[str, Any]
     customers: pl.DataFrame | None = None
+    horizon_plane: pl.DataFrame | None = None  # absent in results written before it existed
 
 
 def load(path: str | Path) -> Results:
-    """Read ``runs``, ``monthly``, ``summary`` (and ``customers`` if present) and the manifest."""
+    """Read ``runs``, ``monthly``, ``summary`` (``customers`` and ``horizon_plane`` if present) and the
+    manifest."""
     path = Path(path)
     manifest_file = path / "manifest.json"
     if not manifest_file.exists():
@@ -34,6 +36,7 @@ def load(path: str | Path) -> Results:
             f"{path}: sweep status is '{manifest.get('status')}'; complete it with --resume"
         )
     customers = path / "customers.parquet"
+    plane = path / "horizon_plane.parquet"
     return Results(
         path=path,
         runs=pl.read_parquet(path / "runs.parquet"),
@@ -41,4 +44,5 @@ def load(path: str | Path) -> Results:
         summary=pl.read_parquet(path / "summary.parquet"),
         manifest=manifest,
         customers=pl.read_parquet(customers) if customers.exists() else None,
+        horizon_plane=pl.read_parquet(plane) if plane.exists() else None,
     )

@@ -237,6 +237,7 @@ RESULT_FILES: tuple[str, ...] = (
     "runs.parquet",
     "monthly.parquet",
     "customers.parquet",
+    "horizon_plane.parquet",
     "summary.parquet",
 )
 
@@ -286,6 +287,8 @@ def _write_parts(parts: Path, result: BatchResult) -> None:
         write_atomic(parts / f"monthly-{result.batch_id}.parquet", result.monthly.write_parquet)
     if result.customers is not None:
         write_atomic(parts / f"customers-{result.batch_id}.parquet", result.customers.write_parquet)
+    if result.horizon_plane is not None:
+        write_atomic(parts / f"horizon_plane-{result.batch_id}.parquet", result.horizon_plane.write_parquet)
     write_atomic(parts / f"runs-{result.batch_id}.parquet", pl.DataFrame(result.runs).write_parquet)
 
 
@@ -313,7 +316,7 @@ def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -
         for c, t in RUN_DTYPES.items()
     )
     write_atomic(out / "runs.parquet", runs.write_parquet)
-    for kind in ("monthly", "customers"):
+    for kind in ("monthly", "customers", "horizon_plane"):
         files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
         if files:
             frame = _sorted(pl.scan_parquet(files), order, point_order).collect(engine="streaming")
@@ -328,7 +331,7 @@ def _sorted(frame: Any, strategy_order: dict[str, int], point_order: dict[str, i
         pl.col("replication"),
     ]
     names = frame.collect_schema().names()
-    extra = [c for c in ("month", "customer_id") if c in names]
+    extra = [c for c in ("month", "customer_id", "bond_bin", "value_bin") if c in names]
     return frame.sort([*keys, *extra])
 
 

@@ -244,7 +244,8 @@ def test_interrupted_sweep_resumes_only_missing_batches(tmp_path):
     assert statuses.count("done") == 4
     assert statuses.count("pending") == 8
     kept = part_files(out)
-    assert sorted(name.split("-")[0] for name in kept) == ["monthly", "monthly", "runs", "runs"]
+    kinds = sorted(name.split("-")[0] for name in kept)
+    assert kinds == ["horizon_plane"] * 2 + ["monthly"] * 2 + ["runs"] * 2
     assert not any((out / f"{name}.parquet").exists() for name in FRAMES)
     with pytest.raises(FileNotFoundError, match="--resume"):
         results.load(out)

@@ -1,0 +1,192 @@
+"""Each chart function on small synthetic frames: valid Vega-Lite, takeaway titles from the
+numbers, one colour per strategy everywhere, German labels."""
+
+from __future__ import annotations
+
+import json
+
+import altair as alt
+import polars as pl
+import pytest
+
+from sim.charts.bond_value import bond_value_chart
+from sim.charts.churn import churn_chart
+from sim.charts.churn_reasons import churn_reasons_chart
+from sim.charts.cohort_loss import cohort_loss_chart
+from sim.charts.cost_retained import cost_retained_chart
+from sim.charts.grid import grid_chart
+from sim.charts.loyalty_types import loyalty_types_chart
+from sim.charts.style import BASELINE_COLOUR, StrategyColours, check_language, number, percent
+from sim.charts.survival import survival_chart, survival_frame
+from sim.outcomes import PLANE_BINS
+
+
+def spec_of(chart: alt.TopLevelMixin) -> dict:
+    return chart.to_dict()  # validates against the Vega-Lite schema
+
+
+def title_of(spec: dict) -> str:
+    return spec["title"]["text"]
+
+
+def data_of(spec: dict) -> list[dict]:
+    (rows,) = [v for v in spec["datasets"].values() if len(v) > 1] or list(spec["datasets"].values())[:1]
+    return rows
+
+
+def test_survival_is_the_running_product_of_cohort_churn(monthly):
+    frame = survival_frame(monthly).filter(pl.col("strategy") == "base")
+    assert frame.filter(pl.col("month") == 0)["mean"].item() == pytest.approx(1.0)
+    assert frame.filter(pl.col("month") == 6)["mean"].item() == pytest.approx(0.9**6, rel=0.02)
+    assert (frame["ci_low"] <= frame["mean"] + 1e-12).all() and (
+        frame["mean"] <= frame["ci_high"] + 1e-12
+    ).all()
+    assert (frame.filter(pl.col("month") > 0)["ci_high"] > frame.filter(pl.col("month") > 0)["ci_low"]).all()
+
+
+def test_survival_chart_names_the_strategy_that_keeps_most(monthly, colours):
+    spec = spec_of(survival_chart(monthly, colours))
+    assert title_of(spec).startswith(
+        "bond keeps the most customers: 89% still active after 6 months (base: 53%)"
+    )
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line"]
+
+
+def test_churn_chart_title_finds_the_spike(monthly, colours):
+    spec = spec_of(churn_chart(monthly, colours))
+    assert title_of(spec) == "Churn peaks at 50.0% a month (contract, month 4)"
+    assert spec["mark"]["interpolate"] == "linear"  # no smoothing that would hide one-month spikes
+
+
+def test_cohort_loss_chart_sorts_best_first_and_marks_the_baseline(summary, colours):
+    spec = spec_of(cohort_loss_chart(summary, colours, months=60))
+    assert title_of(spec) == "bond loses the fewest customers: 20% vs 50% for base"
+    dots = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "circle")
+    assert dots["encoding"]["y"]["sort"] == ["bond", "contract", "base"]
+    rule = spec["layer"][0]
+    assert rule["mark"]["type"] == "rule" and rule["data"]["name"] != spec["layer"][1]["data"]["name"]
+
+
+def test_cohort_loss_chart_says_when_nothing_beats_the_baseline(summary, colours):
+    worse = summary.with_columns(
+        pl.when(pl.col("strategy") == "base")
+        .then(0.1)
+        .otherwise(pl.col("cohort_loss_mean"))
+        .alias("cohort_loss_mean")
+    )
+    assert title_of(spec_of(cohort_loss_chart(worse, colours, 60))).startswith(
+        "No strategy beats the baseline base"
+    )
+
+
+def test_churn_reasons_chart_reports_the_relational_share_of_the_baseline(runs, colours):
+    spec = spec_of(churn_reasons_chart(runs, colours))
+    assert (
+        title_of(spec) == "75% of those who leave base go for relationship or service reasons, 25% for price"
+    )
+    assert spec["encoding"]["x"]["stack"] == "zero"
+    assert "life events" in spec["encoding"]["color"]["scale"]["domain"]
+
+
+def test_loyalty_types_chart_has_a_panel_per_strategy(monthly, colours):
+    spec = spec_of(loyalty_types_chart(monthly, colours))
+    assert title_of(spec).startswith("bond ends with the most apostles and loyalists: 60%")
+    assert spec["facet"]["field"] == "strategy"
+    assert spec["spec"]["encoding"]["y"]["stack"] == "normalize"
+
+
+def test_bond_value_chart_averages_runs_per_cell(plane, colours):
+    spec = spec_of(bond_value_chart(plane, colours, months=60))
+    assert title_of(spec).startswith("bond ends with the most bonded customers: 75%")
+    rows = data_of(spec)
+    assert len(rows) <= 3 * PLANE_BINS**2
+    cell = next(r for r in rows if r["strategy"] == "bond" and r["bond_bin"] == 15)
+    assert cell["customers"] == pytest.approx(30)  # mean over the two replications, not their sum
+    assert cell["bond"] == pytest.approx(0.75) and cell["bond_end"] == pytest.approx(0.8)
+
+
+def test_cost_retained_chart_names_the_cheapest_extra_customer(summary, colours):
+    spec = spec_of(cost_retained_chart(summary, colours, customers=1000))
+    # bond: 3000 EUR for 300 extra customers = 10 EUR each; contract: 500 EUR for 100 = 5 EUR each
+    assert (
+        title_of(spec)
+        == "contract keeps extra customers most cheaply: 5.00 EUR per customer kept beyond base"
+    )
+
+
+def test_grid_chart_plots_the_swept_parameter(grid_summary, summary, colours):
+    spec = spec_of(grid_chart(grid_summary, colours))
+    assert title_of(spec) == "bond loses the fewest customers at every discount"
+    assert spec["layer"][1]["encoding"]["x"]["axis"]["values"] == [0.1, 0.2, 0.3]
+    with pytest.raises(ValueError, match="no grid"):
+        grid_chart(summary, colours)
+
+
+def test_grid_title_without_one_winner(grid_summary, colours):
+    mixed = grid_summary.with_columns(
+        pl.when((pl.col("strategy") == "base") & (pl.col("market.offers.discount") == 0.3))
+        .then(0.0)
+        .otherwise(pl.col("cohort_loss_mean"))
+        .alias("cohort_loss_mean")
+    )
+    assert title_of(spec_of(grid_chart(mixed, colours))) == "Initial customers lost across discount"
+
+
+def test_two_swept_parameters_become_panels(grid_summary, colours):
+    two = grid_summary.with_columns(pl.lit(12).alias("programs.lock_in_contract.term_months"))
+    spec = spec_of(grid_chart(two, colours))
+    assert spec["facet"]["field"] == "panel"
+
+
+def test_a_strategy_has_the_same_colour_in_every_chart(monthly, summary, colours):
+    charts = (
+        survival_chart(monthly, colours),
+        churn_chart(monthly, colours),
+        cohort_loss_chart(summary, colours, 60),
+        cost_retained_chart(summary, colours, 1000),
+    )
+    found = {json.dumps(_colour_scale(spec_of(chart)), sort_keys=True) for chart in charts}
+    assert len(found) == 1
+    scale = json.loads(found.pop())
+    assert scale["domain"][0] == "base" and scale["range"][0] == BASELINE_COLOUR
+    assert len(set(scale["range"])) == len(scale["domain"])
+
+
+def _colour_scale(node: object) -> dict | None:
+    """The scale of the first colour encoding by strategy found in a spec."""
+    if isinstance(node, dict):
+        colour = node.get("color")
+        if isinstance(colour, dict) and colour.get("field") == "strategy" and "scale" in colour:
+            return colour["scale"]
+        children = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    return next((found for child in children if (found := _colour_scale(child)) is not None), None)
+
+
+def test_the_legend_selects_a_strategy(monthly, colours):
+    spec = spec_of(churn_chart(monthly, colours))
+    (param,) = spec["params"]
+    assert param["bind"] == "legend" and param["select"]["fields"] == ["strategy"]
+
+
+def test_german_labels(monthly, summary, colours_de):
+    spec = spec_of(survival_chart(monthly, colours_de))
+    assert title_of(spec).startswith("bond hält die meisten Kunden: 89 % nach 6 Monaten noch aktiv")
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "Monat"
+    loss = spec_of(cohort_loss_chart(summary, colours_de, 60))
+    assert "Verlorene Anfangskunden nach 60 Monaten" in json.dumps(loss, ensure_ascii=False)
+
+
+def test_many_strategies_keep_distinct_colours():
+    many = StrategyColours(tuple(f"s{i}" for i in range(13)), "s0")
+    assert len(set(many.scale().to_dict()["range"])) == 13
+
+
+def test_formats_and_languages():
+    assert percent(0.384, "en", 1) == "38.4%" and percent(0.384, "de", 1) == "38,4 %"
+    assert number(1234.5, "de", 2) == "1.234,50"
+    with pytest.raises(ValueError, match="--lang"):
+        check_language("fr")

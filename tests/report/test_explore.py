@@ -1,0 +1,120 @@
+"""``loyalty-sim explore``: the what-if server, started as a presenter starts it, driven in
+headless Chromium: moving a slider reruns the model and changes the numbers on the page."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from sim.explore import KNOBS, make_server, simulate
+
+_SCRIPT = Path(sys.executable).with_name("loyalty-sim")
+COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+DEFAULTS = {knob.key: knob.default for knob in KNOBS}
+
+
+def test_simulate_returns_both_charts_and_a_loss_per_strategy():
+    result = simulate(DEFAULTS, customers=500)
+    assert [row["strategy"] for row in result["losses"]] == [
+        "rare_contact",
+        "point_card",
+        "lock_in_contract",
+        "personal_appreciation",
+    ]
+    assert all(0 <= row["cohort_loss"] <= 1 for row in result["losses"])
+    assert (
+        result["survival"]["layer"][1]["mark"]["type"] == "line" and result["churn"]["mark"]["type"] == "line"
+    )
+
+
+def test_a_slider_changes_the_outcome():
+    generous = simulate({**DEFAULTS, "appreciation_contacts_per_year": 12.0}, customers=500)
+    none = simulate({**DEFAULTS, "appreciation_contacts_per_year": 0.0}, customers=500)
+    loss = {
+        name: {r["strategy"]: r["cohort_loss"] for r in result["losses"]}
+        for name, result in (("generous", generous), ("none", none))
+    }
+    assert loss["generous"]["personal_appreciation"] < loss["none"]["personal_appreciation"]
+    assert loss["generous"]["rare_contact"] == loss["none"]["rare_contact"]  # the same customers and seed
+
+
+@pytest.fixture
+def explorer():
+    """The explorer's server on a free port, in a thread of this process."""
+    server = make_server(0, customers=1_000)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_server_listens_on_localhost_only_and_refuses_bad_values(explorer):
+    host, port = explorer.server_address[:2]
+    assert host == "127.0.0.1"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/run?reward_percent=50", timeout=60)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"] == "reward_percent: expected 0..10, got 50"
+
+
+def test_moving_a_slider_changes_the_numbers_on_the_page(explorer, offline_page, screenshots):
+    page = offline_page
+    page.goto(f"http://127.0.0.1:{explorer.server_address[1]}/")
+    page.wait_for_selector("body[data-state=ready]", timeout=60_000)
+    before = page.inner_text("#loss-personal_appreciation")
+    rare_before = page.inner_text("#loss-rare_contact")
+    assert page.locator("#survival svg g.role-mark > path").count() > 0
+    assert page.locator("#churn svg g.role-mark > path").count() > 0
+    page.locator("#appreciation_contacts_per_year").fill("12")  # as if dragged and released
+    assert page.inner_text("#appreciation_contacts_per_year-value") == "12"
+    page.wait_for_function(
+        "(before) => document.body.dataset.state === 'ready' && "
+        "document.querySelector('#loss-personal_appreciation').textContent !== before",
+        arg=before,
+        timeout=60_000,
+    )
+    after = page.inner_text("#loss-personal_appreciation")
+    assert float(after.rstrip("%")) < float(before.rstrip("%"))  # more personal contact, fewer lost
+    assert page.inner_text("#loss-rare_contact") == rare_before
+    assert page.refused == [] and page.errors == []
+    page.screenshot(path=screenshots / "explore.png", full_page=True)
+
+
+@pytest.mark.slow
+def test_explore_command_prints_its_address_and_stops_on_ctrl_c():
+    process = subprocess.Popen(
+        [*COMMAND, "explore", "--port", "0", "--customers", "500"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline()
+        url = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert url, (line, process.stderr.read() if process.poll() is not None else "")
+        with urllib.request.urlopen(url.group(0), timeout=60) as response:
+            assert response.status == 200 and b"window.vegaEmbed" in response.read()
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "explore: stopped" in out and "Traceback" not in err
+
+
+def test_a_busy_port_is_a_clear_error(explorer):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    result = CliRunner().invoke(app, ["explore", "--port", str(explorer.server_address[1])])
+    assert result.exit_code == 2
+    assert "--port: cannot listen on 127.0.0.1:" in result.output and "choose another port" in result.output

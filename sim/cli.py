@@ -649,12 +649,17 @@ def _write_table(out: Path, name: str, frame) -> Path:
     return out / name
 
 
-def _run_analysis(label: str, workers: int | None, work):
-    """Run ``work(executor, on_progress)`` on the sweep executor with a progress bar."""
+def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
+    """Run ``work(executor, on_progress)`` on the sweep's executor (``--scheduler`` as for sweep)
+    with a progress bar."""
     from sim.analysis.claims import ClaimsError
     from sim.analysis.space import AnalysisError
 
-    with make_executor(workers) as executor, _progress(sweep=True) as progress:
+    try:
+        executor = make_executor(workers, scheduler)
+    except OSError as error:
+        raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    with executor, _progress(sweep=True) as progress:
         task = progress.add_task(f"{label} on {executor.name}", total=None)
         try:
             return work(executor, lambda done, total: progress.update(task, completed=done, total=total))
@@ -682,6 +687,7 @@ def claims_command(
         typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write claims.parquet to this directory.")] = None,
 ) -> None:
     """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
@@ -713,7 +719,7 @@ def claims_command(
         except ClaimsError as error:
             raise ClaimsError(f"{where}: {error}") from None
 
-    table = _run_analysis("claims audit", workers, work)
+    table = _run_analysis("claims audit", workers, scheduler, work)
     rows = [
         [r["check"], r["statement"], r["effect"], f"{_g(r['estimate'])} [{_g(r['ci_low'])}, "
          f"{_g(r['ci_high'])}]", r["region"], r["verdict"], str(r["replications"])]
@@ -746,6 +752,7 @@ def sensitivity_command(
     ] = None,
     replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write sensitivity.parquet to this folder.")] = None,
 ) -> None:
     """Global sensitivity analysis (SALib) of outputs over the scenario's parameter ranges."""
@@ -762,6 +769,7 @@ def sensitivity_command(
     table = _run_analysis(
         f"{method.value} sensitivity",
         workers,
+        scheduler,
         lambda executor, on_progress: sensitivity(
             chosen, method.value, parsed, executor, samples, replications, on_progress
         ),
@@ -792,6 +800,7 @@ def discover_command(
     ] = None,
     replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
     out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
 ) -> None:
     """Where does an outcome cross a threshold? PRIM over sampled markets, as plain-language rules."""
@@ -809,6 +818,7 @@ def discover_command(
     found = _run_analysis(
         "discovery",
         workers,
+        scheduler,
         lambda executor, on_progress: discover(
             chosen, parsed[0], threshold, executor, below, samples, replications, on_progress
         ),

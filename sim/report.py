@@ -10,14 +10,14 @@ Extension point: the report is the list :data:`SECTIONS`. A section is a key (th
 the page and the stem of its PNG/SVG files), a function from :class:`ReportInput` to an Altair
 chart (or :class:`Html` for a table, or ``None`` to leave the section out), and optionally
 ``needs``, a file of the results directory without which the section is skipped. Analyses that
-write their own files add their section with one line, for example::
+write their own files add their section with one line, as the claims audit and the sensitivity
+analysis do::
 
-    Section("claims", claims_table, needs="claims.parquet")
-    Section("sensitivity", sensitivity_chart, needs="sensitivity.parquet")
+    Section("claims", lambda r: claims_table(_read(r, "claims.parquet"), r.lang), needs="claims.parquet")
 
-where ``claims_table(report)`` reads ``report.results.path / "claims.parquet"`` and returns
-``Html(...)``. Headings come from ``sim.charts.style`` labels ``heading_<key>`` (English and
-German); a section without one uses its key.
+Charts live in ``sim.charts`` and tables in ``sim.tables``, one per module. Headings come from
+``sim.charts.style`` labels ``heading_<key>`` (English and German); a section without one uses
+its key. Sections are numbered as they appear, so a skipped one leaves no gap.
 """
 
 from __future__ import annotations
@@ -41,22 +41,21 @@ from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
+from sim.charts.cost_split import cost_split_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
+from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
 from sim.results import Results, load
 from sim.sweep import write_atomic
+from sim.tables import Html
+from sim.tables.claims import claims_table
+from sim.tables.economics import economics_table
+from sim.tables.lifetime import lifetime_table
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg")
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on a projector and on a slide
-
-
-@dataclass(frozen=True)
-class Html:
-    """A section's ready-made HTML (a table, say), inserted as it is."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -123,6 +122,11 @@ def _plane(report: ReportInput) -> SectionContent:
     return None if plane is None else bond_value_chart(report.at_point(plane), report.colours, report.months)
 
 
+def _read(report: ReportInput, name: str) -> pl.DataFrame:
+    """A file an analysis wrote into the results directory (``claims.parquet``, ...)."""
+    return pl.read_parquet(report.results.path / name)
+
+
 SECTIONS: tuple[Section, ...] = (
     Section("survival", lambda r: survival_chart(r.monthly, r.colours)),
     Section("churn", lambda r: churn_chart(r.monthly, r.colours)),
@@ -132,6 +136,15 @@ SECTIONS: tuple[Section, ...] = (
     Section("bond_value", _plane, needs="horizon_plane.parquet"),
     Section("cost_retained", lambda r: cost_retained_chart(r.summary, r.colours, r.scenario.customers)),
     Section("grid", lambda r: grid_chart(r.results.summary, r.colours) if r.has_grid else None),
+    Section("lifetime", lambda r: lifetime_table(r.monthly, r.lang, r.colours.domain)),
+    Section("cost_split", lambda r: cost_split_chart(r.summary, r.colours, r.months)),
+    Section("economics", lambda r: economics_table(r.summary, r.lang)),
+    Section("claims", lambda r: claims_table(_read(r, "claims.parquet"), r.lang), needs="claims.parquet"),
+    Section(
+        "sensitivity",
+        lambda r: sensitivity_chart(_read(r, "sensitivity.parquet"), r.lang),
+        needs="sensitivity.parquet",
+    ),
 )
 
 
@@ -264,8 +277,10 @@ def render_html(report: ReportInput, sections: dict[str, dict | Html]) -> str:
     lang = report.lang
     manifest = report.results.manifest
     parts = []
-    for key, content in sections.items():
-        heading = html.escape(label(lang, f"heading_{key}") if _has_label(lang, f"heading_{key}") else key)
+    for number, (key, content) in enumerate(sections.items(), start=1):
+        # numbered as they appear (sections without input are left out), like the image files
+        name = label(lang, f"heading_{key}") if _has_label(lang, f"heading_{key}") else key
+        heading = html.escape(f"{number}. {name}")
         if isinstance(content, Html):
             body = content.text
         else:
@@ -348,6 +363,18 @@ _PAGE = """<!DOCTYPE html>
   .chart-error {{ color: #b00020; font-weight: bold; }}
   pre {{ background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }}
   table {{ border-collapse: collapse; }} td, th {{ padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; }}
+  .table-wrap {{ overflow-x: auto; }}
+  table.data {{ font-size: 0.92rem; margin: 0.4rem 0; }}
+  table.data th {{ text-align: left; vertical-align: bottom; background: #f4f6f8; }}
+  table.data td {{ vertical-align: top; }}
+  table.data td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+  table.data td.key {{ font-weight: 600; white-space: nowrap; }}
+  td.verdict {{ font-weight: 700; white-space: nowrap; }}
+  td.verdict-holds {{ background: #d7efe0; color: #0b5d2a; }}
+  td.verdict-fails {{ background: #fbdccc; color: #9a3300; }}
+  td.verdict-inconclusive {{ background: #ececec; color: #444; }}
+  .table-lead {{ font-weight: 600; }}
+  .table-note {{ color: #555; font-size: 0.9rem; max-width: 60rem; }}
 </style>
 {bundle}
 </head>

@@ -46,7 +46,7 @@ def bond_value_chart(plane: pl.DataFrame, colours: StrategyColours, months: int)
         alt.Chart(frame)
         .mark_rect()
         .encode(
-            x=alt.X("value:Q", title=label(lang, "rational_value"), scale=axis_scale),
+            x=alt.X("value:Q", title=label(lang, "rational_value_axis"), scale=axis_scale),
             x2="value_end:Q",
             y=alt.Y("bond:Q", title=label(lang, "bond"), scale=axis_scale),
             y2="bond_end:Q",

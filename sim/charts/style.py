@@ -14,7 +14,11 @@ from dataclasses import dataclass
 import altair as alt
 
 # Okabe-Ito without black (the baseline's) and without its yellow, which is faint on white and on
-# a projector; then Paul Tol's "muted" colours for sweeps with more than seven other strategies.
+# a projector; then Paul Tol's indigo, olive, brown and green and a grey for sweeps with more than
+# seven other strategies. Chosen (and tested) so that every pair of the first nine strategies stays
+# at least 15 CIELAB units apart, and all thirteen colours at least 9, under simulated protanopia,
+# deuteranopia and tritanopia (Machado, Oliveira & Fernandes 2009); Tol's teal, the earlier ninth
+# colour, was 4 units from the reddish purple for deuteranopes and hard to tell from the green.
 BASELINE_COLOUR = "#000000"
 STRATEGY_COLOURS: tuple[str, ...] = (
     "#E69F00",
@@ -24,21 +28,24 @@ STRATEGY_COLOURS: tuple[str, ...] = (
     "#D55E00",
     "#CC79A7",
     "#882255",
-    "#44AA99",
-    "#999933",
-    "#AA4499",
     "#332288",
+    "#999933",
+    "#661100",
+    "#117733",
     "#888888",
 )
 # Loyalty types and exit reasons are not strategies: they get Paul Tol's "bright" scheme, ordered
 # from good (blue, green) to bad (red, purple) where the order means something.
 LOYALTY_COLOURS: tuple[str, ...] = ("#4477AA", "#228833", "#CCBB44", "#AA3377", "#EE6677")
 REASON_COLOURS: tuple[str, ...] = ("#CCBB44", "#EE6677", "#AA3377", "#4477AA", "#66CCEE", "#BBBBBB")
+# Cost categories (rewards, discounts, contacts, service, admin, other): Tol's "bright" again, in
+# an order that keeps neighbouring segments of a stacked bar apart.
+COST_COLOURS: tuple[str, ...] = ("#EE6677", "#CCBB44", "#4477AA", "#228833", "#AA3377", "#BBBBBB")
 
 WIDTH_PX = 640
 HEIGHT_PX = 300
 FACET_WIDTH_PX = 150
-FACET_COLUMNS = 4
+FACET_COLUMNS = (4, 3)  # panels to a row: whichever leaves fewest empty cells, 4 on a tie
 
 LANGUAGES: tuple[str, ...] = ("en", "de")
 
@@ -69,7 +76,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "bond": "Emotional bond",
         "rational_value": "Rational value (rewards, price)",
         "customers": "Customers (mean per run)",
-        "plane_subtitle": "Active customers at month {months}, binned on a {bins} x {bins} grid",
+        "plane_subtitle": "Active customers at month {months}, binned on a {bins} x {bins} grid; rational "
+        "value: rewards and price advantage",
+        "rational_value_axis": "Rational value",
         "program_cost": "Program cost over the horizon (EUR, mean per run)",
         "retained": "Initial customers retained",
         "cost_per_retained": "Cost per retained customer (EUR)",
@@ -92,14 +101,79 @@ _LABELS: dict[str, dict[str, str]] = {
         "other_parameters": "Other grid parameters",
         "heading_report": "Workshop report",
         "heading_summary": "Summary",
-        "heading_survival": "1. Survival of the initial customers",
-        "heading_churn": "2. Monthly churn",
-        "heading_cohort_loss": "3. Customer-base loss at the horizon",
-        "heading_churn_reasons": "4. Why customers leave",
-        "heading_loyalty_types": "5. Loyalty types over time",
-        "heading_bond_value": "6. Bond and rational value at the horizon",
-        "heading_cost_retained": "7. Cost against customers retained",
-        "heading_grid": "8. Across the swept parameter",
+        "heading_survival": "Survival of the initial customers",
+        "heading_churn": "Monthly churn",
+        "heading_cohort_loss": "Customer-base loss at the horizon",
+        "heading_churn_reasons": "Why customers leave",
+        "heading_loyalty_types": "Loyalty types over time",
+        "heading_bond_value": "Bond and rational value at the horizon",
+        "heading_cost_retained": "Cost against customers retained",
+        "heading_grid": "Across the swept parameter",
+        "heading_lifetime": "Customer lifetime",
+        "heading_cost_split": "Program cost by category",
+        "heading_economics": "Lifetime value and return on spend",
+        "heading_claims": "Claims audit",
+        "heading_sensitivity": "Which parameters matter",
+        "summary_grid": "Every section shows the grid point {point}, except “Across the swept parameter”, "
+        "which shows every grid point.",
+        "title_cost_split": "{best} spends the most on its programs: {eur} EUR over {months} months, "
+        "{share} of it on {category}",
+        "cost_split_subtitle": "Program cost by category, mean per run; the table below gives lifetime "
+        "value and return on spend",
+        "cost_category": "Cost category",
+        "cost_eur": "Program cost over the horizon (EUR, mean per run)",
+        "table_lifetime_median": "Median lifetime (months) [95% CI]",
+        "table_retention_year": "Still active after year {year}",
+        "table_sbg_alpha": "sBG \u03b1 \u00b1 SE",
+        "table_sbg_beta": "sBG \u03b2 \u00b1 SE",
+        "table_sbg_churn": "sBG mean yearly churn",
+        "lifetime_note": "Kaplan-Meier estimate of the initial customers, pooled over replications. The "
+        "median lifetime is the month by which half of them have left (“> {months}”: more than half are "
+        "still active at the horizon). The shifted-beta-geometric (sBG) fit describes yearly churn that "
+        "differs between customers: mean churn \u03b1/(\u03b1+\u03b2); “-” where retention does not "
+        "rise with tenure and "
+        "the fit has no finite answer.",
+        "table_clv": "Lifetime value per initial customer (EUR) [95% CI]",
+        "table_clv_diff": "vs {baseline} (EUR)",
+        "table_program_cost": "Program cost (kEUR)",
+        "table_exit_fees": "Exit fees (kEUR)",
+        "table_points_liability": "Points liability (kEUR)",
+        "table_return_on_spend": "Return per extra EUR [95% CI]",
+        "economics_note": "Means over replications; the CI of a difference is paired by replication. "
+        "Lifetime value: discounted profit of one initial customer over the horizon ({rate} a year). Points "
+        "liability: unredeemed points at the end, a debt beyond the horizon. Return per extra EUR: extra "
+        "profit per extra euro of program spend against the baseline {baseline}; -1 means the extra spend "
+        "bought nothing, 0 that it paid for itself, 1 that it doubled; “-” where a strategy does not "
+        "clearly spend more than the baseline. A strategy that spends only a little more can show a very "
+        "large return: read it with the program cost.",
+        "baseline_row": "baseline",
+        "table_check": "Check",
+        "table_statement": "Claim",
+        "table_effect": "Effect measured per replication",
+        "table_estimate": "Effect [95% CI]",
+        "table_region": "Holds if",
+        "table_verdict": "Verdict",
+        "table_replications": "n",
+        "verdict_holds": "holds",
+        "verdict_fails": "fails",
+        "verdict_inconclusive": "inconclusive",
+        "claims_summary": "{holds} of {total} checks hold, {fails} fail, {inconclusive} inconclusive.",
+        "claims_note": "A check holds when the 95% confidence interval of its effect lies inside the "
+        "claimed region, fails when it lies entirely outside, and is inconclusive otherwise. Strategies of "
+        "a check run on the same seeds (paired replications). From claims.parquet ({replications} "
+        "replications).",
+        "title_sensitivity": "{parameter} matters most for {output}",
+        "sensitivity_subtitle": "{method}: bars are the indices, whiskers their 95% bootstrap intervals; "
+        "{evaluations} model evaluations",
+        "sensitivity_index": "Sensitivity index",
+        "index": "Index",
+        "output": "Output",
+        "parameter": "Parameter",
+        "value": "Value",
+        "index_S1": "first order (S1)",
+        "index_ST": "total (ST)",
+        "index_mu_star": "mean |elementary effect| (\u03bc*)",
+        "index_sigma": "spread of effects (\u03c3)",
         "heading_scenario": "Scenario",
         "heading_manifest": "Provenance",
         "summary": "Over {months} months ({replications} of {customers} customers), {best} kept "
@@ -110,7 +184,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "summary_baseline_best": "Over {months} months ({replications} of "
         "{customers} customers), no strategy kept more customers than the "
         "baseline {baseline}, which lost {baseline_loss} of its initial customers.",
-        "summary_grid": "Charts 1-7 show the grid point {point}; chart 8 shows every grid point.",
         "legend_hint": "Click a strategy in a legend to highlight it (shift-click for more, double-click "
         "to reset); hover over a mark for its numbers.",
         "provenance": "Code version {code}; sweep {status}, finished {finished}.",
@@ -147,7 +220,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "bond": "Emotionale Bindung",
         "rational_value": "Rationaler Nutzen (Prämien, Preis)",
         "customers": "Kunden (Mittel je Lauf)",
-        "plane_subtitle": "Aktive Kunden in Monat {months}, auf einem {bins}x{bins}-Raster gezählt",
+        "plane_subtitle": "Aktive Kunden in Monat {months}, auf einem {bins}x{bins}-Raster gezählt; "
+        "rationaler Nutzen: Prämien und Preisvorteil",
+        "rational_value_axis": "Rationaler Nutzen",
         "program_cost": "Programmkosten im Zeitraum (EUR, Mittel je Lauf)",
         "retained": "Gehaltene Anfangskunden",
         "cost_per_retained": "Kosten je gehaltenem Kunden (EUR)",
@@ -172,14 +247,80 @@ _LABELS: dict[str, dict[str, str]] = {
         "other_parameters": "Weitere Rasterparameter",
         "heading_report": "Workshop-Bericht",
         "heading_summary": "Zusammenfassung",
-        "heading_survival": "1. Verbleib der Anfangskunden",
-        "heading_churn": "2. Monatliche Abwanderung",
-        "heading_cohort_loss": "3. Kundenverlust am Ende des Zeitraums",
-        "heading_churn_reasons": "4. Warum Kunden gehen",
-        "heading_loyalty_types": "5. Loyalitätstypen im Zeitverlauf",
-        "heading_bond_value": "6. Bindung und rationaler Nutzen am Ende",
-        "heading_cost_retained": "7. Kosten gegen gehaltene Kunden",
-        "heading_grid": "8. Über den variierten Parameter",
+        "heading_survival": "Verbleib der Anfangskunden",
+        "heading_churn": "Monatliche Abwanderung",
+        "heading_cohort_loss": "Kundenverlust am Ende des Zeitraums",
+        "heading_churn_reasons": "Warum Kunden gehen",
+        "heading_loyalty_types": "Loyalitätstypen im Zeitverlauf",
+        "heading_bond_value": "Bindung und rationaler Nutzen am Ende",
+        "heading_cost_retained": "Kosten gegen gehaltene Kunden",
+        "heading_grid": "Über den variierten Parameter",
+        "heading_lifetime": "Kundenlebensdauer",
+        "heading_cost_split": "Programmkosten nach Art",
+        "heading_economics": "Kundenwert und Rendite der Ausgaben",
+        "heading_claims": "Prüfung der Behauptungen",
+        "heading_sensitivity": "Welche Parameter zählen",
+        "summary_grid": "Jeder Abschnitt zeigt den Rasterpunkt {point}, außer „Über den variierten "
+        "Parameter“, der alle Rasterpunkte zeigt.",
+        "title_cost_split": "{best} gibt am meisten für Programme aus: {eur} EUR in {months} Monaten, davon "
+        "{share} für {category}",
+        "cost_split_subtitle": "Programmkosten nach Art, Mittel je Lauf; die Tabelle darunter zeigt "
+        "Kundenwert und Rendite",
+        "cost_category": "Kostenart",
+        "cost_eur": "Programmkosten im Zeitraum (EUR, Mittel je Lauf)",
+        "table_lifetime_median": "Median der Lebensdauer (Monate) [95-%-KI]",
+        "table_retention_year": "Nach Jahr {year} noch aktiv",
+        "table_sbg_alpha": "sBG \u03b1 \u00b1 SF",
+        "table_sbg_beta": "sBG \u03b2 \u00b1 SF",
+        "table_sbg_churn": "sBG mittlere jährliche Abwanderung",
+        "lifetime_note": "Kaplan-Meier-Schätzung für die Anfangskunden, über Wiederholungen gepoolt. Der "
+        "Median der Lebensdauer ist der Monat, bis zu dem die Hälfte gegangen ist („> {months}“: mehr als "
+        "die Hälfte ist am Ende noch aktiv). Die Shifted-Beta-Geometric-Anpassung (sBG) beschreibt "
+        "jährliche Abwanderung, die zwischen Kunden schwankt: Mittel \u03b1/(\u03b1+\u03b2); „-“, wo "
+        "die Bindungsrate "
+        "nicht mit der Kundendauer steigt und die Anpassung keinen endlichen Wert hat.",
+        "table_clv": "Kundenwert je Anfangskunde (EUR) [95-%-KI]",
+        "table_clv_diff": "gegen {baseline} (EUR)",
+        "table_program_cost": "Programmkosten (Tsd. EUR)",
+        "table_exit_fees": "Ablösegebühren (Tsd. EUR)",
+        "table_points_liability": "Offene Punkte (Tsd. EUR)",
+        "table_return_on_spend": "Ertrag je Euro Mehrausgabe [95-%-KI]",
+        "economics_note": "Mittelwerte über Wiederholungen; das KI eines Unterschieds ist je Wiederholung "
+        "gepaart. Kundenwert: abgezinster Gewinn eines Anfangskunden im Zeitraum ({rate} pro Jahr). Offene "
+        "Punkte: am Ende nicht eingelöste Punkte, eine Schuld über den Zeitraum hinaus. Ertrag je Euro "
+        "Mehrausgabe: zusätzlicher Gewinn je zusätzlichem Euro Programmkosten gegenüber der Vergleichsbasis "
+        "{baseline}; -1 heißt, die Mehrausgabe brachte nichts, 0, dass sie sich bezahlt machte, 1, dass sie "
+        "sich verdoppelte; „-“, wo eine Strategie nicht klar mehr ausgibt als die Vergleichsbasis. Wer nur "
+        "wenig mehr ausgibt, kann einen sehr großen Ertrag zeigen: zusammen mit den Programmkosten lesen.",
+        "baseline_row": "Vergleichsbasis",
+        "table_check": "Prüfung",
+        "table_statement": "Behauptung",
+        "table_effect": "Gemessener Effekt je Wiederholung",
+        "table_estimate": "Effekt [95-%-KI]",
+        "table_region": "Gilt, wenn",
+        "table_verdict": "Urteil",
+        "table_replications": "n",
+        "verdict_holds": "gilt",
+        "verdict_fails": "widerlegt",
+        "verdict_inconclusive": "offen",
+        "claims_summary": "{holds} von {total} Prüfungen gelten, {fails} widerlegt, {inconclusive} offen.",
+        "claims_note": "Eine Prüfung gilt, wenn das 95-%-Konfidenzintervall ihres Effekts ganz im "
+        "behaupteten Bereich liegt, ist widerlegt, wenn es ganz außerhalb liegt, und sonst offen. Die "
+        "Strategien einer Prüfung laufen mit denselben Startwerten (gepaarte Wiederholungen). Aus "
+        "claims.parquet ({replications} Wiederholungen); Behauptungen und Effekte im englischen Wortlaut "
+        "des Audits.",
+        "title_sensitivity": "{parameter} bestimmt {output} am stärksten",
+        "sensitivity_subtitle": "{method}: Balken sind die Indizes, Striche ihre 95-%-Bootstrap-Intervalle; "
+        "{evaluations} Modellläufe",
+        "sensitivity_index": "Sensitivitätsindex",
+        "index": "Index",
+        "output": "Ergebnisgröße",
+        "parameter": "Parameter",
+        "value": "Wert",
+        "index_S1": "erster Ordnung (S1)",
+        "index_ST": "gesamt (ST)",
+        "index_mu_star": "mittlerer |Elementareffekt| (\u03bc*)",
+        "index_sigma": "Streuung der Effekte (\u03c3)",
         "heading_scenario": "Szenario",
         "heading_manifest": "Herkunft",
         "summary": "Über {months} Monate ({replications} mit je "
@@ -192,7 +333,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "summary_baseline_best": "Über {months} Monate ({replications} mit je "
         "{customers} Kunden) hielt keine Strategie mehr Kunden als die "
         "Vergleichsbasis {baseline}; sie verlor {baseline_loss} ihrer Anfangskunden.",
-        "summary_grid": "Grafiken 1-7 zeigen den Rasterpunkt {point}; Grafik 8 zeigt alle Rasterpunkte.",
         "legend_hint": "Klicken Sie in einer Legende auf eine Strategie, um sie hervorzuheben "
         "(Umschalt-Klick für mehrere, Doppelklick zum Zurücksetzen); "
         "Zahlen erscheinen beim Überfahren mit der Maus.",
@@ -241,6 +381,25 @@ LOYALTY_LABELS: dict[str, dict[str, str]] = {
         "mercenary": "Söldner",
         "hostage": "Geisel",
         "at_risk": "gefährdet",
+    },
+}
+
+COST_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "rewards": "rewards",
+        "discounts": "discounts",
+        "contacts": "contacts",
+        "service": "service",
+        "admin": "administration",
+        "other": "other",
+    },
+    "de": {
+        "rewards": "Prämien",
+        "discounts": "Rabatte",
+        "contacts": "Kontakte",
+        "service": "Service",
+        "admin": "Verwaltung",
+        "other": "Sonstiges",
     },
 }
 
@@ -327,14 +486,16 @@ class StrategyColours:
         return alt.selection_point(fields=["strategy"], bind="legend")
 
     def panels(self, chart: alt.Chart, heading: alt.TitleParams) -> alt.FacetChart:
-        """``chart`` drawn once per strategy, in the sweep's order, four panels to a row."""
+        """``chart`` drawn once per strategy, in the sweep's order, four or three panels to a row
+        (three for 9 strategies: a 3 x 3 grid has no empty cells with stray axes)."""
+        columns = min(FACET_COLUMNS, key=lambda c: (-len(self.domain) % c, -c))
         return (
             chart.properties(width=FACET_WIDTH_PX, height=FACET_WIDTH_PX)
             .facet(
                 facet=alt.Facet(
                     "strategy:N", sort=self.domain, title=None, header=alt.Header(labelFontSize=12)
                 ),
-                columns=FACET_COLUMNS,
+                columns=columns,
             )
             .properties(title=heading)
         )

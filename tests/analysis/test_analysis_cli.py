@@ -35,6 +35,18 @@ def test_claims_prints_the_table_and_writes_claims_parquet(tmp_path):
     assert table.schema == pl.Schema(AUDIT_SCHEMA) and table["check"].to_list() == ["F1"]
 
 
+@pytest.mark.slow
+def test_claims_runs_on_a_local_dask_cluster_with_the_serial_result(tmp_path):
+    """``--scheduler local`` starts a LocalCluster (seconds, hence slow); same seeds, same table."""
+    options = ("claims", "--check", "F1", "--replications", "2", "--customers", "100")
+    serial = _invoke(*options, "--workers", "1", "--out", tmp_path / "serial")
+    dask = _invoke(*options, "--scheduler", "local", "--workers", "2", "--out", tmp_path / "dask")
+    assert serial.exit_code == 0 and dask.exit_code == 0, dask.output
+    assert pl.read_parquet(tmp_path / "dask" / "claims.parquet").equals(
+        pl.read_parquet(tmp_path / "serial" / "claims.parquet")
+    )
+
+
 def test_claims_rejects_unknown_checks_and_short_horizons(tmp_path):
     _one_line_error(_invoke("claims", "--check", "C9"), "--check: unknown check 'C9'")
     short = tmp_path / "short.toml"

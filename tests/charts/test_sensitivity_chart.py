@@ -40,3 +40,13 @@ def test_morris_panels_get_their_own_scales_and_sigma_has_no_whisker():
     assert spec["resolve"]["scale"]["x"] == "independent"
     sigma = [v for v in spec["data"]["values"] if v["index"] == "sigma"]
     assert all(v["ci_low"] is None for v in sigma)
+
+
+def test_title_names_the_parameter_with_the_largest_total_effect_on_the_first_output_in_german():
+    frame = _frame("sobol", ("S1", "ST")).with_columns(
+        pl.when((pl.col("parameter") == "market.offers.discount") & (pl.col("index") == "ST"))
+        .then(0.9).otherwise(pl.col("value")).alias("value")
+    )
+    spec = sensitivity_chart(frame, "de").to_dict()
+    assert spec["title"]["text"] == "market.offers.discount bestimmt cohort_loss:point_card am stärksten"
+    assert {v["index_title"] for v in spec["data"]["values"]} == {"erster Ordnung (S1)", "gesamt (ST)"}

@@ -8,11 +8,15 @@ reason, where it is not installed (``.ci/run`` installs it).
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
+from sim.analysis.claims import AUDIT_SCHEMA
+from sim.analysis.sensitivity import SENSITIVITY_SCHEMA
 from sim.executors import SerialExecutor
 from sim.scenario import load
 from sim.sweep import sweep
@@ -61,6 +65,39 @@ def sweep_results():
 def small_results(tmp_path_factory) -> Path:
     """The result directory of a finished 4-strategy x 2-replication sweep of 400 customers."""
     return run_sweep(tmp_path_factory.mktemp("report-small"), SMALL)
+
+
+def write_analyses(results: Path) -> None:
+    """``claims.parquet`` and ``sensitivity.parquet`` as ``loyalty-sim claims|sensitivity --out``
+    write them (their documented schemas), with one check of each verdict."""
+    audit = [
+        {"check": check, "claim": check, "statement": statement, "effect": "5-year cohort loss, a - b",
+         "estimate": estimate, "ci_low": estimate - 0.02, "ci_high": estimate + 0.02, "region": "> 0",
+         "verdict": verdict, "replications": 6}
+        for check, statement, estimate, verdict in (
+            ("C3", "lock-in does not bind", 0.14, "holds"),
+            ("C7", "service keeps more customers", -0.04, "fails"),
+            ("F2a", "appreciation loses fewer", 0.01, "inconclusive"),
+        )
+    ]
+    pl.DataFrame(audit, schema=AUDIT_SCHEMA).write_parquet(results / "claims.parquet")
+    indices = [
+        {"method": "sobol", "output": output, "parameter": parameter, "index": index, "value": value,
+         "ci_low": value - 0.05, "ci_high": value + 0.05, "evaluations": 256}
+        for output in ("cohort_loss:point_card", "cohort_loss:personal_appreciation-point_card")
+        for parameter, value in (("market.offers.discount", 0.6), ("service.failure_per_month", 0.2))
+        for index in ("S1", "ST")
+    ]
+    pl.DataFrame(indices, schema=SENSITIVITY_SCHEMA).write_parquet(results / "sensitivity.parquet")
+
+
+@pytest.fixture(scope="session")
+def analysed_results(small_results, tmp_path_factory) -> Path:
+    """A copy of ``small_results`` with a claims audit and a sensitivity analysis beside it."""
+    results = tmp_path_factory.mktemp("report-analysed") / "results"
+    shutil.copytree(small_results, results)
+    write_analyses(results)
+    return results
 
 
 @pytest.fixture(scope="session")

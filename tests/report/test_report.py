@@ -23,7 +23,11 @@ CHART_KEYS = (
     "loyalty_types",
     "bond_value",
     "cost_retained",
+    "cost_split",
 )
+# Sections of a sweep without a grid, claims.parquet or sensitivity.parquet, numbered as they
+# appear; tables (lifetime, economics) take a number but have no image.
+SECTION_KEYS = (*CHART_KEYS[:7], "lifetime", "cost_split", "economics")
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 
 
@@ -38,9 +42,12 @@ def test_report_writes_html_and_a_png_and_svg_per_chart(report):
     assert files.html == out / "report.html"
     names = sorted(p.name for p in files.images)
     expected = sorted(
-        f"{i:02d}-{key}.{ext}" for i, key in enumerate(CHART_KEYS, start=1) for ext in ("png", "svg")
+        f"{i:02d}-{key}.{ext}"
+        for i, key in enumerate(SECTION_KEYS, start=1)
+        if key in CHART_KEYS
+        for ext in ("png", "svg")
     )
-    assert names == expected  # no grid in this sweep: no chart 8
+    assert names == expected  # no grid in this sweep: no grid chart
     for path in files.images:
         size = path.stat().st_size
         assert 5_000 < size < 3_000_000, (path.name, size)
@@ -100,17 +107,19 @@ def test_sections_need_their_input_file(small_results, tmp_path):
 
 
 def test_a_new_section_is_one_line(small_results, tmp_path):
-    (small_results / "claims.parquet").exists() and pytest.fail("fixture must not hold claims.parquet")
+    assert not (small_results / "discovery.parquet").exists()
     table = Section(
-        "claims", lambda r: Html("<table id='claims'><tr><td>C1</td></tr></table>"), needs="claims.parquet"
+        "discovery", lambda r: Html("<table id='rules'><tr><td>R1</td></tr></table>"),
+        needs="discovery.parquet",
     )
     without = build_report(small_results, tmp_path / "a", formats=["html"], sections=(*SECTIONS, table))
-    assert "id='claims'" not in without.html.read_text()
+    assert "id='rules'" not in without.html.read_text()
     results = tmp_path / "results"
     shutil.copytree(small_results, results)
-    pl.DataFrame({"claim": ["C1"]}).write_parquet(results / "claims.parquet")
-    with_claims = build_report(results, tmp_path / "b", formats=["html"], sections=(*SECTIONS, table))
-    assert '<section id="claims">' in with_claims.html.read_text()
+    pl.DataFrame({"rule": ["R1"]}).write_parquet(results / "discovery.parquet")
+    with_rules = build_report(results, tmp_path / "b", formats=["html"], sections=(*SECTIONS, table))
+    text = with_rules.html.read_text()
+    assert '<section id="discovery">' in text and "<h2>11. discovery</h2>" in text  # no label: its key
 
 
 def test_bad_input_is_refused_before_anything_is_written(small_results, tmp_path):
@@ -124,6 +133,23 @@ def test_bad_input_is_refused_before_anything_is_written(small_results, tmp_path
         build_report(small_results, tmp_path / "out", lang="fr")
     assert not (tmp_path / "out").exists()
     assert set(FORMATS) == {"html", "png", "svg"}
+
+
+def test_analyses_in_the_results_directory_become_sections(analysed_results, tmp_path):
+    """claims.parquet and sensitivity.parquet next to the sweep's files: both reach the report,
+    numbered after the sweep's own sections, the sensitivity chart also as PNG/SVG."""
+    files = build_report(analysed_results, tmp_path, formats=["html", "svg"])
+    text = files.html.read_text()
+    first = len(SECTION_KEYS) + 1
+    assert f"<h2>{first}. Claims audit</h2>" in text
+    assert f"<h2>{first + 1}. Which parameters matter</h2>" in text
+    assert text.count('class="verdict verdict-') == 3
+    assert "1 of 3 checks hold, 1 fail, 1 inconclusive." in text
+    assert 'id="spec-sensitivity"' in text
+    assert f"{first + 1:02d}-sensitivity.svg" in [p.name for p in files.images]
+    german = build_report(analysed_results, tmp_path / "de", lang="de", formats=["html"]).html.read_text()
+    assert "Prüfung der Behauptungen" in german and "widerlegt" in german
+    assert "Welche Parameter zählen" in german
 
 
 @pytest.mark.slow

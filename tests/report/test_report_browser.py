@@ -50,13 +50,34 @@ def chart_marks(page) -> dict[str, int]:
     )
 
 
+def section_contents(page) -> dict[str, dict[str, int]]:
+    """Per numbered section: its data marks (charts) and table body rows (tables)."""
+    return page.evaluate(
+        """(selector) => Object.fromEntries(Array.from(document.querySelectorAll("section"))
+             .filter((s) => !["summary", "scenario", "manifest"].includes(s.id))
+             .map((s) => [s.id, {marks: s.querySelectorAll(selector).length,
+                                 rows: s.querySelectorAll("table tbody tr").length}]))""",
+        DATA_MARKS,
+    )
+
+
 @pytest.mark.parametrize("lang", ["en", "de"])
-def test_every_chart_renders_offline(small_results, tmp_path, offline_page, screenshots, lang):
-    files = build_report(small_results, tmp_path, lang=lang, formats=["html"])
+def test_every_section_renders_offline(analysed_results, tmp_path, offline_page, screenshots, lang):
+    """A report with a claims audit and a sensitivity analysis beside the sweep: every chart
+    draws, every table has its rows."""
+    files = build_report(analysed_results, tmp_path, lang=lang, formats=["html"])
     seconds = open_report(offline_page, files.html)
     marks = chart_marks(offline_page)
-    assert len(marks) == 7, marks
+    assert len(marks) == 9, marks  # charts 1-7, the cost split and the sensitivity indices
     assert all(count > 0 for count in marks.values()), marks  # an SVG with data marks per chart
+    contents = section_contents(offline_page)
+    assert set(contents) == {*marks, "lifetime", "economics", "claims"}, contents
+    strategies = 4
+    assert contents["lifetime"]["rows"] == strategies and contents["economics"]["rows"] == strategies
+    assert contents["claims"]["rows"] == 3
+    verdicts = offline_page.locator("td.verdict-fails")
+    assert verdicts.count() == 1
+    assert verdicts.evaluate("(td) => getComputedStyle(td).backgroundColor") != "rgba(0, 0, 0, 0)"
     assert offline_page.locator(".chart-error").count() == 0
     assert "could not be drawn" not in offline_page.inner_text("body")
     assert "konnte nicht gezeichnet" not in offline_page.inner_text("body")

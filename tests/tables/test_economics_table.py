@@ -1,0 +1,49 @@
+"""The economics table: lifetime value and its paired difference, costs, return on extra spend."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sim.tables.economics import economics_table
+
+
+def summary_frame() -> pl.DataFrame:
+    def row(strategy, clv, diff, cost, ros):
+        return {
+            "strategy": strategy, "point": "{}", "baseline": "base",
+            "clv_mean": clv, "clv_ci_low": clv - 2, "clv_ci_high": clv + 2,
+            "clv_diff_mean": diff, "clv_diff_ci_low": diff - 1, "clv_diff_ci_high": diff + 1,
+            "program_cost_mean": cost, "exit_fees_mean": 1500.0, "points_liability_mean": 0.0,
+            "return_on_spend_mean": ros,
+            "return_on_spend_ci_low": None if ros is None else ros - 0.1,
+            "return_on_spend_ci_high": None if ros is None else ros + 0.1,
+        }
+
+    return pl.DataFrame([
+        row("base", 470.0, 0.0, 40_000.0, None),
+        row("card", 480.5, 10.5, 770_000.0, -0.14),
+        row("cheap", 465.0, -5.0, 20_000.0, None),
+    ])
+
+
+def test_a_row_per_strategy_with_intervals_and_the_baseline_marked():
+    text = economics_table(summary_frame(), "en").text
+    assert text.count("<tr>") == 4
+    card = text[text.index(">card<"):text.index(">cheap<")]
+    assert "480.5 [478.5, 482.5]" in card and "10.5 [9.5, 11.5]" in card
+    assert ">770.0<" in card and ">1.5<" in card  # kEUR
+    assert "-0.14 [-0.24, -0.04]" in card
+    base = text[text.index(">base<"):text.index(">card<")]
+    assert base.count(">baseline<") == 2  # no difference and no return against itself
+    cheap = text[text.index(">cheap<"):]
+    assert '<td class="num">-</td>' in cheap  # spends less than the baseline: no ratio
+    assert "vs base (EUR)" in text and "12% a year" in text
+
+
+def test_german():
+    text = economics_table(summary_frame(), "de").text
+    assert "480,5 [478,5; 482,5]" in text and "Vergleichsbasis" in text and "12 % pro Jahr" in text
+
+
+def test_results_before_the_cost_split_have_no_section():
+    assert economics_table(summary_frame().drop("clv_mean"), "en") is None

@@ -649,6 +649,12 @@ def _write_table(out: Path, name: str, frame) -> Path:
     return out / name
 
 
+def _report_hint(out: Path) -> None:
+    """Written beside a sweep's results: say how the report picks the file up."""
+    if (out / "manifest.json").exists():
+        stderr.print(f"rebuild the report with it: loyalty-sim report {out}", highlight=False, markup=False)
+
+
 def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
     """Run ``work(executor, on_progress)`` on the sweep's executor (``--scheduler`` as for sweep)
     with a progress bar."""
@@ -688,7 +694,10 @@ def claims_command(
     ] = None,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Also write claims.parquet to this directory.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write claims.parquet to this directory (a sweep's: the report shows it)."),
+    ] = None,
 ) -> None:
     """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
 
@@ -730,6 +739,7 @@ def claims_command(
                                  caption=f"{where}; paired replications (common random numbers)"))
     if out:
         stderr.print(f"wrote {_write_table(out, 'claims.parquet', table)}", highlight=False)
+        _report_hint(out)
 
 
 class SensitivityMethod(StrEnum):
@@ -753,7 +763,10 @@ def sensitivity_command(
     replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Also write sensitivity.parquet to this folder.")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write sensitivity.parquet to this folder (a sweep's: the report shows it)."),
+    ] = None,
 ) -> None:
     """Global sensitivity analysis (SALib) of outputs over the scenario's parameter ranges."""
     from sim.analysis.sensitivity import check_method, sensitivity
@@ -785,6 +798,7 @@ def sensitivity_command(
                                  caption=f"{method.value}: {evaluations} evaluations per strategy"))
     if out:
         stderr.print(f"wrote {_write_table(out, 'sensitivity.parquet', table)}", highlight=False)
+        _report_hint(out)
 
 
 @app.command("discover")

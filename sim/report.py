@@ -62,7 +62,7 @@ PNG_SCALE = 2  # pixels per CSS pixel: sharp on a projector and on a slide
 class ReportInput:
     """What sections draw from: the results, the scenario, and the frames at the shown grid point.
 
-    Charts 1-7 show one grid point (the first); chart 8 shows all of them.
+    Every section shows one grid point (the first) except the grid chart, which shows all of them.
     """
 
     results: Results

@@ -33,6 +33,14 @@ def test_claims_prints_the_table_and_writes_claims_parquet(tmp_path):
     assert "F1" in result.output and "5-year cohort loss, rare_contact" in result.output
     table = pl.read_parquet(tmp_path / "audit" / "claims.parquet")
     assert table.schema == pl.Schema(AUDIT_SCHEMA) and table["check"].to_list() == ["F1"]
+    assert "loyalty-sim report" not in result.output  # not a sweep's folder: no report to rebuild
+
+
+def test_claims_written_beside_a_sweep_say_how_to_rebuild_its_report(tmp_path):
+    (tmp_path / "manifest.json").write_text("{}")
+    result = _invoke("claims", "--check", "F1", "--replications", "2", "--customers", "100", "--workers", "1",
+                     "--out", tmp_path)
+    assert result.exit_code == 0 and f"loyalty-sim report {tmp_path}" in result.output, result.output
 
 
 @pytest.mark.slow

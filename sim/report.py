@@ -364,7 +364,8 @@ _PAGE = """<!DOCTYPE html>
   pre {{ background: #f7f7f7; padding: 0.8rem; overflow-x: auto; font-size: 0.8rem; }}
   table {{ border-collapse: collapse; }} td, th {{ padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; }}
   .table-wrap {{ overflow-x: auto; }}
-  table.data {{ font-size: 0.92rem; margin: 0.4rem 0; }}
+  table.data {{ font-size: 0.84rem; margin: 0.4rem 0; }}
+  table.data td, table.data th {{ padding: 0.2rem 0.45rem; }}
   table.data th {{ text-align: left; vertical-align: bottom; background: #f4f6f8; }}
   table.data td {{ vertical-align: top; }}
   table.data td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}

@@ -26,12 +26,13 @@ def sensitivity_chart(frame: pl.DataFrame, lang: str = "en") -> alt.FacetChart:
     data = frame.with_columns(pl.col("index").replace_strict(titles).alias("index_title")).to_dicts()
     parameters = frame["parameter"].unique(maintain_order=True).to_list()
     y = alt.Y("parameter:N", title=None, sort=parameters, axis=alt.Axis(labelLimit=360))
-    offset = alt.YOffset("index_title:N", title=None)
+    order = list(titles.values())  # the method's order (S1 before ST), not the alphabet's
+    offset = alt.YOffset("index_title:N", title=None, sort=order)
     color = alt.Color(
         "index_title:N",
         title=label(lang, "index"),
         scale=alt.Scale(
-            domain=list(titles.values()), range=[INDEX_COLOURS.get(i, "#888888") for i in indices]
+            domain=order, range=[INDEX_COLOURS.get(i, "#888888") for i in indices]
         ),
         legend=alt.Legend(orient="top", labelLimit=320),
     )
@@ -51,7 +52,10 @@ def sensitivity_chart(frame: pl.DataFrame, lang: str = "en") -> alt.FacetChart:
     )
     # bandPosition: a rule sits at the start of its offset band unless told to take the middle
     whiskers = alt.Chart().mark_rule(color="black", strokeWidth=1.5).encode(
-        y=y, yOffset=alt.YOffset("index_title:N", title=None, bandPosition=0.5), x="ci_low:Q", x2="ci_high:Q"
+        y=y,
+        yOffset=alt.YOffset("index_title:N", title=None, sort=order, bandPosition=0.5),
+        x="ci_low:Q",
+        x2="ci_high:Q",
     )
     chart = (
         alt.layer(bars, whiskers, data=alt.Data(values=data))

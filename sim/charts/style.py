@@ -268,23 +268,23 @@ _LABELS: dict[str, dict[str, str]] = {
         "Kundenwert und Rendite",
         "cost_category": "Kostenart",
         "cost_eur": "Programmkosten im Zeitraum (EUR, Mittel je Lauf)",
-        "table_lifetime_median": "Median der Lebensdauer (Monate) [95-%-KI]",
+        "table_lifetime_median": "Median der Lebens\u00addauer (Monate) [95-%-KI]",
         "table_retention_year": "Nach Jahr {year} noch aktiv",
         "table_sbg_alpha": "sBG \u03b1 \u00b1 SF",
         "table_sbg_beta": "sBG \u03b2 \u00b1 SF",
-        "table_sbg_churn": "sBG mittlere jährliche Abwanderung",
+        "table_sbg_churn": "sBG mittlere jährliche Abwan\u00adderung",
         "lifetime_note": "Kaplan-Meier-Schätzung für die Anfangskunden, über Wiederholungen gepoolt. Der "
         "Median der Lebensdauer ist der Monat, bis zu dem die Hälfte gegangen ist („> {months}“: mehr als "
         "die Hälfte ist am Ende noch aktiv). Die Shifted-Beta-Geometric-Anpassung (sBG) beschreibt "
         "jährliche Abwanderung, die zwischen Kunden schwankt: Mittel \u03b1/(\u03b1+\u03b2); „-“, wo "
         "die Bindungsrate "
         "nicht mit der Kundendauer steigt und die Anpassung keinen endlichen Wert hat.",
-        "table_clv": "Kundenwert je Anfangskunde (EUR) [95-%-KI]",
+        "table_clv": "Kunden\u00adwert je Anfangs\u00adkunde (EUR) [95-%-KI]",
         "table_clv_diff": "gegen {baseline} (EUR)",
-        "table_program_cost": "Programmkosten (Tsd. EUR)",
-        "table_exit_fees": "Ablösegebühren (Tsd. EUR)",
+        "table_program_cost": "Programm\u00adkosten (Tsd. EUR)",
+        "table_exit_fees": "Ablöse\u00adgebühren (Tsd. EUR)",
         "table_points_liability": "Offene Punkte (Tsd. EUR)",
-        "table_return_on_spend": "Ertrag je Euro Mehrausgabe [95-%-KI]",
+        "table_return_on_spend": "Ertrag je Euro Mehr\u00adausgabe [95-%-KI]",
         "economics_note": "Mittelwerte über Wiederholungen; das KI eines Unterschieds ist je Wiederholung "
         "gepaart. Kundenwert: abgezinster Gewinn eines Anfangskunden im Zeitraum ({rate} pro Jahr). Offene "
         "Punkte: am Ende nicht eingelöste Punkte, eine Schuld über den Zeitraum hinaus. Ertrag je Euro "

@@ -19,6 +19,11 @@ def _effect(value: float | None, lang: str) -> str:
     return text if lang == "en" else text.replace(".", ",")
 
 
+def _region(region: str, lang: str) -> str:
+    """``in (0.65, 0.85)``; in German ``in (0,65; 0,85)``, as the report writes intervals."""
+    return region if lang == "en" else region.replace(", ", "; ").replace(".", ",")
+
+
 def claims_table(audit: pl.DataFrame, lang: str) -> Html | None:
     """From ``claims.parquet`` (``sim.analysis.claims.AUDIT_SCHEMA``): the audit table, with a
     count of verdicts above it."""
@@ -38,7 +43,7 @@ def claims_table(audit: pl.DataFrame, lang: str) -> Html | None:
                     f"{_effect(r['ci_high'], lang)}]",
                     "num",
                 ),
-                Cell(r["region"] if lang == "en" else r["region"].replace(".", ","), "num"),
+                Cell(_region(r["region"], lang), "num"),
                 Cell(f"{VERDICT_SYMBOLS.get(verdict, '')} {label(lang, f'verdict_{verdict}')}",
                      f"verdict verdict-{verdict}"),
                 Cell(str(r["replications"]), "num"),

@@ -42,7 +42,7 @@ def test_one_row_per_check_with_its_verdict_class_and_a_count_above():
 def test_german_verdicts_and_decimal_commas():
     text = claims_table(audit_frame(), "de").text
     assert "\u2717 widerlegt" in text and "\u2713 gilt" in text and "? offen" in text
-    assert "0,2 [0,1; 0,3]" in text and "in (-0,02, 0,02)" in text
+    assert "0,2 [0,1; 0,3]" in text and "in (-0,02; 0,02)" in text
     assert "Urteil" in text and "1 von 4 Prüfungen gelten" in text
 
 

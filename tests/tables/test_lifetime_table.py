@@ -37,7 +37,7 @@ def test_rows_follow_the_given_order_with_median_retention_and_the_published_sbg
 
 def test_german_labels_and_decimal_commas():
     text = lifetime_table(monthly_frame(), "de", ["regular", "high_end"]).text
-    assert "Median der Lebensdauer" in text and ">0,704 \u00b1 " in text and "63,1 %" in text
+    assert "Median der Lebens\u00addauer" in text and ">0,704 \u00b1 " in text and "63,1 %" in text
 
 
 def test_no_runs_no_section():

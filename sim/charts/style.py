@@ -118,8 +118,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "which shows every grid point.",
         "title_cost_split": "{best} spends the most on its programs: {eur} EUR over {months} months, "
         "{share} of it on {category}",
-        "cost_split_subtitle": "Program cost by category, mean per run; the table below gives lifetime "
-        "value and return on spend",
+        "cost_split_subtitle": "Mean per run, split by what the money paid for",
         "cost_category": "Cost category",
         "cost_eur": "Program cost over the horizon (EUR, mean per run)",
         "table_lifetime_median": "Median lifetime (months) [95% CI]",
@@ -264,8 +263,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "Parameter“, der alle Rasterpunkte zeigt.",
         "title_cost_split": "{best} gibt am meisten für Programme aus: {eur} EUR in {months} Monaten, davon "
         "{share} für {category}",
-        "cost_split_subtitle": "Programmkosten nach Art, Mittel je Lauf; die Tabelle darunter zeigt "
-        "Kundenwert und Rendite",
+        "cost_split_subtitle": "Mittel je Lauf, aufgeteilt danach, wofür das Geld ausgegeben wurde",
         "cost_category": "Kostenart",
         "cost_eur": "Programmkosten im Zeitraum (EUR, Mittel je Lauf)",
         "table_lifetime_median": "Median der Lebens\u00addauer (Monate) [95-%-KI]",

@@ -250,13 +250,12 @@ def main(argv: list[str] | None = None) -> None:
     packages = ("loyalty-sim", "numpy", "polars", "mesa", "distributed")
     results["versions"] = {p: metadata.version(p) for p in packages}
     results["quick"] = args.quick
-    # Other jobs on the machine slow the runs unevenly; the load average says how busy it was.
-    results["machine"]["load_average_at_start"] = round(os.getloadavg()[0], 2)
     for name in args.names or list(BENCHMARKS):
-        results[name] = BENCHMARKS[name](args.quick)
+        # Other jobs on the machine slow runs unevenly; the load average says how busy it was.
+        load_before = round(os.getloadavg()[0], 2)
+        results[name] = {**BENCHMARKS[name](args.quick), "load_average_before": load_before}
         for key, value in results[name].items():
             print(_row(name, key, value), flush=True)
-    results["machine"]["load_average_at_end"] = round(os.getloadavg()[0], 2)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(results, indent=2) + "\n")
     tmp.replace(path)

@@ -19,6 +19,7 @@ import polars as pl
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES
+from sim.plugins import PluginRunError
 from sim.scenario import GridPoint, point_id
 from sim.strategy import Strategy
 
@@ -122,6 +123,8 @@ def run_batch(batch: Batch) -> BatchResult:
 
 
 def _one_line(error: BaseException) -> str:
-    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    # A plugin's error is wrapped to name the plugin; the place is where the plugin raised.
+    origin = error.__cause__ if isinstance(error, PluginRunError) and error.__cause__ else error
+    where = traceback.extract_tb(origin.__traceback__)[-1] if origin.__traceback__ else None
     place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
     return f"{type(error).__name__}: {error}{place}"

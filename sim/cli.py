@@ -34,10 +34,11 @@ from sim.analysis.comparison import comparison_rows, markdown
 from sim.executors import make_executor
 from sim.market import Market
 from sim.model import LoyaltyModel
+from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
+from sim.sweep import SweepError, SweepInterrupted, estimate, sweep, write_atomic
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -123,7 +124,7 @@ def run(
 ) -> None:
     """Run strategies once and print a comparison table.
 
-    Without FILE: the seven single-program strategies and one mix on the default market. With
+    Without FILE: the eight built-in single-program strategies and one mix on the default market. With
     FILE: the scenario's market and strategies, one replication, no grid. Every strategy runs
     with the same seed, so all start from the same customers.
     """
@@ -143,7 +144,11 @@ def run(
         task = progress.add_task("simulating", total=len(strategies))
         for picked in strategies:
             progress.update(task, description=f"simulating {picked.name}")
-            result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+            try:
+                result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+            except PluginRunError as error:
+                stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
+                raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format, baseline))
@@ -242,6 +247,53 @@ def sweep_command(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+@app.command("programs")
+def programs_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List the firm programs a scenario can use (built-in and installed plugins), with parameters."""
+    from sim.programs import PROGRAMS, Program
+
+    sys.stdout.write(_render_plugins(describe(PROGRAMS, Program), output_format))
+
+
+@app.command("behaviours")
+def behaviours_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """List the customer behaviours a scenario can enable (built-in and installed plugins)."""
+    from sim.behaviours import BEHAVIOURS, Behaviour
+
+    sys.stdout.write(_render_plugins(describe(BEHAVIOURS, Behaviour), output_format))
+
+
+def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str:
+    if output_format is ListFormat.json:
+        return json.dumps([p.to_dict() for p in plugins], indent=2, default=str) + "\n"
+    if not plugins:
+        return "none registered\n"
+    parts = []
+    for plugin in plugins:
+        columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
+        parts.append(
+            _text_table(
+                ["parameter", "type", "default", "unit", "description"],
+                rows or [["-", "-", "-", "-", "no parameters"]],
+                left=("parameter", "type", "unit", "description"),
+                title=f"{plugin.name} ({plugin.source}): {plugin.summary}",
+                caption=caption,
+            )
+        )
+    return "\n".join(parts)
 
 
 def _print_estimate(chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None) -> None:
@@ -371,6 +423,335 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         title=f"{first['customers']:,} customers, {first['months']} months, seed {first['seed']}",
         caption="cohort loss: share of the initial customers gone at the horizon; sorted best first",
     )
+
+
+def _strategy_table(rows: list[dict[str, str]], caption: str) -> str:
+    """Display rows of an analysis (one per strategy and grid point) as a text table."""
+    if not rows:  # every run failed
+        return ""
+    return _text_table(
+        list(rows[0]), [list(r.values()) for r in rows], left=("strategy", "grid point"), caption=caption
+    )
+
+
+@app.command("survival")
+def survival_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="Output format.")
+    ] = OutputFormat.table,
+) -> None:
+    """Kaplan-Meier survival of the initial cohort, median lifetime and an sBG fit per strategy.
+
+    Writes survival.parquet (curves with 95% bands and monthly hazard) and
+    survival_summary.parquet into RESULTS_DIR (schemas in sim/analysis/survival.py).
+    """
+    from sim.analysis import survival
+
+    try:
+        _, summary = survival.write(results_dir)
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(summary.to_dicts(), indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        sys.stdout.write(summary.write_csv())
+    else:
+        sys.stdout.write(
+            _strategy_table(
+                survival.display_rows(summary),
+                "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
+                "band; year k: share still active after 12k months",
+            )
+        )
+    stderr.print(f"wrote {results_dir}/survival.parquet and survival_summary.parquet", highlight=False)
+
+
+@app.command("calibrate")
+def calibrate_command(
+    curve: Annotated[Path, typer.Option(help="Observed retention: CSV with year|month and share|active.")],
+    scenario: Annotated[Path, typer.Option(help="Scenario file (TOML) whose market is fitted.")],
+    fit: Annotated[str, typer.Option(help="Parameters to fit: key.path[=low:high],... (as in [grid]).")],
+    holdout: Annotated[
+        int, typer.Option(min=0, help="Hold out the last K periods and report the error predicting them.")
+    ] = 0,
+    strategy: Annotated[
+        str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    customers: Annotated[
+        int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
+    ] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing --out file.")] = False,
+) -> None:
+    """Fit market parameters so that a strategy's cohort retention matches an observed curve.
+
+    Prints the fitted values with standard errors, the fit error and (with --holdout) the error
+    on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
+    """
+    from sim.analysis import calibration
+    from sim.sweep import write_atomic
+
+    chosen = _load_scenario(scenario)
+    out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
+    if out.exists() and not force:
+        raise _fail(f"--out: {out} exists; use --force to overwrite it")
+    try:
+        observed = calibration.read_curve(curve)
+        parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
+        with make_executor(workers, scheduler) as executor:
+            result = calibration.calibrate(
+                chosen, observed, parameters, executor, strategy, holdout, replications, customers
+            )
+        text = calibration.calibrated_scenario_text(chosen, result)
+    except calibration.CalibrationError as error:
+        raise _fail(str(error)) from None
+    rows = [
+        [p.path, f"{p.start:g}", f"{p.low:g}..{p.high:g}", f"{result.fitted[p.path]:.4g}",
+         f"{result.standard_errors[p.path]:.2g}"]
+        for p in parameters
+    ]
+    sys.stdout.write(
+        _text_table(
+            ["parameter", "start", "bounds", "fitted", "std. error"],
+            rows,
+            left=("parameter",),
+            title=f"{result.strategy}: {result.replications} x {result.customers:,} customers, "
+            f"{result.evaluations} evaluations",
+        )
+    )
+    periods = [f"{observed.unit} {p}" for p in observed.periods]
+    sys.stdout.write(
+        _text_table(
+            ["", *periods],
+            [
+                ["observed", *(f"{v:.3f}" for v in observed.share)],
+                ["model", *(f"{v:.3f}" for v in result.model_share)],
+            ],
+            left=("",),
+        )
+    )
+    print(f"fit error (RMSE of the share still active): {result.rmse_fit:.4f}")
+    if result.rmse_holdout is not None:
+        print(f"holdout error on the last {holdout} {observed.unit}s: {result.rmse_holdout:.4f}")
+    write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    stderr.print(f"wrote {out}", highlight=False)
+
+
+@app.command("economics")
+def economics_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a finished sweep.")],
+) -> None:
+    """Lifetime value, program cost split, exit fees, points liability and return on spend.
+
+    Writes economics.parquet (strategy, point, item, mean, ci_low, ci_high) into RESULTS_DIR.
+    """
+    from sim.analysis import economics
+    from sim.results import load
+    from sim.sweep import write_atomic
+
+    try:
+        summary = load(results_dir).summary
+    except FileNotFoundError as error:
+        raise _fail(str(error)) from None
+    if "clv_mean" not in summary.columns:
+        raise _fail(f"{results_dir}: these results predate the cost split; run the sweep again with --force")
+    write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
+    sys.stdout.write(
+        _strategy_table(
+            economics.display_rows(summary),
+            "means over replications; costs, fees and liability in kEUR over the horizon; "
+            "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
+        )
+    )
+
+
+# --- analysis: claims audit, sensitivity, scenario discovery ---------------------------------
+
+
+def _write_table(out: Path, name: str, frame) -> Path:
+    """Write ``frame`` to ``out/name`` atomically; a bad --out is a one-line error."""
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out: {out} is not a directory")
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / name, frame.write_parquet)
+    return out / name
+
+
+def _run_analysis(label: str, workers: int | None, work):
+    """Run ``work(executor, on_progress)`` on the sweep executor with a progress bar."""
+    from sim.analysis.claims import ClaimsError
+    from sim.analysis.space import AnalysisError
+
+    with make_executor(workers) as executor, _progress(sweep=True) as progress:
+        task = progress.add_task(f"{label} on {executor.name}", total=None)
+        try:
+            return work(executor, lambda done, total: progress.update(task, completed=done, total=total))
+        except (AnalysisError, ClaimsError) as error:
+            raise _fail(str(error)) from None
+
+
+def _g(value: float | None) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+@app.command("claims")
+def claims_command(
+    file: Annotated[
+        Path | None, typer.Argument(help="Scenario file (TOML): its market [default: the default market].")
+    ] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=2, help="Replications per experiment [default: the file's, else 20].")
+    ] = None,
+    customers: Annotated[
+        int | None, typer.Option(min=1, help="Customers per run [default: the file's, else 10000].")
+    ] = None,
+    check: Annotated[
+        list[str] | None,
+        typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write claims.parquet to this directory.")] = None,
+) -> None:
+    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
+
+    A check holds when the 95% confidence interval of its effect lies inside the claimed region,
+    fails when it lies entirely outside, and is inconclusive otherwise (docs/analysis.md).
+    """
+    from sim.analysis.claims import ClaimsError, audit, select
+
+    chosen = _load_scenario(file) if file else None
+    where = str(file) if file else "default market"
+    try:
+        select(check)
+    except ClaimsError as error:
+        raise _fail(f"--check: {error}") from None
+    options = {
+        "customers": customers or (chosen.customers if chosen else 10_000),
+        "months": chosen.months if chosen else 60,
+        "replications": replications or (chosen.replications if chosen else 20),
+        "seed": chosen.seed if chosen else 1,
+        "name": chosen.name if chosen else "default",
+        "checks": check,
+    }
+    market = chosen.market if chosen else Market()
+
+    def work(executor, on_progress):
+        try:
+            return audit(market, executor=executor, on_progress=on_progress, **options)
+        except ClaimsError as error:
+            raise ClaimsError(f"{where}: {error}") from None
+
+    table = _run_analysis("claims audit", workers, work)
+    rows = [
+        [r["check"], r["statement"], r["effect"], f"{_g(r['estimate'])} [{_g(r['ci_low'])}, "
+         f"{_g(r['ci_high'])}]", r["region"], r["verdict"], str(r["replications"])]
+        for r in table.iter_rows(named=True)
+    ]
+    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "n"]
+    sys.stdout.write(_text_table(headers, rows, left=("check", "claim", "effect", "verdict"),
+                                 caption=f"{where}; paired replications (common random numbers)"))
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'claims.parquet', table)}", highlight=False)
+
+
+class SensitivityMethod(StrEnum):
+    sobol = "sobol"
+    morris = "morris"
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with ranges in [grid.latin_hypercube].")],
+    method: Annotated[SensitivityMethod, typer.Option(help="Sobol indices or Morris screening.")] = (
+        SensitivityMethod.sobol
+    ),
+    outputs: Annotated[
+        str,
+        typer.Option(help="Comma-separated outputs: OUTCOME, OUTCOME:STRATEGY or OUTCOME:STRATEGY-STRATEGY."),
+    ] = "cohort_loss",
+    samples: Annotated[
+        int | None, typer.Option(help="Base samples (sobol, a power of two) or trajectories (morris).")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write sensitivity.parquet to this folder.")] = None,
+) -> None:
+    """Global sensitivity analysis (SALib) of outputs over the scenario's parameter ranges."""
+    from sim.analysis.sensitivity import check_method, sensitivity
+    from sim.analysis.space import AnalysisError, parse_outputs, space_of
+
+    chosen = _load_scenario(file)
+    try:
+        parsed = parse_outputs(outputs, chosen)
+        check_method(method.value, samples)
+        space_of(chosen)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    table = _run_analysis(
+        f"{method.value} sensitivity",
+        workers,
+        lambda executor, on_progress: sensitivity(
+            chosen, method.value, parsed, executor, samples, replications, on_progress
+        ),
+    )
+    rows = [
+        [r["output"], r["parameter"], r["index"], _g(r["value"]),
+         "" if r["ci_low"] is None else f"[{_g(r['ci_low'])}, {_g(r['ci_high'])}]"]
+        for r in table.iter_rows(named=True)
+    ]
+    evaluations = table["evaluations"][0] if table.height else 0
+    sys.stdout.write(_text_table(["output", "parameter", "index", "value", "95% CI"], rows,
+                                 left=("output", "parameter", "index"),
+                                 caption=f"{method.value}: {evaluations} evaluations per strategy"))
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'sensitivity.parquet', table)}", highlight=False)
+
+
+@app.command("discover")
+def discover_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with ranges in [grid.latin_hypercube].")],
+    outcome: Annotated[
+        str, typer.Option(help="OUTCOME:STRATEGY or OUTCOME:STRATEGY-STRATEGY (a paired difference).")
+    ],
+    threshold: Annotated[float, typer.Option(help="A market is a case when the outcome is above this.")],
+    below: Annotated[bool, typer.Option("--below", help="Cases are below the threshold instead.")] = False,
+    samples: Annotated[
+        int | None, typer.Option(min=2, help="Markets to sample [default: the latin_hypercube samples].")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
+) -> None:
+    """Where does an outcome cross a threshold? PRIM over sampled markets, as plain-language rules."""
+    from sim.analysis.discovery import discover
+    from sim.analysis.space import AnalysisError, parse_outputs, space_of
+
+    chosen = _load_scenario(file)
+    try:
+        parsed = parse_outputs(outcome, chosen, option="--outcome")
+        space_of(chosen)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    if len(parsed) != 1:
+        raise _fail(f"--outcome: '{outcome}' means {len(parsed)} outputs; name a strategy: OUTCOME:STRATEGY")
+    found = _run_analysis(
+        "discovery",
+        workers,
+        lambda executor, on_progress: discover(
+            chosen, parsed[0], threshold, executor, below, samples, replications, on_progress
+        ),
+    )
+    print(found.describe())
+    if out:
+        stderr.print(f"wrote {_write_table(out, 'discovery.parquet', found.samples)}", highlight=False)
 
 
 def main() -> None:

@@ -18,7 +18,9 @@ class MonthFlows:
     offered: np.ndarray  # received a competitor offer this month
     exited: np.ndarray | None = None  # ids of customers who left this month
     acquired: int = 0
-    costs: dict[str, float] = field(default_factory=dict)
+    costs: dict[str, float] = field(default_factory=dict)  # EUR per program
+    cost_by_category: dict[str, float] = field(default_factory=dict)  # EUR per COST_CATEGORIES entry
+    exit_fees: float = 0.0  # EUR collected from customers who left during a contract term
 
     @classmethod
     def start(cls, month: int, active: np.ndarray) -> MonthFlows:

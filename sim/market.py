@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sim.behaviours import BehaviourSpec
 from sim.mechanisms.acquisition import AcquisitionParams
 from sim.mechanisms.adaptation import AdaptationParams
 from sim.mechanisms.decision import DecisionParams
@@ -24,6 +25,7 @@ class Market:
     decision: DecisionParams = field(default_factory=DecisionParams)
     acquisition: AcquisitionParams = field(default_factory=AcquisitionParams)
     gross_margin_share: float = 0.3  # share of revenue left after the cost of goods
+    behaviours: tuple[BehaviourSpec, ...] = ()  # customer behaviours beyond the core mechanisms
 
     def __post_init__(self) -> None:
         if not self.segments:

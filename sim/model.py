@@ -10,11 +10,20 @@ import mesa
 import numpy as np
 import polars as pl
 
+from sim.behaviours import Behaviour
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
-from sim.outcomes import LOYALTY_TYPES, MonthlyRecorder, customer_frame, loyalty_type_shares, summarise
-from sim.population import EXIT_REASONS, ExitReason, Population
+from sim.outcomes import (
+    COST_CATEGORIES,
+    LOYALTY_TYPES,
+    MonthlyRecorder,
+    customer_frame,
+    loyalty_type_shares,
+    summarise,
+)
+from sim.plugins import call_hook
+from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
 
@@ -58,13 +67,17 @@ class LoyaltyModel(mesa.Model):
         self.strategy = strategy
         self.market = market or Market()
         self.programs: list[Program] = strategy.build()
+        self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
         self.initial_customers = customers
         self.months = months
         self.month = 0
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
         expected_joiners = self.market.acquisition.new_customers_per_month_share * months
-        self.population = Population(capacity=int(customers * (1.1 + 2 * expected_joiners)))
+        self.population = Population(
+            capacity=int(customers * (1.1 + 2 * expected_joiners)), extra_columns=self._plugin_columns()
+        )
         self.population.add(self.stream("population"), customers, self.market.segments, month=0)
+        self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months)
         self.cost_by_program: dict[str, float] = {}
@@ -87,9 +100,12 @@ class LoyaltyModel(mesa.Model):
         """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``."""
         return self.stream(purpose).random(len(self.population), dtype=np.float32)
 
-    def charge(self, program: str, eur: float) -> None:
-        """Book a program's cost for this month."""
+    def charge(self, program: str, eur: float, category: str = "other") -> None:
+        """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
+        if category not in COST_CATEGORIES:
+            raise ValueError(f"unknown cost category {category!r}; expected one of {COST_CATEGORIES}")
         self.flows.costs[program] = self.flows.costs.get(program, 0.0) + float(eur)
+        self.flows.cost_by_category[category] = self.flows.cost_by_category.get(category, 0.0) + float(eur)
 
     def step(self) -> None:
         """Advance one month. The order is fixed:
@@ -110,6 +126,11 @@ class LoyaltyModel(mesa.Model):
         6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
         7     record                one row of the monthly table
         ====  ====================  ==========================================================
+
+        The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
+        programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
+        may change the switch probabilities), ``stay_or_leave`` (5, with the leavers),
+        ``acquisition_multiplier`` and ``onboard`` (6); ``setup`` runs once before month 1.
         """
         self.month += 1
         pop = self.population
@@ -119,37 +140,61 @@ class LoyaltyModel(mesa.Model):
 
         level = service.ServiceLevel.from_params(self.market.service)
         for program in running:
-            program.service(self, level)
+            call_hook("program", program, "service", self, level)
+        self._behaviour_hooks("service", level)
         service.encounters(self, level)
 
         for program in running:
-            program.act(self)
+            call_hook("program", program, "act", self)
+        self._behaviour_hooks("act")
 
         adaptation.decay_and_adapt(self)
+        self._behaviour_hooks("adapt")
         self._clamp_states()
         switch = offers.competitor_offers(self)
-        decision.stay_or_leave(self, switch)
+        self._behaviour_hooks("offers", switch)
+        leavers = decision.stay_or_leave(self, switch)
+        self._behaviour_hooks("stay_or_leave", leavers)
         self._clamp_states()
 
-        multiplier = math.prod(p.acquisition_multiplier(self) for p in running)
+        multiplier = math.prod(call_hook("program", p, "acquisition_multiplier", self) for p in running)
+        multiplier *= math.prod(self._behaviour_hooks("acquisition_multiplier"))
         draws = self.stream("acquisition")
         joiners = int(draws.poisson(acquisition.expected_joiners(self, multiplier)))
         if joiners:
             ids = pop.add(draws, joiners, self.market.segments, month=self.month)
             for program in running:
-                program.onboard(self, ids)
+                call_hook("program", program, "onboard", self, ids)
+            self._behaviour_hooks("onboard", ids)
         self.flows.acquired = joiners
         self._record()
+
+    def _behaviour_hooks(self, hook: str, *args: object) -> list:
+        return [call_hook("behaviour", b, hook, self, *args) for b in self.behaviours]
+
+    def _plugin_columns(self) -> tuple[Column, ...]:
+        """Columns declared by the strategy's programs and the market's behaviours, each once."""
+        owners: dict[str, tuple[str, Column]] = {}
+        plugins = [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
+        for kind, plugin in plugins:
+            for column in plugin.columns:
+                owner = owners.setdefault(column.name, (f"{kind} '{plugin.name}'", column))
+                if owner[1] != column:
+                    raise ValueError(
+                        f"column '{column.name}' is declared differently by {owner[0]} and "
+                        f"{kind} '{plugin.name}'; rename one of them"
+                    )
+        return tuple(column for _, column in owners.values())
 
     def _update_program_windows(self) -> list[Program]:
         running = []
         for index, program in enumerate(self.programs):
             runs = program.runs_in(self.month)
             if runs and index not in self._running:
-                program.start(self)
+                call_hook("program", program, "start", self)
                 self._running.add(index)
             elif not runs and index in self._running:
-                program.stop(self)
+                call_hook("program", program, "stop", self)
                 self._running.discard(index)
             if runs:
                 running.append(program)
@@ -197,6 +242,9 @@ class LoyaltyModel(mesa.Model):
             "revenue": revenue,
             "program_cost": cost,
             "margin": self.market.gross_margin_share * revenue - cost,
+            **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
+            "exit_fees": flows.exit_fees,
+            "points_liability": float(pop.points[active_ids].sum()),
         }
         row.update(
             {
@@ -219,7 +267,9 @@ class LoyaltyModel(mesa.Model):
     def result(self, customers: bool = False) -> RunResult:
         monthly = self._recorder.frame()
         per_customer = (
-            customer_frame(self.population, [s.name for s in self.market.segments]) if customers else None
+            customer_frame(self.population, [s.name for s in self.market.segments], self._plugin_columns())
+            if customers
+            else None
         )
         return RunResult(
             self.strategy.name,

@@ -21,6 +21,10 @@ share_<loyalty type>        Float64  share of active customers per loyalty type 
 revenue                     Float64  EUR, spend of customers active at the start of the month
 program_cost                Float64  EUR, all programs
 margin                      Float64  gross_margin_share * revenue - program_cost, EUR
+cost_<category>             Float64  EUR, program_cost split by ``COST_CATEGORIES`` (sum = program_cost)
+exit_fees                   Float64  EUR, exit fees paid by customers leaving during a contract term
+                                     (not in revenue or margin)
+points_liability            Float64  EUR, unredeemed points held by active customers at month end
 ==========================  =======  ===========================================================
 """
 
@@ -31,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sim.population import EXIT_REASONS, ExitReason, Population
+from sim.population import EXIT_REASONS, Column, ExitReason, Population
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class LoyaltyTypes:
 
 LOYALTY_TYPES: tuple[str, ...] = ("apostle", "loyalist", "mercenary", "hostage", "at_risk")
 
+# What programs spend on, as booked with ``model.charge(program, eur, category)``: redeemed
+# rewards, price discounts, contacts (mail, calls, cards), service quality, administration
+# (card operator, contract handling); "other" for programs that name no category.
+COST_CATEGORIES: tuple[str, ...] = ("rewards", "discounts", "contacts", "service", "admin", "other")
+
 MONTHLY_SCHEMA: dict[str, pl.DataType] = {
     "month": pl.Int32,
     "active_initial": pl.Int64,
@@ -69,6 +78,9 @@ MONTHLY_SCHEMA: dict[str, pl.DataType] = {
     "revenue": pl.Float64,
     "program_cost": pl.Float64,
     "margin": pl.Float64,
+    **{f"cost_{category}": pl.Float64 for category in COST_CATEGORIES},
+    "exit_fees": pl.Float64,
+    "points_liability": pl.Float64,
 }
 
 CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
@@ -136,18 +148,24 @@ class MonthlyRecorder:
         )
 
 
-def customer_frame(pop: Population, segment_names: list[str]) -> pl.DataFrame:
-    """Per-customer records: traits, join and exit month, exit reason, final state."""
+def customer_frame(
+    pop: Population, segment_names: list[str], extra_columns: tuple[Column, ...] = ()
+) -> pl.DataFrame:
+    """Per-customer records: traits, join and exit month, exit reason, final state, and after
+    them the columns that the run's plugins declared (``extra_columns``)."""
     data = pop.to_dict([n for n in CUSTOMER_SCHEMA if n not in ("customer_id", "segment", "exit_reason")])
     reason_labels = np.array(["active", *EXIT_REASONS])
     data["customer_id"] = np.arange(len(pop))
     data["segment"] = np.array(segment_names)[pop.segment]
     data["exit_reason"] = reason_labels[pop.exit_reason]
-    return pl.DataFrame(data).select(list(CUSTOMER_SCHEMA)).cast(CUSTOMER_SCHEMA)
+    frame = pl.DataFrame(data).select(list(CUSTOMER_SCHEMA)).cast(CUSTOMER_SCHEMA)
+    return frame.with_columns(pl.Series(c.name, pop.to_dict([c.name])[c.name]) for c in extra_columns)
 
 
 def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
     """Per-run outcomes from the monthly table (the keys of ``RUN_SUMMARY_KEYS``)."""
+    from sim.analysis.economics import run_economics  # it reads this module's names
+
     months = monthly.height
     active_initial = monthly["active_initial"].to_numpy()
     retained = int(active_initial[-1]) if months else initial_customers
@@ -168,22 +186,29 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
         "margin": float(monthly["margin"].sum()),
         "cost_per_retained_customer": program_cost / retained if retained else None,
         "final_active_total": int(monthly["active_total"][-1]) if months else initial_customers,
+        **run_economics(monthly, initial_customers),
     }
 
+
+# Per-run economics (see sim.analysis.economics): lifetime value, cost split, exit fees, liability.
+ECONOMIC_OUTCOMES: tuple[str, ...] = (
+    "clv", *(f"cost_{c}" for c in COST_CATEGORIES), "exit_fees", "points_liability",
+)
 
 # The numeric per-run outcomes that sweeps average over replications.
 SCALAR_OUTCOMES: tuple[str, ...] = (
     "cohort_loss", "annual_churn", "median_lifetime_months", "revenue", "program_cost", "margin",
-    "cost_per_retained_customer",
+    "cost_per_retained_customer", *ECONOMIC_OUTCOMES,
 )
 
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
     "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
-    "margin", "cost_per_retained_customer", "final_active_total", "cost_by_program",
+    "margin", "cost_per_retained_customer", "final_active_total", *ECONOMIC_OUTCOMES, "cost_by_program",
 )
 
 __all__ = [
-    "CUSTOMER_SCHEMA", "LOYALTY_TYPES", "MONTHLY_SCHEMA", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason",
+    "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
+    "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason",
     "LoyaltyTypes", "MonthlyRecorder", "customer_frame", "loyalty_type_shares", "summarise",
 ]

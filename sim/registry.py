@@ -20,11 +20,22 @@ class UnknownNameError(KeyError):
 
 
 class Registry[T]:
-    """A registry of classes by name; ``@registry.register("name")`` adds one."""
+    """A registry of classes by name; ``@registry.register("name")`` adds one.
 
-    def __init__(self, kind: str) -> None:
+    ``discover``, if given, is called with the registry once before the first lookup (``get``,
+    ``names``, ``in``, iteration): it registers what is not imported eagerly, such as installed
+    plugins.
+    """
+
+    def __init__(self, kind: str, discover: Callable[[Registry[T]], None] | None = None) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._discover = discover
+
+    def _ensure_discovered(self) -> None:
+        discover, self._discover = self._discover, None  # once, even if it registers or looks up
+        if discover is not None:
+            discover(self)
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(entry: T) -> T:
@@ -35,17 +46,25 @@ class Registry[T]:
 
         return add
 
+    def registered(self, name: str) -> T | None:
+        """What is registered under ``name`` so far, without running discovery."""
+        return self._entries.get(name)
+
     def get(self, name: str) -> T:
+        self._ensure_discovered()
         try:
             return self._entries[name]
         except KeyError:
             raise UnknownNameError(self.kind, name, self.names()) from None
 
     def names(self) -> list[str]:
+        self._ensure_discovered()
         return list(self._entries)
 
     def __contains__(self, name: object) -> bool:
+        self._ensure_discovered()
         return name in self._entries
 
     def __iter__(self) -> Iterator[str]:
+        self._ensure_discovered()
         return iter(self._entries)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.distributions import Beta, LogNormal
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
@@ -42,9 +43,11 @@ TOP_LEVEL_KEYS = (
     "market",
     "service",
     "strategies",
+    "behaviours",
     "grid",
 )
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
+BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
 DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
 
 GridValue = float | int | bool
@@ -198,7 +201,8 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         if isinstance(value, int) and value < minimum:
             problems.append(Problem(key, f"an integer >= {minimum}", repr(value)))
         out[key] = value
-    out["market"] = _market(raw.get("market", {}), raw.get("service"), problems)
+    behaviours = _behaviours(raw.get("behaviours", []), problems)
+    out["market"] = _market(raw.get("market", {}), raw.get("service"), behaviours, problems)
     out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems)
     baseline = _typed(raw, "baseline", str, "", problems, None)
     names = list(out["strategies"] or {})
@@ -214,7 +218,9 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
     return out
 
 
-def _market(raw: Any, service: Any, problems: list[Problem]) -> Market | None:
+def _market(
+    raw: Any, service: Any, behaviours: tuple[BehaviourSpec, ...] | None, problems: list[Problem]
+) -> Market | None:
     if not isinstance(raw, dict):
         problems.append(Problem("market", "a table", _describe(raw)))
         return None
@@ -234,6 +240,7 @@ def _market(raw: Any, service: Any, problems: list[Problem]) -> Market | None:
         segments = _reweight(segments, raw["segment_shares"], problems)
     if segments is not None:
         kwargs["segments"] = segments
+    kwargs["behaviours"] = behaviours
     if any(v is None for v in kwargs.values()) or problems:
         return None
     try:
@@ -340,8 +347,43 @@ def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> Progr
     params = _params(PROGRAMS.get(name).Params, params_raw, f"{path}.params", problems)
     if params is None or start is None:
         return None
-    overrides = {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in params_raw}
-    return ProgramSpec(name, overrides, start, end)
+    return ProgramSpec(name, _overrides(params, params_raw), start, end)
+
+
+def _behaviours(raw: Any, problems: list[Problem]) -> tuple[BehaviourSpec, ...] | None:
+    """``[[behaviours]]``: customer behaviours of the market, each by name once, with parameters."""
+    if not isinstance(raw, list):
+        problems.append(Problem("behaviours", "an array of behaviour names or tables", _describe(raw)))
+        return None
+    specs, seen = [], set()
+    for index, entry in enumerate(raw):
+        path = f"behaviours[{index}]"
+        entry = {"behaviour": entry} if isinstance(entry, str) else entry
+        if not isinstance(entry, dict):
+            problems.append(Problem(path, "a behaviour name or a table with 'behaviour'", _describe(entry)))
+            continue
+        _unknown_keys(entry, BEHAVIOUR_ENTRY_KEYS, path, problems)
+        name = entry.get("behaviour")
+        if not isinstance(name, str):
+            problems.append(Problem(f"{path}.behaviour", "a behaviour name", _describe(name)))
+            continue
+        if name not in BEHAVIOURS:
+            problems.append(_unknown(f"{path}.behaviour", "behaviour", name, BEHAVIOURS.names()))
+            continue
+        if name in seen:
+            problems.append(Problem(f"{path}.behaviour", "each behaviour once", f"'{name}' again"))
+            continue
+        seen.add(name)
+        params_raw = entry.get("params", {})
+        params = _params(BEHAVIOURS.get(name).Params, params_raw, f"{path}.params", problems)
+        if params is not None:
+            specs.append(BehaviourSpec(name, _overrides(params, params_raw)))
+    return tuple(specs) if len(specs) == len(raw) else None
+
+
+def _overrides(params: Any, raw: dict[str, Any]) -> dict[str, Any]:
+    """The validated values of the fields a scenario set (only those: defaults stay in code)."""
+    return {f.name: getattr(params, f.name) for f in dataclasses.fields(params) if f.name in raw}
 
 
 def _params(cls: type, raw: Any, path: str, problems: list[Problem]) -> Any:
@@ -563,9 +605,16 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
 
 def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
     """Apply a grid value: ``customers``, ``months``, ``market.<section>.<field>``,
-    ``market.gross_margin_share``, ``service.<field>`` or ``programs.<program>.<field>``
-    (the latter in every strategy that runs the program)."""
+    ``market.gross_margin_share``, ``service.<field>``, ``programs.<program>.<field>``
+    (in every strategy that runs the program) or ``behaviours.<behaviour>.<field>``."""
     parts = path.split(".")
+    if parts[0] == "behaviours" and len(parts) == 3:
+        for index, entry in enumerate(raw.get("behaviours") or []):
+            entry = {"behaviour": entry} if isinstance(entry, str) else entry
+            if isinstance(entry, dict) and entry.get("behaviour") == parts[1]:
+                entry.setdefault("params", {})[parts[2]] = value
+                raw["behaviours"][index] = entry
+        return
     if parts[0] == "programs" and len(parts) == 3:
         for strategy in (raw.get("strategies") or {}).values():
             entries = strategy.get("programs") if isinstance(strategy, dict) else strategy
@@ -603,6 +652,12 @@ def _check_grid_path(raw: dict[str, Any], path: str) -> None:
             raise ScenarioError(
                 "", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>", repr(path))]
             )
+    elif parts[0] == "behaviours":
+        used = {e if isinstance(e, str) else e.get("behaviour") for e in raw.get("behaviours") or []
+                if isinstance(e, str | dict)}
+        if len(parts) != 3 or parts[1] not in used:
+            expected = "behaviours.<behaviour the scenario enables>.<parameter>"
+            raise ScenarioError("", [Problem(grid_path, expected, repr(path))])
     elif parts[0] in ("customers", "months") and len(parts) == 1:
         return
     elif not ((parts[0] == "market" and len(parts) in (2, 3)) or (parts[0] == "service" and len(parts) == 2)):
@@ -611,8 +666,8 @@ def _check_grid_path(raw: dict[str, Any], path: str) -> None:
             [
                 Problem(
                     grid_path,
-                    "a parameter path: customers, months, market.<section>.<field>, service.<field> "
-                    "or programs.<program>.<field>",
+                    "a parameter path: customers, months, market.<section>.<field>, service.<field>, "
+                    "programs.<program>.<field> or behaviours.<behaviour>.<field>",
                     repr(path),
                 )
             ],

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.plugins import BUILT_IN, build_params, source_of
 from sim.programs import PROGRAMS, Program
 
 
@@ -28,14 +28,7 @@ class ProgramSpec:
 
     def build(self) -> Program:
         cls = PROGRAMS.get(self.name)
-        known = {f.name for f in dataclasses.fields(cls.Params)}
-        unknown = sorted(set(self.params) - known)
-        if unknown:
-            raise ValueError(
-                f"unknown parameter(s) {unknown} for program '{self.name}' "
-                f"(valid: {', '.join(sorted(known))})"
-            )
-        return cls(cls.Params(**self.params), self.start_month, self.end_month)
+        return cls(build_params("program", cls, self.params), self.start_month, self.end_month)
 
 
 @dataclass(frozen=True)
@@ -58,8 +51,15 @@ MIXED = "appreciation_and_service"
 
 
 def builtin_strategies() -> dict[str, Strategy]:
-    """One single-program strategy per registered program, plus one mixed strategy."""
-    strategies = {name: Strategy(name, (ProgramSpec(name),)) for name in PROGRAMS.names()}
+    """One single-program strategy per built-in program, plus one mixed strategy.
+
+    Installed plugins are left out, so the default comparison does not depend on what is installed.
+    """
+    strategies = {
+        name: Strategy(name, (ProgramSpec(name),))
+        for name in PROGRAMS.names()
+        if source_of(PROGRAMS.get(name)) == BUILT_IN
+    }
     strategies[MIXED] = Strategy(
         MIXED, (ProgramSpec("personal_appreciation"), ProgramSpec("service_excellence"))
     )

@@ -17,6 +17,7 @@ BUILTIN_PROGRAMS = {
     "mass_contact",
     "new_customer_deals",
     "service_excellence",
+    "status_tiers",
 }
 
 

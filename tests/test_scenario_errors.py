@@ -25,6 +25,12 @@ CLI = Path(sys.executable).parent / "loyalty-sim"
 EXPECTED: dict[str, tuple[str, str]] = {
     "bad_beta_mean.toml": ("market.segments[0].price_focus.mean", "expected a value in (0, 1), found 1.5"),
     "bad_grid_path.toml": ('grid."prices.discount"', "expected a parameter path"),
+    "behaviour_parameter_out_of_range.toml": (
+        "behaviours[0].params.follow_per_leaver",
+        "expected a value in [0, 1], found 1.5",
+    ),
+    "behaviour_twice.toml": ("behaviours[1].behaviour", "found 'word_of_mouth' again"),
+    "behaviours_not_array.toml": ("behaviours", "expected an array of behaviour names or tables"),
     "baseline_missing.toml": ("baseline", "unknown strategy 'one_night_brand'"),
     "boolean_for_integer.toml": ("months", "expected an integer, found boolean true"),
     "customers_string.toml": ("customers", 'expected an integer, found string "10000"'),
@@ -44,6 +50,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
         'grid."programs.lock_in_contract.term_months"',
         "programs.<program run by a strategy>.<parameter>",
     ),
+    "grid_behaviour_not_enabled.toml": (
+        'grid."behaviours.word_of_mouth.follow_per_leaver"',
+        "expected behaviours.<behaviour the scenario enables>.<parameter>",
+    ),
     "grid_unknown_parameter.toml": ("market.offers.discont", "did you mean 'discount'? (at grid point"),
     "grid_unquoted_path.toml": ('grid."market"', 'quote dotted paths in [grid]: "market.offers.discount"'),
     "grid_value_out_of_range.toml": (
@@ -58,6 +68,7 @@ EXPECTED: dict[str, tuple[str, str]] = {
     "lhs_zero_samples.toml": ("grid.latin_hypercube.samples", "expected an integer >= 1, found integer 0"),
     "lognormal_negative_sigma.toml": ("market.segments[0].spend_per_month.sigma", "expected a value >= 0"),
     "missing_strategies.toml": ("strategies", "expected a table of at least one strategy, found nothing"),
+    "misspelled_behaviour.toml": ("behaviours[0].behaviour", "did you mean 'word_of_mouth'?"),
     "misspelled_program.toml": ("strategies.cards.programs[0].program", "did you mean 'point_card'?"),
     "name_with_slash.toml": ("name", "a name usable as a folder name"),
     "nan_value.toml": ("market.offers.discount", "expected a finite number, found nan"),

@@ -402,7 +402,8 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(tmp_path, exploding_pro
     assert failed["strategy"].unique().to_list() == ["exploding"]
     assert failed.height == 4
     for error in failed["error"]:
-        assert error.startswith("RuntimeError: exploded in month 3 (test_sweep.py:")
+        assert error.startswith("PluginRunError: program 'exploding' (from module test_sweep) failed in hook")
+        assert error.endswith(")") and "RuntimeError: exploded in month 3 (test_sweep.py:" in error
         assert "\n" not in error
     assert failed.select(RUN_OUTCOMES).null_count().row(0) == (4,) * len(RUN_OUTCOMES)
     done = runs.filter(pl.col("status") == "done")

@@ -48,6 +48,19 @@ def comparison_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
                 "cost / retained (EUR)": _interval(r["cost_per_retained_customer_mean"], None, None, 1, ""),
             }
         )
+        if "clv_mean" in r:  # results written before the economics columns have neither
+            row["CLV (EUR)"] = _interval(r["clv_mean"], None, None, 1, "")
+            row["return on spend [95% CI]"] = (
+                "baseline"
+                if is_baseline
+                else _interval(
+                    r.get("return_on_spend_mean"),
+                    r.get("return_on_spend_ci_low"),
+                    r.get("return_on_spend_ci_high"),
+                    100,
+                    "%",
+                )
+            )
         rows.append(row)
     return rows
 

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from sim.analysis.economics import return_on_spend
 from sim.outcomes import SCALAR_OUTCOMES
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
@@ -71,6 +72,8 @@ def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> 
         [f"{o}_diff_n" for o in SUMMARY_OUTCOMES]
     )
     summary = summary.join(differences, on=by, how="left")
+    if "exit_fees" in done.columns:  # results of sweeps before the cost split have no economics
+        summary = summary.join(return_on_spend(runs, baseline), on=by, how="left")
     order = {name: i for i, name in enumerate(strategies)}
     return summary.with_columns(pl.lit(baseline).alias("baseline")).sort(
         pl.col("strategy").replace_strict(order, default=len(order), return_dtype=pl.Int32),

@@ -3,19 +3,23 @@
 A program subclasses :class:`Program`, names its frozen parameter dataclass in ``Params`` and
 overrides only the hooks of the phases it acts in (see :meth:`sim.model.LoyaltyModel.step`).
 Hooks run only in months where the program runs (``start_month <= month < end_month``);
-``start`` and ``stop`` run once at those edges. Costs are booked with ``model.charge``.
+``start`` and ``stop`` run once at those edges. Costs are booked with
+``model.charge(name, eur, category)``, the category one of ``sim.outcomes.COST_CATEGORIES``.
+Built-in programs use the same public API as plugins (:mod:`sim.api`); installed plugins of the
+entry-point group ``loyalty_sim.programs`` are registered on the first lookup.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from sim.params import ParamError
+from sim.plugins import NoParams, discover, register_into
+from sim.population import Column
 from sim.registry import Registry
 
 if TYPE_CHECKING:
@@ -26,8 +30,13 @@ if TYPE_CHECKING:
 class Program:
     """Base class of firm programs; every hook is a no-op by default."""
 
-    Params: ClassVar[type]
+    Params: ClassVar[type] = NoParams
     name: ClassVar[str] = ""
+    # Extra per-customer arrays the program owns; the population carries them (sim.api.Column).
+    columns: ClassVar[tuple[Column, ...]] = ()
+    HOOKS: ClassVar[tuple[str, ...]] = (
+        "start", "stop", "service", "act", "acquisition_multiplier", "onboard",
+    )
 
     def __init__(self, params: Any = None, start_month: int = 1, end_month: int | None = None):
         self.params = params if params is not None else self.Params()
@@ -60,22 +69,12 @@ class Program:
         """Phase 6: act on customers who joined this month."""
 
 
-PROGRAMS: Registry[type[Program]] = Registry("program")
+PROGRAMS: Registry[type[Program]] = Registry("program", discover(__name__, "loyalty_sim.programs", Program))
 
 
 def register(name: str):
-    """Class decorator: register a program under ``name`` (its module's name, by convention)."""
-
-    def add(cls: type[Program]) -> type[Program]:
-        cls.name = name
-        return PROGRAMS.register(name)(cls)
-
-    return add
-
-
-@dataclass(frozen=True)
-class NoParams:
-    """A program without parameters."""
+    """Class decorator: check a program class and register it under ``name`` (see sim.plugins)."""
+    return register_into(PROGRAMS, Program, name)
 
 
 def _load_builtin_programs() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -23,10 +24,10 @@ from sim.programs import Program, register
 class LockInContractParams:
     """Contract terms."""
 
-    term_months: int = 24  # TKG 2021 maximum
-    exit_fee_months: float = 3.0  # fee for leaving early, in months of spend
-    auto_renewal_share: float = 0.5  # contracts that renew for a full term when they end
-    admin_cost_per_contract_month: float = 0.1  # EUR
+    term_months: int = param(24, "months", "minimum term of a contract (TKG 2021 maximum: 24)")
+    exit_fee_months: float = param(3.0, "months of spend", "fee for leaving during the term")
+    auto_renewal_share: float = param(0.5, "share", "contracts that renew for a full term when they end")
+    admin_cost_per_contract_month: float = param(0.1, "EUR per contract-month", "contract administration")
 
     def __post_init__(self) -> None:
         check_range(self, ("term_months",), 1)
@@ -52,7 +53,7 @@ class LockInContract(Program):
     def act(self, model) -> None:
         pop = model.population
         under_contract = np.count_nonzero(pop.active & (pop.contract_months_left > 0))
-        model.charge(self.name, self.params.admin_cost_per_contract_month * under_contract)
+        model.charge(self.name, self.params.admin_cost_per_contract_month * under_contract, "admin")
 
     def stop(self, model) -> None:
         model.population.renewal_term_months[:] = 0

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -27,11 +28,17 @@ from sim.programs import Program, register
 class MassContactParams:
     """Standardised contacts."""
 
-    contacts_per_year: float = 12.0  # a monthly newsletter
-    cost_per_contact: float = 0.05  # EUR
-    bond_gain_per_contact: float = 0.003
-    annoyance_bond_loss: float = 0.02  # per contact, at a contact rate far above tolerance
-    annoyance_satisfaction_loss: float = 0.01
+    contacts_per_year: float = param(
+        12.0, "per customer-year", "standardised contacts every customer receives"
+    )
+    cost_per_contact: float = param(0.05, "EUR", "cost of one contact")
+    bond_gain_per_contact: float = param(0.003, "share of gap", "bond built by one contact")
+    annoyance_bond_loss: float = param(
+        0.02, "bond per contact", "at a contact rate far above the customer's tolerance"
+    )
+    annoyance_satisfaction_loss: float = param(
+        0.01, "satisfaction per contact", "at a contact rate far above tolerance"
+    )
 
     def __post_init__(self) -> None:
         check_range(self, ("contacts_per_year",), 0.0, 365.0)
@@ -58,4 +65,4 @@ class MassContact(Program):
         bond -= p.annoyance_bond_loss * contacts * excess
         pop.bond[ids] = bond
         pop.satisfaction[ids] -= p.annoyance_satisfaction_loss * contacts * excess
-        model.charge(self.name, p.cost_per_contact * contacts * ids.size)
+        model.charge(self.name, p.cost_per_contact * contacts * ids.size, "contacts")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -23,12 +24,18 @@ from sim.programs import Program, register
 class NewCustomerDealsParams:
     """Welcome deals."""
 
-    welcome_discount_share: float = 0.2  # share of spend given to a new customer
-    deal_months: int = 3
-    acquisition_multiplier: float = 1.5  # new customers per month relative to no deal
-    visibility_per_month: float = 0.1  # share of existing customers who see a deal each month
-    unfairness_bond_loss: float = 0.05
-    unfairness_satisfaction_loss: float = 0.05
+    welcome_discount_share: float = param(
+        0.2, "share of spend", "discount a new customer gets during the deal"
+    )
+    deal_months: int = param(3, "months", "how long a new customer's deal lasts")
+    acquisition_multiplier: float = param(1.5, "factor", "new customers per month relative to no deal")
+    visibility_per_month: float = param(
+        0.1, "share per month", "existing customers who see a deal each month"
+    )
+    unfairness_bond_loss: float = param(0.05, "bond, 0..1", "bond lost by a loyal customer who sees a deal")
+    unfairness_satisfaction_loss: float = param(
+        0.05, "satisfaction, 0..1", "satisfaction lost by a loyal customer who sees a deal"
+    )
 
     def __post_init__(self) -> None:
         check_range(self, (
@@ -55,8 +62,8 @@ class NewCustomerDeals(Program):
             & (months_since_joining <= p.deal_months)
         )
         # Integer ids, not masks: NumPy gathers and scatters by id several times faster.
-        deal_spend = float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
-        model.charge(self.name, p.welcome_discount_share * deal_spend)
+        discount = p.welcome_discount_share * float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
+        model.charge(self.name, discount, "discounts")
         seen = np.flatnonzero(pop.active & ~on_deal & (model.uniforms(self.name) < p.visibility_per_month))
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -30,12 +31,18 @@ from sim.programs import Program, register
 class PersonalAppreciationParams:
     """Personal contacts."""
 
-    contacts_per_year: float = 2.0  # per customer
-    capacity_per_1000_customers_month: float = 250.0  # staff limit on contacts per month
-    cost_per_contact: float = 8.0  # EUR: a handwritten card or a call, staff time included
-    bond_gain: float = 0.5  # share of the gap to a full bond closed by one contact
-    satisfaction_gain: float = 0.05
-    habituation_months: float = 3.0  # contacts closer together than this count less
+    contacts_per_year: float = param(
+        2.0, "per customer-year", "unscheduled personal contacts drawn per customer"
+    )
+    capacity_per_1000_customers_month: float = param(
+        250.0, "per 1000 customers-month", "staff limit on contacts per month"
+    )
+    cost_per_contact: float = param(8.0, "EUR", "a handwritten card or a call, staff time included")
+    bond_gain: float = param(0.5, "share of gap", "share of the gap to a full bond closed by one contact")
+    satisfaction_gain: float = param(
+        0.05, "share of gap", "share of the gap to full satisfaction closed by one contact"
+    )
+    habituation_months: float = param(3.0, "months", "contacts closer together than this count less")
 
     def __post_init__(self) -> None:
         check_range(self, ("contacts_per_year",), 0.0, 12.0)
@@ -61,4 +68,4 @@ class PersonalAppreciation(Program):
         pop.bond[contacted] = bond + p.bond_gain * pop.bond_need[contacted] * freshness * (1.0 - bond)
         pop.satisfaction[contacted] += p.satisfaction_gain * (1.0 - pop.satisfaction[contacted])
         pop.months_since_personal_contact[contacted] = 0
-        model.charge(self.name, p.cost_per_contact * contacted.size)
+        model.charge(self.name, p.cost_per_contact * contacted.size, "contacts")

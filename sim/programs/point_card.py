@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.params import check_positive, check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -24,12 +25,16 @@ from sim.programs import Program, register
 class PointCardParams:
     """Reward rates are shares of spend; money in EUR."""
 
-    reward_share_of_spend: float = 0.03
-    redemption_threshold: float = 30.0  # EUR of points needed to redeem
-    admin_cost_per_member_month: float = 0.2  # EUR: card operator, IT, statements
-    forfeit_points_at_end: bool = True
-    cut_month: int | None = None  # month the reward is cut; None = never
-    cut_to_share: float = 0.01  # reward share of spend after the cut
+    reward_share_of_spend: float = param(
+        0.03, "share of spend", "points earned per month while the card runs"
+    )
+    redemption_threshold: float = param(
+        30.0, "EUR", "point balance needed to redeem; the firm pays at redemption"
+    )
+    admin_cost_per_member_month: float = param(0.2, "EUR per member-month", "card operator, IT, statements")
+    forfeit_points_at_end: bool = param(True, "-", "unredeemed points are lost when the card ends")
+    cut_month: int | None = param(None, "month", "month the reward is cut; None = never")
+    cut_to_share: float = param(0.01, "share of spend", "reward after the cut")
 
     def __post_init__(self) -> None:
         check_range(self, ("reward_share_of_spend", "cut_to_share"), 0.0, 1.0)
@@ -55,7 +60,8 @@ class PointCard(Program):
         pop.reward_received[ids] = share
         points = pop.points[ids] + share * pop.spend_per_month[ids]
         redeem = points >= p.redemption_threshold
-        model.charge(self.name, float(points[redeem].sum()) + p.admin_cost_per_member_month * ids.size)
+        model.charge(self.name, float(points[redeem].sum()), "rewards")
+        model.charge(self.name, p.admin_cost_per_member_month * ids.size, "admin")
         points[redeem] = 0.0
         pop.points[ids] = points
 

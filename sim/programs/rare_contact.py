@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -21,10 +22,10 @@ from sim.programs import Program, register
 class RareContactParams:
     """Sales-only contact."""
 
-    sales_contacts_per_year: float = 2.0  # pitches per customer per year
-    cost_per_contact: float = 0.5  # EUR per pitch
-    silence_months: int = 6  # a pitch after this much silence feels like a one-night stand
-    pitch_after_silence_bond_loss: float = 0.05  # share of bond lost to such a pitch
+    sales_contacts_per_year: float = param(2.0, "per customer-year", "sales pitches per customer")
+    cost_per_contact: float = param(0.5, "EUR", "cost of one pitch")
+    silence_months: int = param(6, "months", "a pitch after this much silence feels like a one-night stand")
+    pitch_after_silence_bond_loss: float = param(0.05, "share of bond", "bond lost to such a pitch")
 
     def __post_init__(self) -> None:
         check_range(self, ("sales_contacts_per_year",), 0.0, 12.0)
@@ -40,6 +41,6 @@ class RareContact(Program):
         p: RareContactParams = self.params
         pop = model.population
         pitched = pop.active & (model.uniforms(self.name) < p.sales_contacts_per_year / 12)
-        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched))
+        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched), "contacts")
         cold = np.flatnonzero(pitched & (pop.months_since_personal_contact >= p.silence_months))
         pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.params import check_range
+from sim.plugins import param
 from sim.programs import Program, register
 
 
@@ -23,11 +24,15 @@ from sim.programs import Program, register
 class ServiceExcellenceParams:
     """Quality improvements and their running cost."""
 
-    failure_reduction: float = 0.5  # share of failures prevented (product and process)
-    recovery_share_excellent: float = 0.8  # complaints recovered well (personal service)
-    quality_gain: float = 0.1  # added to the experience of a normal month
-    staff_bond_gain: float = 0.02  # per month, staff engagement
-    cost_per_customer_month: float = 1.5  # EUR: training, staffing, process work
+    failure_reduction: float = param(
+        0.5, "share", "share of service failures prevented (product and process)"
+    )
+    recovery_share_excellent: float = param(0.8, "share", "complaints recovered well (personal service)")
+    quality_gain: float = param(0.1, "0..1", "added to the experience of a normal month")
+    staff_bond_gain: float = param(
+        0.02, "share of gap per month", "bond built by engaged staff at every encounter"
+    )
+    cost_per_customer_month: float = param(1.5, "EUR per customer-month", "training, staffing, process work")
 
     def __post_init__(self) -> None:
         check_range(
@@ -49,4 +54,5 @@ class ServiceExcellence(Program):
         level.recovery_share = max(level.recovery_share, p.recovery_share_excellent)
         level.quality = min(1.0, level.quality + p.quality_gain)
         level.staff_bond_gain += p.staff_bond_gain
-        model.charge(self.name, p.cost_per_customer_month * np.count_nonzero(model.population.active))
+        active = np.count_nonzero(model.population.active)
+        model.charge(self.name, p.cost_per_customer_month * active, "service")

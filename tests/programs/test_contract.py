@@ -28,6 +28,7 @@ RUNNING_COSTS = {
     "mass_contact",
     "new_customer_deals",
     "service_excellence",
+    "status_tiers",
 }
 
 

@@ -1,0 +1,322 @@
+"""Survival of the initial cohort: Kaplan-Meier curves, hazard by tenure, median lifetime and a
+shifted-beta-geometric (sBG) fit of yearly retention.
+
+Everything is computed from the monthly table of a sweep (``monthly.parquet``), pooled over the
+replications of each (strategy, grid point): the initial cohort is a closed group whose members
+leave in whole months and are censored at the horizon, so monthly counts are the exact data of a
+Kaplan-Meier estimate and no per-customer records are needed.
+
+``curves`` returns (and ``survival.parquet`` stores) one row per (strategy, point, month):
+
+============  =======  ==========================================================================
+column        dtype    meaning
+============  =======  ==========================================================================
+strategy      String   strategy name
+point         String   grid point (JSON, ``{}`` without a grid)
+month         Int32    tenure in months, 0..horizon (month 0: everyone active, survival 1)
+at_risk       Int64    initial customers active at the start of the month, pooled over replications
+exits         Int64    of those, customers who left in the month (0 in month 0)
+survival      Float64  Kaplan-Meier estimate of P(still active after ``month`` months)
+ci_low        Float64  95% pointwise confidence band, Greenwood's variance on the log(-log) scale
+ci_high       Float64  likewise, upper limit
+hazard        Float64  discrete monthly hazard exits / at_risk (null in month 0)
+============  =======  ==========================================================================
+
+``summaries`` returns (and ``survival_summary.parquet`` stores) one row per (strategy, point):
+
+=========================  =======  ==============================================================
+column                     dtype    meaning
+=========================  =======  ==============================================================
+strategy, point            String   as above
+replications               Int64    runs pooled
+customers                  Int64    initial customers pooled over those runs
+horizon_months             Int64    months simulated
+median_lifetime_months     Float64  first month with survival <= 0.5; null if censored (> horizon)
+median_ci_low, _ci_high    Float64  the months where the band's lower / upper limit reach 0.5
+retention_year_<k>         Float64  survival at month 12k, k = 1..horizon // 12
+sbg_alpha, sbg_beta        Float64  sBG maximum-likelihood estimates from the yearly counts; null
+                                    when retention does not rise with tenure (geometric limit)
+sbg_alpha_se, sbg_beta_se  Float64  their standard errors (inverse observed information)
+sbg_mean_churn             Float64  alpha / (alpha + beta): mean yearly churn probability in year 1
+=========================  =======  ==============================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from scipy import optimize, special, stats
+from scipy.differentiate import hessian
+
+CURVE_SCHEMA: dict[str, pl.DataType] = {
+    "strategy": pl.String,
+    "point": pl.String,
+    "month": pl.Int32,
+    "at_risk": pl.Int64,
+    "exits": pl.Int64,
+    "survival": pl.Float64,
+    "ci_low": pl.Float64,
+    "ci_high": pl.Float64,
+    "hazard": pl.Float64,
+}
+
+
+def cohort_counts(monthly: pl.DataFrame) -> pl.DataFrame:
+    """Initial-cohort counts per (strategy, point, month), pooled over replications.
+
+    The size of each run's initial cohort is ``active_initial + churned_total`` of month 1:
+    customers who join in a month are added after that month's exits (step phase 6 follows 5),
+    so everyone who leaves in month 1 belongs to the initial cohort.
+    """
+    by = ["strategy", "point"]
+    start = (
+        monthly.filter(pl.col("month") == 1)
+        .group_by(by, maintain_order=True)
+        .agg(
+            (pl.col("active_initial") + pl.col("churned_total")).sum().alias("active_initial"),
+            pl.len().alias("replications"),
+        )
+        .with_columns(pl.lit(0, dtype=pl.Int32).alias("month"))
+        .with_row_index("order")
+    )
+    later = monthly.group_by([*by, "month"], maintain_order=True).agg(pl.col("active_initial").sum())
+    return (
+        pl.concat(
+            [start.drop("order", "replications"), later.with_columns(pl.col("month").cast(pl.Int32))],
+            how="diagonal",
+        )
+        .join(start.select(*by, "order", "replications"), on=by, how="left")
+        .sort(["order", "month"])  # strategies in the sweep's order
+        .drop("order")
+    )
+
+
+def kaplan_meier(active: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Survival and its confidence band at months 0..M from counts still active (``active[0]`` = all).
+
+    The estimate is scipy's Kaplan-Meier (:func:`scipy.stats.ecdf` on right-censored data) with
+    the pointwise log(-log) Greenwood interval; customers active at month M are censored there.
+    """
+    active = np.asarray(active, dtype=np.int64)
+    months = np.arange(active.size)
+    exits = -np.diff(active)
+    if np.any(exits < 0):
+        raise ValueError("cohort counts must not rise")
+    horizon = months[-1]
+    data = stats.CensoredData(
+        uncensored=np.repeat(months[1:], exits), right=np.full(int(active[-1]), max(horizon, 1))
+    )
+    if data.num_censored() == len(data):  # nobody left: survival 1, no interval to speak of
+        ones = np.ones(active.size)
+        return ones, ones, ones
+    fit = stats.ecdf(data).sf
+    band = fit.confidence_interval(level, method="log-log")
+    with np.errstate(invalid="ignore"):
+        return fit.evaluate(months), band.low.evaluate(months), band.high.evaluate(months)
+
+
+def curves(monthly: pl.DataFrame, level: float = 0.95) -> pl.DataFrame:
+    """Kaplan-Meier curve, band and monthly hazard per (strategy, point); see the module doc."""
+    counts = cohort_counts(monthly)
+    frames = []
+    for (strategy, point), group in counts.group_by(["strategy", "point"], maintain_order=True):
+        active = group["active_initial"].to_numpy()
+        survival, low, high = kaplan_meier(active, level)
+        at_risk = np.concatenate([[active[0]], active[:-1]])
+        exits = np.concatenate([[0], -np.diff(active)])
+        hazard = np.where(np.arange(active.size) > 0, exits / np.maximum(at_risk, 1), np.nan)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "strategy": strategy,
+                    "point": point,
+                    "month": group["month"],
+                    "at_risk": at_risk,
+                    "exits": exits,
+                    "survival": survival,
+                    "ci_low": low,
+                    "ci_high": high,
+                    "hazard": hazard,
+                },
+                schema=CURVE_SCHEMA,
+            ).with_columns(pl.col("hazard").fill_nan(None))
+        )
+    return pl.concat(frames) if frames else pl.DataFrame(schema=CURVE_SCHEMA)
+
+
+# --- shifted-beta-geometric ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SBGFit:
+    """A shifted-beta-geometric fit: churn probability per period ~ Beta(alpha, beta)."""
+
+    alpha: float
+    beta: float
+    alpha_se: float
+    beta_se: float
+    log_likelihood: float
+
+    def survival(self, periods: np.ndarray) -> np.ndarray:
+        """P(still active after t periods) = B(alpha, beta + t) / B(alpha, beta)."""
+        t = np.asarray(periods, dtype=float)
+        return np.exp(special.betaln(self.alpha, self.beta + t) - special.betaln(self.alpha, self.beta))
+
+
+def _sbg_log_likelihood(log_params: np.ndarray, lost: np.ndarray, survivors: float) -> np.ndarray:
+    """Fader & Hardie (2007), eq. (5)-(7): lost_t log P(T = t) + survivors log S(T_last).
+
+    Vectorised over trailing axes of ``log_params`` (shape (2, ...)), for the Hessian.
+    """
+    a, b = np.exp(log_params[0])[..., None], np.exp(log_params[1])[..., None]
+    t = np.arange(1, lost.size + 1, dtype=float)
+    base = special.betaln(a, b)
+    churn_at = special.betaln(a + 1.0, b + t - 1.0) - base  # P(T = t)
+    alive_after = special.betaln(a, b + t[-1]) - base  # S(T_last)
+    return (lost * churn_at).sum(axis=-1) + survivors * alive_after[..., 0]
+
+
+def fit_sbg(active: np.ndarray) -> SBGFit:
+    """Maximum-likelihood sBG fit of counts still active at periods 0..T (``active[0]``: cohort).
+
+    Needs at least two periods (two parameters). Standard errors come from the observed
+    information (scipy's numerical Hessian of the log-likelihood in log parameters) by the
+    delta method.
+    """
+    active = np.asarray(active, dtype=float)
+    if active.size < 3:
+        raise ValueError("an sBG fit needs counts at periods 0, 1 and 2 at least")
+    lost, survivors = -np.diff(active), active[-1]
+    if np.any(lost < 0):
+        raise ValueError("cohort counts must not rise")
+
+    def negative(x: np.ndarray) -> float:
+        return -float(_sbg_log_likelihood(x, lost, survivors))
+
+    best = optimize.minimize(
+        negative, x0=np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
+    )
+    best = optimize.minimize(negative, x0=best.x, method="L-BFGS-B", bounds=[(-10.0, 20.0)] * 2)
+    information = -hessian(lambda x: _sbg_log_likelihood(x, lost, survivors), best.x).ddf
+    alpha, beta = np.exp(best.x)
+    try:
+        variance = np.diag(np.linalg.inv(information))
+        alpha_se, beta_se = np.sqrt(np.where(variance > 0, variance, np.nan)) * (alpha, beta)
+    except np.linalg.LinAlgError:
+        alpha_se = beta_se = np.nan
+    return SBGFit(float(alpha), float(beta), float(alpha_se), float(beta_se), -float(best.fun))
+
+
+# --- per-strategy summary --------------------------------------------------------------------
+
+
+# alpha + beta beyond this: the Beta distribution of churn probabilities has a standard deviation
+# below about 1/sqrt(1000) of its mean's scale, indistinguishable from one churn probability.
+GEOMETRIC_LIMIT = 1_000.0
+
+
+def _first_month_at_or_below(values: np.ndarray, months: np.ndarray, level: float = 0.5) -> float | None:
+    below = np.flatnonzero(values <= level)
+    return float(months[below[0]]) if below.size else None
+
+
+def summaries(curve: pl.DataFrame, counts: pl.DataFrame) -> pl.DataFrame:
+    """Median lifetime with its interval, yearly retention and the sBG fit per (strategy, point).
+
+    ``curve`` is :func:`curves`' table and ``counts`` :func:`cohort_counts`' one.
+    """
+    rows = []
+    replications = {
+        (r["strategy"], r["point"]): r["replications"]
+        for r in counts.filter(pl.col("month") == 0).iter_rows(named=True)
+    }
+    for (strategy, point), group in curve.group_by(["strategy", "point"], maintain_order=True):
+        months = group["month"].to_numpy()
+        survival = group["survival"].to_numpy()
+        at_risk = group["at_risk"].to_numpy()
+        active = at_risk - group["exits"].to_numpy()  # at the end of each month
+        row: dict[str, object] = {
+            "strategy": strategy,
+            "point": point,
+            "replications": replications[(strategy, point)],
+            "customers": int(at_risk[0]),
+            "horizon_months": int(months[-1]),
+            "median_lifetime_months": _first_month_at_or_below(survival, months),
+            "median_ci_low": _first_month_at_or_below(group["ci_low"].to_numpy(), months),
+            "median_ci_high": _first_month_at_or_below(group["ci_high"].to_numpy(), months),
+        }
+        yearly = active[months % 12 == 0]
+        for year in range(1, yearly.size):
+            row[f"retention_year_{year}"] = float(survival[months == 12 * year][0])
+        fit = fit_sbg(yearly) if yearly.size >= 3 and yearly[-1] < yearly[0] else None
+        # Retention that does not rise with tenure has no heterogeneity to estimate: the
+        # likelihood keeps growing as alpha, beta -> infinity at a fixed mean (the geometric
+        # limit), so only the mean churn is reported.
+        spread = fit is not None and fit.alpha + fit.beta < GEOMETRIC_LIMIT
+        row.update(
+            {
+                "sbg_alpha": fit.alpha if spread else None,
+                "sbg_beta": fit.beta if spread else None,
+                "sbg_alpha_se": fit.alpha_se if spread else None,
+                "sbg_beta_se": fit.beta_se if spread else None,
+                "sbg_mean_churn": fit.alpha / (fit.alpha + fit.beta) if fit else None,
+            }
+        )
+        rows.append(row)
+    return pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.col("^(median|sbg|retention).*$").cast(pl.Float64)
+    )
+
+
+def analyse(monthly: pl.DataFrame, level: float = 0.95) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The curve table and the summary table of a sweep's monthly table."""
+    curve = curves(monthly, level)
+    return curve, summaries(curve, cohort_counts(monthly))
+
+
+def write(results_dir: str | Path, level: float = 0.95) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Analyse a sweep's results and write ``survival.parquet`` and ``survival_summary.parquet``
+    next to them (atomically); return both tables."""
+    from sim.results import load
+    from sim.sweep import write_atomic
+
+    results = load(results_dir)
+    curve, summary = analyse(results.monthly, level)
+    write_atomic(results.path / "survival.parquet", curve.write_parquet)
+    write_atomic(results.path / "survival_summary.parquet", summary.write_parquet)
+    return curve, summary
+
+
+def display_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
+    """Rows of strings for a table: median lifetime, yearly retention and the sBG fit."""
+
+    def number(value: float | None, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    has_grid = summary["point"].n_unique() > 1
+    years = sorted(int(c.rsplit("_", 1)[1]) for c in summary.columns if c.startswith("retention_year_"))
+    rows = []
+    for r in summary.iter_rows(named=True):
+        row = {"strategy": r["strategy"]}
+        if has_grid:
+            row["grid point"] = r["point"]
+        median = r["median_lifetime_months"]
+        row["runs"] = str(r["replications"])
+        row["median lifetime (mo) [95% CI]"] = (
+            f"> {r['horizon_months']}" if median is None
+            else f"{median:.0f} [{number(r['median_ci_low'], 0)}, {number(r['median_ci_high'], 0)}]"
+        )
+        row.update({f"year {y}": _share(r[f"retention_year_{y}"]) for y in years})
+        for name in ("alpha", "beta"):
+            value, error = r[f"sbg_{name}"], r[f"sbg_{name}_se"]
+            row[f"sBG {name}"] = "-" if value is None else f"{value:.3g} ± {number(error)}"
+        row["sBG mean churn / yr"] = _share(r["sbg_mean_churn"])
+        rows.append(row)
+    return rows
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"

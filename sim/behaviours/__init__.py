@@ -1,0 +1,103 @@
+"""Customer behaviours: what customers do or feel beyond the core mechanisms, registered by name.
+
+A behaviour subclasses :class:`Behaviour`, names its frozen parameter dataclass in ``Params``,
+may declare extra per-customer ``columns`` that the population then carries (allocated, grown
+when customers join, exported with the customer records), and overrides only the hooks of the
+phases it acts in (the table in :meth:`sim.model.LoyaltyModel.step`). Unlike a program, a
+behaviour belongs to the market: it runs in every month of every strategy of a scenario
+(``[[behaviours]]`` in the scenario file). Installed plugins of the entry-point group
+``loyalty_sim.behaviours`` are registered on the first lookup.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from sim.plugins import NoParams, build_params, discover, register_into
+from sim.population import Column
+from sim.registry import Registry
+
+if TYPE_CHECKING:
+    from sim.mechanisms.service import ServiceLevel
+    from sim.model import LoyaltyModel
+
+
+class Behaviour:
+    """Base class of customer behaviours; every hook is a no-op by default."""
+
+    Params: ClassVar[type] = NoParams
+    name: ClassVar[str] = ""
+    # Extra per-customer arrays the behaviour owns; the population carries them (sim.api.Column).
+    columns: ClassVar[tuple[Column, ...]] = ()
+    HOOKS: ClassVar[tuple[str, ...]] = (
+        "setup", "service", "act", "adapt", "offers", "stay_or_leave", "acquisition_multiplier", "onboard",
+    )
+
+    def __init__(self, params: Any = None) -> None:
+        self.params = params if params is not None else self.Params()
+
+    def setup(self, model: LoyaltyModel) -> None:
+        """Before month 1: the initial cohort exists (initialise columns, build a network)."""
+
+    def service(self, model: LoyaltyModel, level: ServiceLevel) -> None:
+        """Phase 1: change this month's service level, after the programs' ``service`` hooks."""
+
+    def act(self, model: LoyaltyModel) -> None:
+        """Phase 2: act on customers, after the programs' ``act`` hooks."""
+
+    def adapt(self, model: LoyaltyModel) -> None:
+        """Phase 3: after decay and adaptation, before states are clamped to their ranges."""
+
+    def offers(self, model: LoyaltyModel, switch: np.ndarray) -> None:
+        """Phase 4: change ``switch`` in place: each customer's probability (per row) of leaving
+        for a competitor this month."""
+
+    def stay_or_leave(self, model: LoyaltyModel, leavers: np.ndarray) -> None:
+        """Phase 5: react to this month's exits; ``leavers`` are the ids of customers who left."""
+
+    def acquisition_multiplier(self, model: LoyaltyModel) -> float:
+        """Phase 6: factor on the number of new customers this month."""
+        return 1.0
+
+    def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
+        """Phase 6: act on customers who joined this month (after the programs' ``onboard``)."""
+
+
+BEHAVIOURS: Registry[type[Behaviour]] = Registry(
+    "behaviour", discover(__name__, "loyalty_sim.behaviours", Behaviour)
+)
+
+
+def register(name: str):
+    """Class decorator: check a behaviour class and register it under ``name`` (see sim.plugins)."""
+    return register_into(BEHAVIOURS, Behaviour, name)
+
+
+@dataclass(frozen=True)
+class BehaviourSpec:
+    """A behaviour in a market: its registered name and parameter overrides."""
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        BEHAVIOURS.get(self.name)  # unknown names fail early, with a suggestion
+        object.__setattr__(self, "params", dict(self.params))  # a copy; plain dicts pickle for workers
+
+    def build(self) -> Behaviour:
+        cls = BEHAVIOURS.get(self.name)
+        return cls(build_params("behaviour", cls, self.params))
+
+
+def _load_builtin_behaviours() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_load_builtin_behaviours()

@@ -1,0 +1,313 @@
+"""Plugin machinery shared by programs and behaviours: checks at registration, installed plugins,
+descriptions for the CLI listings, and errors that name the plugin.
+
+Researchers import what they need from :mod:`sim.api`; this module is how it works. A plugin is
+a class (a :class:`sim.programs.Program` or :class:`sim.behaviours.Behaviour`) registered by
+name. Registration checks it at once, so a mistake is reported when the plugin is loaded, with
+the plugin's name and source, not deep inside a run:
+
+- the name is a Python identifier (it is used in scenario files and grid paths);
+- ``Params`` is a frozen dataclass, every field has a default and a type a scenario file can
+  give (``float``, ``int``, ``bool``, ``str``, or one of those ``| None``);
+- every overridden hook has the base class's signature, and no method is a near-miss of a
+  hook's name (``onbord`` would silently never run);
+- declared population columns have new names and valid NumPy dtypes;
+- the name is not taken by another plugin or a built-in.
+
+Installed plugins are found through the entry-point groups ``loyalty_sim.programs`` and
+``loyalty_sim.behaviours`` (``name = "package.module:Class"``), loaded once, on the first lookup.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import importlib
+import importlib.metadata
+import inspect
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.population import SCHEMA, Column
+from sim.registry import Registry
+
+BUILT_IN = "built-in"
+PARAM_TYPES = (float, int, bool, str)
+
+
+class PluginError(ValueError):
+    """A plugin that cannot be registered; the message names the plugin and the problem."""
+
+
+class PluginRunError(RuntimeError):
+    """A plugin's hook raised during a run; the message names the plugin, the hook and the error."""
+
+
+@dataclass(frozen=True)
+class NoParams:
+    """A plugin without parameters."""
+
+
+def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
+    """``cls.Params(**overrides)``, with an error listing the valid names for unknown ones."""
+    known = {f.name for f in dataclasses.fields(cls.Params)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown parameter(s) {unknown} for {kind} '{cls.name}' (valid: {', '.join(sorted(known))})"
+        )
+    return cls.Params(**overrides)
+
+
+def param(default: Any, unit: str, doc: str) -> Any:
+    """A parameter field with its unit and meaning, shown by ``loyalty-sim programs``/``behaviours``.
+
+    ``unit`` is e.g. ``"EUR"``, ``"months"``, ``"share 0..1"``, ``"per customer-year"`` or ``"-"``
+    for a flag or a pure number.
+    """
+    return dataclasses.field(default=default, metadata={"unit": unit, "doc": doc})
+
+
+def source_of(cls: type) -> str:
+    """Where a plugin class comes from: ``built-in``, its distribution, or its module."""
+    source = getattr(cls, "__dict__", {}).get("source")
+    if source:
+        return source
+    module = cls.__module__
+    if module == "sim" or module.startswith("sim."):
+        return BUILT_IN
+    distributions = _distributions_by_package().get(module.split(".")[0])
+    return distributions[0] if distributions else f"module {module}"
+
+
+@functools.cache
+def _distributions_by_package() -> dict[str, list[str]]:
+    return dict(importlib.metadata.packages_distributions())
+
+
+def label(kind: str, name: str, cls: type) -> str:
+    """``behaviour 'word_of_mouth' (from loyalty-sim-word-of-mouth)``: how errors name a plugin."""
+    source = source_of(cls)
+    return f"{kind} '{name}'" + ("" if source == BUILT_IN else f" (from {source})")
+
+
+def register_into(
+    registry: Registry, base: type, name: str, source: str | None = None
+) -> Callable[[type], type]:
+    """Class decorator: check a plugin class against ``base`` and register it as ``name``."""
+
+    def add(cls: type) -> type:
+        if source is not None:
+            cls.source = source
+        problems = _problems(registry, base, name, cls)
+        if problems:
+            raise PluginError(f"{label(registry.kind, name, cls)}: {'; '.join(problems)}")
+        cls.name = name
+        return registry.register(name)(cls)
+
+    return add
+
+
+def _problems(registry: Registry, base: type, name: str, cls: type) -> list[str]:
+    if not isinstance(name, str) or not name.isidentifier():
+        return [f"the name must be a Python identifier (letters, digits, '_'), got {name!r}"]
+    if not (isinstance(cls, type) and issubclass(cls, base)):
+        return [f"must be a subclass of {base.__module__}.{base.__name__}, got {cls!r}"]
+    taken = registry.registered(name)
+    if taken is not None and taken is not cls:
+        return [
+            f"the name is already taken by the {label(registry.kind, name, taken)} "
+            f"({taken.__module__}.{taken.__qualname__}); choose another name"
+        ]
+    return _params_problems(cls.Params) + _hook_problems(base, cls) + _column_problems(cls.columns)
+
+
+def _params_problems(params: Any) -> list[str]:
+    if not (isinstance(params, type) and dataclasses.is_dataclass(params)):
+        return [f"Params must be a dataclass, got {params!r}"]
+    problems = []
+    if not params.__dataclass_params__.frozen:
+        problems.append(f"Params {params.__name__} must be frozen: @dataclass(frozen=True)")
+    try:
+        hints = typing.get_type_hints(params)
+    except Exception as error:  # an annotation that does not resolve
+        return [*problems, f"Params {params.__name__} has an unresolvable type hint: {error}"]
+    for field in dataclasses.fields(params):
+        if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+            problems.append(f"parameter '{field.name}' has no default (every parameter needs one)")
+        if _scalar_type(hints[field.name]) is None:
+            problems.append(
+                f"parameter '{field.name}' has type {hints[field.name]!r}; "
+                "expected float, int, bool, str or one of those | None"
+            )
+    return problems
+
+
+def _scalar_type(hint: Any) -> type | None:
+    """The scalar type of a parameter's hint (``int | None`` -> ``int``), or None if unsupported."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        inner = [t for t in typing.get_args(hint) if t is not type(None)]
+        hint = inner[0] if len(inner) == 1 else None
+    return hint if hint in PARAM_TYPES else None
+
+
+def _hook_problems(base: type, cls: type) -> list[str]:
+    problems = []
+    for hook in base.HOOKS:
+        mine, theirs = getattr(cls, hook), getattr(base, hook)
+        if mine is theirs:
+            continue
+        expected = _positional(theirs)
+        if not callable(mine) or _positional(mine) != expected:
+            got = _parameters(mine) if callable(mine) else f" = {mine!r}"
+            problems.append(f"hook {hook}{got} does not match {base.__name__}.{hook}{_parameters(theirs)}")
+    for attribute in vars(cls):
+        if attribute.startswith("_") or attribute in base.HOOKS or not callable(vars(cls)[attribute]):
+            continue
+        close = difflib.get_close_matches(attribute, base.HOOKS, n=1, cutoff=0.8)
+        if close and not hasattr(base, attribute):
+            problems.append(
+                f"method '{attribute}' is not a hook and would never run; did you mean '{close[0]}'?"
+            )
+    return problems
+
+
+def _parameters(function: Callable) -> str:
+    """``(self, model, ids)``: a signature without annotations, for messages."""
+    parameters = inspect.signature(function).parameters.values()
+    return f"({', '.join(str(p.replace(annotation=p.empty)) for p in parameters)})"
+
+
+def _positional(function: Callable) -> int | None:
+    """Number of positional parameters (self included); None if it takes ``*args`` or requires
+    keyword-only arguments, which hook calls cannot supply."""
+    count = 0
+    for parameter in inspect.signature(function).parameters.values():
+        if parameter.kind is parameter.VAR_POSITIONAL:
+            return None
+        if parameter.kind is parameter.KEYWORD_ONLY and parameter.default is parameter.empty:
+            return None
+        if parameter.kind in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            count += 1
+    return count
+
+
+def _column_problems(columns: Any) -> list[str]:
+    if not isinstance(columns, tuple):
+        return [f"columns must be a tuple of sim.api.Column, got {type(columns).__name__}"]
+    problems, core = [], {c.name for c in SCHEMA}
+    names = [c.name for c in columns if isinstance(c, Column)]
+    for column in columns:
+        if not isinstance(column, Column):
+            problems.append(f"columns must hold sim.api.Column entries, got {column!r}")
+            continue
+        if column.name in core:
+            problems.append(f"column '{column.name}' is a core population column; choose another name")
+        elif not column.name.isidentifier():
+            problems.append(f"column name {column.name!r} must be a Python identifier")
+        try:
+            np.array(column.initial, dtype=column.dtype)
+        except (TypeError, ValueError):
+            problems.append(f"column '{column.name}' has dtype {column.dtype!r} or initial value "
+                            f"{column.initial!r} that NumPy cannot use")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"columns declared twice: {', '.join(duplicates)}")
+    return problems
+
+
+def discover(builtin_package: str, group: str, base: type) -> Callable[[Registry], None]:
+    """A registry's discovery: import the built-in package, then load the installed entry points."""
+
+    def run(registry: Registry) -> None:
+        importlib.import_module(builtin_package)
+        for entry in sorted(importlib.metadata.entry_points(group=group), key=lambda e: e.name):
+            distribution = entry.dist.name if entry.dist is not None else f"entry point {entry.value}"
+            try:
+                loaded = entry.load()
+            except Exception as error:
+                raise PluginError(
+                    f"{registry.kind} '{entry.name}' (from {distribution}): cannot load "
+                    f"'{entry.value}': {type(error).__name__}: {error}"
+                ) from error
+            if isinstance(loaded, type):
+                register_into(registry, base, entry.name, source=distribution)(loaded)
+            elif not isinstance(loaded, types.ModuleType):  # a module registers with decorators
+                raise PluginError(
+                    f"{registry.kind} '{entry.name}' (from {distribution}): entry point "
+                    f"'{entry.value}' must name a class or a module, got {type(loaded).__name__}"
+                )
+
+    return run
+
+
+# --- descriptions for the CLI listings ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    type: str
+    default: Any
+    unit: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    kind: str
+    name: str
+    source: str
+    summary: str
+    hooks: tuple[str, ...]
+    columns: tuple[Column, ...]
+    params: tuple[ParamInfo, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def describe(registry: Registry, base: type) -> list[PluginInfo]:
+    """Every registered plugin of one kind with its parameters, for ``loyalty-sim programs``."""
+    return [_info(registry.kind, name, registry.get(name), base) for name in registry.names()]
+
+
+def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
+    hints = typing.get_type_hints(cls.Params)
+    params = []
+    for field in dataclasses.fields(cls.Params):
+        scalar = _scalar_type(hints[field.name])
+        optional = scalar is not hints[field.name]
+        params.append(
+            ParamInfo(
+                field.name,
+                f"{scalar.__name__}{' | None' if optional else ''}" if scalar else str(hints[field.name]),
+                field.default,
+                field.metadata.get("unit", ""),
+                field.metadata.get("doc", ""),
+            )
+        )
+    # The class's own docstring, else its module's (built-ins document the science there).
+    doc = inspect.cleandoc(cls.__doc__ or inspect.getmodule(cls).__doc__ or "")
+    hooks = tuple(h for h in base.HOOKS if getattr(cls, h) is not getattr(base, h))
+    return PluginInfo(kind, name, source_of(cls), doc.split("\n")[0], hooks, cls.columns, tuple(params))
+
+
+# --- running hooks --------------------------------------------------------------------------------
+
+
+def call_hook(kind: str, plugin: Any, hook: str, *args: Any) -> Any:
+    """Call ``plugin.hook(*args)``; an exception becomes a :class:`PluginRunError` naming the plugin."""
+    try:
+        return getattr(plugin, hook)(*args)
+    except PluginRunError:
+        raise
+    except Exception as error:
+        where = label(kind, plugin.name, type(plugin))
+        raise PluginRunError(f"{where} failed in hook '{hook}': {type(error).__name__}: {error}") from error

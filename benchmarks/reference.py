@@ -26,7 +26,7 @@ import polars as pl
 
 from sim.market import Market
 from sim.mechanisms.service import ServiceLevel
-from sim.outcomes import summarise
+from sim.outcomes import COST_CATEGORIES, summarise
 from sim.population import EXIT_REASONS, ExitReason, Segment
 from sim.programs import PROGRAMS
 from sim.strategy import ProgramSpec, Strategy
@@ -174,6 +174,8 @@ class Customer(mesa.Agent):
                 self.background_exit_per_month,
             )
             self.exit_reason = self.random.choices(_REASONS, weights)[0]
+            if locked and not term_ends:  # leaving during the term costs the exit fee
+                self.model.exit_fees += self.exit_fee_months * self.spend_per_month
             self.model.leave(self)
             return
         if term_ends:
@@ -217,6 +219,8 @@ class ReferenceModel(mesa.Model):
         self.running: list[ReferenceProgram] = []
         self.level = ServiceLevel.from_params(self.market.service)
         self.costs: dict[str, float] = {}
+        self.cost_by_category: dict[str, float] = {}
+        self.exit_fees = 0.0
         self.rows: list[dict[str, float]] = []
         self._exits: list[Customer] = []
         for _ in range(customers):
@@ -230,12 +234,14 @@ class ReferenceModel(mesa.Model):
     def leave(self, customer: Customer) -> None:
         self._exits.append(customer)
 
-    def charge(self, program: str, eur: float) -> None:
+    def charge(self, program: str, eur: float, category: str) -> None:
         self.costs[program] = self.costs.get(program, 0.0) + eur
+        self.cost_by_category[category] = self.cost_by_category.get(category, 0.0) + eur
 
     def step(self) -> None:
         self.month += 1
-        self.costs = {}
+        self.costs, self.cost_by_category = {}, {}
+        self.exit_fees = 0.0
         self._exits = []
         customers = list(self.agents)
         previous = set(self.running)
@@ -280,6 +286,9 @@ class ReferenceModel(mesa.Model):
             "revenue": revenue,
             "program_cost": cost,
             "margin": self.market.gross_margin_share * revenue - cost,
+            **{f"cost_{c}": self.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
+            "exit_fees": self.exit_fees,
+            "points_liability": sum(c.points for c in self.agents),
         }
         self.rows.append(row)
 
@@ -316,7 +325,7 @@ class RareContact(ReferenceProgram):
     def act(self, model, customer) -> None:
         p = self.params
         if customer.random.random() < p.sales_contacts_per_year / 12:
-            model.charge(self.name, p.cost_per_contact)
+            model.charge(self.name, p.cost_per_contact, "contacts")
             if customer.months_since_personal_contact >= p.silence_months:
                 customer.bond *= 1.0 - p.pitch_after_silence_bond_loss
 
@@ -327,9 +336,9 @@ class PointCard(ReferenceProgram):
         share = p.share_in(model.month)
         customer.reward_received = share
         customer.points += share * customer.spend_per_month
-        model.charge(self.name, p.admin_cost_per_member_month)
+        model.charge(self.name, p.admin_cost_per_member_month, "admin")
         if customer.points >= p.redemption_threshold:
-            model.charge(self.name, customer.points)
+            model.charge(self.name, customer.points, "rewards")
             customer.points = 0.0
 
     def stop(self, model) -> None:
@@ -351,7 +360,7 @@ class LockInContract(ReferenceProgram):
 
     def act(self, model, customer) -> None:
         if customer.contract_months_left > 0:
-            model.charge(self.name, self.params.admin_cost_per_contract_month)
+            model.charge(self.name, self.params.admin_cost_per_contract_month, "admin")
 
     def stop(self, model) -> None:
         for customer in model.agents:
@@ -373,7 +382,7 @@ class PersonalAppreciation(ReferenceProgram):
         customer.bond += p.bond_gain * customer.bond_need * freshness * (1.0 - customer.bond)
         customer.satisfaction += p.satisfaction_gain * (1.0 - customer.satisfaction)
         customer.months_since_personal_contact = 0
-        model.charge(self.name, p.cost_per_contact)
+        model.charge(self.name, p.cost_per_contact, "contacts")
 
 
 class MassContact(ReferenceProgram):
@@ -386,7 +395,7 @@ class MassContact(ReferenceProgram):
         customer.bond += p.bond_gain_per_contact * contacts * (1.0 - customer.bond)
         customer.bond -= p.annoyance_bond_loss * contacts * excess
         customer.satisfaction -= p.annoyance_satisfaction_loss * contacts * excess
-        model.charge(self.name, p.cost_per_contact * contacts)
+        model.charge(self.name, p.cost_per_contact * contacts, "contacts")
 
 
 class NewCustomerDeals(ReferenceProgram):
@@ -394,7 +403,7 @@ class NewCustomerDeals(ReferenceProgram):
         p = self.params
         since_joining = model.month - customer.join_month
         if customer.join_month >= self.spec.start_month and 0 < since_joining <= p.deal_months:
-            model.charge(self.name, p.welcome_discount_share * customer.spend_per_month)
+            model.charge(self.name, p.welcome_discount_share * customer.spend_per_month, "discounts")
         elif customer.random.random() < p.visibility_per_month:
             loyalty = min(1.0, customer.tenure_months / 12.0)
             customer.bond -= p.unfairness_bond_loss * loyalty
@@ -411,7 +420,7 @@ class ServiceExcellence(ReferenceProgram):
         level.recovery_share = max(level.recovery_share, p.recovery_share_excellent)
         level.quality = min(1.0, level.quality + p.quality_gain)
         level.staff_bond_gain += p.staff_bond_gain
-        model.charge(self.name, p.cost_per_customer_month * len(model.agents))
+        model.charge(self.name, p.cost_per_customer_month * len(model.agents), "service")
 
 
 REFERENCE_PROGRAMS: dict[str, type[ReferenceProgram]] = {

@@ -245,7 +245,7 @@ class LoyaltyModel(mesa.Model):
             "margin": self.market.gross_margin_share * revenue - cost,
             **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
             "exit_fees": flows.exit_fees,
-            "points_liability": float(pop.points[active].sum()),
+            "points_liability": float(pop.points[active_ids].sum()),
         }
         row.update(
             {

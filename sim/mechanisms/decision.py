@@ -134,14 +134,14 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     leaves = np.flatnonzero(model.uniforms("decision")[ids] < leave)
 
     # Competing risks: the reason is drawn in proportion to each component's probability.
-    locked, term_ends, breakout = locked[leaves], term_ends[leaves], breakout[leaves]
+    leaver_locked, leaver_term_ends = locked[leaves], term_ends[leaves]
     weights = np.stack(
         [
-            np.where(locked, 0.0, price[leaves]),
-            np.where(locked, 0.0, service[leaves]),
-            np.where(locked, 0.0, relationship[leaves]),
-            np.where(term_ends, voluntary[leaves], 0.0),
-            np.where(breakout & ~term_ends, voluntary[leaves], 0.0),
+            np.where(leaver_locked, 0.0, price[leaves]),
+            np.where(leaver_locked, 0.0, service[leaves]),
+            np.where(leaver_locked, 0.0, relationship[leaves]),
+            np.where(leaver_term_ends, voluntary[leaves], 0.0),
+            np.where(breakout[leaves] & ~leaver_term_ends, voluntary[leaves], 0.0),
             background[leaves],
         ]
     )
@@ -162,8 +162,8 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
 
     leavers = ids[leaves]
     # Leaving during a term (not at its end) costs the exit fee, in months of spend.
-    early = leaves & locked & ~term_ends
-    flows.exit_fees += float((pop.exit_fee_months[ids[early]] * pop.spend_per_month[ids[early]]).sum())
+    early = leavers[np.flatnonzero(leaver_locked & ~leaver_term_ends)]
+    flows.exit_fees += float((pop.exit_fee_months[early] * pop.spend_per_month[early]).sum())
     pop.active[leavers] = False
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons

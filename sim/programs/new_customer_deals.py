@@ -62,8 +62,8 @@ class NewCustomerDeals(Program):
             & (months_since_joining <= p.deal_months)
         )
         # Integer ids, not masks: NumPy gathers and scatters by id several times faster.
-        deal_spend = float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
-        model.charge(self.name, p.welcome_discount_share * deal_spend, "discounts")
+        discount = p.welcome_discount_share * float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
+        model.charge(self.name, discount, "discounts")
         seen = np.flatnonzero(pop.active & ~on_deal & (model.uniforms(self.name) < p.visibility_per_month))
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty

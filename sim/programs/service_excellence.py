@@ -54,5 +54,5 @@ class ServiceExcellence(Program):
         level.recovery_share = max(level.recovery_share, p.recovery_share_excellent)
         level.quality = min(1.0, level.quality + p.quality_gain)
         level.staff_bond_gain += p.staff_bond_gain
-        customers = np.count_nonzero(model.population.active)
-        model.charge(self.name, p.cost_per_customer_month * customers, "service")
+        active = np.count_nonzero(model.population.active)
+        model.charge(self.name, p.cost_per_customer_month * active, "service")

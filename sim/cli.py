@@ -408,14 +408,15 @@ def _render_sweep(summary, output_format: SweepFormat) -> str:
 
 
 def _text_table(headers: list[str], rows: list[list[str]], left: tuple[str, ...], **table_options) -> str:
-    """A rich table as plain text: ``left`` columns left-aligned, strategy names never wrapped."""
+    """A rich table as plain text: ``left`` columns left-aligned, no cell wrapped (one line per
+    row, so the output stays readable when piped to a file or a pager)."""
     table = Table(**table_options)
     for header in headers:
-        table.add_column(header, justify="left" if header in left else "right", no_wrap=header == "strategy")
+        table.add_column(header, justify="left" if header in left else "right", no_wrap=True)
     for row in rows:
         table.add_row(*row)
     buffer = io.StringIO()
-    Console(file=buffer, width=200, force_terminal=False).print(table)
+    Console(file=buffer, width=1000, force_terminal=False).print(table)
     return buffer.getvalue()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -202,7 +203,7 @@ class DaskExecutor(Executor):
                         processes=True,
                         host="127.0.0.1",
                         dashboard_address=None,
-                        preload=["sim.batch"],  # workers import the model while the cluster starts
+                        preload=["sim.dask_worker"],  # imports the model, quiets worker logs
                     )
                     self._client = Client(self._cluster)
             except BaseException:
@@ -226,6 +227,9 @@ class DaskExecutor(Executor):
     def close(self) -> None:
         self._client.close()
         if self._cluster is not None:
+            # Shutting the cluster down (after Ctrl-C, say) makes Dask log lost connections;
+            # the sweep has already said what happened.
+            logging.getLogger("distributed").setLevel(logging.CRITICAL)
             self._cluster.close()
 
 

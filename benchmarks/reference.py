@@ -423,6 +423,7 @@ class ServiceExcellence(ReferenceProgram):
         model.charge(self.name, p.cost_per_customer_month * len(model.agents), "service")
 
 
+# Every built-in program but status_tiers, which has no per-customer version yet.
 REFERENCE_PROGRAMS: dict[str, type[ReferenceProgram]] = {
     "rare_contact": RareContact,
     "point_card": PointCard,

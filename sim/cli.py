@@ -31,7 +31,7 @@ from rich.text import Text
 
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
-from sim.executors import make_executor
+from sim.executors import Executor, make_executor
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.plugins import PluginInfo, PluginRunError, describe
@@ -73,10 +73,27 @@ EXIT_FAILED_RUNS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 
+# Options of every command that runs simulations on the sweep executors (sim.executors).
+WorkersOption = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler: tcp://host:port of a running cluster, or 'local' for a LocalCluster."),
+]
+
 
 def _fail(message: str) -> typer.Exit:
     stderr.print(f"error: {message}", highlight=False, markup=False)
     return typer.Exit(EXIT_BAD_INPUT)
+
+
+def _executor(workers: int | None, scheduler: str | None) -> Executor:
+    """The executor of ``--workers`` and ``--scheduler``; an unreachable scheduler is bad input."""
+    try:
+        return make_executor(workers, scheduler)
+    except OSError as error:
+        raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
 
 
 def _load_scenario(file: Path) -> scenarios.Scenario:
@@ -173,15 +190,8 @@ def sweep_command(
         int | None,
         typer.Option(min=1, help="Replications per strategy and grid point [default: the file's]."),
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="Dask scheduler: tcp://host:port of a running cluster, or 'local' for a LocalCluster."
-        ),
-    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Result directory [default: results/<scenario name>].")
     ] = None,
@@ -214,10 +224,7 @@ def sweep_command(
     if dry_run:
         _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications)
         return
-    try:
-        executor = make_executor(workers, scheduler)
-    except OSError as error:
-        raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    executor = _executor(workers, scheduler)
     with executor, _progress(sweep=True) as progress:
         task = progress.add_task(f"sweep {chosen.name} on {executor.name}", total=None)
 
@@ -547,10 +554,8 @@ def calibrate_command(
     customers: Annotated[
         int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes [default: all cores]; 1 runs in-process.")
-    ] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
     ] = None,
@@ -571,7 +576,7 @@ def calibrate_command(
     try:
         observed = calibration.read_curve(curve)
         parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
-        with make_executor(workers, scheduler) as executor:
+        with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
                 chosen, observed, parameters, executor, strategy, holdout, replications, customers
             )
@@ -662,10 +667,7 @@ def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
     from sim.analysis.claims import ClaimsError
     from sim.analysis.space import AnalysisError
 
-    try:
-        executor = make_executor(workers, scheduler)
-    except OSError as error:
-        raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    executor = _executor(workers, scheduler)
     with executor, _progress(sweep=True) as progress:
         task = progress.add_task(f"{label} on {executor.name}", total=None)
         try:
@@ -693,8 +695,8 @@ def claims_command(
         list[str] | None,
         typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
     ] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Also write claims.parquet to this directory (a sweep's: the report shows it)."),
@@ -762,8 +764,8 @@ def sensitivity_command(
         int | None, typer.Option(help="Base samples (sobol, a power of two) or trajectories (morris).")
     ] = None,
     replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="Also write sensitivity.parquet to this folder (a sweep's: the report shows it)."),
@@ -814,8 +816,8 @@ def discover_command(
         int | None, typer.Option(min=2, help="Markets to sample [default: the latin_hypercube samples].")
     ] = None,
     replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes [default: all cores].")] = None,
-    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler, as for sweep.")] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
 ) -> None:
     """Where does an outcome cross a threshold? PRIM over sampled markets, as plain-language rules."""

@@ -226,11 +226,18 @@ def test_dry_run_estimates_and_writes_nothing(small):
 
 
 @pytest.mark.slow
-def test_unreachable_scheduler_is_a_clean_error(small):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("sweep", "small.toml"),
+        ("calibrate", "--curve", "curve.csv", "--scenario", "small.toml", "--fit", "market.offers.discount"),
+    ],
+    ids=["sweep", "calibrate"],
+)
+def test_unreachable_scheduler_is_a_clean_error(small, command):
+    (small / "curve.csv").write_text("year,share\n0,1\n1,0.8\n2,0.7\n")
     started = time.monotonic()
-    result = cli(
-        small, "sweep", "small.toml", "--scheduler", "tcp://127.0.0.1:1", "--out", "out", timeout=120
-    )
+    result = cli(small, *command, "--scheduler", "tcp://127.0.0.1:1", "--out", "out", timeout=120)
     elapsed = time.monotonic() - started
     assert_clean_error(result, "--scheduler", "tcp://127.0.0.1:1")
     assert elapsed < 30  # about 10 s of connection attempts plus start-up

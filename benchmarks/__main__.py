@@ -30,7 +30,7 @@ from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecu
 from sim.model import LoyaltyModel
 from sim.scenario import load
 from sim.strategy import BASELINE, builtin_strategies
-from sim.sweep import sweep
+from sim.sweep import sweep, write_atomic
 
 HERE = Path(__file__).resolve().parent
 SHOWDOWN = HERE.parent / "scenarios" / "five-year-showdown.toml"
@@ -261,9 +261,7 @@ def main(argv: list[str] | None = None) -> None:
         results[name] = {**BENCHMARKS[name](args.quick), "load_average_before": load_before}
         for key, value in results[name].items():
             print(_row(name, key, value), flush=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(results, indent=2) + "\n")
-    tmp.replace(path)
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(results, indent=2) + "\n"))
     print(f"wrote {path}")
     print(targets_table(results))
 

@@ -27,10 +27,11 @@ import numpy as np
 
 from benchmarks.reference import ReferenceModel
 from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecutor
+from sim.io import write_atomic
 from sim.model import LoyaltyModel
 from sim.scenario import load
 from sim.strategy import BASELINE, builtin_strategies
-from sim.sweep import sweep, write_atomic
+from sim.sweep import sweep
 
 HERE = Path(__file__).resolve().parent
 SHOWDOWN = HERE.parent / "scenarios" / "five-year-showdown.toml"

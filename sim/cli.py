@@ -32,13 +32,14 @@ from rich.text import Text
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
 from sim.executors import Executor, make_executor
+from sim.io import write_atomic
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep, write_atomic
+from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -567,7 +568,7 @@ def calibrate_command(
     on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
     """
     from sim.analysis import calibration
-    from sim.sweep import write_atomic
+    from sim.io import write_atomic
 
     chosen = _load_scenario(scenario)
     out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
@@ -624,8 +625,8 @@ def economics_command(
     Writes economics.parquet (strategy, point, item, mean, ci_low, ci_high) into RESULTS_DIR.
     """
     from sim.analysis import economics
+    from sim.io import write_atomic
     from sim.results import load
-    from sim.sweep import write_atomic
 
     try:
         summary = load(results_dir).summary

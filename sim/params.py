@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 
+from sim.errors import UserError
 
-class ParamError(ValueError):
+
+class ParamError(UserError, ValueError):
     """An invalid parameter value; ``field`` names the parameter so callers can point at it."""
 
     def __init__(self, field: str, message: str) -> None:

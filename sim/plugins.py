@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import UserError
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
 
@@ -41,7 +42,7 @@ BUILT_IN = "built-in"
 PARAM_TYPES = (float, int, bool, str)
 
 
-class PluginError(ValueError):
+class PluginError(UserError, ValueError):
     """A plugin that cannot be registered; the message names the plugin and the problem."""
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterator
 
+from sim.errors import UserError
 
-class UnknownNameError(KeyError):
+
+class UnknownNameError(UserError, KeyError):
     """A name that is not registered; the message lists the valid ones and the closest match."""
 
     def __init__(self, kind: str, name: str, valid: list[str]) -> None:

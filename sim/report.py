@@ -47,8 +47,8 @@ from sim.charts.loyalty_types import loyalty_types_chart
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
+from sim.io import write_atomic
 from sim.results import Results, load
-from sim.sweep import write_atomic
 from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.economics import economics_table

@@ -25,6 +25,7 @@ import numpy as np
 
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.distributions import Beta, LogNormal
+from sim.errors import UserError
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
@@ -70,7 +71,7 @@ class Problem:
         return f"{location}expected {self.expected}{found}{hint}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(UserError):
     """A scenario file that cannot be used; ``problems`` lists every finding."""
 
     def __init__(self, file: str, problems: list[Problem]) -> None:

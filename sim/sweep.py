@@ -16,7 +16,6 @@ batches and ``resume`` runs only the missing ones. At the end the parts are comb
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -35,14 +34,16 @@ import polars as pl
 
 from sim.analysis.statistics import summarise_runs
 from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.errors import UserError
 from sim.executors import Executor
+from sim.io import write_atomic
 from sim.model import LoyaltyModel
 from sim.scenario import Scenario, point_id
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
 
-class SweepError(Exception):
+class SweepError(UserError):
     """A sweep that cannot start (existing results, changed scenario); exit code 2."""
 
 
@@ -78,17 +79,6 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
 
 
 # --- files ---------------------------------------------------------------------------------
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write through ``write(tmp)`` and rename, so a reader never sees a half-written file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
@@ -346,7 +336,6 @@ __all__ = [
     "plan",
     "run_batch",
     "sweep",
-    "write_atomic",
 ]
 
 

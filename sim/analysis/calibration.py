@@ -35,6 +35,7 @@ import numpy as np
 from scipy import optimize
 
 from sim.batch import Batch, batch_seed, run_batch
+from sim.errors import UserError
 from sim.executors import Executor
 from sim.market import Market
 from sim.scenario import Scenario, ScenarioError, _set_path, loads
@@ -50,7 +51,7 @@ MONTHS_PER_UNIT = {"month": 1, "year": 12}
 DEFAULT_RANGE_FACTOR = 4.0
 
 
-class CalibrationError(Exception):
+class CalibrationError(UserError):
     """Bad input to a calibration (curve file, parameter path, bounds); exit code 2."""
 
 

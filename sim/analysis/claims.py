@@ -46,6 +46,7 @@ import polars as pl
 
 from sim.analysis.statistics import t_interval
 from sim.batch import batch_seed
+from sim.errors import UserError
 from sim.executors import Executor, SerialExecutor
 from sim.market import Market
 from sim.model import LoyaltyModel
@@ -72,7 +73,7 @@ PRICE_WAR_START_MONTH = 13
 FORGIVENESS_MONTHS = 24
 
 
-class ClaimsError(Exception):
+class ClaimsError(UserError):
     """An audit that cannot run as asked (too short a horizon, an unknown check id)."""
 
 

@@ -23,13 +23,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.batch import RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.errors import UserError
 from sim.executors import Executor
 from sim.scenario import GridPoint, Scenario, ScenarioError
 
 RANGES_SECTION = "grid.latin_hypercube"
 
 
-class AnalysisError(Exception):
+class AnalysisError(UserError):
     """Input an analysis cannot use; the message is one line naming the file or option."""
 
 

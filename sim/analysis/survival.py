@@ -280,8 +280,8 @@ def analyse(monthly: pl.DataFrame, level: float = 0.95) -> tuple[pl.DataFrame, p
 def write(results_dir: str | Path, level: float = 0.95) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Analyse a sweep's results and write ``survival.parquet`` and ``survival_summary.parquet``
     next to them (atomically); return both tables."""
+    from sim.io import write_atomic
     from sim.results import load
-    from sim.sweep import write_atomic
 
     results = load(results_dir)
     curve, summary = analyse(results.monthly, level)

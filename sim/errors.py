@@ -1,0 +1,13 @@
+"""The one exception type for user mistakes.
+
+Anything a user can fix (a scenario file, an option, a curve, a results folder) raises a
+subclass of :class:`UserError`: the command line prints its message on one line and exits
+with code 2. Every other exception is a bug or a failed piece of work: exit code 1, one line,
+and a pointer to ``LOYALTY_SIM_DEBUG=1`` for the traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """Bad input: the message names the file, key or option, what was expected and what was found."""

@@ -62,13 +62,17 @@ PHASES: tuple[Phase, ...] = (
         "fades; states clamped",
         "adapt (behaviours)",
     ),
-    Phase("competitor offers", "_competitor_offers", "offers arrive; switch probability per customer", "offers"),
+    Phase(
+        "competitor offers", "_competitor_offers", "offers arrive; switch probability per customer", "offers"
+    ),
     Phase(
         "stay or leave", "_stay_or_leave",
         "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
         "stay_or_leave (behaviours)",
     ),
-    Phase("contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"),
+    Phase(
+        "contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"
+    ),
     Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
     Phase(
         "new customers", "_new_customers", "acquisition multiplier; joiners draw traits; onboarding",
@@ -220,7 +224,8 @@ class LoyaltyModel(mesa.Model):
 
     def _add_customers(self, rng: np.random.Generator, count: int) -> np.ndarray:
         pop = self.population
-        ids = pop.add(rng, count, self.market.segments, month=self.month, traits=self.market.customer_traits())
+        traits = self.market.customer_traits()
+        ids = pop.add(rng, count, self.market.segments, month=self.month, traits=traits)
         pop.attention[ids] = pop.attentiveness[ids]
         return ids
 

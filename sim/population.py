@@ -87,7 +87,9 @@ SCHEMA: tuple[Column, ...] = (
         "chance of weighing an offer, or of acting at a term end, this month, 0..1; starts at attentiveness",
     ),
     Column("complaint_months_left", "int8", 0, "months until an open complaint is resolved; 0 = none open"),
-    Column("first_failure_path", "int8", 0, "FailurePath code of the customer's first service failure; 0 = none"),
+    Column(
+        "first_failure_path", "int8", 0, "FailurePath code of the customer's first service failure; 0 = none"
+    ),
     Column("first_failure_large", "bool", False, "the first service failure was large"),
     Column("first_failure_month", "int16", -1, "month of the first service failure; -1 = none yet"),
     Column("points", "float32", 0.0, "unredeemed reward points, EUR value"),
@@ -122,8 +124,9 @@ class Segment:
     bond_need: Beta = Beta(0.5, 6.0)
     # contacts per year; a monthly newsletter (12/yr) annoys about two thirds of the customers
     contact_tolerance_per_year: LogNormal = LogNormal(10.0, 0.6)
-    # Life events alone: about 1.5% a year leave regardless of the firm.
-    background_exit_per_month: LogNormal = LogNormal(0.0012, 0.6)
+    # Life events alone: about 1.5% a year leave regardless of the firm (median 0.0008 a month
+    # times the mean churn propensity 1.7 of market.heterogeneity and the lognormal mean factor).
+    background_exit_per_month: LogNormal = LogNormal(0.0008, 0.6)
     # Some customers switch for the sake of it, others never look around; an sBG-like spread.
     restlessness: LogNormal = LogNormal(1.0, 0.8)
     spend_per_month: LogNormal = LogNormal(50.0, 0.4)  # EUR

@@ -21,7 +21,8 @@ class AcquisitionParams:
     """New customers per month, as a share of the initial cohort size."""
 
     new_customers_per_month_share: float = param(
-        0.01, "share of the initial cohort per month", "new customers per month; about 12% a year (assumption)"
+        0.01, "share of the initial cohort per month",
+        "new customers per month; about 12% a year (assumption)",
     )
 
     def __post_init__(self) -> None:

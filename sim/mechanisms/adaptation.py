@@ -75,7 +75,8 @@ class AdaptationParams:
         60.0, "months", "months of silence after which the decay rate has doubled (C1)"
     )
     expectation_adaptation: float = param(
-        0.15, "share per month", "share of the reward gap closed per month (erosion in 6-9 months, Meyer-Waarden)"
+        0.15, "share per month",
+        "share of the reward gap closed per month (erosion in 6-9 months, Meyer-Waarden)",
     )
     disappointment_satisfaction_loss: float = param(
         4.0, "satisfaction per unit share of spend", "satisfaction lost to a reward below expectation (C2)"
@@ -86,7 +87,9 @@ class AdaptationParams:
     reward_habituation: float = param(0.5, "share", "share of an expected reward taken for granted")
     reward_reference: float = param(0.1, "share of spend", "reward worth a rational value of 1")
     points_reference_months: float = param(2.0, "months of spend", "points worth a rational value of 1")
-    resentment_decay_per_month: float = param(0.1, "share per month", "resentment fading when no contract binds")
+    resentment_decay_per_month: float = param(
+        0.1, "share per month", "resentment fading when no contract binds"
+    )
 
     def __post_init__(self) -> None:
         check_range(self, (

@@ -44,7 +44,8 @@ class AttentionParams:
         0.1, "share of 1 - attention", "raised by one contact that reminds of the deal (Ascarza et al. 2016)"
     )
     term_end_gain: float = param(
-        0.25, "share of 1 - attention", "raised by the end of a contract term (Ofcom 2021: 47% act)"
+        0.2, "share of 1 - attention",
+        "raised by the end of a contract term (set so that 47% act, Ofcom 2021)",
     )
 
     def __post_init__(self) -> None:

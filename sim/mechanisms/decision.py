@@ -73,7 +73,7 @@ class DecisionParams:
     """
 
     relationship_exit_per_month: float = param(
-        0.03, "per month", "relationship hazard of a bond-hungry customer (bond_need 1) with no bond at all"
+        0.04, "per month", "relationship hazard of a bond-hungry customer (bond_need 1) with no bond at all"
     )
     failure_exit_share: float = param(
         0.12, "probability", "chance of leaving after a small silent failure, with no bond"
@@ -89,7 +89,9 @@ class DecisionParams:
         0.1, "factor", "after a complaint resolved at once (TARP 1986: most loyal of all)"
     )
     forgiveness: float = param(2.0, "exponent", "how strongly bond softens a failure (C5)")
-    dissatisfaction_exit_per_month: float = param(0.02, "per month", "dissatisfaction hazard at zero satisfaction")
+    dissatisfaction_exit_per_month: float = param(
+        0.02, "per month", "dissatisfaction hazard at zero satisfaction"
+    )
     content_level: float = param(
         0.6, "satisfaction 0..1", "satisfaction at or above which dissatisfaction adds no hazard"
     )
@@ -99,7 +101,9 @@ class DecisionParams:
         "(Burnham et al. 2003; Verhoef 2003; assumption for the size: a bond of 0.4 cuts them to 20%)",
     )
     resentment_per_blocked_exit: float = param(
-        1.0, "resentment per unit pull", "resentment gained per unit of blocked pull (C3)"
+        0.6, "resentment per unit pull", "resentment gained per unit of blocked pull (C3); 0.6 (was 1 "
+        "before the churn propensity, whose mean 1.7 scales every pull) keeps a locked customer's "
+        "resentment where it was",
     )
     fee_reference_months: float = param(3.0, "months of spend", "exit fee for a barrier of 1 - 1/e")
     breakout_share: float = param(

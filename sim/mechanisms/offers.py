@@ -39,7 +39,9 @@ class OffersParams:
     switch_max: float = param(0.3, "probability", "highest chance of accepting one offer")
     bond_shield: float = param(2.0, "exponent", "how strongly a bond protects against offers (C5)")
     price_war_start_month: int | None = param(None, "month", "month a price war starts; None = never")
-    price_war_offer_multiplier: float = param(3.0, "factor", "offers arrive this much more often in a price war")
+    price_war_offer_multiplier: float = param(
+        3.0, "factor", "offers arrive this much more often in a price war"
+    )
     price_war_discount: float = param(0.3, "share of spend", "discount during a price war")
 
     def __post_init__(self) -> None:

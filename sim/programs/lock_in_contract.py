@@ -42,7 +42,8 @@ class LockInContractParams:
         False, "-", "tell customers in the term's last month that it ends (Ofcom's notification)"
     )
     notice_attention_gain: float = param(
-        0.4, "share of 1 - attention", "attention raised by the notice (set so that 47% -> 62% act, Ofcom 2021)"
+        0.45, "share of 1 - attention",
+        "attention raised by the notice (set so that 47% -> 62% act, Ofcom 2021)",
     )
     admin_cost_per_contract_month: float = param(0.1, "EUR per contract-month", "contract administration")
 

@@ -70,10 +70,10 @@ PHASES: tuple[Phase, ...] = (
         "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
         "stay_or_leave (behaviours)",
     ),
+    Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
     Phase(
         "contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"
     ),
-    Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
     Phase(
         "new customers", "_new_customers", "acquisition multiplier; joiners draw traits; onboarding",
         "acquisition_multiplier, onboard",

@@ -1,4 +1,4 @@
-"""Phase 6, new customers: an open cohort joins the firm.
+"""Phase 8, new customers: an open cohort joins the firm.
 
 The number joining each month is Poisson with mean
 ``new_customers_per_month_share * initial customers * acquisition multiplier``, where programs

@@ -66,7 +66,7 @@ class Program:
         """Phase 2: act on customers (contacts, rewards, contracts)."""
 
     def term_end(self, model: LoyaltyModel, ids: np.ndarray, recontracted: np.ndarray) -> None:
-        """Phase 6: customers ``ids`` stayed at the end of their contract term this month;
+        """Phase 7: customers ``ids`` stayed at the end of their contract term this month;
         ``recontracted`` marks those who chose to sign again (the others rolled on)."""
 
     def contacted(self, model: LoyaltyModel, ids: np.ndarray) -> None:
@@ -76,11 +76,11 @@ class Program:
             raise_attention(model, ids, model.market.attention.contact_gain)
 
     def acquisition_multiplier(self, model: LoyaltyModel) -> float:
-        """Phase 6: factor on the number of new customers this month."""
+        """Phase 8: factor on the number of new customers this month."""
         return 1.0
 
     def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
-        """Phase 6: act on customers who joined this month."""
+        """Phase 8: act on customers who joined this month."""
 
 
 PROGRAMS: Registry[type[Program]] = Registry("program", discover(__name__, "loyalty_sim.programs", Program))

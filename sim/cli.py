@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -32,6 +33,7 @@ from rich.text import Text
 from sim import defaults
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
+from sim.errors import UserError
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
 from sim.market import Market
@@ -339,7 +341,7 @@ def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: 
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value, chosen)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, UserError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
@@ -853,11 +855,30 @@ def discover_command(
 
 
 def main() -> None:
-    """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
+    """Console entry point: exit codes that tell the truth.
+
+    A user mistake (``sim.errors.UserError``) prints one line and exits 2. Anything else is a
+    bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
+    exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
+    """
+    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
     try:
         app()
-    except (ValueError, UnknownNameError) as error:
-        if os.environ.get("LOYALTY_SIM_DEBUG"):
-            raise
+    except UserError as error:
+        if debug:
+            traceback.print_exc()
         stderr.print(f"error: {error}", highlight=False, markup=False)
         raise SystemExit(EXIT_BAD_INPUT) from None
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+        message = str(error).splitlines()[0] if str(error) else ""
+        stderr.print(
+            f"internal error: {type(error).__name__}: {message}{place}; this is a bug, not your input"
+            + ("" if debug else "; LOYALTY_SIM_DEBUG=1 shows the traceback"),
+            highlight=False,
+            markup=False,
+        )
+        raise SystemExit(EXIT_FAILED_RUNS) from None

@@ -38,7 +38,8 @@ def test_probes_observe_every_month_and_change_nothing():
     strategy = [STRATEGIES["point_card"]]
     seed = replication_seed("s", 1, (), 0)
     [plain] = run_strategies(strategy, customers=300, months=8, seeds=[seed])
-    [probed] = run_strategies(strategy, customers=300, months=8, seeds=[seed], probes={"active": _ActiveCount})
+    probes = {"active": _ActiveCount}
+    [probed] = run_strategies(strategy, customers=300, months=8, seeds=[seed], probes=probes)
     assert probed.result.monthly.equals(plain.result.monthly)
     assert probed.probes["active"] == plain.result.monthly["active_total"].to_list()
 

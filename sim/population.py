@@ -189,6 +189,13 @@ class Population:
         np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
         return np.arange(start, stop)
 
+    def truncate(self, size: int) -> None:
+        """Drop the rows from ``size`` on, resetting them to their initial values (used to keep
+        part of a block of drawn customers, see ``sim.mechanisms.acquisition.join``)."""
+        for name, array in self._data.items():
+            array[size : self.n] = self.columns[name].initial
+        object.__setattr__(self, "n", min(self.n, size))
+
     def _reserve(self, size: int) -> None:
         data = self._data
         capacity = next(iter(data.values())).size

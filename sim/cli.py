@@ -32,7 +32,7 @@ from rich.text import Text
 
 from sim import defaults
 from sim import scenario as scenarios
-from sim.analysis.comparison import comparison_rows, markdown
+from sim.analysis.statistics import sweep_and_summarise
 from sim.errors import UserError
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
@@ -42,7 +42,8 @@ from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.runs import run_strategies
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
+from sim.sweep import SweepError, SweepInterrupted, estimate
+from sim.tables.rows import comparison_rows, economics_rows, markdown, survival_rows
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -237,7 +238,16 @@ def sweep_command(
             progress.update(task, completed=done, total=total)
 
         try:
-            report = sweep(chosen, out, executor, replications, resume, force, customers_file, advance)
+            report = sweep_and_summarise(
+                chosen,
+                out,
+                executor,
+                replications=replications,
+                resume=resume,
+                force=force,
+                record_customers=customers_file,
+                on_progress=advance,
+            )
         except SweepError as error:
             raise _fail(str(error)) from None
         except SweepInterrupted as stop:
@@ -536,7 +546,7 @@ def survival_command(
     else:
         sys.stdout.write(
             _strategy_table(
-                survival.display_rows(summary),
+                survival_rows(summary),
                 "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
@@ -641,7 +651,7 @@ def economics_command(
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
     sys.stdout.write(
         _strategy_table(
-            economics.display_rows(summary),
+            economics_rows(summary),
             "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )

@@ -186,8 +186,6 @@ def customer_frame(
 
 def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
     """Per-run outcomes from the monthly table (the keys of ``RUN_SUMMARY_KEYS``)."""
-    from sim.analysis.economics import run_economics  # it reads this module's names
-
     months = monthly.height
     active_initial = monthly["active_initial"].to_numpy()
     retained = int(active_initial[-1]) if months else initial_customers
@@ -212,10 +210,36 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
     }
 
 
-# Per-run economics (see sim.analysis.economics): lifetime value, cost split, exit fees, liability.
+# Per-run economics (run_economics; definitions in sim.analysis.economics): lifetime value, cost
+# split, exit fees, liability.
 ECONOMIC_OUTCOMES: tuple[str, ...] = (
     "clv", *(f"cost_{c}" for c in COST_CATEGORIES), "exit_fees", "points_liability",
 )
+
+# Yearly discount rate for lifetime value; Gupta, Lehmann & Stuart (2004) use 12%, a
+# typical weighted cost of capital.
+DISCOUNT_RATE_PER_YEAR = 0.12
+
+
+def run_economics(
+    monthly: pl.DataFrame, initial_customers: int, discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR
+) -> dict[str, float]:
+    """The per-run economic outcomes (``ECONOMIC_OUTCOMES``) of one run's monthly table."""
+    months = monthly.height
+    if months == 0:
+        return dict.fromkeys(ECONOMIC_OUTCOMES, 0.0)
+    base_at_start = np.concatenate([[initial_customers], monthly["active_total"].to_numpy()[:-1]])
+    cohort_at_start = np.concatenate([[initial_customers], monthly["active_initial"].to_numpy()[:-1]])
+    profit = monthly["margin"].to_numpy() + monthly["exit_fees"].to_numpy()
+    per_customer = profit / np.maximum(base_at_start, 1)
+    discount = (1.0 + discount_rate_per_year) ** (-monthly["month"].to_numpy() / 12.0)
+    clv = float(np.sum(per_customer * cohort_at_start / initial_customers * discount))
+    return {
+        "clv": clv,
+        **{f"cost_{c}": float(monthly[f"cost_{c}"].sum()) for c in COST_CATEGORIES},
+        "exit_fees": float(monthly["exit_fees"].sum()),
+        "points_liability": float(monthly["points_liability"][-1]),
+    }
 
 # The numeric per-run outcomes that sweeps average over replications.
 SCALAR_OUTCOMES: tuple[str, ...] = (

@@ -19,9 +19,10 @@ from scipy import stats
 from sim import results
 from sim import scenario as scenarios
 from sim.analysis.statistics import SUMMARY_OUTCOMES, t_interval
+from sim.analysis.statistics import sweep_and_summarise as sweep  # the orchestrator plus summary.parquet
 from sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
 from sim.programs import PROGRAMS, NoParams, Program, register
-from sim.sweep import RUN_OUTCOMES, SweepError, SweepInterrupted, sweep
+from sim.sweep import RUN_OUTCOMES, SweepError, SweepInterrupted
 
 FRAMES = ("runs", "monthly", "summary")
 # Manifest fields that legitimately differ between two sweeps of the same scenario.

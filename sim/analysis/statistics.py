@@ -7,12 +7,20 @@ paired differences, tighter than comparing two independent means.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from sim.analysis.economics import return_on_spend
+from sim.executors import Executor
+from sim.io import write_atomic
 from sim.outcomes import SCALAR_OUTCOMES
+from sim.scenario import Scenario
+from sim.sweep import SweepReport, sweep
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
@@ -79,3 +87,12 @@ def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> 
         pl.col("strategy").replace_strict(order, default=len(order), return_dtype=pl.Int32),
         maintain_order=True,
     )
+
+
+def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
+    """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
+    row per (strategy, grid point), means and paired differences (:func:`summarise_runs`)."""
+    report = sweep(scenario, out, executor, **options)
+    summary = summarise_runs(report.runs, scenario.baseline, list(scenario.strategies))
+    write_atomic(report.out / "summary.parquet", summary.write_parquet)
+    return dataclasses.replace(report, summary=summary)

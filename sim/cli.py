@@ -472,7 +472,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         "cohort loss",
         "vs baseline",
         "annual churn",
-        "median lifetime",
+        "half-life",
         "main exit reason",
         "program cost",
         "margin",
@@ -488,7 +488,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
             if baseline and s is not baseline
             else "-"
         )
-        median = s["median_lifetime_months"]
+        half_life = s["half_life_months"]
         cost_per_retained = s["cost_per_retained_customer"]
         rows.append(
             [
@@ -496,7 +496,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
                 f"{s['cohort_loss']:.1%}",
                 delta,
                 f"{s['annual_churn']:.1%}",
-                f"{median} mo" if median is not None else f"> {s['months']} mo",
+                f"{half_life} mo" if half_life is not None else f"> {s['months']} mo",
                 f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
                 f"{s['program_cost']:,.0f} EUR",
                 f"{s['margin']:,.0f} EUR",

@@ -23,7 +23,7 @@ from sim.outcomes import (
     bond_value_plane,
     customer_frame,
     loyalty_type_shares,
-    summarise,
+    run_summary,
 )
 from sim.plugins import call_hook
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
@@ -335,6 +335,6 @@ class RunResult:
             "customers": self.customers,
             "months": self.monthly.height,
             "seed": self.seed,
-            **summarise(self.monthly, self.customers),
+            **run_summary(self.monthly, self.customers),
             "cost_by_program": self.cost_by_program,
         }

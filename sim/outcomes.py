@@ -184,7 +184,7 @@ def customer_frame(
     return frame.with_columns(pl.Series(c.name, pop.to_dict([c.name])[c.name]) for c in extra_columns)
 
 
-def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
+def run_summary(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
     """Per-run outcomes from the monthly table (the keys of ``RUN_SUMMARY_KEYS``)."""
     months = monthly.height
     active_initial = monthly["active_initial"].to_numpy()
@@ -196,7 +196,7 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
         "cohort_loss": cohort_loss,
         "annual_churn": 1.0 - (1.0 - cohort_loss) ** (12.0 / months) if months else 0.0,
         # None when more than half of the cohort is still active at the horizon (censored).
-        "median_lifetime_months": int(monthly["month"][int(below_half[0])]) if below_half.size else None,
+        "half_life_months": int(monthly["month"][int(below_half[0])]) if below_half.size else None,
         "monthly_churn": monthly["churn_rate"].to_list(),
         "churn_by_reason": {
             reason: int(monthly[f"churned_{reason}"].sum()) for reason in EXIT_REASONS
@@ -243,18 +243,18 @@ def run_economics(
 
 # The numeric per-run outcomes that sweeps average over replications.
 SCALAR_OUTCOMES: tuple[str, ...] = (
-    "cohort_loss", "annual_churn", "median_lifetime_months", "revenue", "program_cost", "margin",
+    "cohort_loss", "annual_churn", "half_life_months", "revenue", "program_cost", "margin",
     "cost_per_retained_customer", *ECONOMIC_OUTCOMES,
 )
 
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
-    "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
+    "half_life_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
     "margin", "cost_per_retained_customer", "final_active_total", *ECONOMIC_OUTCOMES, "cost_by_program",
 )
 
 __all__ = [
     "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
     "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason", "LoyaltyTypes", "MonthlyRecorder",
-    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "summarise",
+    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "run_summary",
 ]

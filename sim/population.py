@@ -167,15 +167,12 @@ class Population:
         count: int,
         segments: tuple[Segment, ...],
         month: int,
-        segment_weights: np.ndarray | None = None,
     ) -> np.ndarray:
         """Append ``count`` new customers drawn from ``segments``; return their ids."""
         start = self.n
         stop = start + count
         self._reserve(stop)
         weights = np.array([s.share for s in segments], dtype=float)
-        if segment_weights is not None:
-            weights = weights * segment_weights
         seg = rng.choice(len(segments), size=count, p=weights / weights.sum()).astype(np.int8)
         object.__setattr__(self, "n", stop)
         rows = slice(start, stop)

@@ -56,7 +56,7 @@ def _describe(frame: pl.DataFrame, by: list[str], columns: dict[str, str]) -> pl
     return aggregated.with_columns(out).drop([f"{dst}_std" for dst in columns.values()])
 
 
-def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> pl.DataFrame:
+def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> pl.DataFrame:
     """One row per (strategy, grid point): outcome means with CIs, and paired differences to
     ``baseline`` (``<outcome>_diff_mean``, ``_diff_ci_low``, ``_diff_ci_high``)."""
     done = runs.filter(pl.col("status") == "done")
@@ -91,8 +91,8 @@ def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> 
 
 def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
     """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
-    row per (strategy, grid point), means and paired differences (:func:`summarise_runs`)."""
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
     report = sweep(scenario, out, executor, **options)
-    summary = summarise_runs(report.runs, scenario.baseline, list(scenario.strategies))
+    summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies))
     write_atomic(report.out / "summary.parquet", summary.write_parquet)
     return dataclasses.replace(report, summary=summary)

@@ -32,7 +32,6 @@ from rich.text import Text
 
 from sim import defaults
 from sim import scenario as scenarios
-from sim.analysis.statistics import sweep_and_summarise
 from sim.errors import UserError
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
@@ -223,6 +222,8 @@ def sweep_command(
     0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
     130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
     """
+    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
+
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     chosen = _load_scenario(file)

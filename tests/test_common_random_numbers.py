@@ -67,3 +67,17 @@ def test_mesa_generators_raise_instead_of_breaking_common_random_numbers(name):
     model = LoyaltyModel(BASE, customers=50, months=2, rng=1)
     with pytest.raises(RuntimeError, match=r"model.uniforms\(purpose\)"):
         getattr(model, name).random()
+
+
+def test_slots_are_unique_and_keyed_by_month_and_rank():
+    from sim.mechanisms.acquisition import AcquisitionParams, Slots
+
+    slots = Slots(AcquisitionParams(new_customers_per_month_share=0.01), customers=100, months=3)
+    slots.join(1, 2)
+    slots.join(2, slots.per_month + 3)  # three more than a month's slots: they overflow
+    slots.join(4, 2)  # past the horizon: overflow too
+    held = slots.rows(100 + 2 + slots.per_month + 3 + 2 + 1)  # and a row added without join
+    assert np.unique(held).size == held.size
+    assert held[100:102].tolist() == [100, 101]
+    assert held[102] == 100 + slots.per_month  # month 2's first joiner
+    assert (held[102 + slots.per_month :] >= slots.overflow_start).all()

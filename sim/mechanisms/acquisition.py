@@ -90,6 +90,7 @@ class Slots:
         expected = params.new_customers_per_month_share * customers
         self.customers = customers
         self.per_month = int(3 * expected + 10 * math.sqrt(expected) + 16)
+        self.months = months
         self.overflow_start = customers + months * self.per_month
         self.overflow = 0
         self.of_row = np.arange(customers, dtype=np.int64)
@@ -97,7 +98,7 @@ class Slots:
 
     def join(self, month: int, count: int) -> None:
         first = self.customers + (month - 1) * self.per_month
-        regular = min(count, self.per_month)
+        regular = min(count, self.per_month) if month <= self.months else 0  # stepped past the horizon
         regular_slots = first + np.arange(regular, dtype=np.int64)
         self._append(np.concatenate([regular_slots, self._extra(count - regular)]))
 

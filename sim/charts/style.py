@@ -14,6 +14,16 @@ from dataclasses import dataclass
 import altair as alt
 
 from sim.i18n import (  # noqa: F401  (re-exported for the charts)
+    COST_LABELS,
+    FORMAT_LOCALES,
+    LANGUAGES,
+    LOYALTY_LABELS,
+    REASON_LABELS,
+    check_language,
+    label,
+    number,
+    percent,
+)
 
 # Okabe-Ito without black (the baseline's) and without its yellow, which is faint on white and on
 # a projector; then Paul Tol's indigo, olive, brown and green and a grey for sweeps with more than
@@ -49,16 +59,6 @@ HEIGHT_PX = 300
 FACET_WIDTH_PX = 150
 FACET_COLUMNS = (4, 3)  # panels to a row: whichever leaves fewest empty cells, 4 on a tie
 
-    COST_LABELS,
-    FORMAT_LOCALES,
-    LANGUAGES,
-    LOYALTY_LABELS,
-    REASON_LABELS,
-    check_language,
-    label,
-    number,
-    percent,
-)
 
 
 def title(text: str, subtitle: str | None = None) -> alt.TitleParams:

@@ -385,3 +385,59 @@ def percent(share: float, lang: str, digits: int = 0) -> str:
 def number(value: float, lang: str, digits: int = 0) -> str:
     text = f"{value:,.{digits}f}"
     return text if lang == "en" else text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+# Display names and one-line descriptions of the built-in programs (a strategy named after one
+# program shows that program's) and of the built-in mix. A scenario's own ``label`` and
+# ``description`` of a strategy win (``sim.scenario``); anything else gets a readable version of
+# its code name (:func:`readable`).
+NAMES: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "rare_contact": ("One-night brand", "contact only to sell, or on a complaint"),
+        "point_card": ("Point card", "points worth a share of spend, redeemed for rewards"),
+        "lock_in_contract": ("Lock-in contract", "fixed terms with an exit fee"),
+        "personal_appreciation": ("Personal appreciation", "unscheduled personal contacts"),
+        "mass_contact": ("Mass contact", "a standardised monthly newsletter"),
+        "new_customer_deals": ("New-customer deals", "welcome discounts for newcomers"),
+        "service_excellence": ("Service excellence", "fewer failures, better recovery"),
+        "status_tiers": ("Status tiers", "silver and gold tiers for recent activity"),
+        "appreciation_and_service": ("Appreciation + service", "personal appreciation and excellent service"),
+    },
+    "de": {
+        "rare_contact": ("One-Night-Brand", "Kontakt nur zum Verkaufen oder bei Beschwerden"),
+        "point_card": ("Punktekarte", "Punkte für Umsatz, gegen Prämien eingelöst"),
+        "lock_in_contract": ("Vertragsbindung", "feste Laufzeiten mit Ablösegebühr"),
+        "personal_appreciation": ("Persönliche Wertschätzung", "ungeplante persönliche Kontakte"),
+        "mass_contact": ("Massenkontakt", "ein standardisierter monatlicher Newsletter"),
+        "new_customer_deals": ("Neukundenrabatte", "Willkommensrabatte für Neukunden"),
+        "service_excellence": ("Exzellenter Service", "weniger Fehler, bessere Wiedergutmachung"),
+        "status_tiers": ("Statusstufen", "Silber- und Goldstatus für aktive Kunden"),
+        "appreciation_and_service": (
+            "Wertschätzung + Service",
+            "persönliche Wertschätzung und exzellenter Service",
+        ),
+    },
+}
+
+
+def readable(code: str) -> str:
+    """``appreciation_and_service`` -> ``Appreciation and service``."""
+    text = code.replace("_", " ").replace("-", " ").strip()
+    return text[:1].upper() + text[1:] if text else code
+
+
+def display_name(code: str, lang: str, own: dict[str, str] | None = None) -> str:
+    """A strategy's or program's name for people: the scenario's own ``label`` in ``lang`` (or its
+    one label), else the built-in name, else :func:`readable`."""
+    if own:
+        return own.get(lang) or own.get("en") or next(iter(own.values()))
+    known = NAMES[check_language(lang)].get(code)
+    return known[0] if known else readable(code)
+
+
+def description(code: str, lang: str, own: dict[str, str] | None = None) -> str:
+    """A strategy's short description: the scenario's own, else the built-in one, else ``""``."""
+    if own:
+        return own.get(lang) or own.get("en") or next(iter(own.values()))
+    known = NAMES[check_language(lang)].get(code)
+    return known[1] if known else ""

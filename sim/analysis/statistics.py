@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from sim.analysis.economics import return_on_spend
 from sim.outcomes import SCALAR_OUTCOMES
@@ -21,6 +20,8 @@ def t_interval(
     mean: np.ndarray, std: np.ndarray, n: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Student-t confidence interval of a mean from its sample std and count (NaN if n < 2)."""
+    from scipy import stats  # here, not at the top: commands that only read results start faster
+
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * np.asarray(std) / np.sqrt(n)

@@ -19,25 +19,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import platform
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from sim import provenance
 from sim.analysis.statistics import summarise_runs
 from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import write_atomic
-from sim.model import LoyaltyModel
 from sim.scenario import Scenario, point_id
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
@@ -83,34 +80,6 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
-
-
-def _code_version() -> str:
-    version = metadata.version("loyalty-sim")
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+{commit}{'.dirty' if dirty else ''}" if commit else version
-
-
-def _versions() -> dict[str, str]:
-    packages = ("numpy", "polars", "mesa", "scipy")
-    return {"python": platform.python_version(), **{p: metadata.version(p) for p in packages}}
 
 
 @dataclass
@@ -164,8 +133,10 @@ def sweep(
             "replication]); shared by all strategies of a (grid point, replication)",
             "batches": {point_id(b.point) + f"|{b.replication}": list(b.seed) for b in batches},
         },
-        "versions": _versions(),
-        "code_version": _code_version(),
+        "versions": provenance.versions(),
+        "plugins": provenance.plugins_used(scenario),
+        "code_version": provenance.code_version(),
+        "command": provenance.command_line(),
         "executor": executor.name,
         "workers": executor.workers,
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -234,15 +205,8 @@ RESULT_FILES: tuple[str, ...] = (
 
 def _complete(manifest_path: Path, scenario: Scenario, replications: int) -> bool:
     """Whether ``manifest_path`` records a finished sweep of this very scenario."""
-    try:
-        previous = json.loads(manifest_path.read_text())
-    except (OSError, ValueError):
-        return False
-    return (
-        previous.get("scenario", {}).get("sha256") == scenario.hash()
-        and previous.get("replications") == replications
-        and str(previous.get("status", "")).startswith("complete")
-    )
+    previous = provenance.read_manifest(manifest_path.parent)
+    return provenance.is_complete(previous, scenario.hash(), replications)
 
 
 def _prepare(out: Path, manifest_path: Path, scenario: Scenario, resume: bool, force: bool) -> None:
@@ -353,6 +317,7 @@ class Estimate:
 
 def estimate(scenario: Scenario, workers: int, out: Path, replications: int | None = None) -> Estimate:
     """Time a small probe run and scale it (linear in customers and months) to the whole sweep."""
+    from sim.model import LoyaltyModel
     from sim.population import SCHEMA
 
     strategy = next(iter(scenario.strategies.values()))

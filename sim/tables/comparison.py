@@ -30,6 +30,7 @@ import polars as pl
 TINY_SPEND_SHARE = 0.01
 TINY_SPEND_TEXT = "n/a (spends < 1% more)"
 NO_EXTRA_SPEND_TEXT = "n/a (no extra spend)"
+ONE_RUN_TEXT = "n/a (one run)"
 BASELINE_TEXT = "baseline"
 
 
@@ -61,7 +62,7 @@ def return_on_spend(row: dict[str, Any], baseline_row: dict[str, Any] | None) ->
             return TINY_SPEND_TEXT, False
     mean = row.get("return_on_spend_mean")
     if mean is None:
-        return NO_EXTRA_SPEND_TEXT, False
+        return (NO_EXTRA_SPEND_TEXT if row.get("replications", 2) > 1 else ONE_RUN_TEXT), False
     return _cell(row, "return_on_spend", 100, "%", digits=0), True
 
 

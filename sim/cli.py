@@ -291,7 +291,7 @@ def sweep_command(
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if not no_report and report.done:
-        _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
+        _build_report(out, out, None, ",".join(REPORT_FORMATS))  # in the language of the last report
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
@@ -433,7 +433,10 @@ REPORT_FORMATS = ("html", "png", "svg")
 def report_command(
     results_dir: Annotated[Path, typer.Argument(help="Result directory of a sweep.")],
     out: Annotated[Path | None, typer.Option(help="Where to write [default: RESULTS_DIR].")] = None,
-    lang: Annotated[Language, typer.Option("--lang", help="Language of titles and labels.")] = Language.en,
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="Language [default: that of the report it replaces, else en]."),
+    ] = None,
     formats: Annotated[
         str, typer.Option("--format", help="Comma-separated: html (report.html), png, svg (charts/).")
     ] = ",".join(REPORT_FORMATS),
@@ -443,12 +446,12 @@ def report_command(
     _build_report(results_dir, out, lang, formats)
 
 
-def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: str) -> None:
+def _build_report(results_dir: Path, out: Path | None, lang: Language | None, formats: str) -> None:
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
-        files = build_report(results_dir, out, lang.value, chosen)
+        files = build_report(results_dir, out, lang.value if lang else None, chosen)
     except (FileNotFoundError, ValueError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)

@@ -17,7 +17,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "replication_count": "{n} replications",
         "replication_one": "one replication",
         "survival": "Initial customers still active",
-        "survival_subtitle": "Mean over replications; the band is the 95% confidence interval",
+        "survival_subtitle": "Mean over replications; the 95% confidence band around each line is "
+        "at most ±{half} wide, often thinner than the line",
         "churn": "Monthly churn rate",
         "churn_subtitle": "Share of active customers leaving each month, mean over replications",
         "cohort_loss": "Initial customers lost after {months} months",
@@ -32,13 +33,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "by the reason they left",
         "loyalty_type": "Loyalty type",
         "share_active": "Share of active customers",
-        "loyalty_subtitle": "Apostles and loyalists are satisfied and bonded; mercenaries stay for rewards",
+        "loyalty_subtitle": "Share of active customers who are apostles or loyalists: satisfied and "
+        "emotionally bonded (mercenaries, who stay for rewards, are not counted)",
+        "bonded_share": "Apostles and loyalists",
         "bond": "Emotional bond",
         "rational_value": "Rational value (rewards, price)",
         "customers": "Customers (mean per run)",
-        "plane_subtitle": "Active customers at month {months}, binned on a {bins} x {bins} grid; rational "
-        "value: rewards and price advantage",
-        "rational_value_axis": "Rational value",
         "program_cost": "Program cost over the horizon (EUR, mean per run)",
         "retained": "Initial customers retained",
         "cost_per_retained": "Cost per retained customer (EUR)",
@@ -52,7 +52,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "title_reasons": "{share} of those who leave {baseline} go for relationship or service reasons,"
         " {price} for price",
         "title_loyalty": "{best} ends with the most apostles and loyalists: {share} of its active customers",
-        "title_plane": "{best} ends with the most bonded customers: {share} have a bond of 0.5 or more",
         "title_cost": "{best} keeps extra customers most cheaply: {eur} EUR "
         "per customer kept beyond {baseline}",
         "title_cost_none": "No strategy keeps more customers than {baseline}",
@@ -66,7 +65,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_cohort_loss": "Customer-base loss at the horizon",
         "heading_churn_reasons": "Why customers leave",
         "heading_loyalty_types": "Loyalty types over time",
-        "heading_bond_value": "Bond and rational value at the horizon",
         "heading_cost_retained": "Cost against customers retained",
         "heading_grid": "Across the swept parameter",
         "heading_lifetime": "Customer lifetime",
@@ -143,8 +141,30 @@ _LABELS: dict[str, dict[str, str]] = {
         "summary_baseline_best": "Over {months} months ({replications} of "
         "{customers} customers), no strategy kept more customers than the "
         "baseline {baseline}, which lost {baseline_loss} of its initial customers.",
-        "legend_hint": "Click a strategy in a legend to highlight it (shift-click for more, double-click "
-        "to reset); hover over a mark for its numbers.",
+        "churn_capped": "{subtitle}; the axis stops at {cap}: months above it are marked \u25b2 "
+        "with their value",
+        "ros_tiny": "n/a (spends < 1% more)",
+        "ros_none": "n/a (no extra spend)",
+        "ros_one_run": "n/a (one run)",
+        "summary_money": "In money: {best} spent {extra} kEUR more on its programs than {baseline}; its "
+        "lifetime value per initial customer is {clv} EUR against {baseline_clv} EUR (return on the extra "
+        "spend: {ros}).",
+        "summary_money_same": "It also has the highest lifetime value per initial customer.",
+        "summary_money_top": "The highest lifetime value per initial customer is {top}\u2019s: {clv} EUR, "
+        "though it lost {loss} of its initial customers.",
+        "heading_strategies": "The strategies",
+        "table_description": "What it does",
+        "table_code": "Name in the scenario",
+        "strategies_note": "In the order of the results: fewest initial customers lost first. Each strategy "
+        "keeps its colour in every chart; the baseline is black.",
+        "analysis_other_scenario": "Careful: {file} was made for another scenario (sha256 {hash}\u2026), not "
+        "the one of these runs ({own}\u2026). Run the analysis again with this scenario file and --out.",
+        "analysis_unstamped": "Careful: {file} does not say which scenario it analysed (the default "
+        "market, or "
+        "written by an older version); these runs are of scenario {own}\u2026.",
+        "legend_hint": "Presenting: \u2192 or space for the next screen, \u2190 for the previous one, f for "
+        "full screen. Click a line or a name to highlight it (double-click to reset); hover over a mark for "
+        "its numbers.",
         "provenance": "Code version {code}; sweep {status}, finished {finished}.",
         "chart_error": "This chart could not be drawn:",
         "explore_heading": "What if? Loyalty programs against personal appreciation",
@@ -161,7 +181,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "replication_count": "{n} Wiederholungen",
         "replication_one": "eine Wiederholung",
         "survival": "Anfangskunden noch aktiv",
-        "survival_subtitle": "Mittelwert über Wiederholungen; das Band ist das 95-%-Konfidenzintervall",
+        "survival_subtitle": "Mittelwert über Wiederholungen; das 95-%-Konfidenzband um jede Linie "
+        "ist höchstens ±{half} breit, oft schmaler als die Linie",
         "churn": "Monatliche Abwanderungsrate",
         "churn_subtitle": "Anteil der aktiven Kunden, die im Monat gehen, Mittelwert über Wiederholungen",
         "cohort_loss": "Verlorene Anfangskunden nach {months} Monaten",
@@ -175,13 +196,12 @@ _LABELS: dict[str, dict[str, str]] = {
         "reasons_subtitle": "Alle, die im Zeitraum gingen, auch Neukunden, nach dem Grund ihres Wechsels",
         "loyalty_type": "Loyalitätstyp",
         "share_active": "Anteil aktiver Kunden",
-        "loyalty_subtitle": "Apostel und Loyale sind zufrieden und gebunden; Söldner bleiben wegen Prämien",
+        "loyalty_subtitle": "Anteil der aktiven Kunden, die Apostel oder Loyale sind: zufrieden und "
+        "emotional gebunden (Söldner, die wegen Prämien bleiben, zählen nicht)",
+        "bonded_share": "Apostel und Loyale",
         "bond": "Emotionale Bindung",
         "rational_value": "Rationaler Nutzen (Prämien, Preis)",
         "customers": "Kunden (Mittel je Lauf)",
-        "plane_subtitle": "Aktive Kunden in Monat {months}, auf einem {bins}x{bins}-Raster gezählt; "
-        "rationaler Nutzen: Prämien und Preisvorteil",
-        "rational_value_axis": "Rationaler Nutzen",
         "program_cost": "Programmkosten im Zeitraum (EUR, Mittel je Lauf)",
         "retained": "Gehaltene Anfangskunden",
         "cost_per_retained": "Kosten je gehaltenem Kunden (EUR)",
@@ -197,7 +217,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "title_reasons": "{share} der Abwanderer bei {baseline} gehen wegen Beziehung oder Service,"
         " {price} wegen des Preises",
         "title_loyalty": "{best} endet mit den meisten Aposteln und Loyalen: {share} der aktiven Kunden",
-        "title_plane": "{best} endet mit den meisten gebundenen Kunden: {share} mit Bindung ab 0,5",
         "title_cost": "{best} hält zusätzliche Kunden am günstigsten: {eur} EUR je Kunde "
         "mehr als bei {baseline}",
         "title_cost_none": "Keine Strategie hält mehr Kunden als {baseline}",
@@ -211,7 +230,6 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_cohort_loss": "Kundenverlust am Ende des Zeitraums",
         "heading_churn_reasons": "Warum Kunden gehen",
         "heading_loyalty_types": "Loyalitätstypen im Zeitverlauf",
-        "heading_bond_value": "Bindung und rationaler Nutzen am Ende",
         "heading_cost_retained": "Kosten gegen gehaltene Kunden",
         "heading_grid": "Über den variierten Parameter",
         "heading_lifetime": "Kundenlebensdauer",
@@ -291,8 +309,34 @@ _LABELS: dict[str, dict[str, str]] = {
         "summary_baseline_best": "Über {months} Monate ({replications} mit je "
         "{customers} Kunden) hielt keine Strategie mehr Kunden als die "
         "Vergleichsbasis {baseline}; sie verlor {baseline_loss} ihrer Anfangskunden.",
-        "legend_hint": "Klicken Sie in einer Legende auf eine Strategie, um sie hervorzuheben "
-        "(Umschalt-Klick für mehrere, Doppelklick zum Zurücksetzen); "
+        "churn_capped": "{subtitle}; die Achse endet bei {cap}: Monate darüber sind mit \u25b2 und "
+        "ihrem Wert "
+        "markiert",
+        "ros_tiny": "k. A. (< 1 % Mehrausgabe)",
+        "ros_none": "k. A. (keine Mehrausgabe)",
+        "ros_one_run": "k. A. (ein Lauf)",
+        "summary_money": "In Geld: {best} gab {extra} Tsd. EUR mehr für Programme aus als {baseline}; der "
+        "Kundenwert je Anfangskunde beträgt {clv} EUR gegenüber {baseline_clv} EUR (Ertrag der Mehrausgabe: "
+        "{ros}).",
+        "summary_money_same": "Es hat auch den höchsten Kundenwert je Anfangskunde.",
+        "summary_money_top": "Den höchsten Kundenwert je Anfangskunde hat {top}: {clv} EUR, obwohl "
+        "dort {loss} "
+        "der Anfangskunden verloren gingen.",
+        "heading_strategies": "Die Strategien",
+        "table_description": "Was sie tut",
+        "table_code": "Name im Szenario",
+        "strategies_note": "In der Reihenfolge der Ergebnisse: die wenigsten verlorenen "
+        "Anfangskunden zuerst. "
+        "Jede Strategie behält ihre Farbe in allen Grafiken; die Vergleichsbasis ist schwarz.",
+        "analysis_other_scenario": "Achtung: {file} wurde für ein anderes Szenario erstellt (sha256 {hash}"
+        "\u2026), nicht für das dieser Läufe ({own}\u2026). Die Analyse mit dieser Szenariodatei und --out "
+        "neu rechnen.",
+        "analysis_unstamped": "Achtung: {file} sagt nicht, welches Szenario analysiert wurde (der "
+        "Standardmarkt "
+        "oder eine ältere Version); diese Läufe gehören zu Szenario {own}\u2026.",
+        "legend_hint": "Präsentieren: \u2192 oder Leertaste für die nächste Seite, \u2190 für die vorige, f "
+        "für Vollbild. Eine Linie oder einen Namen anklicken, um sie hervorzuheben (Doppelklick "
+        "setzt zurück); "
         "Zahlen erscheinen beim Überfahren mit der Maus.",
         "provenance": "Code-Version {code}; Lauf {status}, beendet {finished}.",
         "chart_error": "Diese Grafik konnte nicht gezeichnet werden:",

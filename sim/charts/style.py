@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import altair as alt
+import polars as pl
 
 from sim.i18n import (  # noqa: F401  (re-exported for the charts)
     COST_LABELS,
@@ -26,11 +27,13 @@ from sim.i18n import (  # noqa: F401  (re-exported for the charts)
 )
 
 # Okabe-Ito without black (the baseline's) and without its yellow, which is faint on white and on
-# a projector; then Paul Tol's indigo, olive, brown and green and a grey for sweeps with more than
+# a projector; then Paul Tol's wine, indigo, olive, brown and green and a grey for sweeps with more than
 # seven other strategies. Chosen (and tested) so that every pair of the first nine strategies stays
 # at least 15 CIELAB units apart, and all thirteen colours at least 9, under simulated protanopia,
 # deuteranopia and tritanopia (Machado, Oliveira & Fernandes 2009); Tol's teal, the earlier ninth
 # colour, was 4 units from the reddish purple for deuteranopes and hard to tell from the green.
+# Pairs that stay close (the two blues, reddish purple and wine) are told apart in the report by
+# the names written at the end of each line, not by colour alone.
 BASELINE_COLOUR = "#000000"
 STRATEGY_COLOURS: tuple[str, ...] = (
     "#E69F00",
@@ -46,23 +49,27 @@ STRATEGY_COLOURS: tuple[str, ...] = (
     "#117733",
     "#888888",
 )
-# Loyalty types and exit reasons are not strategies: they get Paul Tol's "bright" scheme, ordered
-# from good (blue, green) to bad (red, purple) where the order means something.
-LOYALTY_COLOURS: tuple[str, ...] = ("#4477AA", "#228833", "#CCBB44", "#AA3377", "#EE6677")
-REASON_COLOURS: tuple[str, ...] = ("#CCBB44", "#EE6677", "#AA3377", "#4477AA", "#66CCEE", "#BBBBBB")
-# Cost categories (rewards, discounts, contacts, service, admin, other): Tol's "bright" again, in
-# an order that keeps neighbouring segments of a stacked bar apart.
-COST_COLOURS: tuple[str, ...] = ("#EE6677", "#CCBB44", "#4477AA", "#228833", "#AA3377", "#BBBBBB")
+# One colour meaning per concept across the report: hues mean strategies, and only strategies.
+# Categories that are not strategies (exit reasons, cost categories, sensitivity indices) are
+# shades of grey, darkest first, and carry their names as text on the marks.
+GREYS: tuple[str, ...] = ("#252525", "#525252", "#737373", "#969696", "#bdbdbd", "#d9d9d9")
 
-WIDTH_PX = 640
-HEIGHT_PX = 300
-FACET_WIDTH_PX = 150
-FACET_COLUMNS = (4, 3)  # panels to a row: whichever leaves fewest empty cells, 4 on a tie
+# Size of the PNG and SVG images (CSS pixels; PNGs at twice that). In report.html a chart fills
+# the width and height of the screen instead (``sim.report``).
+WIDTH_PX = 1200
+HEIGHT_PX = 600
+# Type sizes that read from the back of a room: at least 20 px on a 1080p projector.
+FONT_PX = 20
+TITLE_PX = 30
+SUBTITLE_PX = 22
 
 
 
 def title(text: str, subtitle: str | None = None) -> alt.TitleParams:
-    return alt.TitleParams(text, subtitle=subtitle or "", anchor="start", fontSize=17, subtitleFontSize=13)
+    return alt.TitleParams(
+        text, subtitle=subtitle or "", anchor="start", fontSize=TITLE_PX, subtitleFontSize=SUBTITLE_PX,
+        limit=0, subtitleColor="#333333",
+    )
 
 
 def mean_ci_tooltip(
@@ -82,55 +89,102 @@ def mean_ci_tooltip(
 def for_projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     """Type sizes that read from the back of a room (Vega-Lite's 10-11 px defaults do not)."""
     return (
-        chart.configure_axis(labelFontSize=12, titleFontSize=13)
-        .configure_legend(labelFontSize=12, titleFontSize=13)
-        .configure_header(labelFontSize=13)
+        chart.configure_axis(labelFontSize=FONT_PX, titleFontSize=FONT_PX + 2, titleFontWeight="normal",
+                             labelColor="#1a1a1a", titleColor="#1a1a1a", gridColor="#e4e4e4")
+        .configure_legend(labelFontSize=FONT_PX, titleFontSize=FONT_PX, symbolSize=300, labelLimit=0)
+        .configure_axisQuantitative(tickCount=8)  # a tick per 40 px is too many numbers on a wide screen
+        .configure_header(labelFontSize=FONT_PX, titleFontSize=FONT_PX)
+        .configure_view(stroke=None)
     )
+
+
+def dodge(values: list[float], gap: float, low: float, high: float) -> list[float]:
+    """Positions for labels at ``values`` at least ``gap`` apart, each as near its value as the
+    others allow, kept within ``[low, high]`` where there is room (label placement for lines)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed = [values[i] for i in order]
+    for k in range(1, len(placed)):
+        placed[k] = max(placed[k], placed[k - 1] + gap)
+    overshoot = placed[-1] - high if placed else 0.0
+    if overshoot > 0:
+        placed[-1] -= overshoot
+        for k in range(len(placed) - 2, -1, -1):
+            placed[k] = min(placed[k], placed[k + 1] - gap)
+    floor = low - placed[0] if placed else 0.0
+    if floor > 0 and placed[-1] + floor <= high:
+        placed = [p + floor for p in placed]
+    out = [0.0] * len(values)
+    for k, i in enumerate(order):
+        out[i] = placed[k]
+    return out
 
 
 @dataclass(frozen=True)
 class StrategyColours:
-    """The colour scale of a sweep's strategies and the legend selection that highlights one."""
+    """The colours and order of a sweep's strategies, and the legend selection that highlights one.
+
+    ``strategies`` is the file order, which fixes each strategy's colour for good (the baseline
+    is black); ``order`` is the result order (fewest customers lost first), which legends, rows
+    and labels follow. Strategies are named as people read them (``sim.i18n.display_name``).
+    """
 
     strategies: tuple[str, ...]
     baseline: str
     lang: str = "en"
+    order: tuple[str, ...] = ()
 
     @property
     def domain(self) -> list[str]:
+        if self.order:
+            return list(self.order)
         return [self.baseline, *(s for s in self.strategies if s != self.baseline)]
 
-    def scale(self) -> alt.Scale:
-        others = len(self.domain) - 1
-        palette = [STRATEGY_COLOURS[i % len(STRATEGY_COLOURS)] for i in range(others)]
-        return alt.Scale(domain=self.domain, range=[BASELINE_COLOUR, *palette])
+    def colour_of(self, strategy: str) -> str:
+        if strategy == self.baseline:
+            return BASELINE_COLOUR
+        others = [s for s in self.strategies if s != self.baseline]
+        index = others.index(strategy) if strategy in others else len(others)
+        return STRATEGY_COLOURS[index % len(STRATEGY_COLOURS)]
 
-    def color(self, legend: bool = True) -> alt.Color:
+    def scale(self) -> alt.Scale:
+        return alt.Scale(domain=self.domain, range=[self.colour_of(s) for s in self.domain])
+
+    def color(self, legend: bool = False) -> alt.Color:
+        """Colour by strategy; no legend by default: the charts name strategies on the marks."""
         return alt.Color(
             "strategy:N",
             scale=self.scale(),
             title=label(self.lang, "strategy"),
-            legend=alt.Legend(orient="right", labelLimit=220, symbolOpacity=1) if legend else None,
+            legend=alt.Legend(orient="right", symbolOpacity=1) if legend else None,
         )
 
     def selection(self) -> alt.Parameter:
-        """Clicking a strategy in the legend highlights it in the chart (shift-click adds more)."""
-        return alt.selection_point(fields=["strategy"], bind="legend")
+        """Clicking a strategy's line or label highlights it (shift-click adds more)."""
+        return alt.selection_point(fields=["strategy"], on="click", clear="dblclick")
 
-    def panels(self, chart: alt.Chart, heading: alt.TitleParams) -> alt.FacetChart:
-        """``chart`` drawn once per strategy, in the sweep's order, four or three panels to a row
-        (three for 9 strategies: a 3 x 3 grid has no empty cells with stray axes)."""
-        columns = min(FACET_COLUMNS, key=lambda c: (-len(self.domain) % c, -c))
-        return (
-            chart.properties(width=FACET_WIDTH_PX, height=FACET_WIDTH_PX)
-            .facet(
-                facet=alt.Facet(
-                    "strategy:N", sort=self.domain, title=None, header=alt.Header(labelFontSize=12)
-                ),
-                columns=columns,
-            )
-            .properties(title=heading)
+    def end_labels(
+        self,
+        frame: pl.DataFrame,
+        x: str,
+        y: str,
+        low: float,
+        high: float,
+        selection: alt.Parameter | None = None,
+    ) -> alt.Chart:
+        """The strategy's name at the right end of each line (instead of a legend), in its colour,
+        moved apart where lines end close together. ``low``/``high``: the y axis' range."""
+        ends = frame.sort(x).group_by("strategy", maintain_order=True).last()
+        gap = (high - low) * (FONT_PX * 1.15) / HEIGHT_PX
+        at = dodge(ends[y].to_list(), gap, low, high)
+        ends = ends.select("strategy", pl.col(x).alias("x"), pl.Series("label_y", at))
+        text = (
+            alt.Chart(ends)
+            .mark_text(align="left", dx=10, fontSize=FONT_PX, fontWeight="bold", baseline="middle")
+            .encode(x="x:Q", y="label_y:Q", text="strategy:N", color=self.color())
         )
+        if selection is not None:
+            text = text.encode(opacity=self.opacity(selection))
+        return text
 
     @staticmethod
     def opacity(selection: alt.Parameter, selected: float = 1.0, other: float = 0.15) -> alt.OpacityValue:

@@ -28,9 +28,6 @@ import polars as pl
 # Extra spend below this share of the baseline's gross margin (margin + program cost) leaves the
 # return on spend undefined for display: dividing by almost nothing gives meaningless ratios.
 TINY_SPEND_SHARE = 0.01
-TINY_SPEND_TEXT = "n/a (spends < 1% more)"
-NO_EXTRA_SPEND_TEXT = "n/a (no extra spend)"
-ONE_RUN_TEXT = "n/a (one run)"
 BASELINE_TEXT = "baseline"
 
 
@@ -51,19 +48,24 @@ def in_result_order(summary: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def return_on_spend(row: dict[str, Any], baseline_row: dict[str, Any] | None) -> tuple[str, bool]:
+def return_on_spend(
+    row: dict[str, Any], baseline_row: dict[str, Any] | None, lang: str = "en"
+) -> tuple[str, bool]:
     """The return-on-spend text of a summary row (in %, with its 95% CI) and whether it is a number."""
+    from sim.i18n import label
+
     if row["strategy"] == row["baseline"]:
-        return BASELINE_TEXT, False
+        return label(lang, "baseline_row"), False
     extra = row.get("program_cost_diff_mean")
     if baseline_row is not None and extra is not None:
         gross = baseline_row["margin_mean"] + baseline_row["program_cost_mean"]
         if extra > 0 and gross > 0 and extra < TINY_SPEND_SHARE * gross:
-            return TINY_SPEND_TEXT, False
+            return label(lang, "ros_tiny"), False
     mean = row.get("return_on_spend_mean")
     if mean is None:
-        return (NO_EXTRA_SPEND_TEXT if row.get("replications", 2) > 1 else ONE_RUN_TEXT), False
-    return _cell(row, "return_on_spend", 100, "%", digits=0), True
+        return label(lang, "ros_none" if row.get("replications", 2) > 1 else "ros_one_run"), False
+    text = _cell(row, "return_on_spend", 100, "%", digits=0)
+    return (text if lang == "en" else text.replace(", ", "; ").replace("%", " %")), True
 
 
 def _cell(row: dict[str, Any], name: str, scale: float, unit: str, ci: bool = True, digits: int = 1) -> str:

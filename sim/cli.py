@@ -460,16 +460,22 @@ def _build_report(results_dir: Path, out: Path | None, lang: Language | None, fo
 
 @app.command()
 def explore(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario file (TOML): its strategies and market [default: four built-in]."),
+    ] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0: a free one.")] = 8765,
     lang: Annotated[Language, typer.Option("--lang", help="Language of the page.")] = Language.en,
     customers: Annotated[int, typer.Option(min=100, max=200_000, help="Customers per run.")] = 5_000,
 ) -> None:
     """Serve a live what-if page: sliders for the main program parameters rerun the model and
-    redraw survival and churn. Open the printed address in a browser; Ctrl-C stops."""
+    redraw survival and churn (axes fixed, the previous run as faint lines, a change column).
+    Open the printed address in a browser; Ctrl-C stops."""
+    chosen = _load_scenario(file) if file else None
     from sim.explore import make_server
 
     try:
-        server = make_server(port, lang.value, customers)
+        server = make_server(port, lang.value, customers, chosen)
     except OSError as error:
         reason = f"cannot listen on 127.0.0.1:{port} ({error.strerror})"
         raise _fail(f"--port: {reason}; choose another port") from None

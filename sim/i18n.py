@@ -95,14 +95,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_program_cost": "Program cost (kEUR)",
         "table_exit_fees": "Exit fees (kEUR)",
         "table_points_liability": "Points liability (kEUR)",
-        "table_return_on_spend": "Return per extra EUR [95% CI]",
+        "table_return_on_spend": "Return on extra spend [95% CI]",
         "economics_note": "Means over replications; the CI of a difference is paired by replication. "
         "Lifetime value: discounted profit of one initial customer over the horizon ({rate} a year). Points "
-        "liability: unredeemed points at the end, a debt beyond the horizon. Return per extra EUR: extra "
-        "profit per extra euro of program spend against the baseline {baseline}; -1 means the extra spend "
-        "bought nothing, 0 that it paid for itself, 1 that it doubled; “-” where a strategy does not "
-        "clearly spend more than the baseline. A strategy that spends only a little more can show a very "
-        "large return: read it with the program cost.",
+        "liability: unredeemed points at the end, a debt beyond the horizon. Return on extra spend: extra "
+        "profit per extra euro of program spend against the baseline {baseline}, in %: -100% means the extra "
+        "spend bought nothing, 0% that it paid for itself, +100% that it doubled. “n/a” where a strategy "
+        "does not clearly spend more than the baseline, or spends less than 1% of the baseline's gross "
+        "margin more (a ratio over almost nothing means nothing).",
         "baseline_row": "baseline",
         "table_check": "Check",
         "table_statement": "Claim",
@@ -168,11 +168,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "provenance": "Code version {code}; sweep {status}, finished {finished}.",
         "chart_error": "This chart could not be drawn:",
         "explore_heading": "What if? Loyalty programs against personal appreciation",
-        "explore_intro": "Move a slider and release it: the model reruns {customers} customers over {months} "
-        "months (one seed, the same customers for every strategy) and redraws the charts.",
+        "explore_intro": "Move a slider: once it rests, the model reruns {customers} customers over {months} "
+        "months (one seed, the same customers for every strategy) and redraws the charts; the previous "
+        "run stays as faint dashed lines.",
         "explore_running": "simulating...",
         "explore_subtitle": "One run per strategy on seed {seed}: every strategy sees the same customers",
         "explore_took": "simulated in",
+        "explore_change": "Change",
+        "explore_reset": "Reset to the scenario's values",
     },
     "de": {
         "strategy": "Strategie",
@@ -260,14 +263,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_program_cost": "Programm\u00adkosten (Tsd. EUR)",
         "table_exit_fees": "Ablöse\u00adgebühren (Tsd. EUR)",
         "table_points_liability": "Offene Punkte (Tsd. EUR)",
-        "table_return_on_spend": "Ertrag je Euro Mehr\u00adausgabe [95-%-KI]",
+        "table_return_on_spend": "Ertrag der Mehr\u00adausgabe [95-%-KI]",
         "economics_note": "Mittelwerte über Wiederholungen; das KI eines Unterschieds ist je Wiederholung "
         "gepaart. Kundenwert: abgezinster Gewinn eines Anfangskunden im Zeitraum ({rate} pro Jahr). Offene "
-        "Punkte: am Ende nicht eingelöste Punkte, eine Schuld über den Zeitraum hinaus. Ertrag je Euro "
+        "Punkte: am Ende nicht eingelöste Punkte, eine Schuld über den Zeitraum hinaus. Ertrag der "
         "Mehrausgabe: zusätzlicher Gewinn je zusätzlichem Euro Programmkosten gegenüber der Vergleichsbasis "
-        "{baseline}; -1 heißt, die Mehrausgabe brachte nichts, 0, dass sie sich bezahlt machte, 1, dass sie "
-        "sich verdoppelte; „-“, wo eine Strategie nicht klar mehr ausgibt als die Vergleichsbasis. Wer nur "
-        "wenig mehr ausgibt, kann einen sehr großen Ertrag zeigen: zusammen mit den Programmkosten lesen.",
+        "{baseline}, in %: -100 % heißt, die Mehrausgabe brachte nichts, 0 %, dass sie sich bezahlt machte, "
+        "+100 %, dass sie sich verdoppelte. „k. A.“, wo eine Strategie nicht klar mehr ausgibt oder weniger "
+        "als 1 % der Bruttomarge der Vergleichsbasis mehr (ein Verhältnis zu fast nichts sagt nichts).",
         "baseline_row": "Vergleichsbasis",
         "table_check": "Prüfung",
         "table_statement": "Behauptung",
@@ -341,12 +344,14 @@ _LABELS: dict[str, dict[str, str]] = {
         "provenance": "Code-Version {code}; Lauf {status}, beendet {finished}.",
         "chart_error": "Diese Grafik konnte nicht gezeichnet werden:",
         "explore_heading": "Was wäre, wenn? Bonusprogramme gegen persönliche Wertschätzung",
-        "explore_intro": "Schieberegler bewegen und loslassen: Das Modell rechnet {customers} Kunden über "
+        "explore_intro": "Schieberegler bewegen: Sobald er ruht, rechnet das Modell {customers} Kunden über "
         "{months} Monate neu (ein Startwert, für jede Strategie dieselben Kunden) und zeichnet die "
-        "Grafiken neu.",
+        "Grafiken neu; der vorige Lauf bleibt als blasse gestrichelte Linie.",
         "explore_running": "rechnet...",
         "explore_subtitle": "Ein Lauf je Strategie mit Startwert {seed}: jede Strategie hat dieselben Kunden",
         "explore_took": "gerechnet in",
+        "explore_change": "Änderung",
+        "explore_reset": "Auf die Werte des Szenarios zurücksetzen",
     },
 }
 

@@ -3,7 +3,7 @@
 The rate and the ETA count from when the command started work (worker start-up included), not
 from the first finished run, so they neither sit at "-:--" through start-up nor jump once the
 workers are warm. When stderr is not a terminal (CI logs, notebooks, ``2> file``) one line is
-written every ``LOG_EVERY_SECONDS`` and at the end::
+written every ``LOG_EVERY_SECONDS`` (none for a command done sooner) and one at the end::
 
     sweep show: 12/27 runs (44%), 0.8 runs/s, elapsed 0:00:15, ETA 0:00:19
 """
@@ -79,8 +79,8 @@ class Progress:
             self.total = total
         if self._bar is not None:
             self._bar.update(self._task, completed=done, total=self.total, description=self.line())
-        elif self._logged_at is None or time.monotonic() - self._logged_at >= self.every:
-            self._log()
+        elif time.monotonic() - (self._logged_at or self.started) >= self.every:
+            self._log()  # a command that finishes within ``every`` seconds logs nothing
 
     def advance(self, step: int = 1) -> None:
         self.update(self.done + step)

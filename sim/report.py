@@ -388,7 +388,8 @@ def fit_screen(spec: dict) -> dict:
     return spec
 
 
-def _title_of(spec: dict) -> tuple[str, str]:
+def title_of(spec: dict) -> tuple[str, str]:
+    """A spec's title and subtitle, as text."""
     heading = spec.get("title") or {}
     if isinstance(heading, str):
         return heading, ""
@@ -417,7 +418,7 @@ def render_html(
             body = f'<h2>{kicker}</h2>\n{warning}<div class="table-slide">{content.text}</div>'
             kind = "table"
         else:
-            heading, subtitle = _title_of(content)
+            heading, subtitle = title_of(content)
             spec = json.dumps(fit_screen(content), separators=(",", ":")).replace("</", "<\\/")
             body = (
                 f'<p class="kicker">{kicker}</p>\n<h2>{html.escape(heading)}</h2>\n'

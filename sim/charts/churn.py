@@ -23,13 +23,24 @@ AXIS_QUANTILE = 0.98
 AXIS_HEADROOM = 1.25
 
 
+def axis_cap(frame: pl.DataFrame) -> float:
+    """Top of the churn axis for :func:`sim.charts.frames.mean_ci` rows of ``churn_rate``."""
+    top = float(frame["mean"].max() or 0.0)
+    return min(top, float(frame["mean"].quantile(AXIS_QUANTILE) or 0.0) * AXIS_HEADROOM) or top or 0.01
+
+
 def churn_chart(
-    monthly: pl.DataFrame, colours: StrategyColours, subtitle: str | None = None
+    monthly: pl.DataFrame,
+    colours: StrategyColours,
+    subtitle: str | None = None,
+    previous: pl.DataFrame | None = None,
+    cap: float | None = None,
 ) -> alt.LayerChart:
     """One line per strategy of the mean monthly churn rate (no smoothing, so that one-month
     spikes stay visible); the title names the highest peak and when it happens. The axis stops
     a little above the 98th percentile of all values; months beyond it are drawn at the top
-    edge with a triangle and their value written next to it."""
+    edge with a triangle and their value written next to it. ``previous`` (monthly rows of an
+    earlier run) is drawn as faint dashed lines; ``cap`` fixes the top of the axis."""
     lang = colours.lang
     frame = mean_ci(monthly, ["strategy", "month"], "churn_rate")
     peak = best(frame, "mean")
@@ -40,8 +51,8 @@ def churn_chart(
         strategy=peak["strategy"],
         month=peak["month"],
     )
-    top = float(frame["mean"].max() or 0.0)
-    cap = min(top, float(frame["mean"].quantile(AXIS_QUANTILE) or 0.0) * AXIS_HEADROOM) or top or 0.01
+    if cap is None:
+        cap = axis_cap(frame)
     spikes = frame.filter(pl.col("mean") > cap).with_columns(
         pl.lit(cap).alias("edge"),
         pl.col("mean").map_elements(lambda v: percent(v, lang, 0), return_dtype=pl.String).alias("text"),
@@ -64,6 +75,10 @@ def churn_chart(
         .add_params(selection)
     )
     layers = [line]
+    if previous is not None:
+        before = mean_ci(previous, ["strategy", "month"], "churn_rate")
+        clipped = before.with_columns(pl.col("mean").clip(0, cap))
+        layers.insert(0, colours.faint(clipped, x, alt.Y("mean:Q", scale=y_scale)))
     note = subtitle or label(lang, "churn_subtitle")
     if spikes.height:
         marks = alt.Chart(spikes).encode(x="month:Q", y=alt.Y("edge:Q", scale=y_scale), color=colours.color())

@@ -132,6 +132,7 @@ class StrategyColours:
     baseline: str
     lang: str = "en"
     order: tuple[str, ...] = ()
+    plot_height_px: int = HEIGHT_PX  # about how tall plots are drawn: labels at line ends keep apart
 
     @property
     def domain(self) -> list[str]:
@@ -174,7 +175,7 @@ class StrategyColours:
         """The strategy's name at the right end of each line (instead of a legend), in its colour,
         moved apart where lines end close together. ``low``/``high``: the y axis' range."""
         ends = frame.sort(x).group_by("strategy", maintain_order=True).last()
-        gap = (high - low) * (FONT_PX * 1.15) / HEIGHT_PX
+        gap = (high - low) * (FONT_PX * 1.15) / self.plot_height_px
         at = dodge(ends[y].to_list(), gap, low, high)
         ends = ends.select("strategy", pl.col(x).alias("x"), pl.Series("label_y", at))
         text = (
@@ -185,6 +186,14 @@ class StrategyColours:
         if selection is not None:
             text = text.encode(opacity=self.opacity(selection))
         return text
+
+    def faint(self, frame: pl.DataFrame, x: alt.X, y: alt.Y) -> alt.Chart:
+        """An earlier run's lines, thin, dashed and faint, behind the current ones."""
+        return (
+            alt.Chart(frame)
+            .mark_line(strokeWidth=2, strokeDash=[6, 4], opacity=0.35, clip=True)
+            .encode(x=x, y=y, color=self.color(), detail="strategy:N")
+        )
 
     @staticmethod
     def opacity(selection: alt.Parameter, selected: float = 1.0, other: float = 0.15) -> alt.OpacityValue:

@@ -19,8 +19,8 @@ from sim.charts.style import (
 
 # The axis stops above what most months reach, so that a one-month spike (a contract's end, say)
 # does not flatten every other line: at this quantile of all monthly values, times the headroom.
-AXIS_QUANTILE = 0.98
-AXIS_HEADROOM = 1.25
+AXIS_QUANTILE = 0.95
+AXIS_HEADROOM = 1.5
 
 
 def axis_cap(frame: pl.DataFrame) -> float:
@@ -38,7 +38,7 @@ def churn_chart(
 ) -> alt.LayerChart:
     """One line per strategy of the mean monthly churn rate (no smoothing, so that one-month
     spikes stay visible); the title names the highest peak and when it happens. The axis stops
-    a little above the 98th percentile of all values; months beyond it are drawn at the top
+    half again above the 95th percentile of all values; months beyond it are drawn at the top
     edge with a triangle and their value written next to it. ``previous`` (monthly rows of an
     earlier run) is drawn as faint dashed lines; ``cap`` fixes the top of the axis."""
     lang = colours.lang

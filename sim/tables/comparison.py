@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -81,6 +82,15 @@ def _cell(row: dict[str, Any], name: str, scale: float, unit: str, ci: bool = Tr
     return f"{text} [{low * scale:,.{digits}f}, {high * scale:,.{digits}f}]"
 
 
+def _swept(summary: pl.DataFrame) -> str:
+    """The name of the one parameter a grid sweeps (its key's last part), ``""`` otherwise."""
+    points = [json.loads(p) for p in summary["point"].unique(maintain_order=True)]
+    keys = {tuple(p) for p in points}
+    if len(points) < 2 or len(keys) != 1 or len(next(iter(keys))) != 1:
+        return ""
+    return next(iter(keys))[0].rsplit(".", 1)[-1]
+
+
 def point_text(point: str) -> str:
     """``{"market.offers.rate": 0.02}`` as ``rate=0.02``."""
     return ", ".join(f"{path.rsplit('.', 1)[-1]}={value:g}" for path, value in json.loads(point).items())
@@ -95,7 +105,7 @@ class Column:
 def _columns(baseline: str, has_grid: bool, has_economics: bool) -> list[Column]:
     columns = [Column("strategy", True)]
     if has_grid:
-        columns.append(Column("grid point", True))
+        columns.append(Column(has_grid if isinstance(has_grid, str) else "grid point", True))
     columns += [
         Column("runs", False),
         Column("cohort loss [95% CI]", True),
@@ -116,7 +126,8 @@ def rows(summary: pl.DataFrame, wide: bool = True) -> list[dict[str, str]]:
         return []
     summary = in_result_order(summary)
     baseline = summary["baseline"][0]
-    has_grid = summary["point"].n_unique() > 1
+    swept = _swept(summary)
+    has_grid = swept or summary["point"].n_unique() > 1
     has_economics = "clv_mean" in summary.columns  # results written before the economics have none
     keep = {c.header for c in _columns(baseline, has_grid, has_economics) if wide or c.compact}
     bases = {r["point"]: r for r in summary.iter_rows(named=True) if r["strategy"] == baseline}
@@ -124,7 +135,9 @@ def rows(summary: pl.DataFrame, wide: bool = True) -> list[dict[str, str]]:
     for r in summary.iter_rows(named=True):
         is_baseline = r["strategy"] == baseline
         row = {"strategy": r["strategy"]}
-        if has_grid:
+        if swept:
+            row[swept] = f"{json.loads(r['point']).popitem()[1]:g}"
+        elif has_grid:
             row["grid point"] = point_text(r["point"])
         row["runs"] = str(r["replications"])
         row["cohort loss [95% CI]"] = _cell(r, "cohort_loss", 100, "%")
@@ -201,10 +214,10 @@ def render(summary: pl.DataFrame, output_format: str, wide: bool = False, width:
         return ""
     if output_format in ("markdown", "md"):
         return markdown(shown)
-    return text_table(
-        list(shown[0]), [list(r.values()) for r in shown], left=("strategy", "grid point"), caption=CAPTION,
-        width=width,
-    )
+    headers = list(shown[0])
+    grid = (headers[1],) if _swept(summary) or "grid point" in headers else ()
+    table = text_table(headers, [list(r.values()) for r in shown], left=("strategy", *grid), width=width)
+    return table + "\n".join(textwrap.wrap(CAPTION, width or len(CAPTION))) + "\n"
 
 
 def markdown(shown: Sequence[dict[str, str]]) -> str:
@@ -237,10 +250,12 @@ def text_table(
         max(c, len(h) if width is None else max(map(len, h.split())))
         for c, h in zip(cells, headers, strict=True)
     ]
-    names = [i for i, h in enumerate(headers) if h in left]
+    names = [i for i, h in enumerate(headers) if h in left]  # shortened first to last
 
     def draw(widths: list[int]) -> str:
-        table = Table(box=box.SIMPLE_HEAD if width else box.HEAVY_HEAD, **table_options)
+        plain = {"box": box.SIMPLE_HEAD, "pad_edge": False, "show_edge": False}
+        fitted = plain if width else {"box": box.HEAVY_HEAD}
+        table = Table(**fitted, **table_options)
         for header, size in zip(headers, widths, strict=True):
             is_name = header in left
             table.add_column(

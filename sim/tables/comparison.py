@@ -39,7 +39,10 @@ def result_order(summary: pl.DataFrame) -> list[str]:
 
 
 def in_result_order(summary: pl.DataFrame) -> pl.DataFrame:
-    """``summary`` sorted by grid point (file order) and, within a point, by cohort loss."""
+    """``summary`` sorted by grid point (file order) and, within a point, by cohort loss (frames
+    without it keep their order)."""
+    if "cohort_loss_mean" not in summary.columns:
+        return summary
     points = {p: i for i, p in enumerate(summary["point"].unique(maintain_order=True))}
     return summary.sort(
         pl.col("point").replace_strict(points, return_dtype=pl.Int32),

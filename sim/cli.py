@@ -303,17 +303,13 @@ def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) 
     """A finished sweep of this scenario: print its comparison; run, rebuild and rewrite nothing."""
     import polars as pl
 
-    from sim import provenance
-
     _print_comparison(pl.read_parquet(out / "summary.parquet"), output_format, wide)
     stderr.print(
         f"{out}/ already holds every run of this scenario: nothing ran, nothing was rewritten "
         f"(--force runs it again; `loyalty-sim report {out}` rebuilds the report)",
         highlight=False, markup=False,
     )
-    changed = provenance.code_changed(manifest)
-    if changed:
-        stderr.print(changed, highlight=False, markup=False)
+    _say_if_code_changed(manifest)
 
 
 def _print_comparison(summary, output_format: SweepFormat | TableFormat, wide: bool) -> None:
@@ -370,6 +366,16 @@ def table_command(
 
         write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         stderr.print(f"wrote {out}", highlight=False, markup=False)
+    _say_if_code_changed(manifest)
+
+
+def _say_if_code_changed(manifest: dict) -> None:
+    """One line on stderr when the code is not the version that made the runs."""
+    from sim import provenance
+
+    changed = provenance.code_changed(manifest)
+    if changed:
+        stderr.print(changed, highlight=False, markup=False)
 
 
 class ListFormat(StrEnum):
@@ -456,6 +462,9 @@ def _build_report(results_dir: Path, out: Path | None, lang: Language | None, fo
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
+    from sim import provenance
+
+    _say_if_code_changed(provenance.read_manifest(results_dir) or {})
 
 
 @app.command()

@@ -445,7 +445,7 @@ def render_html(
         lang=lang,
         heading=html.escape(label(lang, "heading_report")),
         name=name,
-        description=html.escape(report.scenario.description or ""),
+        description=_described(report.scenario.description),
         created=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         summary_heading=html.escape(label(lang, "heading_summary")),
         summary=summary_paragraph(report),
@@ -460,6 +460,11 @@ def render_html(
         embed_options=json.dumps(embed_options),
         error=json.dumps(label(lang, "chart_error")),
     )
+
+
+def _described(text: str) -> str:
+    """The scenario's description before the date, or nothing."""
+    return f"{html.escape(text)} &middot; " if text else ""
 
 
 def _has_label(lang: str, key: str) -> bool:
@@ -535,7 +540,7 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <header class="slide" id="summary">
 <h1>{heading}: {name}</h1>
-<p class="meta">{description} &middot; {created}</p>
+<p class="meta">{description}{created}</p>
 <h2>{summary_heading}</h2>
 <p class="summary">{summary}</p>
 <p class="hint">{legend_hint}</p>

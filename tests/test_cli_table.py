@@ -192,3 +192,38 @@ def test_progress_is_logged_off_a_terminal(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert lines[0].startswith("sweep x: 4/20 runs (20%), 0.36 runs/s, elapsed 0:00:11, ETA 0:00:44")
     assert lines[-1].startswith("sweep x: 5/20 runs")  # and one at the end
+
+
+LOADED = """\
+import json, sys
+from sim.cli import main
+sys.argv = ["loyalty-sim", *json.loads(sys.argv[1])]
+try:
+    main()
+except SystemExit:
+    pass
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules})), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    ("command", "heavy"),
+    [
+        (["--help"], {"mesa", "scipy", "altair", "polars", "vl_convert"}),
+        (["validate", "{scenario}"], {"mesa", "scipy", "altair", "polars", "vl_convert"}),
+        (["table", "{results}"], {"mesa", "scipy", "altair", "vl_convert"}),
+        (["sweep", "{scenario}", "--out", "{results}"], {"mesa", "scipy", "altair", "vl_convert"}),
+    ],
+    ids=["help", "validate", "table", "reprint"],
+)
+def test_quick_commands_do_not_load_the_model_or_the_plotting_stack(results, command, heavy):
+    """What makes --help, validate, table and a re-print answer in under a second: Mesa (with
+    pandas and networkx), SciPy and Altair load only in the commands that need them."""
+    import subprocess
+    import sys
+
+    args = [a.format(scenario=results.parent / "s.toml", results=results) for a in command]
+    done = subprocess.run([sys.executable, "-c", LOADED, json.dumps(args)], capture_output=True, text=True,
+                          timeout=120)
+    loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
+    assert not loaded & heavy, loaded & heavy

@@ -108,7 +108,11 @@ def sweep(
     parts = out / "parts"
     manifest_path = out / "manifest.json"
     if not (resume or force) and _complete(manifest_path, scenario, replications or scenario.replications):
-        resume = True  # nothing to run: the comparison is rebuilt from the finished runs
+        # nothing to run and nothing to rewrite (not even the manifest): the finished comparison
+        statuses = pl.read_parquet(out / "runs.parquet", columns=["status"])["status"]
+        failed = int((statuses == "failed").sum())
+        summary = pl.read_parquet(out / "summary.parquet")
+        return SweepReport(out, total_runs, statuses.len() - failed, failed, total_runs, summary)
     _prepare(out, manifest_path, scenario, resume, force)
     parts.mkdir(parents=True, exist_ok=True)
     for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from sim.progress import Progress
 
@@ -34,7 +33,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-stderr = Console(stderr=True, soft_wrap=True)
+class _Stderr:
+    """Messages to standard error, one line each as written (Rich, which the tables and the
+    progress bar use, is not loaded just to print a line)."""
+
+    def print(self, *parts: object, **_: object) -> None:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+stderr = _Stderr()
 
 
 @app.callback()
@@ -256,6 +263,10 @@ def sweep_command(
     customer_records = customer_records or old_customers_switch
     if resume and force:
         raise _fail("--resume and --force exclude each other")
+    finished = None if force or dry_run else provenance.finished_sweep(file, out, replications)
+    if finished:  # without loading the model or even the scenario: this answers in well under 1 s
+        _reprint(*finished, output_format, wide)
+        return
     chosen = _load_scenario(file)
     out = out or Path("results") / chosen.name
     if dry_run:
@@ -263,7 +274,7 @@ def sweep_command(
         return
     manifest = provenance.read_manifest(out)
     if not force and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications):
-        _reprint(out, manifest, output_format, wide)
+        _reprint(out, manifest, output_format, wide)  # a file without `replications`, say
         return
     from sim.sweep import SweepError, SweepInterrupted, sweep
 

@@ -96,6 +96,34 @@ def is_complete(manifest: dict[str, Any] | None, scenario_hash: str, replication
     )
 
 
+def finished_sweep(
+    file: Path, out: Path | None, replications: int | None
+) -> tuple[Path, dict[str, Any]] | None:
+    """``(result folder, manifest)`` when ``out`` (default ``results/<name>``) already holds a
+    finished sweep of exactly this scenario text and these replications, else ``None``.
+
+    Reads the file's text and its top-level keys only (no validation, no model import): a
+    finished sweep's manifest holds the hash of text that was validated when it ran, so an equal
+    hash means the same, valid scenario. ``None`` whenever it cannot tell; the caller then loads
+    and checks the file as usual."""
+    import hashlib
+    import tomllib
+
+    try:
+        text = file.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    name, wanted = raw.get("name") or file.stem, replications or raw.get("replications")
+    if not isinstance(name, str) or not isinstance(wanted, int):
+        return None
+    folder = out or Path("results") / name
+    manifest = read_manifest(folder)
+    if not is_complete(manifest, hashlib.sha256(text.encode()).hexdigest(), wanted):
+        return None
+    return folder, manifest
+
+
 def code_changed(manifest: dict[str, Any]) -> str | None:
     """One line when the code now differs from the code that made the runs, else ``None``."""
     then, now = manifest.get("code_version"), code_version()

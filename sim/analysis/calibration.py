@@ -415,8 +415,8 @@ class Estimate:
 
 
 @dataclass(frozen=True)
-class Calibration:
-    """A calibration's outcome: estimates, warnings, the errors, both curves."""
+class CurveFit:
+    """A fitted curve: estimates, warnings, the errors, both curves."""
 
     estimates: list[Estimate]
     correlation: np.ndarray  # of the estimates, from the Fisher information (NaN if singular)
@@ -428,9 +428,6 @@ class Calibration:
     curve: Curve
     model_share: np.ndarray  # the fitted model's share at the curve's periods
     sbg_share: np.ndarray | None  # the sBG fitted to the same periods, when the curve allows one
-    strategy: str
-    customers: int
-    replications: int
     evaluations: int
     seconds: float
 
@@ -453,6 +450,15 @@ class Calibration:
         return out
 
 
+@dataclass(frozen=True)
+class Calibration(CurveFit):
+    """A calibration: the fit of a strategy's simulated cohort, and how it was simulated."""
+
+    strategy: str
+    customers: int
+    replications: int
+
+
 def calibrate(
     scenario: Scenario,
     curve: Curve,
@@ -466,10 +472,34 @@ def calibrate(
     intervals: bool = True,
 ) -> Calibration:
     """Fit ``parameters`` so that ``strategy``'s cohort curve matches ``curve``; see the module doc."""
-    started = time.perf_counter()
     strategy = strategy or scenario.baseline
     if strategy not in scenario.strategies:
         raise CalibrationError(f"--strategy: '{strategy}' is not a strategy of {scenario.file}")
+    months = int(curve.months[-1])
+    cohort = customers or scenario.customers
+
+    def model(values: dict[str, float]) -> np.ndarray:
+        return simulate(scenario, strategy, values, months, replications, executor, customers)[curve.months]
+
+    fit = fit_curve(curve, parameters, model, holdout, replications * cohort, max_evaluations, intervals)
+    fields = {f.name: getattr(fit, f.name) for f in dataclasses.fields(CurveFit)}
+    return Calibration(**fields, strategy=strategy, customers=cohort, replications=replications)
+
+
+def fit_curve(
+    curve: Curve,
+    parameters: list[FitParameter],
+    model: Callable[[dict[str, float]], np.ndarray],
+    holdout: int = 0,
+    simulated: float | None = None,
+    max_evaluations: int | None = None,
+    intervals: bool = True,
+) -> CurveFit:
+    """Fit ``parameters`` of ``model`` (values -> share at the curve's periods; may raise
+    ScenarioError or ParamError for values it refuses) to ``curve`` by maximum likelihood, with
+    profile intervals, standard errors and warnings (module doc). ``simulated``: the number of
+    simulated customers behind each model curve (None: an exact curve)."""
+    started = time.perf_counter()
     observed = curve.periods > 0
     n_points = int(np.count_nonzero(observed))
     needed = max(2, len(parameters))
@@ -484,8 +514,6 @@ def calibrate(
         held_out[np.flatnonzero(observed)[-holdout:]] = True
     fit_mask = observed & ~held_out
     target = curve.share[fit_mask]
-    months = int(curve.months[-1])
-    cohort = customers or scenario.customers
     cache: dict[tuple[float, ...], np.ndarray | None] = {}
 
     def values_at(u: np.ndarray) -> dict[str, float]:
@@ -496,9 +524,7 @@ def calibrate(
         key = tuple(round(min(1.0, max(0.0, float(x))), 9) for x in u)
         if key not in cache:
             try:
-                simulated = simulate(scenario, strategy, values_at(np.array(key)), months, replications,
-                                     executor, customers)
-                cache[key] = simulated[curve.months]
+                cache[key] = np.asarray(model(values_at(np.array(key))), dtype=float)
             except (ScenarioError, ParamError):  # a combination the model's parameter checks reject
                 cache[key] = None
         return cache[key]
@@ -510,10 +536,10 @@ def calibrate(
     start = np.array([p.to_unit(p.start) for p in parameters])
     best_u = _minimise(unscaled, start, max_evaluations or 60 * len(parameters))
     model_share = share_at(best_u)
-    if model_share is None:  # pragma: no cover - the start itself was refused by the model
+    if model_share is None:
         raise CalibrationError("the model refused every value tried; check the bounds of --fit")
     if curve.cohort is not None:
-        n_eff = 1.0 / (1.0 / curve.cohort + 1.0 / (replications * cohort))
+        n_eff = 1.0 / (1.0 / curve.cohort + (1.0 / simulated if simulated else 0.0))
     else:
         expected = np.maximum(cells(model_share[fit_mask]), 1e-9)
         pearson = float(np.sum((cells(target) - expected) ** 2 / expected))
@@ -558,8 +584,7 @@ def calibrate(
                 )
     if not np.all(np.isfinite(np.diag(covariance))):
         warnings.append("the Fisher information is singular: some parameter does not change the curve")
-    evaluations = len(cache)
-    return Calibration(
+    return CurveFit(
         estimates=estimates,
         correlation=correlation,
         warnings=warnings,
@@ -570,10 +595,7 @@ def calibrate(
         curve=curve,
         model_share=model_share,
         sbg_share=_sbg_benchmark(curve, fit_mask),
-        strategy=strategy,
-        customers=cohort,
-        replications=replications,
-        evaluations=evaluations,
+        evaluations=len(cache),
         seconds=time.perf_counter() - started,
     )
 

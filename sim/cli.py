@@ -558,7 +558,7 @@ def calibrate_command(
     strategy: Annotated[
         str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 2,
     customers: Annotated[
         int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
     ] = None,

@@ -844,8 +844,10 @@ def calibrated_scenario_text(scenario: Scenario, result: Calibration) -> str:
         f"# to the retention curve {result.curve.file} (strategy '{result.strategy}', "
         f"{result.replications} x {result.customers:,} customers, common random numbers).",
         *(
-            f"#   {e.parameter.path} = {e.value:.6g}, 95% profile interval {e.ci_low:.4g}..{e.ci_high:.4g} "
-            f"(started at {e.parameter.start:g}, searched {e.parameter.low:g}..{e.parameter.high:g})"
+            f"#   {e.parameter.path} = {e.value:.6g}, "
+            + (f"95% profile interval {e.ci_low:.4g}..{e.ci_high:.4g}" if math.isfinite(e.ci_low)
+               else f"standard error {e.standard_error:.2g}")
+            + f" (started at {e.parameter.start:g}, searched {e.parameter.low:g}..{e.parameter.high:g})"
             for e in result.estimates
         ),
         *(f"# warning: {w}" for w in result.warnings),

@@ -29,13 +29,13 @@ import numpy as np
 
 from sim.analysis import calibration
 from sim.analysis.statistics import t_interval
-from sim.batch import batch_seed
 from sim.executors import Executor, LocalPoolExecutor, SerialExecutor
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.population import ExitReason
 from sim.programs.lock_in_contract import LockInContractParams
 from sim.scenario import load, loads
+from sim.seeds import replication_seed
 from sim.strategy import ProgramSpec, Strategy
 
 HERE = Path(__file__).resolve().parent
@@ -215,7 +215,7 @@ def measure(market: Market, customers: int, replications: int, executor: Executo
             name: str = "validation", seed: int = 0) -> dict[str, np.ndarray]:
     """Every measure of ``replicate`` over ``replications`` runs; one array per measure."""
     tasks = [
-        Task(market, customers, r, tuple(int(w) for w in batch_seed(name, seed, (), r).entropy))
+        Task(market, customers, r, replication_seed(name, seed, (), r))
         for r in range(replications)
     ]
     results = list(executor.run(replicate, tasks))

@@ -65,13 +65,14 @@ import numpy as np
 from scipy import optimize
 
 from sim.analysis.survival import fit_sbg
-from sim.batch import Batch, batch_seed, run_batch
+from sim.batch import Batch, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.market import Market
 from sim.params import ParamError
 from sim.population import Segment
 from sim.scenario import Scenario, ScenarioError, _set_path, loads
+from sim.seeds import replication_seed
 from sim.strategy import Strategy
 
 # market.<section>.<field> paths: the market's parameter sections ([service] is top-level in a file)
@@ -368,7 +369,7 @@ def simulate(
         Batch(
             (),
             replication,
-            tuple(int(w) for w in batch_seed(scenario.name, scenario.seed, (), replication).entropy),
+            replication_seed(scenario.name, scenario.seed, (), replication),
             market,
             (strategies[strategy],),
             cohort,

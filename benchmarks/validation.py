@@ -40,6 +40,7 @@ from sim.strategy import ProgramSpec, Strategy
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
+CONTRACT_END = HERE.parent / "scenarios" / "contract-end.toml"
 HORIZON = 60  # months: the five years of Reichheld's figure and the stylized facts
 LONG_HORIZON = 120  # months the baseline runs for the bond-and-lifetime figure
 BOND_MONTH = 12  # bond is measured at this month (the issue's "bond at month 12")
@@ -105,7 +106,18 @@ def replicate(task: Task) -> dict[str, float]:
         return 1.0 - (active[name][last] / active[name][first - 1]) ** (1.0 / (last - first + 1))
 
     yearly = baseline[12::12] / baseline[:-12:12]
+    without, notice = (
+        _term_end_actions(name, seed, task.customers // 2)
+        for name in ("lock_in_contract", "lock_in_with_notice")
+    )
+    rise = {a: notice[a] / sum(notice.values()) - without[a] / sum(without.values())
+            for a in ("switched", "recontracted")}
     return {
+        "ofcom_without_notice": _acting(without),
+        "ofcom_with_notice": _acting(notice),
+        "ofcom_rise_recontracting": rise["recontracted"] / (rise["recontracted"] + rise["switched"])
+        if rise["recontracted"] + rise["switched"] > 0
+        else math.nan,
         "loss_5y": loss("rare_contact"),
         "annual_churn": 1.0 - (1.0 - loss("rare_contact")) ** (12 / HORIZON),
         "retention_rise": yearly[4] - yearly[0],
@@ -125,6 +137,26 @@ def replicate(task: Task) -> dict[str, float]:
         "lock_in_first_year": loss("rare_contact", 12) - loss("lock_in_contract", 12),
         "max_term": float(LockInContractParams().term_months),  # a rule of the model, not a random outcome
     }
+
+
+def _term_end_actions(strategy: str, seed: np.random.SeedSequence, customers: int) -> dict[str, int]:
+    """Term-end actions in ``scenarios/contract-end.toml`` (its own market and strategies), pooled
+    over its 12-month points (every auto-renewal share), ``customers`` x 48 months each."""
+    scenario = load(CONTRACT_END)
+    totals = dict.fromkeys(("switched", "recontracted", "rolled_on"), 0)
+    for point in scenario.grid:
+        if dict(point)["programs.lock_in_contract.term_months"] != 12:
+            continue
+        market, strategies, _, _ = scenario.at(point)
+        monthly = LoyaltyModel(strategies[strategy], market, customers, 48, rng=seed).run().monthly
+        for action in totals:
+            totals[action] += int(monthly[f"term_ends_{action}"].sum())
+    return totals
+
+
+def _acting(totals: dict[str, int]) -> float:
+    """Share of term ends at which the customer acted: re-contracted or switched (Ofcom's 'act')."""
+    return (totals["switched"] + totals["recontracted"]) / max(1, sum(totals.values()))
 
 
 @dataclass(frozen=True)
@@ -153,9 +185,11 @@ FIGURES: tuple[Figure, ...] = (
            "Fader & Hardie (2007), Table 1", "fh_high_end", (-math.inf, 17.9), "customers"),
     Figure("no-contract churn 2.8-4%/month vs contract 0.8-1%/month: about 3-5 times higher",
            "US carriers' reports; Strategy Analytics 2012", "contract_churn_ratio", (2.8, 5.0), "x"),
-    Figure("at contract end 47% act without a notice, 62% with one (mostly re-contracting)",
-           "Ofcom end-of-contract notification review, 2021", "",
-           note="not modelled yet: contract ends as decisions (issue 12 item 5) are in progress"),
+    Figure("at contract end 47% act (re-contract or switch) without an end-of-contract notice",
+           "Ofcom end-of-contract notification review, 2021", "ofcom_without_notice", (0.42, 0.52)),
+    Figure("... 62% with a notice", "Ofcom (2021)", "ofcom_with_notice", (0.57, 0.67)),
+    Figure("... and most of the rise is re-contracting with the same provider, not switching",
+           "Ofcom (2021)", "ofcom_rise_recontracting", (0.5, 1.0)),
     Figure("minimum terms at most 24 months", "TKG 2021", "max_term", (-math.inf, 24), "months"),
     Figure("a program's causal effect on share of wallet is about 7x smaller than the member gap",
            "Leenheer et al., IJRM 24(1), 2007", "",
@@ -178,7 +212,8 @@ FIGURES: tuple[Figure, ...] = (
            note="not modelled: no share of wallet"),
     Figure("service recovery can lift satisfaction above its pre-failure level, not repurchase intention",
            "de Matos, Henrique & Rossi, J. Service Research 10(1), 2007", "",
-           note="not modelled yet: complaint paths (issue 12 item 3) are in progress"),
+           note="not measured: complaint paths exist (sim.analysis.complaints), but the table does not yet "
+                "follow each customer's satisfaction before and after a failure"),
     Figure("financial switching costs raise staying (lock-in: fewer lost in the first year)",
            "Burnham, Frels & Mahajan, JAMS 31(2), 2003", "lock_in_first_year", (0.0, math.inf), "pp"),
     Figure("relational switching costs raise staying (see the bond row: ratio above 1)",

@@ -65,6 +65,7 @@ class Task:
     customers: int
     replication: int
     seed: tuple[int, ...]
+    contract_end: bool = True  # also measure the Ofcom rows (12 more runs per replication)
 
 
 def _active(model: LoyaltyModel) -> np.ndarray:
@@ -106,18 +107,23 @@ def replicate(task: Task) -> dict[str, float]:
         return 1.0 - (active[name][last] / active[name][first - 1]) ** (1.0 / (last - first + 1))
 
     yearly = baseline[12::12] / baseline[:-12:12]
-    without, notice = (
-        _term_end_actions(name, seed, task.customers // 2)
-        for name in ("lock_in_contract", "lock_in_with_notice")
-    )
-    rise = {a: notice[a] / sum(notice.values()) - without[a] / sum(without.values())
-            for a in ("switched", "recontracted")}
+    ofcom = dict.fromkeys(("ofcom_without_notice", "ofcom_with_notice", "ofcom_rise_recontracting"), math.nan)
+    if task.contract_end:
+        without, notice = (
+            _term_end_actions(name, seed, task.customers // 2)
+            for name in ("lock_in_contract", "lock_in_with_notice")
+        )
+        rise = {a: notice[a] / sum(notice.values()) - without[a] / sum(without.values())
+                for a in ("switched", "recontracted")}
+        ofcom = {
+            "ofcom_without_notice": _acting(without),
+            "ofcom_with_notice": _acting(notice),
+            "ofcom_rise_recontracting": rise["recontracted"] / (rise["recontracted"] + rise["switched"])
+            if rise["recontracted"] + rise["switched"] > 0
+            else math.nan,
+        }
     return {
-        "ofcom_without_notice": _acting(without),
-        "ofcom_with_notice": _acting(notice),
-        "ofcom_rise_recontracting": rise["recontracted"] / (rise["recontracted"] + rise["switched"])
-        if rise["recontracted"] + rise["switched"] > 0
-        else math.nan,
+        **ofcom,
         "loss_5y": loss("rare_contact"),
         "annual_churn": 1.0 - (1.0 - loss("rare_contact")) ** (12 / HORIZON),
         "retention_rise": yearly[4] - yearly[0],
@@ -247,10 +253,10 @@ def verdict(low: float, high: float, region: tuple[float, float]) -> str:
 
 
 def measure(market: Market, customers: int, replications: int, executor: Executor,
-            name: str = "validation", seed: int = 0) -> dict[str, np.ndarray]:
+            contract_end: bool = True, name: str = "validation", seed: int = 0) -> dict[str, np.ndarray]:
     """Every measure of ``replicate`` over ``replications`` runs; one array per measure."""
     tasks = [
-        Task(market, customers, r, replication_seed(name, seed, (), r))
+        Task(market, customers, r, replication_seed(name, seed, (), r), contract_end)
         for r in range(replications)
     ]
     results = list(executor.run(replicate, tasks))
@@ -271,9 +277,10 @@ def fader_hardie(cohort: str, scenario_file: Path | None, executor: Executor, cu
 
 
 def table(market: Market, customers: int, replications: int, executor: Executor,
-          fits: Callable[[str], tuple[float, float]] | None = None) -> list[Row]:
-    """The rows: every figure with the model's value, interval and verdict."""
-    values = measure(market, customers, replications, executor)
+          fits: Callable[[str], tuple[float, float]] | None = None, contract_end: bool = True) -> list[Row]:
+    """The rows: every figure with the model's value, interval and verdict (rows not measured:
+    the fits without ``fits``, the Ofcom rows without ``contract_end``)."""
+    values = measure(market, customers, replications, executor, contract_end)
     rows = []
     for figure in FIGURES:
         row = Row(figure)
@@ -289,6 +296,10 @@ def table(market: Market, customers: int, replications: int, executor: Executor,
         else:
             sample = values[figure.measure]
             sample = sample[np.isfinite(sample)]
+            if not sample.size:
+                row.verdict = "not run"
+                rows.append(row)
+                continue
             row.estimate = float(sample.mean())
             if np.ptp(sample) == 0:  # a constant (a rule, not a random outcome)
                 row.ci_low = row.ci_high = row.estimate

@@ -669,19 +669,32 @@ def survival_command(
 def calibrate_command(
     curve: Annotated[Path, typer.Option(help="Observed retention: CSV with year|month and share|active.")],
     scenario: Annotated[Path, typer.Option(help="Scenario file (TOML) whose market is fitted.")],
-    fit: Annotated[str, typer.Option(help="Parameters to fit: key.path[=low:high],... (as in [grid]).")],
+    fit: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
+            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
+            "market.heterogeneity.propensity_mean=0.1:10,market.heterogeneity.propensity_cv=0:4]."
+        ),
+    ] = None,
     holdout: Annotated[
         int, typer.Option(min=0, help="Hold out the last K periods and report the error predicting them.")
     ] = 0,
     strategy: Annotated[
         str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 2,
     customers: Annotated[
         int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
     ] = None,
+    intervals: Annotated[
+        bool, typer.Option(help="Profile-likelihood 95% intervals (about three times the fit's runs).")
+    ] = True,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json, or csv (one row per period).")
+    ] = OutputFormat.table,
     out: Annotated[
         Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
     ] = None,
@@ -689,8 +702,10 @@ def calibrate_command(
 ) -> None:
     """Fit market parameters so that a strategy's cohort retention matches an observed curve.
 
-    Prints the fitted values with standard errors, the fit error and (with --holdout) the error
-    on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
+    Prints the fitted values with standard errors and 95% profile-likelihood intervals, warnings
+    (an estimate on its bound, two confounded), the observed and predicted retention per period
+    (held-out periods marked) with the errors, and writes a calibrated scenario file. Exit code
+    2 on bad input. Method: docs/analysis.md.
     """
     from sim.analysis import calibration
     from sim.io import write_atomic
@@ -701,44 +716,67 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
+        spec = fit or calibration.DEFAULT_FIT
+        parameters = calibration.parse_fit(spec, chosen, strategy or chosen.baseline)
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
-                chosen, observed, parameters, executor, strategy, holdout, replications, customers
+                chosen, observed, parameters, executor, strategy, holdout, replications, customers,
+                intervals=intervals,
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:
         raise _fail(str(error)) from None
-    rows = [
-        [p.path, f"{p.start:g}", f"{p.low:g}..{p.high:g}", f"{result.fitted[p.path]:.4g}",
-         f"{result.standard_errors[p.path]:.2g}"]
-        for p in parameters
-    ]
-    sys.stdout.write(
-        _text_table(
-            ["parameter", "start", "bounds", "fitted", "std. error"],
-            rows,
-            left=("parameter",),
-            title=f"{result.strategy}: {result.replications} x {result.customers:,} customers, "
-            f"{result.evaluations} evaluations",
-        )
-    )
-    periods = [f"{observed.unit} {p}" for p in observed.periods]
-    sys.stdout.write(
-        _text_table(
-            ["", *periods],
-            [
-                ["observed", *(f"{v:.3f}" for v in observed.share)],
-                ["model", *(f"{v:.3f}" for v in result.model_share)],
-            ],
-            left=("",),
-        )
-    )
-    print(f"fit error (RMSE of the share still active): {result.rmse_fit:.4f}")
-    if result.rmse_holdout is not None:
-        print(f"holdout error on the last {holdout} {observed.unit}s: {result.rmse_holdout:.4f}")
+    data = calibration.to_json(result)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(data["periods"][0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(data["periods"])
+    else:
+        sys.stdout.write(_calibration_tables(data))
+    for warning in result.warnings:
+        stderr.print(f"warning: {warning}", highlight=False, markup=False)
     write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stderr.print(f"wrote {out}", highlight=False)
+
+
+def _calibration_tables(data: dict) -> str:
+    """The calibration as text: the estimates, then observed and predicted share per period."""
+
+    def number(x: float | None, digits: str = ".4g") -> str:
+        return "-" if x is None else format(x, digits)
+
+    estimates = _text_table(
+        ["parameter", "start", "bounds", "fitted", "std. error", "95% interval (profile)"],
+        [
+            [p["path"], f"{p['start']:g}", f"{p['low']:g}..{p['high']:g}", f"{p['fitted']:.4g}",
+             number(p["std_error"], ".2g"), f"{number(p['ci_low'])} .. {number(p['ci_high'])}"]
+            for p in data["parameters"]
+        ],
+        left=("parameter",),
+        title=f"{data['strategy']}: {data['replications']} x {data['customers']:,} customers, "
+        f"{data['evaluations']} evaluations, {data['seconds']:.0f} s",
+    )
+    unit, sbg = data["unit"], data["sbg_holdout_error"] is not None
+    periods = _text_table(
+        [unit, "observed", "model", *(["sBG"] if sbg else []), ""],
+        [
+            [str(r["period"]), f"{r['observed']:.3f}", f"{r['predicted']:.3f}",
+             *([f"{r['sbg']:.3f}"] if sbg else []), "held out" if r["held_out"] else ""]
+            for r in data["periods"]
+        ],
+        left=("",),
+        caption="share of the cohort still active",
+    )
+    lines = []
+    for name, key in (("model, fitted", "fit_error"), ("model, held out", "holdout_error"),
+                      ("sBG, held out", "sbg_holdout_error")):
+        error = data[key]
+        if error:
+            customers = f" ({error['mae_customers']:.1f} customers)" if "mae_customers" in error else ""
+            lines.append(f"mean absolute error ({name} {unit}s): {error['mae']:.4f}{customers}")
+    return estimates + periods + "".join(f"{line}\n" for line in lines)
 
 
 @app.command("economics")

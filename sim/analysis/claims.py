@@ -104,9 +104,11 @@ class ClaimsError(UserError):
 # --- experiments: what is simulated ---------------------------------------------------------
 
 
-def _on_baseline(*programs: str | ProgramSpec, baseline: ProgramSpec = ProgramSpec(BASELINE)) -> Strategy:
-    """``rare_contact`` plus ``programs``: a program is compared with the baseline it adds to."""
-    specs = (baseline, *(p if isinstance(p, ProgramSpec) else ProgramSpec(p) for p in programs))
+def _on_baseline(*programs: str | ProgramSpec, baseline: ProgramSpec | None = None) -> Strategy:
+    """``rare_contact`` (or ``baseline``, a variant of it) plus ``programs``: a program is
+    compared with the baseline it adds to."""
+    added = (p if isinstance(p, ProgramSpec) else ProgramSpec(p) for p in programs)
+    specs = (baseline or ProgramSpec(BASELINE), *added)
     return Strategy("+".join(s.name for s in specs), specs)
 
 
@@ -219,7 +221,9 @@ EXPERIMENTS: dict[str, Experiment] = {
     "card_no_reward": Experiment(_on_baseline(_NO_REWARD)),
     "new_customer_deals_fair": Experiment(
         _on_baseline(
-            ProgramSpec("new_customer_deals", {"unfairness_bond_loss": 0.0, "unfairness_satisfaction_loss": 0.0})
+            ProgramSpec(
+                "new_customer_deals", {"unfairness_bond_loss": 0.0, "unfairness_satisfaction_loss": 0.0}
+            )
         )
     ),
     "service_excellence_no_change": Experiment(
@@ -252,7 +256,9 @@ EXPERIMENTS: dict[str, Experiment] = {
     "appreciation_bargain_hunters": Experiment(
         _on_baseline("personal_appreciation"), market_change=_changed(BARGAIN_HUNTERS)
     ),
-    "point_card_bargain_hunters": Experiment(_on_baseline("point_card"), market_change=_changed(BARGAIN_HUNTERS)),
+    "point_card_bargain_hunters": Experiment(
+        _on_baseline("point_card"), market_change=_changed(BARGAIN_HUNTERS)
+    ),
     "appreciation_price_war_no_bond_shield": Experiment(
         _on_baseline("personal_appreciation"), price_war=True, market_change=_changed(NO_BOND_SHIELD)
     ),
@@ -529,7 +535,8 @@ CHECKS: tuple[Check, ...] = (
         _loss_difference("new_customer_deals", "baseline"),
         f"{_ASSUMED}: one percentage point of the initial cohort",
         Control(
-            "nobody feels treated unfairly (unfairness losses 0)", {"new_customer_deals": "new_customer_deals_fair"}
+            "nobody feels treated unfairly (unfairness losses 0)",
+            {"new_customer_deals": "new_customer_deals_fair"},
         ),
         above=0.01,
     ),
@@ -570,7 +577,9 @@ CHECKS: tuple[Check, ...] = (
         "F2b", ("F2",), "... at a comparable cost (within a factor of 1.5 either way)",
         "program cost, personal_appreciation / point_card", ("appreciation", "point_card"), _cost_ratio,
         f"{_ASSUMED}: 'comparable' (DESIGN §2) read as a factor of 1.5",
-        Control("the card gives no reward: it costs only its administration", {"point_card": "card_no_reward"}),
+        Control(
+            "the card gives no reward: it costs only its administration", {"point_card": "card_no_reward"}
+        ),
         above=2 / 3, below=3 / 2,
     ),
     Check(
@@ -600,7 +609,8 @@ CHECKS: tuple[Check, ...] = (
         lambda r: _cohort_churn(r, "lock_in", 24, 24) / _cohort_churn(r, "lock_in", 13, 23),
         f"{_ASSUMED}: a spike is five times the month's usual churn",
         Control(
-            "no pent-up exits at the term's end (term-end weights 0)", {"lock_in": "lock_in_no_term_end_exits"}
+            "no pent-up exits at the term's end (term-end weights 0)",
+            {"lock_in": "lock_in_no_term_end_exits"},
         ),
         above=5.0,
     ),
@@ -627,7 +637,8 @@ CHECKS: tuple[Check, ...] = (
         lambda r: _bond_gain(r, "newsletter_2_per_year"),
         f"{_ASSUMED}: within 0.02 of the 0..1 bond scale (equivalence margin)",
         Control(
-            "newsletters that bond (bond_gain_per_contact 0.1)", {"newsletter_2_per_year": "newsletter_2_per_year_bonding"}
+            "newsletters that bond (bond_gain_per_contact 0.1)",
+            {"newsletter_2_per_year": "newsletter_2_per_year_bonding"},
         ),
         above=-0.02, below=0.02,
     ),
@@ -680,7 +691,9 @@ CHECKS: tuple[Check, ...] = (
         "S1", ("S1",), "yearly retention rises with tenure",
         "rare_contact retention of the initial cohort, year 5 - year 1", ("baseline",), _retention_rise,
         "DESIGN §4: Fader & Hardie 2007, +6.0 pp (high end) to +25.6 pp (regular) over years 1-5",
-        Control("identical customers (one segment, no trait spread)", {"baseline": "baseline_identical_customers"}),
+        Control(
+            "identical customers (one segment, no trait spread)", {"baseline": "baseline_identical_customers"}
+        ),
         above=0.05,
     ),
     Check(
@@ -773,7 +786,9 @@ def evaluate(checks: Iterable[Check], runs: Runs) -> pl.DataFrame:
     for check in checks:
         mean, low, high, verdict, n = _interval(check, runs)
         controlled = all(v in runs for v in check.control.swap.values())
-        control = _interval(check, check.control.runs(runs)) if controlled else (np.nan, np.nan, np.nan, NOT_RUN, 0)
+        control = (
+            _interval(check, check.control.runs(runs)) if controlled else (np.nan, np.nan, np.nan, NOT_RUN, 0)
+        )
         rows.append(
             {
                 "check": check.id,
@@ -798,6 +813,7 @@ def evaluate(checks: Iterable[Check], runs: Runs) -> pl.DataFrame:
 
 
 __all__ = [
-    "AUDIT_SCHEMA", "CHECKS", "CHECK_IDS", "EXPERIMENTS", "NOT_RUN", "VERDICTS", "Check", "ClaimsError", "Control",
-    "Experiment", "Measurement", "Task", "audit", "evaluate", "experiments_of", "run_task", "select",
+    "AUDIT_SCHEMA", "CHECKS", "CHECK_IDS", "EXPERIMENTS", "NOT_RUN", "VERDICTS", "Check", "ClaimsError",
+    "Control", "Experiment", "Measurement", "Task", "audit", "evaluate", "experiments_of", "run_task",
+    "select",
 ]

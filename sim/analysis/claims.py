@@ -313,7 +313,11 @@ def run_task(task: Task) -> tuple[str, int, Measurement]:
         task.months,
         rng=np.random.SeedSequence(list(task.seed)),
     )
-    forgiveness, bond_lifetime_ratio = _probe(model)
+    probes = {name: make() for name, make in PROBES.items()}
+    while model.month < model.months:
+        model.step()
+        for probe in probes.values():
+            probe.observe(model)
     result = model.result()
     summary = result.summary()
     monthly = result.monthly
@@ -328,54 +332,76 @@ def run_task(task: Task) -> tuple[str, int, Measurement]:
             mean_bond=monthly["mean_bond"].to_numpy(),
             active_initial=monthly["active_initial"].to_numpy(),
             churn_by_reason=dict(summary["churn_by_reason"]),
-            forgiveness=forgiveness,
-            bond_lifetime_ratio=bond_lifetime_ratio,
+            forgiveness=probes["forgiveness"].value(),
+            bond_lifetime_ratio=probes["bond_lifetime_ratio"].value(),
         ),
     )
 
 
-def _ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else float("nan")
+def _thirds(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the top and the bottom third of ``values``."""
+    low, high = np.quantile(values, [1 / 3, 2 / 3])
+    return values >= high, values <= low
 
 
-def _probe(model: LoyaltyModel) -> tuple[float, float]:
-    """Step ``model`` to its horizon, measuring on the way (customers sorted by their bond at the
-    start of a month, in thirds):
+class ForgivenessProbe:
+    """F5, pooled over months 2 to the horizon: among customers active at the start of a month,
+    the churn share of those with an unrecovered failure that month minus that of those without
+    one, in the top third by bond at the month's start, minus the same difference in the bottom
+    third. Negative: a failure drives fewer bonded customers away.
 
-    * forgiveness (F5), pooled over all months: the churn share of customers
-      with an unrecovered failure minus that of those without one, in the top bond third, minus
-      the same difference in the bottom third (negative: a failure drives fewer bonded customers
-      away);
-    * bonded customers' lifetime (S2): the initial cohort active at month BOND_SPLIT_MONTH, in
-      thirds by bond then; the mean of their months active after it (censored at the horizon),
-      top third / bottom third.
+    A probe in the sense of the core run API: ``observe`` after every month, ``value`` at the end.
     """
-    pop = model.population
-    counts = np.zeros((2, 2, 2))  # bond third (top, bottom) x failed (yes, no) x (left, all)
-    split: tuple[np.ndarray, np.ndarray] | None = None
-    while model.month < model.months:
-        ids = np.flatnonzero(pop.active)
-        bond = pop.bond[ids].copy()
-        model.step()
-        if ids.size:
-            failed = model.flows.service_failed[ids]
-            left = pop.exit_month[ids] == model.month
-            low, high = np.quantile(bond, [1 / 3, 2 / 3])
-            for third, members in enumerate((bond >= high, bond <= low)):
+
+    def __init__(self) -> None:
+        self.counts = np.zeros((2, 2, 2))  # bond third (top, bottom) x failed (yes, no) x (left, all)
+        self.ids: np.ndarray | None = None  # active at the start of the next month ...
+        self.bond: np.ndarray | None = None  # ... and their bond then
+
+    def observe(self, model: LoyaltyModel) -> None:
+        pop = model.population
+        if self.ids is not None and self.bond is not None and self.ids.size:
+            failed = model.flows.service_failed[self.ids]
+            left = pop.exit_month[self.ids] == model.month
+            for third, members in enumerate(_thirds(self.bond)):
                 for row, group in enumerate((members & failed, members & ~failed)):
-                    counts[third, row] += (np.count_nonzero(group & left), np.count_nonzero(group))
+                    self.counts[third, row] += (np.count_nonzero(group & left), np.count_nonzero(group))
+        self.ids = np.flatnonzero(pop.active)
+        self.bond = pop.bond[self.ids].copy()
+
+    def value(self) -> float:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = self.counts[..., 0] / self.counts[..., 1]
+        return float((share[0, 0] - share[0, 1]) - (share[1, 0] - share[1, 1]))
+
+
+class BondLifetimeProbe:
+    """S2: the initial cohort active at month BOND_SPLIT_MONTH, in thirds by bond then; the mean
+    of their months active after it (censored at the horizon), top third / bottom third."""
+
+    def __init__(self) -> None:
+        self.split: tuple[np.ndarray, np.ndarray] | None = None
+        self.ratio = float("nan")
+
+    def observe(self, model: LoyaltyModel) -> None:
+        pop = model.population
         if model.month == BOND_SPLIT_MONTH:
             cohort = np.flatnonzero(pop.active & (pop.join_month == 0))
-            low, high = np.quantile(pop.bond[cohort], [1 / 3, 2 / 3]) if cohort.size else (0.0, 0.0)
-            split = (cohort[pop.bond[cohort] >= high], cohort[pop.bond[cohort] <= low])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = counts[..., 0] / counts[..., 1]
-    forgiveness = float((share[0, 0] - share[0, 1]) - (share[1, 0] - share[1, 1]))
-    if split is None or not (split[0].size and split[1].size):
-        return forgiveness, float("nan")
-    exit_month = np.where(pop.exit_month < 0, model.months, pop.exit_month).astype(float)
-    top, bottom = (float((exit_month[ids] - BOND_SPLIT_MONTH).mean()) for ids in split)
-    return forgiveness, _ratio(top, bottom)
+            if cohort.size:
+                top, bottom = _thirds(pop.bond[cohort])
+                self.split = (cohort[top], cohort[bottom])
+        if model.month == model.months and self.split is not None:
+            exit_month = np.where(pop.exit_month < 0, model.months, pop.exit_month).astype(float)
+            top, bottom = (float((exit_month[ids] - BOND_SPLIT_MONTH).mean()) for ids in self.split)
+            self.ratio = top / bottom if bottom else float("nan")
+
+    def value(self) -> float:
+        return self.ratio
+
+
+PROBES: dict[str, Callable[[], ForgivenessProbe | BondLifetimeProbe]] = {
+    "forgiveness": ForgivenessProbe, "bond_lifetime_ratio": BondLifetimeProbe,
+}
 
 
 # --- checks: what is claimed ----------------------------------------------------------------

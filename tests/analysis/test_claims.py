@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -14,12 +15,15 @@ from sim import scenario as scenarios
 from sim.analysis.claims import (
     AUDIT_SCHEMA,
     BARGAIN_HUNTERS,
+    BOND_SPLIT_MONTH,
     CHECKS,
     EXPERIMENTS,
     NOT_RUN,
+    BondLifetimeProbe,
     Check,
     ClaimsError,
     Control,
+    ForgivenessProbe,
     Measurement,
     _identical_customers,
     audit,
@@ -141,6 +145,37 @@ def test_identical_customers_have_no_spread_in_any_trait():
         if isinstance(trait, Beta | LogNormal):
             draws = trait.sample(rng, 1000)
             assert draws.std() < 1e-3 * max(1.0, float(draws.mean())), field.name
+
+
+def _model(month: int, bond, exit_month, failed=None, months: int = 60, join_month=None) -> SimpleNamespace:
+    exit_month = np.array(exit_month)
+    population = SimpleNamespace(
+        bond=np.array(bond, dtype=float), active=exit_month < 0, exit_month=exit_month,
+        join_month=np.zeros(exit_month.size, dtype=int) if join_month is None else np.array(join_month),
+    )
+    failed = [False] * exit_month.size if failed is None else failed
+    flows = SimpleNamespace(service_failed=np.array(failed))
+    return SimpleNamespace(month=month, months=months, population=population, flows=flows)
+
+
+def test_forgiveness_is_the_extra_churn_after_a_failure_top_minus_bottom_bond_third():
+    probe = ForgivenessProbe()
+    bond = [0.9, 0.8, 0.5, 0.4, 0.1, 0.0]
+    probe.observe(_model(1, bond, [-1] * 6))  # sets who is active, and their bond, at month 2's start
+    # month 2: customers 0 (top) and 4 (bottom) fail; only 4 leaves, and 5 (bottom, no failure) stays
+    probe.observe(_model(2, [0.9, 0.8, 0.5, 0.4, 0.05, 0.0], [-1, -1, -1, -1, 2, -1],
+                         failed=[True, False, False, False, True, False]))
+    assert probe.value() == pytest.approx((0 - 0) - (1 - 0))
+
+
+def test_bond_lifetime_ratio_follows_the_thirds_at_month_12_to_the_horizon():
+    probe = BondLifetimeProbe()
+    bond = [0.9, 0.8, 0.5, 0.4, 0.1, 0.0, 0.9]
+    joined = [0, 0, 0, 0, 0, 0, 5]  # the last one joined later: not in the initial cohort
+    probe.observe(_model(BOND_SPLIT_MONTH, bond, [-1] * 7, months=60, join_month=joined))
+    # at the horizon: the top third (0, 1) stayed 48 months after month 12, the bottom (4, 5) 12 and 24
+    probe.observe(_model(60, bond, [-1, -1, 30, -1, 24, 36, 13], months=60, join_month=joined))
+    assert probe.value() == pytest.approx(48 / 18)
 
 
 @pytest.mark.parametrize(

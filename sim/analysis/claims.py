@@ -130,9 +130,11 @@ def _alike(segment: Segment, share: float) -> Segment:
 
 
 def _identical_customers(market: Market) -> Market:
-    """One segment, the market's largest, with no spread in any trait: nobody is likelier to
-    leave than anybody else, so retention cannot rise with tenure."""
+    """One segment, the market's largest, with no spread in any trait and no spread in the
+    propensity to leave: nobody is likelier to leave than anybody else, so retention cannot rise
+    with tenure."""
     largest = max(market.segments, key=lambda s: s.share)
+    market = _replace(market, "heterogeneity.propensity_cv", 0.0)
     return dataclasses.replace(market, segments=(_alike(largest, 1.0),))
 
 
@@ -718,7 +720,8 @@ CHECKS: tuple[Check, ...] = (
         "rare_contact retention of the initial cohort, year 5 - year 1", ("baseline",), _retention_rise,
         "DESIGN §4: Fader & Hardie 2007, +6.0 pp (high end) to +25.6 pp (regular) over years 1-5",
         Control(
-            "identical customers (one segment, no trait spread)", {"baseline": "baseline_identical_customers"}
+            "identical customers (one segment, no trait or propensity spread)",
+            {"baseline": "baseline_identical_customers"},
         ),
         above=0.05,
     ),

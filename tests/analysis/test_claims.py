@@ -137,8 +137,9 @@ def test_the_bargain_hunter_control_is_the_shipped_scenario_market():
 
 
 def test_identical_customers_have_no_spread_in_any_trait():
-    (segment,) = _identical_customers(Market()).segments
-    assert segment.share == 1.0
+    market = _identical_customers(Market())
+    (segment,) = market.segments
+    assert segment.share == 1.0 and market.heterogeneity.propensity_cv == 0.0
     rng = np.random.default_rng(1)
     for field in dataclasses.fields(segment):
         trait = getattr(segment, field.name)

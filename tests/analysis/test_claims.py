@@ -34,6 +34,7 @@ from sim.analysis.claims import (
 from sim.distributions import Beta, LogNormal
 from sim.executors import LocalPoolExecutor
 from sim.market import Market
+from sim.population import EXIT_REASONS
 
 BARGAIN_HUNTERS_FILE = Path(__file__).parents[2] / "scenarios" / "bargain-hunters.toml"
 
@@ -117,6 +118,19 @@ def _runs(**values: list[float]) -> dict[str, list[Measurement]]:
         return Measurement(1, loss, {}, empty, empty, empty, {}, float("nan"), float("nan"))
 
     return {name: [measurement(v) for v in losses] for name, losses in values.items()}
+
+
+def test_each_check_reads_only_the_experiments_it_declares():
+    """``Check.experiments`` decides what the audit runs: a measure reading another would fail."""
+    ones = np.ones(60)
+    measurement = Measurement(
+        100, 0.5, {"personal_appreciation": 1.0, "point_card": 1.0}, ones, ones, ones * 50,
+        dict.fromkeys(EXIT_REASONS, 1), 0.0, 1.0,
+    )
+    for check in CHECKS:
+        runs = {name: [measurement, measurement] for name in experiments_of([check])}
+        (row,) = evaluate([check], runs).iter_rows(named=True)
+        assert row["control_verdict"] != NOT_RUN, check.id
 
 
 def test_the_control_reads_its_variant_in_place_of_the_experiment_it_swaps():

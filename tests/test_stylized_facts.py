@@ -24,7 +24,6 @@ pytestmark = pytest.mark.slow
 # Checks the model before issue 12 (items 1-2: heterogeneity that sorts, durable bonds) does not
 # pass; strict, so that the mark must go once the model passes them.
 NOT_YET = {
-    "F5": "bonds evaporate: a failure drives the top bond third away about as much as the bottom",
     "S1": "retention rises with tenure by about 5 pp, not clearly more (r5 - r1)",
     "S2": "bonded customers do not live longer (lifetime ratio about 1)",
 }

@@ -173,14 +173,14 @@ def _model(month: int, bond, exit_month, failed=None, months: int = 60, join_mon
     return SimpleNamespace(month=month, months=months, population=population, flows=flows)
 
 
-def test_forgiveness_is_the_extra_churn_after_a_failure_top_minus_bottom_bond_third():
+def test_forgiveness_is_the_churn_a_failure_causes_in_the_initial_cohort():
     probe = ForgivenessProbe()
-    bond = [0.9, 0.8, 0.5, 0.4, 0.1, 0.0]
-    probe.observe(_model(1, bond, [-1] * 6))  # sets who is active, and their bond, at month 2's start
-    # month 2: customers 0 (top) and 4 (bottom) fail; only 4 leaves, and 5 (bottom, no failure) stays
-    probe.observe(_model(2, [0.9, 0.8, 0.5, 0.4, 0.05, 0.0], [-1, -1, -1, -1, 2, -1],
-                         failed=[True, False, False, False, True, False]))
-    assert probe.value() == pytest.approx((0 - 0) - (1 - 0))
+    joined = [0, 0, 0, 0, 0, 3]  # the last one joined later: not counted
+    probe.observe(_model(1, [0.5] * 6, [-1] * 6, join_month=joined))  # who is active at month 2's start
+    # month 2: customers 0, 1 and 5 fail; 0 and 5 leave, and 2 (no failure) leaves too
+    probe.observe(_model(2, [0.5] * 6, [2, -1, 2, -1, -1, 2], failed=[True, True, False, False, False, True],
+                         join_month=joined))
+    assert probe.value() == pytest.approx(1 / 2 - 1 / 3)
 
 
 def test_bond_lifetime_ratio_follows_the_thirds_at_month_12_to_the_horizon():

@@ -15,10 +15,12 @@ from sim import scenario as scenarios
 from sim.analysis.claims import (
     AUDIT_SCHEMA,
     BARGAIN_HUNTERS,
+    BOND_DECAY_MONTH,
     BOND_SPLIT_MONTH,
     CHECKS,
     EXPERIMENTS,
     NOT_RUN,
+    BondDecayProbe,
     BondLifetimeProbe,
     Check,
     ClaimsError,
@@ -115,7 +117,7 @@ def _runs(**values: list[float]) -> dict[str, list[Measurement]]:
     empty = np.zeros(60)
 
     def measurement(loss: float) -> Measurement:
-        return Measurement(1, loss, {}, empty, empty, empty, {}, float("nan"), float("nan"))
+        return Measurement(1, loss, {}, empty, empty, empty, {}, float("nan"), float("nan"), float("nan"))
 
     return {name: [measurement(v) for v in losses] for name, losses in values.items()}
 
@@ -125,7 +127,7 @@ def test_each_check_reads_only_the_experiments_it_declares():
     ones = np.ones(60)
     measurement = Measurement(
         100, 0.5, {"personal_appreciation": 1.0, "point_card": 1.0}, ones, ones, ones * 50,
-        dict.fromkeys(EXIT_REASONS, 1), 0.0, 1.0,
+        dict.fromkeys(EXIT_REASONS, 1), 0.0, -0.5, 1.0,
     )
     for check in CHECKS:
         runs = {name: [measurement, measurement] for name in experiments_of([check])}
@@ -169,7 +171,8 @@ def _model(month: int, bond, exit_month, failed=None, months: int = 60, join_mon
         join_month=np.zeros(exit_month.size, dtype=int) if join_month is None else np.array(join_month),
     )
     failed = [False] * exit_month.size if failed is None else failed
-    flows = SimpleNamespace(service_failed=np.array(failed))
+    failed = np.array(failed)
+    flows = SimpleNamespace(service_failed=failed, service_recovered=np.zeros(failed.size, dtype=bool))
     return SimpleNamespace(month=month, months=months, population=population, flows=flows)
 
 
@@ -181,6 +184,18 @@ def test_forgiveness_is_the_churn_a_failure_causes_in_the_initial_cohort():
     probe.observe(_model(2, [0.5] * 6, [2, -1, 2, -1, -1, 2], failed=[True, True, False, False, False, True],
                          join_month=joined))
     assert probe.value() == pytest.approx(1 / 2 - 1 / 3)
+
+
+def test_bond_decay_follows_failure_free_initial_customers_to_month_24():
+    probe = BondDecayProbe()
+    joined = [0, 0, 0, 0, 3]  # the last one joined later: not followed
+    probe.observe(_model(1, [0.4, 0.6, 0.5, 0.8, 0.9], [-1] * 5, join_month=joined))
+    # month 2: customer 1 has a failure (recovered or not, it counts); customer 3 leaves in month 10
+    probe.observe(_model(2, [0.4, 0.5, 0.5, 0.8, 0.9], [-1] * 5, failed=[False, True, False, False, False],
+                         join_month=joined))
+    month_24 = _model(BOND_DECAY_MONTH, [0.2, 0.1, 0.3, 0.1, 0.9], [-1, -1, -1, 10, -1], join_month=joined)
+    probe.observe(month_24)
+    assert probe.value() == pytest.approx((0.2 + 0.3) / (0.4 + 0.5) - 1.0)
 
 
 def test_bond_lifetime_ratio_follows_the_thirds_at_month_12_to_the_horizon():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.mechanisms import MECHANISMS
-from sim.params import check_range
+from sim.params import check_range, param
 
 
 @MECHANISMS.register("acquisition")
@@ -20,7 +20,10 @@ from sim.params import check_range
 class AcquisitionParams:
     """New customers per month, as a share of the initial cohort size."""
 
-    new_customers_per_month_share: float = 0.01  # about 12% a year: the base shrinks slowly
+    new_customers_per_month_share: float = param(
+        0.01, "share of the initial cohort per month",
+        "new customers per month; about 12% a year (assumption)",
+    )
 
     def __post_init__(self) -> None:
         check_range(self, ("new_customers_per_month_share",), 0.0, 1.0)

@@ -83,7 +83,8 @@ def test_bad_curves_are_refused_with_the_reason(tmp_path, text, message):
 def test_fit_paths_are_checked_and_get_default_bounds():
     scenario = _scenario()
     (offers,) = parse_fit("market.offers.offer_rate_per_month", scenario, "rare_contact")
-    assert (offers.start, offers.low, offers.high) == (0.05, 0.0125, 0.2)
+    rate = scenario.market.offers.offer_rate_per_month
+    assert (offers.start, offers.low, offers.high) == (rate, rate / 4, rate * 4)
     (card,) = parse_fit("programs.point_card.reward_share_of_spend=0.01:0.1", scenario, "point_card")
     assert (card.start, card.low, card.high) == (0.03, 0.01, 0.1)
     (failures,) = parse_fit("service.failure_per_month", scenario, "rare_contact")

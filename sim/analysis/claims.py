@@ -156,10 +156,10 @@ BARGAIN_HUNTERS: dict[str, Any] = {
     "segments": (
         Segment(
             "bargain_hunters", 1.0, price_focus=Beta(0.85, 10.0), bond_need=Beta(0.1, 10.0),
-            initial_bond=Beta(0.25, 8.0),
+            initial_bond=Beta(0.25, 8.0), attentiveness=Beta(0.7, 4.0),
         ),
     ),
-    "offers.offer_rate_per_month": 0.1,
+    "offers.offer_rate_per_month": 0.2,
     "offers.discount": 0.2,
 }
 

@@ -45,7 +45,7 @@ class MonthFlows:
         self.failures_large = int(np.count_nonzero(large))
 
     @property
-    def service_failed(self) -> np.ndarray:
+    def service_failed_unrecovered(self) -> np.ndarray:
         """Mask: a failure this month that was not resolved in the same month."""
         return (self.failure_path != FailurePath.NONE) & (self.failure_path != FailurePath.FAST)
 

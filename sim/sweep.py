@@ -10,8 +10,10 @@ points or replications added to the file later.
 Each finished batch is written at once to ``parts/`` (atomically: temporary name, then
 rename; the runs file last, as the commit mark), so an interrupted sweep keeps its finished
 batches and ``resume`` runs only the missing ones. At the end the parts are combined into
-``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for) and
-``summary.parquet``, and ``manifest.json`` records provenance and the status of every run.
+``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for), and
+``manifest.json`` records provenance and the status of every run. The orchestrator runs and
+records; it computes no statistics: ``sim.analysis.statistics.sweep_and_summarise`` (what
+``loyalty-sim sweep`` calls) adds ``summary.parquet``, the means and paired differences.
 """
 
 from __future__ import annotations
@@ -32,13 +34,14 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sim.analysis.statistics import summarise_runs
-from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import write_atomic
-from sim.model import LoyaltyModel
-from sim.scenario import Scenario, point_id
+from sim.mechanisms.acquisition import capacity
+from sim.runs import run_strategies
+from sim.scenario import Scenario
+from sim.seeds import point_id, replication_seed
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
@@ -62,12 +65,11 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
     for point in scenario.grid:
         market, strategies, customers, months = scenario.at(point)
         for replication in range(replications or scenario.replications):
-            seed = batch_seed(scenario.name, scenario.seed, point, replication)
             batches.append(
                 Batch(
                     point,
                     replication,
-                    tuple(int(w) for w in seed.entropy),
+                    replication_seed(scenario.name, scenario.seed, point, replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -122,7 +124,9 @@ class SweepReport:
     done: int
     failed: int
     skipped: int  # finished in an earlier, interrupted sweep
-    summary: pl.DataFrame
+    runs: pl.DataFrame  # runs.parquet
+    # summary.parquet: written by sim.analysis.statistics.sweep_and_summarise, None before
+    summary: pl.DataFrame | None = None
 
 
 def sweep(
@@ -210,8 +214,6 @@ def sweep(
         raise SweepInterrupted(done, total_runs, reason) from None
 
     runs = _combine(parts, out, batches, scenario)
-    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))
-    write_atomic(out / "summary.parquet", summary.write_parquet)
     failed = runs.filter(pl.col("status") == "failed").height
     manifest.update(
         status="complete" if not failed else "complete with failed runs",
@@ -219,7 +221,7 @@ def sweep(
         runs=_run_statuses(parts, batches, scenario),
     )
     _write_json(manifest_path, manifest)
-    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary)
+    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, runs)
 
 
 RESULT_FILES: tuple[str, ...] = (
@@ -332,7 +334,6 @@ __all__ = [
     "SweepError",
     "SweepInterrupted",
     "SweepReport",
-    "batch_seed",
     "plan",
     "run_batch",
     "sweep",
@@ -358,7 +359,8 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     strategy = next(iter(scenario.strategies.values()))
     probe_customers, probe_months = min(scenario.customers, 5_000), min(scenario.months, 24)
     started = time.perf_counter()
-    result = LoyaltyModel(strategy, scenario.market, probe_customers, probe_months, rng=scenario.seed).run()
+    [probe] = run_strategies([strategy], scenario.market, probe_customers, probe_months, [scenario.seed])
+    result = probe.result
     probe_seconds = time.perf_counter() - started
     scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
     runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
@@ -371,11 +373,7 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)
     # capacity for joiners, plus the temporaries of a phase (about four float arrays per customer)
     memory = (
-        int(
-            scenario.customers
-            * (1.1 + 2 * scenario.market.acquisition.new_customers_per_month_share * scenario.months)
-            * (bytes_per_customer + 16)
-        )
+        capacity(scenario.market.acquisition, scenario.customers, scenario.months) * (bytes_per_customer + 16)
         + 150_000_000
     )
     warnings = []

@@ -60,13 +60,14 @@ import numpy as np
 import polars as pl
 
 from sim.analysis.statistics import t_interval
-from sim.batch import batch_seed
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
 from sim.executors import Executor, SerialExecutor
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.population import ExitReason, Segment
+from sim.runs import run_strategies
+from sim.seeds import Entropy, replication_seed
 from sim.strategy import ProgramSpec, Strategy
 
 VERDICTS: tuple[str, ...] = ("holds", "fails", "inconclusive")
@@ -288,7 +289,7 @@ class Task:
 
     experiment: str
     replication: int
-    seed: tuple[int, ...]  # SeedSequence entropy, shared by every experiment of a replication
+    seed: Entropy  # shared by every experiment of a replication
     market: Market
     customers: int
     months: int
@@ -321,19 +322,11 @@ def _market(experiment: Experiment, market: Market) -> Market:
 def run_task(task: Task) -> tuple[str, int, Measurement]:
     """Worker entry point: run one experiment for one replication."""
     experiment = EXPERIMENTS[task.experiment]
-    model = LoyaltyModel(
-        experiment.strategy,
-        _market(experiment, task.market),
-        task.customers,
-        task.months,
-        rng=np.random.SeedSequence(list(task.seed)),
+    [run] = run_strategies(
+        [experiment.strategy], _market(experiment, task.market), task.customers, task.months, [task.seed],
+        probes=PROBES,
     )
-    probes = {name: make() for name, make in PROBES.items()}
-    while model.month < model.months:
-        model.step()
-        for probe in probes.values():
-            probe.observe(model)
-    result = model.result()
+    result, probes = run.result, run.probes
     summary = result.summary()
     monthly = result.monthly
     return (
@@ -347,9 +340,9 @@ def run_task(task: Task) -> tuple[str, int, Measurement]:
             mean_bond=monthly["mean_bond"].to_numpy(),
             active_initial=monthly["active_initial"].to_numpy(),
             churn_by_reason=dict(summary["churn_by_reason"]),
-            forgiveness=probes["forgiveness"].value(),
-            bond_decay=probes["bond_decay"].value(),
-            bond_lifetime_ratio=probes["bond_lifetime_ratio"].value(),
+            forgiveness=probes["forgiveness"],
+            bond_decay=probes["bond_decay"],
+            bond_lifetime_ratio=probes["bond_lifetime_ratio"],
         ),
     )
 
@@ -360,7 +353,7 @@ class ForgivenessProbe:
     failure that month minus that of those without one. Failures strike at random, so the
     difference is the failure's own effect on these customers.
 
-    A probe in the sense of the core run API: ``observe`` after every month, ``value`` at the end.
+    A probe of ``sim.runs``: ``observe`` after every month, ``value`` at the end.
     """
 
     def __init__(self) -> None:
@@ -370,7 +363,7 @@ class ForgivenessProbe:
     def observe(self, model: LoyaltyModel) -> None:
         pop = model.population
         if self.ids is not None:
-            failed = model.flows.service_failed[self.ids]
+            failed = model.flows.service_failed_unrecovered[self.ids]
             left = pop.exit_month[self.ids] == model.month
             for row, group in enumerate((failed, ~failed)):
                 self.counts[row] += (np.count_nonzero(group & left), np.count_nonzero(group))
@@ -402,7 +395,7 @@ class BondDecayProbe:
             self.failed = np.zeros(self.cohort.size, dtype=bool)
         if self.cohort is None or self.first is None or self.failed is None or model.month > BOND_DECAY_MONTH:
             return
-        self.failed |= flows.service_failed[self.cohort] | flows.service_recovered[self.cohort]
+        self.failed |= flows.service_failed_unrecovered[self.cohort] | flows.service_recovered[self.cohort]
         if model.month == BOND_DECAY_MONTH:
             keep = pop.active[self.cohort] & ~self.failed
             if np.any(keep):
@@ -832,7 +825,7 @@ def audit(
     if replications < 2:
         raise ClaimsError(f"the claims audit needs at least 2 replications, got {replications}")
     needed = experiments_of(chosen, controls)
-    seeds = [tuple(int(w) for w in batch_seed(name, seed, (), r).entropy) for r in range(replications)]
+    seeds = [replication_seed(name, seed, (), r) for r in range(replications)]
     tasks = [Task(e, r, seeds[r], market, customers, months) for e in needed for r in range(replications)]
     runs: dict[str, list[Any]] = {e: [None] * replications for e in needed}
     executor = executor or SerialExecutor()

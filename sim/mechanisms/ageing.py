@@ -1,4 +1,4 @@
-"""Phase 7, ageing: the clocks of every customer who stayed this month.
+"""Phase 6, ageing: the clocks of every customer who stayed this month.
 
 Stayers get one month older as customers and one month further from the last personal
 contact; a running contract term gets one month shorter (a term ends in the month its clock

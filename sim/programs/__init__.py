@@ -49,6 +49,9 @@ class Program:
         if end_month is not None and end_month <= start_month:
             raise ParamError("end_month", f"must be after start_month ({start_month}), got {end_month}")
         self.start_month, self.end_month = start_month, end_month
+        # Purpose of this instance's random streams (``model.uniforms(self.stream_key)``): the
+        # name, plus ``#k`` for the k-th repeat of a program in one strategy (set by the model).
+        self.stream_key = self.name
 
     def runs_in(self, month: int) -> bool:
         return self.start_month <= month and (self.end_month is None or month < self.end_month)
@@ -66,7 +69,7 @@ class Program:
         """Phase 2: act on customers (contacts, rewards, contracts)."""
 
     def term_end(self, model: LoyaltyModel, ids: np.ndarray, recontracted: np.ndarray) -> None:
-        """Phase 6: customers ``ids`` stayed at the end of their contract term this month;
+        """Phase 7: customers ``ids`` stayed at the end of their contract term this month;
         ``recontracted`` marks those who chose to sign again (the others rolled on)."""
 
     def contacted(self, model: LoyaltyModel, ids: np.ndarray) -> None:
@@ -76,11 +79,11 @@ class Program:
             raise_attention(model, ids, model.market.attention.contact_gain)
 
     def acquisition_multiplier(self, model: LoyaltyModel) -> float:
-        """Phase 6: factor on the number of new customers this month."""
+        """Phase 8: factor on the number of new customers this month."""
         return 1.0
 
     def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
-        """Phase 6: act on customers who joined this month."""
+        """Phase 8: act on customers who joined this month."""
 
 
 PROGRAMS: Registry[type[Program]] = Registry("program", discover(__name__, "loyalty_sim.programs", Program))

@@ -53,7 +53,7 @@ class NewCustomerDeals(Program):
         p: NewCustomerDealsParams = self.params
         pop = model.population
         month = model.flows.month
-        # Joiners arrive after this phase (phase 6), so a deal covers their next deal_months months.
+        # Joiners arrive after this phase (phase 8), so a deal covers their next deal_months months.
         months_since_joining = month - pop.join_month
         on_deal = (
             pop.active
@@ -64,7 +64,8 @@ class NewCustomerDeals(Program):
         # Integer ids, not masks: NumPy gathers and scatters by id several times faster.
         discount = p.welcome_discount_share * float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
         model.charge(self.name, discount, "discounts")
-        seen = np.flatnonzero(pop.active & ~on_deal & (model.uniforms(self.name) < p.visibility_per_month))
+        sees = model.uniforms(self.stream_key) < p.visibility_per_month
+        seen = np.flatnonzero(pop.active & ~on_deal & sees)
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty
         pop.satisfaction[seen] -= p.unfairness_satisfaction_loss * loyalty

@@ -135,9 +135,10 @@ def _recover(true_value: float, customers: int, replications: int) -> tuple[floa
 
 
 def test_a_known_exit_hazard_is_recovered_within_15_percent():
-    fitted, result = _recover(0.035, customers=1500, replications=2)
+    fitted, result = _recover(0.035, customers=3000, replications=2)
     assert fitted == pytest.approx(0.035, rel=0.15)
-    # two independent samples of 3,000 customers differ by about 0.013 in the share at 50%
+    # 3,000 customers (twice the first version's: the churn propensity widens the noise); two
+    # independent samples of 6,000 customers differ by about 0.01 in the share at 50%
     assert result.rmse_fit < 0.025 and result.rmse_holdout < 0.03
     assert 0 < result.standard_errors["market.decision.relationship_exit_per_month"] < 0.01
 

@@ -170,9 +170,9 @@ def _model(month: int, bond, exit_month, failed=None, months: int = 60, join_mon
         bond=np.array(bond, dtype=float), active=exit_month < 0, exit_month=exit_month,
         join_month=np.zeros(exit_month.size, dtype=int) if join_month is None else np.array(join_month),
     )
-    failed = [False] * exit_month.size if failed is None else failed
-    failed = np.array(failed)
-    flows = SimpleNamespace(service_failed=failed, service_recovered=np.zeros(failed.size, dtype=bool))
+    failed = np.array([False] * exit_month.size if failed is None else failed)
+    recovered = np.zeros(failed.size, dtype=bool)
+    flows = SimpleNamespace(service_failed_unrecovered=failed, service_recovered=recovered)
     return SimpleNamespace(month=month, months=months, population=population, flows=flows)
 
 

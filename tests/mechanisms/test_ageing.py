@@ -1,4 +1,4 @@
-"""Phase 7, ageing: the clocks of stayers."""
+"""Phase 6, ageing: the clocks of stayers."""
 
 from __future__ import annotations
 

@@ -33,7 +33,7 @@ def test_bonded_customers_lose_less_bond_to_a_failure(make_model, begin_month):
     begin_month(model)
     encounters(model, level(failure=1.0, recovery=0.0))
     np.testing.assert_array_equal(model.flows.failure_path, FailurePath.SILENT)
-    assert model.flows.service_failed.all()
+    assert model.flows.service_failed_unrecovered.all()
     assert not model.flows.service_recovered.any()
     loss = np.where(strong, 0.9, 0.1) - pop.bond
     assert np.all(loss > 0)
@@ -101,7 +101,7 @@ def test_a_fast_resolution_lifts_satisfaction_builds_no_bond_and_counts_as_perso
     begin_month(model)
     encounters(model, level(failure=1.0, recovery=1.0))
     assert model.flows.service_recovered.all()
-    assert not model.flows.service_failed.any()
+    assert not model.flows.service_failed_unrecovered.any()
     # the recovery paradox: satisfaction above its level before the failure, bond unchanged
     assert np.all(pop.satisfaction > 0.75)
     np.testing.assert_array_equal(pop.bond, bond_before)
@@ -183,7 +183,7 @@ def test_without_failures_satisfaction_moves_towards_quality(make_model, begin_m
     bond_before = pop.bond.copy()
     begin_month(model)
     encounters(model, level(failure=0.0, quality=0.6))
-    assert not model.flows.service_failed.any()
+    assert not model.flows.service_failed_unrecovered.any()
     assert np.all(pop.satisfaction[:250] > 0.2) and np.all(pop.satisfaction[:250] < 0.6)
     assert np.all(pop.satisfaction[250:] < 1.0) and np.all(pop.satisfaction[250:] > 0.6)
     np.testing.assert_array_equal(pop.bond, bond_before)

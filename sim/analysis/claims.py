@@ -160,6 +160,8 @@ BARGAIN_HUNTERS: dict[str, Any] = {
             initial_bond=Beta(0.25, 8.0), attentiveness=Beta(0.7, 4.0),
         ),
     ),
+    "adaptation.bond_decay_per_month": 0.06,
+    "adaptation.satisfaction_bond_share": 0.1,
     "offers.offer_rate_per_month": 0.2,
     "offers.discount": 0.2,
 }

@@ -147,8 +147,12 @@ def failure_weight(model, ids: np.ndarray) -> np.ndarray:
         [0.0, 1.0, params.unresolved_exit_weight, params.slow_exit_weight, params.fast_exit_weight],
         dtype=np.float32,
     )
-    severity = np.where(flows.failure_large[ids], np.float32(model.market.service.large_failure_weight), 1.0)
-    return by_path[flows.failure_path[ids]] * severity
+    path = flows.failure_path[ids]
+    weight = np.zeros(ids.size, dtype=np.float32)
+    failed = np.flatnonzero(path)  # a few percent of the customers: weigh only them
+    large = flows.failure_large[ids[failed]]
+    weight[failed] = by_path[path[failed]] * np.where(large, model.market.service.large_failure_weight, 1.0)
+    return weight
 
 
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
@@ -194,7 +198,9 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     breakout = np.zeros_like(locked)
     breakout[breakout_at] = True
     term_ends = months_left == 1
-    acts = model.uniforms("decision.term_end")[ids[term_ends_at]] < pop.attention[ids[term_ends_at]]
+    acts = np.zeros(0, dtype=bool)
+    if term_ends_at.size:  # a draw for every row costs a month's worth of time: only when needed
+        acts = model.uniforms("decision.term_end")[ids[term_ends_at]] < pop.attention[ids[term_ends_at]]
     voluntary = pull.astype(np.float32)
     voluntary[locked_at] = 0.0
     voluntary[breakout_at] = np.minimum(1.0, params.breakout_share * pull[breakout_at])

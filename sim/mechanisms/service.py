@@ -158,7 +158,9 @@ def encounters(model, level: ServiceLevel) -> None:
     flows.record_failures(failed, path, large)
 
     experience = np.full(len(pop), level.quality, dtype=np.float32)
-    due = active[pop.complaint_months_left[active] == 1]  # slow resolutions arriving this month
+    open_complaints = np.flatnonzero(pop.complaint_months_left)  # few: cheaper than gathering all
+    open_complaints = open_complaints[pop.active[open_complaints]]
+    due = open_complaints[pop.complaint_months_left[open_complaints] == 1]  # resolutions arriving now
     experience[due] = params.slow_recovered_experience
     flows.resolved_slowly = due.size
     # A large failure is a worse experience: half the failure experience.
@@ -166,7 +168,7 @@ def encounters(model, level: ServiceLevel) -> None:
     experience[failed[path == FailurePath.UNRESOLVED]] = params.unresolved_experience
     experience[failed[fast]] = params.recovered_experience
     slow = failed[path == FailurePath.SLOW]
-    pop.complaint_months_left[active[pop.complaint_months_left[active] > 0]] -= 1
+    pop.complaint_months_left[open_complaints] -= 1
     pop.complaint_months_left[slow] = params.slow_resolution_months
     satisfaction = pop.satisfaction[active]
     pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (

@@ -105,7 +105,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_statement": "Claim",
         "table_effect": "Effect measured per replication",
         "table_estimate": "Effect [95% CI]",
-        "table_region": "Holds if",
+        "table_region": "Holds if (minimum effect)",
+        "table_source": "Minimum from",
+        "table_control": "Control (must fail)",
+        "control_not_run": "not run",
         "table_verdict": "Verdict",
         "table_replications": "n",
         "verdict_holds": "holds",
@@ -113,7 +116,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "verdict_inconclusive": "inconclusive",
         "claims_summary": "{holds} of {total} checks hold, {fails} fail, {inconclusive} inconclusive.",
         "claims_note": "A check holds when the 95% confidence interval of its effect lies inside the "
-        "claimed region, fails when it lies entirely outside, and is inconclusive otherwise. Strategies of "
+        "claimed region, whose bounds are minimum effects, fails when it lies entirely outside, and is "
+        "inconclusive otherwise. Each control repeats the check without the claimed mechanism (or in a "
+        "market where the claim should not hold) and must fail. Strategies of "
         "a check run on the same seeds (paired replications). From claims.parquet ({replications} "
         "replications).",
         "title_sensitivity": "{parameter} matters most for {output}",
@@ -268,7 +273,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_statement": "Behauptung",
         "table_effect": "Gemessener Effekt je Wiederholung",
         "table_estimate": "Effekt [95-%-KI]",
-        "table_region": "Gilt, wenn",
+        "table_region": "Gilt, wenn (Mindesteffekt)",
+        "table_source": "Mindesteffekt nach",
+        "table_control": "Kontrolle (muss scheitern)",
+        "control_not_run": "nicht gerechnet",
         "table_verdict": "Urteil",
         "table_replications": "n",
         "verdict_holds": "gilt",
@@ -276,7 +284,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "verdict_inconclusive": "offen",
         "claims_summary": "{holds} von {total} Prüfungen gelten, {fails} widerlegt, {inconclusive} offen.",
         "claims_note": "Eine Prüfung gilt, wenn das 95-%-Konfidenzintervall ihres Effekts ganz im "
-        "behaupteten Bereich liegt, ist widerlegt, wenn es ganz außerhalb liegt, und sonst offen. Die "
+        "behaupteten Bereich liegt (seine Grenzen sind Mindesteffekte), ist widerlegt, wenn es ganz "
+        "außerhalb liegt, und sonst offen. Jede Kontrolle wiederholt die Prüfung ohne den behaupteten "
+        "Mechanismus (oder in einem Markt, in dem die Behauptung nicht gelten soll) und muss scheitern. Die "
         "Strategien einer Prüfung laufen mit denselben Startwerten (gepaarte Wiederholungen). Aus "
         "claims.parquet ({replications} Wiederholungen); Behauptungen und Effekte im englischen Wortlaut "
         "des Audits.",

@@ -215,8 +215,8 @@ def sweep_command(
 
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
-    0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
-    130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
+    0 done, 1 some runs failed (recorded in the manifest), a worker process died or the report
+    could not be built (the runs are kept), 2 bad input, 130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
     """
     if resume and force:
         raise _fail("--resume and --force exclude each other")
@@ -254,12 +254,29 @@ def sweep_command(
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if not no_report and report.done:
-        _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
+        _sweep_report(out)
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _sweep_report(out: Path) -> None:
+    """The report at the end of a sweep; if it fails, the sweep fails (exit 1), the runs are kept."""
+    try:
+        _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
+    except Exception as error:
+        if os.environ.get("LOYALTY_SIM_DEBUG"):
+            raise
+        if not isinstance(error, typer.Exit):  # an Exit has printed its one-line error already
+            stderr.print(f"error: report: {type(error).__name__}: {error}", highlight=False, markup=False)
+        stderr.print(
+            f"the report failed, the runs are kept in {out}/; rebuild it with: loyalty-sim report {out}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_FAILED_RUNS) from None
 
 
 class ListFormat(StrEnum):

@@ -17,6 +17,7 @@ import math
 import tomllib
 import types
 import typing
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +120,14 @@ class Scenario:
 def point_id(point: GridPoint) -> str:
     """A stable identity of a grid point: its values, not its position in the file."""
     return json.dumps(dict(point), sort_keys=True) if point else "{}"
+
+
+def swept_paths(point_ids: Iterable[str]) -> list[str]:
+    """The swept parameters of results: every key path of their grid points (the ``point``
+    column, as :func:`point_id` writes it), in order of first appearance. This is the one
+    definition of a grid column: any dotted path a ``[grid]`` sweeps, ``customers``, ``months``
+    and ``variant`` are columns of ``runs.parquet`` and ``summary.parquet`` under their path."""
+    return list(dict.fromkeys(path for point in dict.fromkeys(point_ids) for path in json.loads(point)))
 
 
 def load(path: str | Path) -> Scenario:

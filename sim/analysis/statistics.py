@@ -13,6 +13,7 @@ from scipy import stats
 
 from sim.analysis.economics import return_on_spend
 from sim.outcomes import SCALAR_OUTCOMES
+from sim.scenario import swept_paths
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
@@ -52,11 +53,7 @@ def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> 
     """One row per (strategy, grid point): outcome means with CIs, and paired differences to
     ``baseline`` (``<outcome>_diff_mean``, ``_diff_ci_low``, ``_diff_ci_high``)."""
     done = runs.filter(pl.col("status") == "done")
-    grid_columns = [
-        c
-        for c in runs.columns
-        if c.startswith(("market.", "service.", "programs.")) or c in ("customers", "months")
-    ]
+    grid_columns = [c for c in swept_paths(runs["point"]) if c in runs.columns]
     by = ["strategy", "point"]
     summary = _describe(done, [*by, *grid_columns], {o: o for o in SUMMARY_OUTCOMES})
     summary = summary.rename({"cohort_loss_n": "replications"}).drop(

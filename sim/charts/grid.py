@@ -5,14 +5,14 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
+from sim.scenario import swept_paths
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, title
 
-GRID_PREFIXES = ("market.", "service.", "programs.")
 
 
 def grid_columns(summary: pl.DataFrame) -> list[str]:
-    """The swept parameters: summary columns named by a scenario path, or customers/months."""
-    return [c for c in summary.columns if c.startswith(GRID_PREFIXES) or c in ("customers", "months")]
+    """The swept parameters: every path of the summary's grid points (``sim.scenario.swept_paths``)."""
+    return [c for c in swept_paths(summary["point"]) if c in summary.columns]
 
 
 def grid_chart(

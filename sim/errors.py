@@ -11,3 +11,11 @@ from __future__ import annotations
 
 class UserError(Exception):
     """Bad input: the message names the file, key or option, what was expected and what was found."""
+
+
+def debugging() -> bool:
+    """Whether ``LOYALTY_SIM_DEBUG`` is set (to anything but ``""`` or ``0``): then every error
+    that is otherwise reported on one line also prints its traceback."""
+    import os
+
+    return os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")

@@ -160,6 +160,13 @@ def _scalar_type(hint: Any) -> type | None:
 
 def _hook_problems(base: type, cls: type) -> list[str]:
     problems = []
+    kind = base.__name__.lower()
+    for hook, other in _foreign_hooks(base).items():
+        if hook in vars(cls) and not hasattr(base, hook):
+            problems.append(
+                f"method '{hook}' is a {other} hook and never runs in a {kind} "
+                f"(a {kind}'s hooks: {', '.join(base.HOOKS)}); move it to a {other}"
+            )
     for hook in base.HOOKS:
         mine, theirs = getattr(cls, hook), getattr(base, hook)
         if mine is theirs:
@@ -177,6 +184,16 @@ def _hook_problems(base: type, cls: type) -> list[str]:
                 f"method '{attribute}' is not a hook and would never run; did you mean '{close[0]}'?"
             )
     return problems
+
+
+def _foreign_hooks(base: type) -> dict[str, str]:
+    """Hook names of the other plugin kinds, with their kind: a program's ``offers`` never runs."""
+    # Imported here: both kinds import this module. Their base classes exist before anything
+    # registers, so this works while either package is still being imported.
+    from sim.behaviours import Behaviour
+    from sim.programs import Program
+
+    return {h: other.__name__.lower() for other in (Program, Behaviour) if other is not base for h in other.HOOKS}
 
 
 def _parameters(function: Callable) -> str:
@@ -303,12 +320,36 @@ def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
 # --- running hooks --------------------------------------------------------------------------------
 
 
-def call_hook(kind: str, plugin: Any, hook: str, *args: Any) -> Any:
-    """Call ``plugin.hook(*args)``; an exception becomes a :class:`PluginRunError` naming the plugin."""
+# Hooks that return a value; every other hook acts in place and returns None.
+VALUE_HOOKS: tuple[str, ...] = ("acquisition_multiplier",)
+
+
+def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
+    """Call ``plugin.hook(model, *args)``. An exception becomes a :class:`PluginRunError` that
+    names the plugin, the hook and the month; so does a hook that breaks its contract: a value
+    returned by an in-place hook (``return switch * 0.5`` would be ignored), or a multiplier
+    that is not a finite number >= 0."""
     try:
-        return getattr(plugin, hook)(*args)
+        result = getattr(plugin, hook)(model, *args)
     except PluginRunError:
         raise
     except Exception as error:
-        where = label(kind, plugin.name, type(plugin))
-        raise PluginRunError(f"{where} failed in hook '{hook}': {type(error).__name__}: {error}") from error
+        raise PluginRunError(f"{_where(kind, plugin, hook, model)}: {type(error).__name__}: {error}") from error
+    if hook in VALUE_HOOKS:
+        if isinstance(result, bool) or not isinstance(result, int | float | np.floating | np.integer) or not (
+            0.0 <= result < float("inf")
+        ):
+            raise PluginRunError(f"{_where(kind, plugin, hook, model)}: expected a number >= 0, got {result!r}")
+    elif result is not None:
+        raise PluginRunError(
+            f"{_where(kind, plugin, hook, model)}: returned {type(result).__name__}, which would be ignored; "
+            "hooks change arrays in place (switch *= ..., pop.bond[ids] += ..., "
+            "see 'Hook reference' in docs/extending.md)"
+        )
+    return result
+
+
+def _where(kind: str, plugin: Any, hook: str, model: Any) -> str:
+    month = getattr(model, "month", 0)
+    when = f"in month {month}" if month else "before month 1"
+    return f"{label(kind, plugin.name, type(plugin))} failed in hook '{hook}' {when}"

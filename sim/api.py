@@ -16,7 +16,7 @@ package. The tutorial is ``docs/extending.md``.
 
 from __future__ import annotations
 
-from sim.behaviours import Behaviour
+from sim.behaviours import Behaviour, ExitHazards
 from sim.behaviours import register as register_behaviour
 from sim.mechanisms.service import ServiceLevel
 from sim.params import ParamError, check_positive, check_range
@@ -28,6 +28,7 @@ from sim.programs import register as register_program
 __all__ = [
     "Behaviour",
     "Column",
+    "ExitHazards",
     "NoParams",
     "ParamError",
     "PluginError",

@@ -216,7 +216,8 @@ def sweep_command(
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
     0 done, 1 some runs failed (recorded in the manifest), a worker process died or the report
-    could not be built (the runs are kept), 2 bad input, 130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
+    could not be built (the runs are kept), 2 bad input, 130 interrupted. At the end the
+    workshop report is built (see `loyalty-sim report`).
     """
     if resume and force:
         raise _fail("--resume and --force exclude each other")

@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 import polars as pl
 
-from sim.behaviours import Behaviour
+from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
@@ -101,6 +101,10 @@ class LoyaltyModel(mesa.Model):
         """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``."""
         return self.stream(purpose).random(len(self.population), dtype=np.float32)
 
+    def exit_hazard_factors(self, ids: np.ndarray) -> ExitHazards | None:
+        """Phase 5: the behaviours' factors on each exit reason's hazard (``exit_hazards`` hook)."""
+        return exit_hazard_factors(self, ids)
+
     def charge(self, program: str, eur: float, category: str = "other") -> None:
         """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
         if category not in COST_CATEGORIES:
@@ -130,7 +134,8 @@ class LoyaltyModel(mesa.Model):
 
         The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
         programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
-        may change the switch probabilities), ``stay_or_leave`` (5, with the leavers),
+        may change the switch probabilities), ``exit_hazards`` (5, scales each exit reason's
+        hazard per customer before the draw), ``stay_or_leave`` (5, with the leavers),
         ``acquisition_multiplier`` and ``onboard`` (6); ``setup`` runs once before month 1.
         """
         self.month += 1

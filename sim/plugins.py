@@ -193,7 +193,8 @@ def _foreign_hooks(base: type) -> dict[str, str]:
     from sim.behaviours import Behaviour
     from sim.programs import Program
 
-    return {h: other.__name__.lower() for other in (Program, Behaviour) if other is not base for h in other.HOOKS}
+    others = [other for other in (Program, Behaviour) if other is not base]
+    return {hook: other.__name__.lower() for other in others for hook in other.HOOKS}
 
 
 def _parameters(function: Callable) -> str:
@@ -334,12 +335,13 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
     except PluginRunError:
         raise
     except Exception as error:
-        raise PluginRunError(f"{_where(kind, plugin, hook, model)}: {type(error).__name__}: {error}") from error
+        where = _where(kind, plugin, hook, model)
+        raise PluginRunError(f"{where}: {type(error).__name__}: {error}") from error
     if hook in VALUE_HOOKS:
-        if isinstance(result, bool) or not isinstance(result, int | float | np.floating | np.integer) or not (
-            0.0 <= result < float("inf")
-        ):
-            raise PluginRunError(f"{_where(kind, plugin, hook, model)}: expected a number >= 0, got {result!r}")
+        number = isinstance(result, int | float | np.floating | np.integer) and not isinstance(result, bool)
+        if not (number and 0.0 <= result < float("inf")):
+            where = _where(kind, plugin, hook, model)
+            raise PluginRunError(f"{where}: expected a number >= 0, got {result!r}")
     elif result is not None:
         raise PluginRunError(
             f"{_where(kind, plugin, hook, model)}: returned {type(result).__name__}, which would be ignored; "

@@ -38,15 +38,6 @@ from sim.plugins import BUILT_IN, describe, discover, source_of
 from sim.programs import PROGRAMS
 from sim.strategy import ProgramSpec, Strategy
 
-
-@pytest.fixture
-def scratch_registries(monkeypatch):
-    """Registrations in a test are undone afterwards."""
-    for registry in (PROGRAMS, BEHAVIOURS):
-        registry.names()  # discover first, so the copy holds the installed plugins too
-        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
-
-
 # --- checks at registration ---------------------------------------------------------------------
 
 

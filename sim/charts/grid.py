@@ -5,9 +5,8 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.scenario import swept_paths
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, title
-
+from sim.scenario import swept_paths
 
 
 def grid_columns(summary: pl.DataFrame) -> list[str]:

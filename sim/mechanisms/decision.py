@@ -104,6 +104,12 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     ) * hold
     price = np.minimum(1.0, price[ids] * restlessness)
     background = pop.background_exit_per_month[ids]
+    factors = model.exit_hazard_factors(ids)  # behaviours' exit_hazards hook (sim.behaviours)
+    if factors is not None:
+        price, service, relationship, background = (
+            np.minimum(1.0, h * f) for h, f in zip((price, service, relationship, background), (
+                factors.price, factors.service, factors.relationship, factors.background), strict=True)
+        )
     relationship = np.minimum(1.0, relationship)
     service = np.minimum(1.0, service)
     pull = _one_minus_product(relationship, service, price)

@@ -20,7 +20,7 @@ from sim.behaviours import Behaviour, ExitHazards
 from sim.behaviours import register as register_behaviour
 from sim.mechanisms.service import ServiceLevel
 from sim.params import ParamError, check_positive, check_range
-from sim.plugins import NoParams, PluginError, PluginRunError, param
+from sim.plugins import NoParams, PluginError, PluginRunError, Reporter, param
 from sim.population import Column
 from sim.programs import Program
 from sim.programs import register as register_program
@@ -34,6 +34,7 @@ __all__ = [
     "PluginError",
     "PluginRunError",
     "Program",
+    "Reporter",
     "ServiceLevel",
     "check_positive",
     "check_range",

@@ -120,7 +120,8 @@ def run_batch(batch: Batch) -> BatchResult:
     return BatchResult(
         batch.batch_id,
         runs,
-        pl.concat(monthly) if monthly else None,
+        # diagonal: a program's monthly reporters are columns only in the strategies that run it
+        pl.concat(monthly, how="diagonal_relaxed") if monthly else None,
         pl.concat(customers) if customers else None,
         pl.concat(planes) if planes else None,
     )

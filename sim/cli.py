@@ -313,7 +313,9 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
     parts = []
     for plugin in plugins:
         columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        reporters = ", ".join(f"{r.name} ({r.unit})" for r in plugin.reporters)
         caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        caption += f"; monthly results: {reporters}" if reporters else ""
         rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
         parts.append(
             _text_table(

@@ -23,7 +23,7 @@ from sim.outcomes import (
     loyalty_type_shares,
     summarise,
 )
-from sim.plugins import call_hook
+from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
@@ -80,7 +80,7 @@ class LoyaltyModel(mesa.Model):
         self.population.add(self.stream("population"), customers, self.market.segments, month=0)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
-        self._recorder = MonthlyRecorder(months)
+        self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
 
@@ -178,11 +178,14 @@ class LoyaltyModel(mesa.Model):
     def _behaviour_hooks(self, hook: str, *args: object) -> list:
         return [call_hook("behaviour", b, hook, self, *args) for b in self.behaviours]
 
+    def _plugins(self) -> list[tuple[str, Program | Behaviour]]:
+        """The strategy's programs and the market's behaviours, with their kind."""
+        return [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
+
     def _plugin_columns(self) -> tuple[Column, ...]:
         """Columns declared by the strategy's programs and the market's behaviours, each once."""
         owners: dict[str, tuple[str, Column]] = {}
-        plugins = [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
-        for kind, plugin in plugins:
+        for kind, plugin in self._plugins():
             for column in plugin.columns:
                 owner = owners.setdefault(column.name, (f"{kind} '{plugin.name}'", column))
                 if owner[1] != column:
@@ -262,6 +265,7 @@ class LoyaltyModel(mesa.Model):
                 )
             }
         )
+        row.update(report(self._plugins(), self))  # plugins' monthly reporters
         self._recorder.record(row)
 
     def run(self, customers: bool = False) -> RunResult:

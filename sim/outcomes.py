@@ -25,6 +25,8 @@ cost_<category>             Float64  EUR, program_cost split by ``COST_CATEGORIE
 exit_fees                   Float64  EUR, exit fees paid by customers leaving during a contract term
                                      (not in revenue or margin)
 points_liability            Float64  EUR, unredeemed points held by active customers at month end
+<reporter>                  Float64  one column per monthly reporter of the run's programs and
+                                     behaviours (``sim.api.Reporter``), after the columns above
 ==========================  =======  ===========================================================
 """
 
@@ -127,12 +129,15 @@ def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes
 
 
 class MonthlyRecorder:
-    """Collects one row per month into preallocated columns; no copy of the population."""
+    """Collects one row per month into preallocated columns; no copy of the population.
+    ``extra`` names the Float64 columns that plugins report (``sim.api.Reporter``), after the
+    columns of ``MONTHLY_SCHEMA``."""
 
-    def __init__(self, months: int) -> None:
+    def __init__(self, months: int, extra: tuple[str, ...] = ()) -> None:
+        self._schema = {**MONTHLY_SCHEMA, **dict.fromkeys(extra, pl.Float64)}
         self._columns = {
             name: np.zeros(months, dtype=np.int64 if dtype == pl.Int64 else np.float64)
-            for name, dtype in MONTHLY_SCHEMA.items()
+            for name, dtype in self._schema.items()
         }
         self._rows = 0
 
@@ -144,7 +149,7 @@ class MonthlyRecorder:
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
             {name: values[: self._rows] for name, values in self._columns.items()},
-            schema=MONTHLY_SCHEMA,
+            schema=self._schema,
         )
 
 

@@ -12,6 +12,7 @@ the plugin's name and source, not deep inside a run:
 - every overridden hook has the base class's signature, and no method is a near-miss of a
   hook's name (``onbord`` would silently never run);
 - declared population columns have new names and valid NumPy dtypes;
+- declared monthly reporters (:class:`Reporter`) have new names and a function to call;
 - the name is not taken by another plugin or a built-in.
 
 Installed plugins are found through the entry-point groups ``loyalty_sim.programs`` and
@@ -53,6 +54,24 @@ class PluginRunError(RuntimeError):
 @dataclass(frozen=True)
 class NoParams:
     """A plugin without parameters."""
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """A monthly result of a plugin: one number per month, a column of ``monthly.parquet``.
+
+    ``function`` is called at the end of every month (phase 7) with the model, or, if it is a
+    string, names a method of the plugin called as ``plugin.method(model)`` (for results that
+    need the plugin's own state). It returns one number (NaN where it is undefined, e.g. a mean
+    over no customers). Declared in a plugin's ``reporters``; shown by ``loyalty-sim programs``
+    / ``behaviours``. Like Starsim's ``define_results`` or a Mesa ``DataCollector``'s model
+    reporters.
+    """
+
+    name: str  # the column name; prefix it with the plugin's name: word_of_mouth_referrals
+    unit: str  # "customers", "EUR", "share 0..1", ...
+    function: Callable[[Any], float] | str
+    doc: str = ""
 
 
 def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
@@ -126,7 +145,12 @@ def _problems(registry: Registry, base: type, name: str, cls: type) -> list[str]
             f"the name is already taken by the {label(registry.kind, name, taken)} "
             f"({taken.__module__}.{taken.__qualname__}); choose another name"
         ]
-    return _params_problems(cls.Params) + _hook_problems(base, cls) + _column_problems(cls.columns)
+    return (
+        _params_problems(cls.Params)
+        + _hook_problems(base, cls)
+        + _column_problems(cls.columns)
+        + _reporter_problems(cls)
+    )
 
 
 def _params_problems(params: Any) -> list[str]:
@@ -241,6 +265,73 @@ def _column_problems(columns: Any) -> list[str]:
     return problems
 
 
+def _reporter_problems(cls: type) -> list[str]:
+    from sim.outcomes import MONTHLY_SCHEMA  # imported here: outcomes reads the population
+
+    reporters = cls.reporters
+    if not isinstance(reporters, tuple) or not all(isinstance(r, Reporter) for r in reporters):
+        return [f"reporters must be a tuple of sim.api.Reporter, got {reporters!r}"]
+    problems = []
+    names = [r.name for r in reporters]
+    for reporter in reporters:
+        if not (isinstance(reporter.name, str) and reporter.name.isidentifier()):
+            problems.append(f"reporter name {reporter.name!r} must be a Python identifier")
+        elif reporter.name in MONTHLY_SCHEMA:
+            problems.append(
+                f"reporter '{reporter.name}' is a column of the monthly table; choose another name"
+            )
+        function = reporter.function
+        if isinstance(function, str):
+            if not callable(getattr(cls, function, None)):
+                problems.append(
+                    f"reporter '{reporter.name}' names method '{function}', which {cls.__name__} lacks"
+                )
+        elif not callable(function):
+            problems.append(f"reporter '{reporter.name}' needs a function of the model, got {function!r}")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"reporters declared twice: {', '.join(duplicates)}")
+    return problems
+
+
+def reporter_names(plugins: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """The monthly columns the plugins of a run report, in order; a name reported by two of
+    them is an error naming both."""
+    owners: dict[str, str] = {}
+    for kind, plugin in plugins:
+        for reporter in plugin.reporters:
+            owner = owners.setdefault(reporter.name, f"{kind} '{plugin.name}'")
+            if owner != f"{kind} '{plugin.name}'":
+                raise PluginError(
+                    f"reporter '{reporter.name}' is declared by {owner} and {kind} '{plugin.name}'; "
+                    "rename one"
+                )
+    return tuple(owners)
+
+
+def reporter_units(*registries: Registry) -> dict[str, str]:
+    """The unit of every reporter of the plugins registered in ``registries``, by column name."""
+    classes = [registry.get(name) for registry in registries for name in registry.names()]
+    return {reporter.name: reporter.unit for cls in classes for reporter in cls.reporters}
+
+
+def report(plugins: list[tuple[str, Any]], model: Any) -> dict[str, float]:
+    """This month's value of every reporter of ``plugins``; an error names plugin, reporter and month."""
+    values = {}
+    for kind, plugin in plugins:
+        for reporter in plugin.reporters:
+            function = reporter.function
+            try:
+                value = getattr(plugin, function)(model) if isinstance(function, str) else function(model)
+                values[reporter.name] = float(value)
+            except Exception as error:
+                where = f"{label(kind, plugin.name, type(plugin))} failed in reporter '{reporter.name}'"
+                raise PluginRunError(
+                    f"{where} in month {model.month}: {type(error).__name__}: {error}"
+                ) from error
+    return values
+
+
 def discover(builtin_package: str, group: str, base: type) -> Callable[[Registry], None]:
     """A registry's discovery: import the built-in package, then load the installed entry points."""
 
@@ -279,6 +370,13 @@ class ParamInfo:
 
 
 @dataclass(frozen=True)
+class ReporterInfo:
+    name: str
+    unit: str
+    doc: str
+
+
+@dataclass(frozen=True)
 class PluginInfo:
     kind: str
     name: str
@@ -287,6 +385,7 @@ class PluginInfo:
     hooks: tuple[str, ...]
     columns: tuple[Column, ...]
     params: tuple[ParamInfo, ...]
+    reporters: tuple[ReporterInfo, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -315,7 +414,9 @@ def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
     # The class's own docstring, else its module's (built-ins document the science there).
     doc = inspect.cleandoc(cls.__doc__ or inspect.getmodule(cls).__doc__ or "")
     hooks = tuple(h for h in base.HOOKS if getattr(cls, h) is not getattr(base, h))
-    return PluginInfo(kind, name, source_of(cls), doc.split("\n")[0], hooks, cls.columns, tuple(params))
+    reporters = tuple(ReporterInfo(r.name, r.unit, r.doc) for r in cls.reporters)
+    summary = doc.split("\n")[0]
+    return PluginInfo(kind, name, source_of(cls), summary, hooks, cls.columns, tuple(params), reporters)
 
 
 # --- running hooks --------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.cost_split import cost_split_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
+from sim.charts.metric import metric_chart, plugin_metrics
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
@@ -122,6 +123,19 @@ def _plane(report: ReportInput) -> SectionContent:
     return None if plane is None else bond_value_chart(report.at_point(plane), report.colours, report.months)
 
 
+def _plugin_metrics(report: ReportInput) -> SectionContent:
+    """One chart per monthly reporter of the sweep's plugins (``sim.api.Reporter``), if any."""
+    columns = plugin_metrics(report.monthly)
+    if not columns:
+        return None
+    from sim.behaviours import BEHAVIOURS
+    from sim.plugins import reporter_units
+    from sim.programs import PROGRAMS
+
+    units = reporter_units(PROGRAMS, BEHAVIOURS)
+    return alt.vconcat(*(metric_chart(report.monthly, c, report.colours, units.get(c, "")) for c in columns))
+
+
 def _read(report: ReportInput, name: str) -> pl.DataFrame:
     """A file an analysis wrote into the results directory (``claims.parquet``, ...)."""
     return pl.read_parquet(report.results.path / name)
@@ -136,6 +150,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("bond_value", _plane, needs="horizon_plane.parquet"),
     Section("cost_retained", lambda r: cost_retained_chart(r.summary, r.colours, r.scenario.customers)),
     Section("grid", lambda r: grid_chart(r.results.summary, r.colours) if r.has_grid else None),
+    Section("plugin_metrics", _plugin_metrics),
     Section("lifetime", lambda r: lifetime_table(r.monthly, r.lang, r.colours.domain)),
     Section("cost_split", lambda r: cost_split_chart(r.summary, r.colours, r.months)),
     Section("economics", lambda r: economics_table(r.summary, r.lang)),

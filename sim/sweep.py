@@ -309,7 +309,9 @@ def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -
     for kind in ("monthly", "customers", "horizon_plane"):
         files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
         if files:
-            frame = _sorted(pl.scan_parquet(files), order, point_order).collect(engine="streaming")
+            # diagonal: plugins' monthly reporters are columns only where the plugin ran
+            scans = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+            frame = _sorted(scans, order, point_order).collect(engine="streaming")
             write_atomic(out / f"{kind}.parquet", frame.write_parquet)
     return runs
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.plugins import NoParams, PluginRunError, build_params, call_hook, discover, register_into
+from sim.plugins import NoParams, PluginRunError, Reporter, build_params, call_hook, discover, register_into
 from sim.population import Column
 from sim.registry import Registry
 
@@ -35,6 +35,8 @@ class Behaviour:
     name: ClassVar[str] = ""
     # Extra per-customer arrays the behaviour owns; the population carries them (sim.api.Column).
     columns: ClassVar[tuple[Column, ...]] = ()
+    # Monthly results the plugin reports into monthly.parquet (sim.api.Reporter).
+    reporters: ClassVar[tuple[Reporter, ...]] = ()
     HOOKS: ClassVar[tuple[str, ...]] = (
         "setup", "service", "act", "adapt", "offers", "exit_hazards", "stay_or_leave",
         "acquisition_multiplier", "onboard",

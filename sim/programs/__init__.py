@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from sim.params import ParamError
-from sim.plugins import NoParams, discover, register_into
+from sim.plugins import NoParams, Reporter, discover, register_into
 from sim.population import Column
 from sim.registry import Registry
 
@@ -34,6 +34,8 @@ class Program:
     name: ClassVar[str] = ""
     # Extra per-customer arrays the program owns; the population carries them (sim.api.Column).
     columns: ClassVar[tuple[Column, ...]] = ()
+    # Monthly results the plugin reports into monthly.parquet (sim.api.Reporter).
+    reporters: ClassVar[tuple[Reporter, ...]] = ()
     HOOKS: ClassVar[tuple[str, ...]] = (
         "start", "stop", "service", "act", "acquisition_multiplier", "onboard",
     )

@@ -67,7 +67,8 @@ def test_a_multiplier_must_be_a_number_at_least_zero(scratch_registries, value):
         def acquisition_multiplier(self, model):
             return value
 
-    with pytest.raises(PluginRunError, match=r"hook 'acquisition_multiplier' in month 1: expected a number >= 0"):
+    expected = r"hook 'acquisition_multiplier' in month 1: expected a number >= 0"
+    with pytest.raises(PluginRunError, match=expected):
         _run("bad_multiplier", customers=100, months=2)
 
 

@@ -43,6 +43,12 @@ def _lognormal(rng, distribution) -> float:
     return distribution.median * math.exp(distribution.sigma * rng.gauss())
 
 
+def _gamma(rng, distribution) -> float:
+    if distribution.cv == 0 or distribution.mean == 0:
+        return distribution.mean
+    return rng.gammavariate(1.0 / distribution.cv**2, distribution.mean * distribution.cv**2)
+
+
 class Customer(mesa.Agent):
     """One customer: traits drawn from a segment, states as in ``sim.population.SCHEMA``."""
 
@@ -57,6 +63,7 @@ class Customer(mesa.Agent):
         self.restlessness = _lognormal(rng, segment.restlessness)
         self.spend_per_month = _lognormal(rng, segment.spend_per_month)
         self.bond = _beta(rng, segment.initial_bond)
+        self.churn_propensity = _gamma(rng, model.market.heterogeneity.distribution())
         self.satisfaction = 0.75
         self.rational_value = self.reward_expectation = self.reward_received = 0.0
         self.resentment = self.points = self.exit_fee_months = 0.0
@@ -131,7 +138,9 @@ class Customer(mesa.Agent):
 
     def stay_or_leave(self, switch: float) -> None:
         params = self.model.market.decision
-        hold = self.restlessness * math.exp(-params.rational_hold * self.price_focus * self.rational_value)
+        restlessness = self.restlessness * self.churn_propensity
+        background = min(1.0, self.background_exit_per_month * self.churn_propensity)
+        hold = restlessness * math.exp(-params.rational_hold * self.price_focus * self.rational_value)
         relationship = min(
             1.0, params.relationship_exit_per_month * self.bond_need * (1 - self.bond) ** 2 * hold
         )
@@ -144,7 +153,7 @@ class Customer(mesa.Agent):
             )
             * hold,
         )
-        price = min(1.0, switch * self.restlessness)
+        price = min(1.0, switch * restlessness)
         pull = 1.0 - (1.0 - relationship) * (1.0 - service) * (1.0 - price)
 
         locked = self.contract_months_left > 0
@@ -160,7 +169,7 @@ class Customer(mesa.Agent):
             voluntary = 1.0 - math.exp(
                 -(params.term_end_resentment_weight * self.resentment + params.term_end_window_months * pull)
             )
-        leave = 1.0 - (1.0 - self.background_exit_per_month) * (1.0 - voluntary)
+        leave = 1.0 - (1.0 - background) * (1.0 - voluntary)
         if locked:
             self.bond -= params.trapped_bond_loss * self.resentment
         if self.random.random() < leave:
@@ -171,7 +180,7 @@ class Customer(mesa.Agent):
                 free * relationship,
                 voluntary if term_ends else 0.0,
                 voluntary if breakout and not term_ends else 0.0,
-                self.background_exit_per_month,
+                background,
             )
             self.exit_reason = self.random.choices(_REASONS, weights)[0]
             if locked and not term_ends:  # leaving during the term costs the exit fee

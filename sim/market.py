@@ -8,6 +8,7 @@ from sim.behaviours import BehaviourSpec
 from sim.mechanisms.acquisition import AcquisitionParams
 from sim.mechanisms.adaptation import AdaptationParams
 from sim.mechanisms.decision import DecisionParams
+from sim.mechanisms.heterogeneity import HeterogeneityParams
 from sim.mechanisms.offers import OffersParams
 from sim.mechanisms.service import ServiceParams
 from sim.params import ParamError, check_range
@@ -24,6 +25,7 @@ class Market:
     offers: OffersParams = field(default_factory=OffersParams)
     decision: DecisionParams = field(default_factory=DecisionParams)
     acquisition: AcquisitionParams = field(default_factory=AcquisitionParams)
+    heterogeneity: HeterogeneityParams = field(default_factory=HeterogeneityParams)
     gross_margin_share: float = 0.3  # share of revenue left after the cost of goods
     behaviours: tuple[BehaviourSpec, ...] = ()  # customer behaviours beyond the core mechanisms
 

@@ -77,7 +77,10 @@ class LoyaltyModel(mesa.Model):
         self.population = Population(
             capacity=int(customers * (1.1 + 2 * expected_joiners)), extra_columns=self._plugin_columns()
         )
-        self.population.add(self.stream("population"), customers, self.market.segments, month=0)
+        self.population.add(
+            self.stream("population"), customers, self.market.segments, month=0,
+            propensity=self.market.heterogeneity.distribution(),
+        )
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
@@ -168,7 +171,10 @@ class LoyaltyModel(mesa.Model):
         draws = self.stream("acquisition")
         joiners = int(draws.poisson(acquisition.expected_joiners(self, multiplier)))
         if joiners:
-            ids = pop.add(draws, joiners, self.market.segments, month=self.month)
+            ids = pop.add(
+                draws, joiners, self.market.segments, month=self.month,
+                propensity=self.market.heterogeneity.distribution(),
+            )
             for program in running:
                 call_hook("program", program, "onboard", self, ids)
             self._behaviour_hooks("onboard", ids)

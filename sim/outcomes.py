@@ -93,6 +93,7 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
     "contact_tolerance_per_year": pl.Float32,
     "background_exit_per_month": pl.Float32,
     "restlessness": pl.Float32,
+    "churn_propensity": pl.Float32,
     "spend_per_month": pl.Float32,
     "join_month": pl.Int16,
     "exit_month": pl.Int16,

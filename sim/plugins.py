@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
+from sim.params import param  # noqa: F401  (re-exported: plugins declare parameters with it)
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
 
@@ -84,14 +85,6 @@ def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
         )
     return cls.Params(**overrides)
 
-
-def param(default: Any, unit: str, doc: str) -> Any:
-    """A parameter field with its unit and meaning, shown by ``loyalty-sim programs``/``behaviours``.
-
-    ``unit`` is e.g. ``"EUR"``, ``"months"``, ``"share 0..1"``, ``"per customer-year"`` or ``"-"``
-    for a flag or a pure number.
-    """
-    return dataclasses.field(default=default, metadata={"unit": unit, "doc": doc})
 
 
 def source_of(cls: type) -> str:

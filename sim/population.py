@@ -13,7 +13,7 @@ from enum import IntEnum
 
 import numpy as np
 
-from sim.distributions import Beta, LogNormal
+from sim.distributions import Beta, Gamma, LogNormal
 from sim.params import check_range
 
 
@@ -63,6 +63,11 @@ SCHEMA: tuple[Column, ...] = (
         "restlessness", "float32", 1.0,
         "multiplier on voluntary exit hazards: variety seekers > 1 > creatures of habit", "trait",
     ),
+    Column(
+        "churn_propensity", "float32", 1.0,
+        "multiplier on every exit hazard, Gamma-distributed over customers (market.heterogeneity)",
+        "trait",
+    ),
     Column("spend_per_month", "float32", 0.0, "revenue from the customer per active month, EUR", "trait"),
     Column("join_month", "int16", 0, "month the customer joined; 0 = initial cohort", "trait"),
     Column("active", "bool", True, "still a customer"),
@@ -84,7 +89,9 @@ SCHEMA: tuple[Column, ...] = (
 
 TRAITS: tuple[str, ...] = tuple(c.name for c in SCHEMA if c.kind == "trait")
 # Traits drawn from a segment's distributions (the others are the segment and the join month).
-DRAWN_TRAITS: tuple[str, ...] = tuple(t for t in TRAITS if t not in ("segment", "join_month"))
+DRAWN_TRAITS: tuple[str, ...] = tuple(
+    t for t in TRAITS if t not in ("segment", "join_month", "churn_propensity")
+)
 
 
 @dataclass(frozen=True)
@@ -168,8 +175,13 @@ class Population:
         segments: tuple[Segment, ...],
         month: int,
         segment_weights: np.ndarray | None = None,
+        propensity: Gamma | None = None,
     ) -> np.ndarray:
-        """Append ``count`` new customers drawn from ``segments``; return their ids."""
+        """Append ``count`` new customers drawn from ``segments``; return their ids.
+
+        ``propensity`` is the distribution of ``churn_propensity`` (the market's heterogeneity),
+        drawn after the segment traits so that it does not shift them; None keeps 1.
+        """
         start = self.n
         stop = start + count
         self._reserve(stop)
@@ -186,6 +198,8 @@ class Population:
             for trait in DRAWN_TRAITS:
                 getattr(self, trait)[ids] = getattr(segment, trait).sample(rng, ids.size)
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
+        if propensity is not None:
+            self.churn_propensity[rows] = propensity.sample(rng, count)
         np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
         return np.arange(start, stop)
 

@@ -58,6 +58,7 @@ def _calm(model: LoyaltyModel) -> None:
     pop = model.population
     pop.background_exit_per_month[:] = 0.0
     pop.restlessness[:] = 1.0
+    pop.churn_propensity[:] = 1.0
 
 
 def _check_invariants(model: LoyaltyModel, result: RunResult) -> None:

@@ -380,6 +380,7 @@ def test_the_docs_list_every_parameter_with_its_default():
         "### `[market.decision]`": Market().decision,
         "### `[market.adaptation]`": Market().adaptation,
         "### `[market.acquisition]`": Market().acquisition,
+        "### `[market.heterogeneity]`": Market().heterogeneity,
         "### Service": Market().service,
         **{f"**`{name}`**": PROGRAMS.get(name).Params() for name in PROGRAMS.names()},
     }

@@ -2,12 +2,15 @@
 
 Each active customer faces, this month, the probabilities (all per month)::
 
-    background   = background_exit_per_month                       (trait)
+    background   = background_exit_per_month * churn_propensity    (traits)
     relationship = relationship_exit_per_month * bond_need * (1 - bond) ** 2 * hold
     service      = (failure_exit_share * failed * (1 - bond) ** forgiveness
                     + dissatisfaction_exit_per_month * max(0, 1 - satisfaction / content_level)) * hold
-    price        = switch probability from this month's competitor offer (phase 4) * restlessness
-    hold         = restlessness * exp(-rational_hold * price_focus * rational_value)
+    price        = switch probability from this month's competitor offer (phase 4)
+                   * restlessness * churn_propensity
+    hold         = restlessness * churn_propensity * exp(-rational_hold * price_focus * rational_value)
+
+``churn_propensity`` is the customer's unobserved propensity to leave (``market.heterogeneity``).
 
 A free customer leaves with probability ``1 - prod(1 - p)``, and the reason is drawn in
 proportion to the component probabilities (competing risks). A customer under contract cannot
@@ -93,7 +96,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     pop, flows = model.population, model.flows
     ids = pop.active_ids()
     bond = pop.bond[ids]
-    restlessness = pop.restlessness[ids]
+    restlessness = pop.restlessness[ids] * pop.churn_propensity[ids]
     hold = restlessness * np.exp(-params.rational_hold * pop.price_focus[ids] * pop.rational_value[ids])
     relationship = params.relationship_exit_per_month * pop.bond_need[ids] * (1 - bond) ** 2 * hold
     failed = flows.service_failed[ids]
@@ -103,7 +106,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
         * np.maximum(0.0, 1.0 - pop.satisfaction[ids] / params.content_level)
     ) * hold
     price = np.minimum(1.0, price[ids] * restlessness)
-    background = pop.background_exit_per_month[ids]
+    background = np.minimum(1.0, pop.background_exit_per_month[ids] * pop.churn_propensity[ids])
     factors = model.exit_hazard_factors(ids)  # behaviours' exit_hazards hook (sim.behaviours)
     if factors is not None:
         price, service, relationship, background = (

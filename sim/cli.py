@@ -11,6 +11,7 @@ import json
 import os
 import shlex
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -29,15 +30,17 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from sim import defaults
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
+from sim.errors import UserError
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
 from sim.market import Market
-from sim.model import LoyaltyModel
 from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
+from sim.runs import run_strategies
 from sim.strategy import BASELINE, Strategy, builtin_strategies
 from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
 
@@ -128,13 +131,14 @@ def run(
         typer.Option("--strategy", "-s", help="Strategy to run (repeatable); default: all of them."),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers in the initial cohort [default: 10000].")
+        int | None,
+        typer.Option(min=1, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."),
     ] = None,
     months: Annotated[
-        int | None, typer.Option(min=1, max=600, help="Months to simulate [default: 60].")
+        int | None, typer.Option(min=1, max=600, help=f"Months to simulate [default: {defaults.MONTHS}].")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed; same seed, same results [default: 1].")
+        int | None, typer.Option(min=0, help=f"Seed; same seed, same results [default: {defaults.SEED}].")
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
@@ -148,7 +152,7 @@ def run(
     """
     if file is None:
         market, available, baseline = Market(), builtin_strategies(), BASELINE
-        default_customers, default_months, default_seed = 10_000, 60, 1
+        default_customers, default_months, default_seed = defaults.CUSTOMERS, defaults.MONTHS, defaults.SEED
     else:
         chosen = _load_scenario(file)
         market, available, baseline = chosen.market, chosen.strategies, chosen.baseline
@@ -163,11 +167,11 @@ def run(
         for picked in strategies:
             progress.update(task, description=f"simulating {picked.name}")
             try:
-                result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+                [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
-            summaries.append(result.summary())
+            summaries.append(done.result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format, baseline))
 
@@ -357,7 +361,7 @@ def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: 
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value, chosen)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, UserError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
@@ -707,10 +711,14 @@ def claims_command(
         Path | None, typer.Argument(help="Scenario file (TOML): its market [default: the default market].")
     ] = None,
     replications: Annotated[
-        int | None, typer.Option(min=2, help="Replications per experiment [default: the file's, else 20].")
+        int | None,
+        typer.Option(
+            min=2, help=f"Replications per experiment [default: the file's, else {defaults.REPLICATIONS}]."
+        ),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers per run [default: the file's, else 10000].")
+        int | None,
+        typer.Option(min=1, help=f"Customers per run [default: the file's, else {defaults.CUSTOMERS}]."),
     ] = None,
     check: Annotated[
         list[str] | None,
@@ -737,10 +745,10 @@ def claims_command(
     except ClaimsError as error:
         raise _fail(f"--check: {error}") from None
     options = {
-        "customers": customers or (chosen.customers if chosen else 10_000),
-        "months": chosen.months if chosen else 60,
-        "replications": replications or (chosen.replications if chosen else 20),
-        "seed": chosen.seed if chosen else 1,
+        "customers": customers or (chosen.customers if chosen else defaults.CUSTOMERS),
+        "months": chosen.months if chosen else defaults.MONTHS,
+        "replications": replications or (chosen.replications if chosen else defaults.REPLICATIONS),
+        "seed": chosen.seed if chosen else defaults.SEED,
         "name": chosen.name if chosen else "default",
         "checks": check,
     }
@@ -867,11 +875,30 @@ def discover_command(
 
 
 def main() -> None:
-    """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
+    """Console entry point: exit codes that tell the truth.
+
+    A user mistake (``sim.errors.UserError``) prints one line and exits 2. Anything else is a
+    bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
+    exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
+    """
+    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
     try:
         app()
-    except (ValueError, UnknownNameError) as error:
-        if os.environ.get("LOYALTY_SIM_DEBUG"):
-            raise
+    except UserError as error:
+        if debug:
+            traceback.print_exc()
         stderr.print(f"error: {error}", highlight=False, markup=False)
         raise SystemExit(EXIT_BAD_INPUT) from None
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+        message = str(error).splitlines()[0] if str(error) else ""
+        stderr.print(
+            f"internal error: {type(error).__name__}: {message}{place}; this is a bug, not your input"
+            + ("" if debug else "; LOYALTY_SIM_DEBUG=1 shows the traceback"),
+            highlight=False,
+            markup=False,
+        )
+        raise SystemExit(EXIT_FAILED_RUNS) from None

@@ -13,6 +13,10 @@ class UserError(Exception):
     """Bad input: the message names the file, key or option, what was expected and what was found."""
 
 
+class OptionError(UserError, ValueError):
+    """A command-line option (or its library argument) with a value that cannot be used."""
+
+
 def debugging() -> bool:
     """Whether ``LOYALTY_SIM_DEBUG`` is set (to anything but ``""`` or ``0``): then every error
     that is otherwise reported on one line also prints its traceback."""

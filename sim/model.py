@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
+from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
@@ -55,8 +56,8 @@ class LoyaltyModel(mesa.Model):
         self,
         strategy: Strategy,
         market: Market | None = None,
-        customers: int = 10_000,
-        months: int = 60,
+        customers: int = CUSTOMERS,
+        months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
     ) -> None:
         if customers < 1:
@@ -73,9 +74,9 @@ class LoyaltyModel(mesa.Model):
         self.months = months
         self.month = 0
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
-        expected_joiners = self.market.acquisition.new_customers_per_month_share * months
         self.population = Population(
-            capacity=int(customers * (1.1 + 2 * expected_joiners)), extra_columns=self._plugin_columns()
+            capacity=acquisition.capacity(self.market.acquisition, customers, months),
+            extra_columns=self._plugin_columns(),
         )
         self.population.add(
             self.stream("population"), customers, self.market.segments, month=0,

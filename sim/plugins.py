@@ -36,7 +36,10 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
-from sim.params import param  # noqa: F401  (re-exported: plugins declare parameters with it)
+from sim.params import (
+    ParamError,
+    param,  # noqa: F401  (re-exported: plugins declare parameters with it)
+)
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
 
@@ -80,7 +83,7 @@ def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
     known = {f.name for f in dataclasses.fields(cls.Params)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(
+        raise ParamError(
             f"unknown parameter(s) {unknown} for {kind} '{cls.name}' (valid: {', '.join(sorted(known))})"
         )
     return cls.Params(**overrides)

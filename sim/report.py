@@ -48,6 +48,7 @@ from sim.charts.metric import metric_chart, plugin_metrics
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
+from sim.errors import OptionError
 from sim.io import write_atomic
 from sim.results import Results, load
 from sim.tables import Html
@@ -182,10 +183,10 @@ def build_report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         got = ",".join(unknown) or "nothing"
-        raise ValueError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
+        raise OptionError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
     results = load(results_dir)
     if results.summary.height == 0:
-        raise ValueError(f"{results.path}: no finished runs to report on")
+        raise OptionError(f"{results.path}: no finished runs to report on")
     scenario = scenarios.loads(
         results.manifest["scenario"]["text"], file=results.manifest["scenario"]["file"]
     )

@@ -17,13 +17,13 @@ import math
 import tomllib
 import types
 import typing
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim import defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
@@ -32,6 +32,7 @@ from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
+from sim.seeds import GridPoint, GridValue, point_id
 from sim.strategy import BASELINE, ProgramSpec, Strategy
 
 TOP_LEVEL_KEYS = (
@@ -50,10 +51,13 @@ TOP_LEVEL_KEYS = (
 )
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
-DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
+DEFAULTS = {
+    "customers": defaults.CUSTOMERS,
+    "months": defaults.MONTHS,
+    "replications": defaults.REPLICATIONS,
+    "seed": defaults.SEED,
+}
 
-GridValue = float | int | bool
-GridPoint = tuple[tuple[str, GridValue], ...]  # sorted (dotted path, value) pairs; () = no grid
 
 
 @dataclass(frozen=True)
@@ -115,19 +119,6 @@ class Scenario:
 
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
-
-
-def point_id(point: GridPoint) -> str:
-    """A stable identity of a grid point: its values, not its position in the file."""
-    return json.dumps(dict(point), sort_keys=True) if point else "{}"
-
-
-def swept_paths(point_ids: Iterable[str]) -> list[str]:
-    """The swept parameters of results: every key path of their grid points (the ``point``
-    column, as :func:`point_id` writes it), in order of first appearance. This is the one
-    definition of a grid column: any dotted path a ``[grid]`` sweeps, ``customers``, ``months``
-    and ``variant`` are columns of ``runs.parquet`` and ``summary.parquet`` under their path."""
-    return list(dict.fromkeys(path for point in dict.fromkeys(point_ids) for path in json.loads(point)))
 
 
 def load(path: str | Path) -> Scenario:

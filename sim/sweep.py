@@ -33,12 +33,14 @@ import numpy as np
 import polars as pl
 
 from sim.analysis.statistics import summarise_runs
-from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import write_atomic
-from sim.model import LoyaltyModel
-from sim.scenario import Scenario, point_id
+from sim.mechanisms.acquisition import capacity
+from sim.runs import run_strategies
+from sim.scenario import Scenario
+from sim.seeds import point_id, replication_seed
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
@@ -62,12 +64,11 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
     for point in scenario.grid:
         market, strategies, customers, months = scenario.at(point)
         for replication in range(replications or scenario.replications):
-            seed = batch_seed(scenario.name, scenario.seed, point, replication)
             batches.append(
                 Batch(
                     point,
                     replication,
-                    tuple(int(w) for w in seed.entropy),
+                    replication_seed(scenario.name, scenario.seed, point, replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -334,7 +335,6 @@ __all__ = [
     "SweepError",
     "SweepInterrupted",
     "SweepReport",
-    "batch_seed",
     "plan",
     "run_batch",
     "sweep",
@@ -360,7 +360,8 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     strategy = next(iter(scenario.strategies.values()))
     probe_customers, probe_months = min(scenario.customers, 5_000), min(scenario.months, 24)
     started = time.perf_counter()
-    result = LoyaltyModel(strategy, scenario.market, probe_customers, probe_months, rng=scenario.seed).run()
+    [probe] = run_strategies([strategy], scenario.market, probe_customers, probe_months, [scenario.seed])
+    result = probe.result
     probe_seconds = time.perf_counter() - started
     scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
     runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
@@ -373,11 +374,7 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)
     # capacity for joiners, plus the temporaries of a phase (about four float arrays per customer)
     memory = (
-        int(
-            scenario.customers
-            * (1.1 + 2 * scenario.market.acquisition.new_customers_per_month_share * scenario.months)
-            * (bytes_per_customer + 16)
-        )
+        capacity(scenario.market.acquisition, scenario.customers, scenario.months) * (bytes_per_customer + 16)
         + 150_000_000
     )
     warnings = []

@@ -13,7 +13,7 @@ from scipy import stats
 
 from sim.analysis.economics import return_on_spend
 from sim.outcomes import SCALAR_OUTCOMES
-from sim.scenario import swept_paths
+from sim.seeds import swept_paths
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, title
-from sim.scenario import swept_paths
+from sim.seeds import swept_paths
 
 
 def grid_columns(summary: pl.DataFrame) -> list[str]:

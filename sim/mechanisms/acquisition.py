@@ -29,3 +29,9 @@ class AcquisitionParams:
 def expected_joiners(model, multiplier: float) -> float:
     params: AcquisitionParams = model.market.acquisition
     return params.new_customers_per_month_share * model.initial_customers * multiplier
+
+
+def capacity(params: AcquisitionParams, customers: int, months: int) -> int:
+    """Rows to allocate up front for a run: the initial cohort, its expected joiners twice over
+    (the population grows by half when a program lifts acquisition beyond that), 10% slack."""
+    return int(customers * (1.1 + 2 * params.new_customers_per_month_share * months))

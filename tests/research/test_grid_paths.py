@@ -10,7 +10,8 @@ import pytest
 from sim.charts.grid import grid_chart, grid_columns
 from sim.charts.style import StrategyColours
 from sim.executors import SerialExecutor
-from sim.scenario import loads, swept_paths
+from sim.scenario import loads
+from sim.seeds import swept_paths
 from sim.sweep import sweep
 
 BASE = """

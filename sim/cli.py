@@ -33,7 +33,7 @@ from rich.text import Text
 from sim import defaults
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
-from sim.errors import UserError
+from sim.errors import UserError, debugging
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
 from sim.market import Market
@@ -169,6 +169,8 @@ def run(
             try:
                 [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
+                if debugging():
+                    traceback.print_exc()
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(done.result.summary())
@@ -272,8 +274,8 @@ def _sweep_report(out: Path) -> None:
     try:
         _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
     except Exception as error:
-        if os.environ.get("LOYALTY_SIM_DEBUG"):
-            raise
+        if debugging():
+            traceback.print_exc()
         if not isinstance(error, typer.Exit):  # an Exit has printed its one-line error already
             stderr.print(f"error: report: {type(error).__name__}: {error}", highlight=False, markup=False)
         stderr.print(
@@ -881,7 +883,7 @@ def main() -> None:
     bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
     exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
     """
-    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
+    debug = debugging()
     try:
         app()
     except UserError as error:

@@ -42,15 +42,17 @@ from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.cost_split import cost_split_chart
-from sim.charts.grid import grid_chart
+from sim.charts.grid import grid_chart, numeric_grid_columns
 from sim.charts.loyalty_types import loyalty_types_chart
 from sim.charts.metric import metric_chart, plugin_metrics
+from sim.charts.paired import has_paired, paired_chart
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
 from sim.errors import OptionError
 from sim.io import write_atomic
 from sim.results import Results, load
+from sim.seeds import point_text
 from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.economics import economics_table
@@ -95,6 +97,11 @@ class ReportInput:
 
     def at_point(self, frame: pl.DataFrame) -> pl.DataFrame:
         return frame.filter(pl.col("point") == self.point)
+
+    @property
+    def summaries(self) -> pl.DataFrame:
+        """The summary at every grid point (``summary`` is the shown point's)."""
+        return self.results.summary
 
     @functools.cached_property
     def summary(self) -> pl.DataFrame:
@@ -150,7 +157,10 @@ SECTIONS: tuple[Section, ...] = (
     Section("loyalty_types", lambda r: loyalty_types_chart(r.monthly, r.colours)),
     Section("bond_value", _plane, needs="horizon_plane.parquet"),
     Section("cost_retained", lambda r: cost_retained_chart(r.summary, r.colours, r.scenario.customers)),
-    Section("grid", lambda r: grid_chart(r.results.summary, r.colours) if r.has_grid else None),
+    Section(
+        "grid", lambda r: grid_chart(r.summaries, r.colours) if numeric_grid_columns(r.summaries) else None
+    ),
+    Section("paired", lambda r: paired_chart(r.summaries, r.colours) if has_paired(r.summaries) else None),
     Section("plugin_metrics", _plugin_metrics),
     Section("lifetime", lambda r: lifetime_table(r.monthly, r.lang, r.colours.domain)),
     Section("cost_split", lambda r: cost_split_chart(r.summary, r.colours, r.months)),
@@ -282,7 +292,7 @@ def _local(text: str, lang: str) -> str:
 
 
 def _point_text(point: str) -> str:
-    return ", ".join(f"{path.rsplit('.', 1)[-1]} = {value:g}" for path, value in json.loads(point).items())
+    return point_text(point, " = ")
 
 
 # --- the page ---------------------------------------------------------------------------------

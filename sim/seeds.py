@@ -32,6 +32,16 @@ def swept_paths(point_ids: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(path for point in dict.fromkeys(point_ids) for path in json.loads(point)))
 
 
+def point_text(point: str, separator: str = "=") -> str:
+    """A grid point (its id) for people: ``discount=0.2, variant=without`` (last path part)."""
+    values = json.loads(point).items()
+    return ", ".join(
+        f"{path.rsplit('.', 1)[-1]}{separator}{value:g}" if isinstance(value, int | float) and not isinstance(
+            value, bool) else f"{path.rsplit('.', 1)[-1]}{separator}{value}"
+        for path, value in values
+    )
+
+
 def replication_seed(scenario_name: str, root_seed: int, point: GridPoint, replication: int) -> Entropy:
     """The seed (SeedSequence entropy) of one (grid point, replication) of a scenario.
 

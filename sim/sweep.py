@@ -68,7 +68,8 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
                 Batch(
                     point,
                     replication,
-                    replication_seed(scenario.name, scenario.seed, point, replication),
+                    # paired axes (variants) are left out: their points share the seeds
+                    replication_seed(scenario.name, scenario.seed, scenario.seed_point(point), replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -162,7 +163,8 @@ def sweep(
         "seeds": {
             "root": scenario.seed,
             "derivation": "SeedSequence([root, *sha256(scenario name, grid point)[:16] as 4 uint32, "
-            "replication]); shared by all strategies of a (grid point, replication)",
+            "replication]); shared by all strategies of a (grid point, replication); the grid point "
+            "without its paired axes (variant, [grid] paired), so paired points share seeds too",
             "batches": {point_id(b.point) + f"|{b.replication}": list(b.seed) for b in batches},
         },
         "versions": _versions(),
@@ -211,7 +213,7 @@ def sweep(
         raise SweepInterrupted(done, total_runs, reason) from None
 
     runs = _combine(parts, out, batches, scenario)
-    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))
+    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies), scenario.paired)
     write_atomic(out / "summary.parquet", summary.write_parquet)
     failed = runs.filter(pl.col("status") == "failed").height
     manifest.update(

@@ -6,6 +6,8 @@ import json
 
 import polars as pl
 
+from sim.seeds import point_text
+
 
 def _interval(mean: float | None, low: float | None, high: float | None, scale: float, unit: str) -> str:
     if mean is None:
@@ -15,16 +17,40 @@ def _interval(mean: float | None, low: float | None, high: float | None, scale: 
     return f"{mean * scale:.1f}{unit} [{low * scale:.1f}, {high * scale:.1f}]"
 
 
+def _reference_text(summary: pl.DataFrame) -> str | None:
+    """What paired differences are taken against (``variant=with_wom``): the values that every
+    reference point shares, which are the paired axes' reference values; None without variants."""
+    if "reference_point" not in summary.columns:
+        return None
+    references = [json.loads(p) for p in summary["reference_point"].drop_nulls().unique(maintain_order=True)]
+    if not references:
+        return None
+    common = {k: v for k, v in references[0].items() if all(r.get(k) == v for r in references)}
+    return point_text(json.dumps(common))
+
+
+def _paired_column(r: dict, reference: str | None) -> dict[str, str]:
+    """The paired difference in cohort loss to the reference point (variants), if any."""
+    if reference is None:
+        return {}
+    header = f"vs {reference} (pp)"
+    if r["reference_point"] is None:
+        return {header: "reference"}
+    diff = (r["cohort_loss_paired_diff_mean"], r["cohort_loss_paired_diff_ci_low"],
+            r["cohort_loss_paired_diff_ci_high"])
+    return {header: _interval(*diff, 100, "")}
+
+
 def comparison_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
     """Rows of strings: cohort loss and its paired difference to the baseline with 95% CIs."""
     has_grid = summary["point"].n_unique() > 1
+    reference = _reference_text(summary)
     rows = []
     for r in summary.iter_rows(named=True):
         is_baseline = r["strategy"] == r["baseline"]
         row = {"strategy": r["strategy"]}
         if has_grid:
-            values = json.loads(r["point"]).items()
-            row["grid point"] = ", ".join(f"{path.rsplit('.', 1)[-1]}={v:g}" for path, v in values)
+            row["grid point"] = point_text(r["point"])
         row.update(
             {
                 "runs": str(r["replications"]),
@@ -40,6 +66,7 @@ def comparison_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
                     100,
                     "",
                 ),
+                **_paired_column(r, reference),
                 "annual churn": _interval(r["annual_churn_mean"], None, None, 100, "%"),
                 "program cost (kEUR)": _interval(r["program_cost_mean"], None, None, 1e-3, ""),
                 "margin (kEUR) [95% CI]": _interval(

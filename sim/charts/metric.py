@@ -32,7 +32,7 @@ def metric_chart(
                     ["strategy", "month"], column)
     y_title = f"{column} ({unit})" if unit else column
     selection = colours.selection()
-    x = alt.X("month:Q", title=label(lang, "month"), scale=alt.Scale(nice=False))
+    x = alt.X("month:Q", title=label(lang, "month"), scale=alt.Scale(nice=False), axis=alt.Axis(format="d"))
     line = (
         alt.Chart()
         .mark_line(strokeWidth=2)

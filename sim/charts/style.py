@@ -112,6 +112,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_cost_retained": "Cost against customers retained",
         "heading_grid": "Across the swept parameter",
         "heading_plugin_metrics": "Monthly results of the plugins",
+        "heading_paired": "Paired variants",
+        "title_paired": "{outcome}: each variant against {reference}",
+        "paired_subtitle": "Every variant runs on the same seeds and customers: mean and 95% CI of the "
+        "per-replication difference",
+        "paired_axis": "{outcome}, difference to the reference",
         "heading_lifetime": "Customer lifetime",
         "heading_cost_split": "Program cost by category",
         "heading_economics": "Lifetime value and return on spend",
@@ -258,6 +263,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_cost_retained": "Kosten gegen gehaltene Kunden",
         "heading_grid": "Über den variierten Parameter",
         "heading_plugin_metrics": "Monatliche Ergebnisse der Plug-ins",
+        "heading_paired": "Gepaarte Varianten",
+        "title_paired": "{outcome}: jede Variante gegen {reference}",
+        "paired_subtitle": "Alle Varianten laufen mit denselben Seeds und Kunden: Mittel und 95-%-KI der "
+        "Differenz je Replikation",
+        "paired_axis": "{outcome}, Differenz zur Referenz",
         "heading_lifetime": "Kundenlebensdauer",
         "heading_cost_split": "Programmkosten nach Art",
         "heading_economics": "Kundenwert und Rendite der Ausgaben",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
@@ -15,6 +16,7 @@ from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
+from sim.mesa_tools import from_keywords, outcome_collector
 from sim.outcomes import (
     COST_CATEGORIES,
     LOYALTY_TYPES,
@@ -41,7 +43,8 @@ class LoyaltyModel(mesa.Model):
     """Customers tied to a firm rationally and emotionally, one step per month.
 
     Args:
-        strategy: the firm's programs.
+        strategy: the firm's programs, or the name of a strategy of ``loyalty-sim run`` (a
+            program's name, ``appreciation_and_service``).
         market: segments, competitors, behavioural parameters (defaults: the default market).
         customers: size of the initial cohort.
         months: horizon; :meth:`run` steps this many months.
@@ -50,16 +53,25 @@ class LoyaltyModel(mesa.Model):
             :meth:`stream`), with one number per customer row, so strategies run with the same
             seed start from the same customers and share their random numbers customer by
             customer, month by month (common random numbers).
+        **parameters: plain keyword parameters, as ``mesa.batch_run`` and ``SolaraViz`` pass
+            them: a parameter's name (``offer_rate_per_month=0.1``) or key path
+            (``**{"programs.point_card.reward_share_of_spend": 0.02}``), and ``behaviours``
+            (names) to enable; see :func:`sim.mesa_tools.from_keywords`.
+
+    ``datacollector`` is a ``mesa.DataCollector`` with every column of the monthly table.
     """
 
     def __init__(
         self,
-        strategy: Strategy,
+        strategy: Strategy | str,
         market: Market | None = None,
         customers: int = CUSTOMERS,
         months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
+        **parameters: Any,
     ) -> None:
+        if isinstance(strategy, str) or parameters:
+            strategy, market = from_keywords(strategy, market, parameters)
         if customers < 1:
             raise ValueError(f"customers must be >= 1, got {customers}")
         if months < 1:
@@ -85,6 +97,9 @@ class LoyaltyModel(mesa.Model):
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
+        self.monthly_columns = self._recorder.columns
+        self.monthly_row: dict[str, float] = {}  # the last month's recorded row
+        self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
 
@@ -274,6 +289,9 @@ class LoyaltyModel(mesa.Model):
         )
         row.update(report(self._plugins(), self))  # plugins' monthly reporters
         self._recorder.record(row)
+        self.monthly_row = row
+        self.datacollector.collect(self)
+        self.running = self.month < self.months  # mesa.batch_run and SolaraViz stop at the horizon
 
     def run(self, customers: bool = False) -> RunResult:
         """Step to the horizon and return the outcome tables (with customer records if asked)."""

@@ -142,6 +142,10 @@ class MonthlyRecorder:
         }
         self._rows = 0
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._schema)
+
     def record(self, row: dict[str, float]) -> None:
         for name, value in row.items():
             self._columns[name][self._rows] = value

@@ -31,9 +31,7 @@ PLOTS: tuple[str | dict[str, str], ...] = (
 def model_params() -> dict[str, Any]:
     """SolaraViz controls, each a keyword parameter of ``LoyaltyModel``."""
     return {
-        "strategy": {
-            "type": "Select", "value": "point_card", "values": list(builtin_strategies()), "label": "Strategy",
-        },
+        "strategy": {"type": "Select", "value": "point_card", "values": list(builtin_strategies())},
         "customers": {
             "type": "SliderInt", "value": 2_000, "min": 500, "max": 20_000, "step": 500, "label": "Customers",
         },

@@ -49,7 +49,7 @@ def test_a_name_in_two_sections_must_be_given_as_a_path():
 
 
 def test_the_datacollector_holds_the_monthly_table():
-    model = LoyaltyModel("personal_appreciation", 500, 6, rng=2, behaviours=["word_of_mouth"])
+    model = LoyaltyModel("personal_appreciation", customers=500, months=6, behaviours=["word_of_mouth"])
     result = model.run()
     collected = pl.from_pandas(model.datacollector.get_model_vars_dataframe())
     assert collected.columns == result.monthly.columns  # plugins' reporters included

@@ -335,6 +335,27 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
     return "\n".join(parts)
 
 
+class PluginKind(StrEnum):
+    program = "program"
+    behaviour = "behaviour"
+
+
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: a lower-case Python identifier.")],
+    kind: Annotated[PluginKind, typer.Option("--kind", help="A firm program or a customer behaviour.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package in.")] = Path("."),
+) -> None:
+    """Create a plugin package: code, entry point, a test and a scenario (docs/extending.md)."""
+    from sim.scaffold import new_plugin
+
+    root = new_plugin(name, kind.value, directory)
+    print(f"created {root}/ (a {kind.value} package); next:")
+    print(f"  uv add --editable {root}        # install it so that `uv sync` keeps it")
+    print(f"  uv run pytest {root}/tests      # its test")
+    print(f"  uv run loyalty-sim sweep {root}/{name}.toml")
+
+
 class Language(StrEnum):
     en = "en"
     de = "de"

@@ -107,6 +107,14 @@ def _distributions_by_package() -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
 
 
+def plugin_hint(kind: str) -> str:
+    """For a name that is not registered: maybe a plugin whose package is not installed."""
+    return (
+        f"if it is a plugin, is its package installed? `loyalty-sim {kind}s` lists what is; "
+        "`uv add --editable PATH` installs one so that `uv sync` keeps it"
+    )
+
+
 def label(kind: str, name: str, cls: type) -> str:
     """``behaviour 'word_of_mouth' (from loyalty-sim-word-of-mouth)``: how errors name a plugin."""
     source = source_of(cls)

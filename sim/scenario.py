@@ -30,6 +30,7 @@ from sim.errors import UserError
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
+from sim.plugins import plugin_hint
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
 from sim.seeds import GridPoint, GridValue, point_id
@@ -485,6 +486,8 @@ def _param_problem(section: str, error: ParamError) -> Problem:
 def _unknown(path: str, kind: str, name: str, valid: list[str]) -> Problem:
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'?" if close else ""
+    if kind in ("program", "behaviour") and not close:
+        hint = plugin_hint(kind)
     return Problem(path, f"a known {kind} ({', '.join(valid)})", f"unknown {kind} '{name}'", hint)
 
 

@@ -21,5 +21,5 @@ def cli(capsys, monkeypatch) -> Callable[..., tuple[int, str, str]]:
         out, err = capsys.readouterr()
         return stopped.value.code or 0, out, err
 
-    monkeypatch.delenv("LOYALTY_SIM_DEBUG", raising=False)
+    monkeypatch.delenv("LOYALTY_SIM_DEBUG", raising=False)  # a test may set it again
     return run

@@ -108,3 +108,24 @@ def test_an_exit_hazard_factor_of_the_wrong_shape_fails(scratch_registries):
 
     with pytest.raises(PluginRunError, match=r"hazards.price must stay an array of \d+ finite factors >= 0"):
         _run("reshaper", customers=100, months=2)
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_a_failing_plugin_in_run_is_one_line_unless_debugging(
+    scratch_registries, cli, tmp_path, monkeypatch, debug
+):
+    @register_behaviour("tripwire")
+    class Tripwire(Behaviour):
+        def act(self, model) -> None:
+            if model.month == 3:
+                raise ValueError("tripped")
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'customers = 100\nmonths = 4\nbehaviours = ["tripwire"]\n[strategies]\nrare_contact = ["rare_contact"]\n'
+    )
+    monkeypatch.setenv("LOYALTY_SIM_DEBUG", debug)
+    code, _, err = cli("run", str(scenario))
+    assert code == 1
+    assert "behaviour 'tripwire' (from module test_hook_contracts) failed in hook 'act' in month 3: " in err
+    assert ("Traceback (most recent call last)" in err) == bool(debug)

@@ -55,3 +55,14 @@ def test_an_existing_folder_is_not_overwritten(cli, tmp_path: Path):
     (tmp_path / "habit").mkdir()
     code, _, err = cli("new-plugin", "habit", "--kind", "behaviour", "--dir", str(tmp_path))
     assert code == 2 and "exists already" in err
+
+
+def test_an_unknown_plugin_name_hints_at_an_uninstalled_package(cli, tmp_path: Path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('behaviours = ["gossip_network"]\n[strategies]\nrare_contact = ["rare_contact"]\n')
+    code, _, err = cli("validate", str(scenario))
+    assert code == 2
+    assert "unknown behaviour 'gossip_network'; if it is a plugin, is its package installed?" in err
+    assert "uv add --editable PATH" in err
+    with pytest.raises(KeyError, match="is its package installed"):
+        PROGRAMS.get("loyalty_bonus_xyz")

@@ -122,7 +122,8 @@ def test_a_failing_plugin_in_run_is_one_line_unless_debugging(
 
     scenario = tmp_path / "s.toml"
     scenario.write_text(
-        'customers = 100\nmonths = 4\nbehaviours = ["tripwire"]\n[strategies]\nrare_contact = ["rare_contact"]\n'
+        'customers = 100\nmonths = 4\nbehaviours = ["tripwire"]\n'
+        '[strategies]\nrare_contact = ["rare_contact"]\n'
     )
     monkeypatch.setenv("LOYALTY_SIM_DEBUG", debug)
     code, _, err = cli("run", str(scenario))

@@ -70,6 +70,11 @@ build-backend = "hatchling.build"
 
 [tool.hatch.build.targets.wheel]
 packages = ["src/{name}"]
+
+# `uv add --editable ./{name}` in a loyalty-sim checkout makes this package a member of its
+# workspace; then loyalty-sim resolves to that checkout. Outside one, delete these two lines.
+[tool.uv.sources]
+loyalty-sim = {{ workspace = true }}
 '''
 
 README = '''\

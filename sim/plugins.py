@@ -84,10 +84,10 @@ def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
     unknown = sorted(set(overrides) - known)
     if unknown:
         raise ParamError(
-            f"unknown parameter(s) {unknown} for {kind} '{cls.name}' (valid: {', '.join(sorted(known))})"
+            f"{kind} '{cls.name}'",
+            f"has unknown parameter(s) {unknown} (valid: {', '.join(sorted(known))})",
         )
     return cls.Params(**overrides)
-
 
 
 def source_of(cls: type) -> str:

@@ -17,6 +17,8 @@ report does; pass a filtered frame to choose another. Nothing else is needed::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import altair as alt
 import polars as pl
 
@@ -58,28 +60,37 @@ def _styled(chart: alt.TopLevelMixin, projector: bool) -> alt.TopLevelMixin:
     return for_projector(chart) if projector else chart
 
 
+def _monthly(
+    draw: Callable[[pl.DataFrame, StrategyColours], alt.TopLevelMixin],
+    data: Data,
+    lang: str,
+    baseline: str | None,
+    projector: bool,
+) -> alt.TopLevelMixin:
+    """A chart of the monthly table (at the first grid point), in the sweep's colours."""
+    monthly, known = _frame(data, "monthly")
+    return _styled(draw(monthly, colours(monthly, baseline or known, lang)), projector)
+
+
 def survival(
     data: Data, lang: str = "en", baseline: str | None = None, projector: bool = False
 ) -> alt.TopLevelMixin:
     """Share of the initial cohort still active, per strategy and month, with the 95% band."""
-    monthly, known = _frame(data, "monthly")
-    return _styled(survival_chart(monthly, colours(monthly, baseline or known, lang)), projector)
+    return _monthly(survival_chart, data, lang, baseline, projector)
 
 
 def churn(
     data: Data, lang: str = "en", baseline: str | None = None, projector: bool = False
 ) -> alt.TopLevelMixin:
     """Monthly churn rate per strategy."""
-    monthly, known = _frame(data, "monthly")
-    return _styled(churn_chart(monthly, colours(monthly, baseline or known, lang)), projector)
+    return _monthly(churn_chart, data, lang, baseline, projector)
 
 
 def loyalty_types(
     data: Data, lang: str = "en", baseline: str | None = None, projector: bool = False
 ) -> alt.TopLevelMixin:
     """Shares of the loyalty types over time, one panel per strategy."""
-    monthly, known = _frame(data, "monthly")
-    return _styled(loyalty_types_chart(monthly, colours(monthly, baseline or known, lang)), projector)
+    return _monthly(loyalty_types_chart, data, lang, baseline, projector)
 
 
 def cohort_loss(

@@ -182,7 +182,10 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
-    grid = f"{len(checked.grid)} grid points x " if len(checked.grid) > 1 else ""
+    variants = len(checked.variants)
+    points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
+    grid = f"{variants} paired variants x " if variants else ""
+    grid += f"{points} grid points x " if points > 1 else ""
     print(
         f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "

@@ -136,3 +136,11 @@ def test_bad_variants_are_reported_like_any_scenario_mistake(text, message):
     with pytest.raises(ScenarioError) as caught:
         loads(WOM + text, "bad.toml")
     assert message in str(caught.value)
+
+
+def test_validate_counts_the_variants(cli, tmp_path: Path):
+    file = tmp_path / "v.toml"
+    file.write_text(VARIANTS + '[grid]\n"market.offers.discount" = [0.1, 0.2]\n')
+    code, out, _ = cli("validate", str(file))
+    assert code == 0
+    assert "2 strategies x 3 paired variants x 2 grid points x 6 replications = 72 runs" in out

@@ -23,9 +23,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import mesa
-import tomli_w
 
 from sim.errors import UserError
+from sim.params import ParamError
 
 if TYPE_CHECKING:
     from sim.market import Market
@@ -44,12 +44,14 @@ def from_keywords(
 
     ``strategy`` is a strategy of ``loyalty-sim run`` (a program's name or
     ``appreciation_and_service``) or a :class:`Strategy`. ``parameters`` are scenario key paths
-    (``market.offers.discount``, ``service.failure_per_month``,
+    (``market.offers.discount``, ``service.failure_per_month``, ``market.gross_margin_share``,
     ``programs.point_card.reward_share_of_spend``, ``behaviours.<name>.<field>``) or a field's
-    plain name where only one section has it; ``behaviours`` lists behaviours to enable.
+    plain name where only one section has it; ``behaviours`` lists behaviours to enable. Values
+    are checked by the parameter classes, as a scenario's are.
     """
-    from sim.scenario import ScenarioError, loads
-    from sim.strategy import Strategy, builtin_strategies
+    from sim.behaviours import BehaviourSpec
+    from sim.market import Market
+    from sim.strategy import ProgramSpec, Strategy, builtin_strategies
 
     parameters = dict(parameters)
     behaviours = parameters.pop("behaviours", ())
@@ -58,40 +60,48 @@ def from_keywords(
         raise KeywordError("LoyaltyModel: pass either a Market or keyword parameters, not both")
     if isinstance(strategy, str):
         known = builtin_strategies()
-        strategy = known[strategy] if strategy in known else Strategy(strategy, (_spec(strategy),))
-    raw: dict[str, Any] = {
-        "strategies": {strategy.name: [_entry(spec) for spec in strategy.programs]},
-        "behaviours": [{"behaviour": b} for b in behaviours],
-    }
-    paths = {_path(name, strategy, behaviours): value for name, value in parameters.items()}
-    # Each parameter becomes a one-value grid axis: validated and applied like a scenario's.
-    raw["grid"] = {path: [value] for path, value in paths.items()}
+        strategy = known[strategy] if strategy in known else Strategy(strategy, (ProgramSpec(strategy),))
+    if market is not None:
+        return strategy, market
+    sections: dict[str, dict[str, Any]] = {}
+    programs = {spec.name: dict(spec.params) for spec in strategy.programs}
+    enabled: dict[str, dict[str, Any]] = {name: {} for name in behaviours}
+    given: dict[str, str] = {}  # field -> path, to name the path in an error
+    for name, value in parameters.items():
+        path = _path(name, strategy, behaviours)
+        given[path.rsplit(".", 1)[-1]] = path
+        root, _, rest = path.partition(".")
+        owner, _, field = rest.rpartition(".")
+        if root == "programs" and owner in programs:
+            programs[owner][field] = value
+        elif root == "behaviours" and owner in enabled:
+            enabled[owner][field] = value
+        elif root in ("market", "service") and path in _paths(parameter_paths(strategy, behaviours)):
+            sections.setdefault("service" if root == "service" else owner, {})[field] = value
+        else:
+            raise KeywordError(f"LoyaltyModel: {path}: expected a known parameter of the strategy or market")
     try:
-        scenario = loads(tomli_w.dumps(raw), "LoyaltyModel(...)")
-    except ScenarioError as error:
-        lines = [
-            f"LoyaltyModel: {p.path.removeprefix('grid.').strip(chr(34))}: expected {p.expected}"
-            + (f", found {p.found}" if p.found else "")
-            for p in error.problems
-        ]
-        raise KeywordError("\n".join(lines)) from None
-    built_market, strategies, _, _ = scenario.at(scenario.grid[0])
-    if market is None:
-        market = built_market
-    return strategies[strategy.name], market
+        base = Market()
+        fields = {
+            section: dataclasses.replace(getattr(base, section), **values)
+            for section, values in sections.items() if section
+        }
+        scalars = sections.get("", {})  # market.gross_margin_share
+        specs = tuple(BehaviourSpec(n, p) for n, p in enabled.items())
+        market = Market(**fields, **scalars, behaviours=specs)
+        strategy = Strategy(strategy.name, tuple(
+            dataclasses.replace(spec, params=programs[spec.name]) for spec in strategy.programs
+        ))
+        strategy.build()  # checks the programs' parameters now, not in the middle of a run
+        for spec in market.behaviours:
+            spec.build()
+    except ParamError as error:
+        raise KeywordError(f"LoyaltyModel: {given.get(error.field, error.field)}: {error.problem}") from None
+    return strategy, market
 
 
-def _spec(name: str) -> Any:
-    from sim.strategy import ProgramSpec
-
-    return ProgramSpec(name)
-
-
-def _entry(spec: Any) -> dict[str, Any]:
-    entry = {"program": spec.name, "start_month": spec.start_month, "params": dict(spec.params)}
-    if spec.end_month is not None:
-        entry["end_month"] = spec.end_month
-    return entry
+def _paths(by_name: dict[str, list[str]]) -> set[str]:
+    return {path for paths in by_name.values() for path in paths}
 
 
 def parameter_paths(strategy: Strategy, behaviours: list[str]) -> dict[str, list[str]]:

@@ -9,6 +9,7 @@ from mesa.batchrunner import batch_run
 
 from sim.market import Market
 from sim.mechanisms.offers import OffersParams
+from sim.mechanisms.service import ServiceParams
 from sim.mesa_tools import KeywordError, parameter_paths
 from sim.model import LoyaltyModel
 from sim.strategy import ProgramSpec, Strategy
@@ -16,11 +17,12 @@ from sim.strategy import ProgramSpec, Strategy
 
 def test_keyword_parameters_build_the_same_model_as_objects():
     by_keywords = LoyaltyModel(
-        "point_card", customers=800, months=12, rng=4, offer_rate_per_month=0.1,
-        **{"programs.point_card.reward_share_of_spend": 0.03},
+        "point_card", customers=800, months=12, rng=4, offer_rate_per_month=0.1, gross_margin_share=0.4,
+        **{"programs.point_card.reward_share_of_spend": 0.03, "service.failure_per_month": 0.08},
     ).run()
     card = Strategy("point_card", (ProgramSpec("point_card", {"reward_share_of_spend": 0.03}),))
-    market = Market(offers=OffersParams(offer_rate_per_month=0.1))
+    market = Market(offers=OffersParams(offer_rate_per_month=0.1), service=ServiceParams(failure_per_month=0.08),
+                    gross_margin_share=0.4)
     by_objects = LoyaltyModel(card, market, 800, 12, rng=4).run()
     assert by_keywords.monthly.equals(by_objects.monthly)
 
@@ -29,7 +31,7 @@ def test_keyword_parameters_build_the_same_model_as_objects():
     ("parameters", "message"),
     [
         ({"offer_rate_per_montth": 0.1}, "'offer_rate_per_montth'; did you mean 'offer_rate_per_month'?"),
-        ({"offer_rate_per_month": 2.0}, "offers.offer_rate_per_month: expected a value in [0, 1], found 2"),
+        ({"offer_rate_per_month": 2.0}, "market.offers.offer_rate_per_month: must be in [0, 1], got 2.0"),
         ({"market.offers.nope": 1.0}, "market.offers.nope: expected a known parameter"),
     ],
 )

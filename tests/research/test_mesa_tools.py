@@ -21,8 +21,11 @@ def test_keyword_parameters_build_the_same_model_as_objects():
         **{"programs.point_card.reward_share_of_spend": 0.03, "service.failure_per_month": 0.08},
     ).run()
     card = Strategy("point_card", (ProgramSpec("point_card", {"reward_share_of_spend": 0.03}),))
-    market = Market(offers=OffersParams(offer_rate_per_month=0.1), service=ServiceParams(failure_per_month=0.08),
-                    gross_margin_share=0.4)
+    market = Market(
+        offers=OffersParams(offer_rate_per_month=0.1),
+        service=ServiceParams(failure_per_month=0.08),
+        gross_margin_share=0.4,
+    )
     by_objects = LoyaltyModel(card, market, 800, 12, rng=4).run()
     assert by_keywords.monthly.equals(by_objects.monthly)
 

@@ -30,7 +30,7 @@ RUN_OUTCOMES: tuple[str, ...] = (*SCALAR_OUTCOMES, "final_active_total")
 RUN_DTYPES: dict[str, type[pl.DataType]] = {
     "error": pl.String,
     **{k: pl.Float64 for k in RUN_OUTCOMES},
-    "median_lifetime_months": pl.Int64,
+    "half_life_months": pl.Int64,
     "final_active_total": pl.Int64,
     **{f"churned_{r}": pl.Int64 for r in EXIT_REASONS},
     "cost_by_program": pl.String,

@@ -32,7 +32,6 @@ from rich.text import Text
 
 from sim import defaults
 from sim import scenario as scenarios
-from sim.analysis.comparison import comparison_rows, markdown
 from sim.errors import UserError, debugging
 from sim.executors import Executor, make_executor
 from sim.io import write_atomic
@@ -42,7 +41,8 @@ from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
 from sim.runs import run_strategies
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
+from sim.sweep import SweepError, SweepInterrupted, estimate
+from sim.tables.rows import comparison_rows, economics_rows, markdown, survival_rows
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -228,6 +228,8 @@ def sweep_command(
     could not be built (the runs are kept), 2 bad input, 130 interrupted. At the end the
     workshop report is built (see `loyalty-sim report`).
     """
+    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
+
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     chosen = _load_scenario(file)
@@ -243,7 +245,16 @@ def sweep_command(
             progress.update(task, completed=done, total=total)
 
         try:
-            report = sweep(chosen, out, executor, replications, resume, force, customers_file, advance)
+            report = sweep_and_summarise(
+                chosen,
+                out,
+                executor,
+                replications=replications,
+                resume=resume,
+                force=force,
+                record_customers=customers_file,
+                on_progress=advance,
+            )
         except SweepError as error:
             raise _fail(str(error)) from None
         except SweepInterrupted as stop:
@@ -508,7 +519,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         "cohort loss",
         "vs baseline",
         "annual churn",
-        "median lifetime",
+        "half-life",
         "main exit reason",
         "program cost",
         "margin",
@@ -524,7 +535,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
             if baseline and s is not baseline
             else "-"
         )
-        median = s["median_lifetime_months"]
+        half_life = s["half_life_months"]
         cost_per_retained = s["cost_per_retained_customer"]
         rows.append(
             [
@@ -532,7 +543,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
                 f"{s['cohort_loss']:.1%}",
                 delta,
                 f"{s['annual_churn']:.1%}",
-                f"{median} mo" if median is not None else f"> {s['months']} mo",
+                f"{half_life} mo" if half_life is not None else f"> {s['months']} mo",
                 f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
                 f"{s['program_cost']:,.0f} EUR",
                 f"{s['margin']:,.0f} EUR",
@@ -582,7 +593,7 @@ def survival_command(
     else:
         sys.stdout.write(
             _strategy_table(
-                survival.display_rows(summary),
+                survival_rows(summary),
                 "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
@@ -687,7 +698,7 @@ def economics_command(
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
     sys.stdout.write(
         _strategy_table(
-            economics.display_rows(summary),
+            economics_rows(summary),
             "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )

@@ -47,9 +47,6 @@ class LogNormal:
         return (self.median * np.exp(self.sigma * rng.standard_normal(n))).astype(np.float32)
 
 
-Distribution = Beta | LogNormal
-
-
 @dataclass(frozen=True)
 class Gamma:
     """A positive multiplier with the given ``mean`` and coefficient of variation ``cv``.

@@ -35,7 +35,6 @@ import polars as pl
 import vl_convert as vlc
 
 from sim import scenario as scenarios
-from sim.analysis.comparison import comparison_rows
 from sim.charts.bond_value import bond_value_chart
 from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
@@ -57,6 +56,7 @@ from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.economics import economics_table
 from sim.tables.lifetime import lifetime_table
+from sim.tables.rows import comparison_rows
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg")
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on a projector and on a slide

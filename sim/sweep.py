@@ -10,8 +10,10 @@ points or replications added to the file later.
 Each finished batch is written at once to ``parts/`` (atomically: temporary name, then
 rename; the runs file last, as the commit mark), so an interrupted sweep keeps its finished
 batches and ``resume`` runs only the missing ones. At the end the parts are combined into
-``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for) and
-``summary.parquet``, and ``manifest.json`` records provenance and the status of every run.
+``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for), and
+``manifest.json`` records provenance and the status of every run. The orchestrator runs and
+records; it computes no statistics: ``sim.analysis.statistics.sweep_and_summarise`` (what
+``loyalty-sim sweep`` calls) adds ``summary.parquet``, the means and paired differences.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sim.analysis.statistics import summarise_runs
 from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
@@ -124,7 +125,9 @@ class SweepReport:
     done: int
     failed: int
     skipped: int  # finished in an earlier, interrupted sweep
-    summary: pl.DataFrame
+    runs: pl.DataFrame  # runs.parquet
+    # summary.parquet: written by sim.analysis.statistics.sweep_and_summarise, None before
+    summary: pl.DataFrame | None = None
 
 
 def sweep(
@@ -213,8 +216,6 @@ def sweep(
         raise SweepInterrupted(done, total_runs, reason) from None
 
     runs = _combine(parts, out, batches, scenario)
-    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies), scenario.paired)
-    write_atomic(out / "summary.parquet", summary.write_parquet)
     failed = runs.filter(pl.col("status") == "failed").height
     manifest.update(
         status="complete" if not failed else "complete with failed runs",
@@ -222,7 +223,7 @@ def sweep(
         runs=_run_statuses(parts, batches, scenario),
     )
     _write_json(manifest_path, manifest)
-    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary)
+    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, runs)
 
 
 RESULT_FILES: tuple[str, ...] = (

@@ -189,7 +189,7 @@ class Forgiveness:
         if model.month > FORGIVENESS_MONTHS:
             return
         pop = model.population
-        failed = np.flatnonzero(model.flows.service_failed)
+        failed = np.flatnonzero(model.flows.service_failed_unrecovered)
         if failed.size == 0:
             return
         bond = pop.bond[failed]  # frozen for leavers, unchanged since the decision for stayers

@@ -170,7 +170,7 @@ def evaluate(
     if missing.any():
         names = ", ".join(o.label for o, bad in zip(outputs, missing, strict=True) if bad)
         raise AnalysisError(
-            f"{scenario.file}: {names} undefined in some runs (a failed run, or a median lifetime "
+            f"{scenario.file}: {names} undefined in some runs (a failed run, or a cohort half-life "
             "beyond the horizon); choose another output"
         )
     return values.reshape(len(points), replications, len(outputs)).mean(axis=1)

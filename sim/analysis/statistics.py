@@ -7,16 +7,23 @@ paired differences, tighter than comparing two independent means.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from sim.analysis.economics import return_on_spend
+from sim.executors import Executor
+from sim.io import write_atomic
 from sim.outcomes import SCALAR_OUTCOMES
+from sim.scenario import Scenario
 from sim.seeds import swept_paths
+from sim.sweep import SweepReport, sweep
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
@@ -78,7 +85,7 @@ def _paired_differences(done: pl.DataFrame, paired: Mapping[str, object], by: li
     return described.drop([f"{o}_paired_diff_n" for o in SUMMARY_OUTCOMES])
 
 
-def summarise_runs(
+def sweep_summary(
     runs: pl.DataFrame,
     baseline: str,
     strategies: list[str],
@@ -118,3 +125,12 @@ def summarise_runs(
         pl.col("strategy").replace_strict(order, default=len(order), return_dtype=pl.Int32),
         maintain_order=True,
     )
+
+
+def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
+    """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
+    report = sweep(scenario, out, executor, **options)
+    summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies), scenario.paired)
+    write_atomic(report.out / "summary.parquet", summary.write_parquet)
+    return dataclasses.replace(report, summary=summary)

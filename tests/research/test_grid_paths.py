@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.statistics import sweep_and_summarise
 from sim.charts.grid import grid_chart, grid_columns
 from sim.charts.style import StrategyColours
 from sim.executors import SerialExecutor
 from sim.scenario import loads
 from sim.seeds import swept_paths
-from sim.sweep import sweep
 
 BASE = """
 name = "grid-kinds"
@@ -46,7 +46,7 @@ def test_every_kind_of_swept_path_is_a_grid_column_and_charted(kind, tmp_path: P
     key, values = PATHS[kind]
     scenario = loads(f"{BASE}{key} = {values}\n", "grid.toml")
     path = key.strip('"')
-    report = sweep(scenario, tmp_path / "out", SerialExecutor())
+    report = sweep_and_summarise(scenario, tmp_path / "out", SerialExecutor())
     assert report.failed == 0
     summary = report.summary
     assert grid_columns(summary) == [path]

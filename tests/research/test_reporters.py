@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from sim.analysis.statistics import sweep_and_summarise
 from sim.api import (
     Behaviour,
     PluginError,
@@ -28,7 +29,6 @@ from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.scenario import loads
 from sim.strategy import ProgramSpec, Strategy
-from sim.sweep import sweep
 
 
 def _strong(model) -> int:
@@ -84,7 +84,7 @@ def test_a_sweep_keeps_reporters_of_programs_some_strategies_do_not_run(plugins,
         """,
         "reporters.toml",
     )
-    report = sweep(scenario, tmp_path / "out", SerialExecutor())
+    report = sweep_and_summarise(scenario, tmp_path / "out", SerialExecutor())
     assert report.failed == 0
     monthly = pl.read_parquet(tmp_path / "out" / "monthly.parquet")
     thanks = monthly.filter(pl.col("strategy") == "thanks")

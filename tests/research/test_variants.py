@@ -10,13 +10,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sim.analysis.comparison import comparison_rows
+from sim.analysis.statistics import sweep_and_summarise
 from sim.charts.paired import paired_chart
 from sim.charts.style import StrategyColours
 from sim.executors import SerialExecutor
 from sim.scenario import ScenarioError, loads
 from sim.seeds import replication_seed
-from sim.sweep import plan, sweep
+from sim.sweep import plan
+from sim.tables.rows import comparison_rows
 
 WOM = """
 name = "wom-variants"
@@ -60,7 +61,8 @@ def test_a_sweep_without_paired_axes_keeps_its_seeds():
 
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory) -> pl.DataFrame:
-    report = sweep(loads(VARIANTS, "v.toml"), tmp_path_factory.mktemp("v") / "out", SerialExecutor())
+    out = tmp_path_factory.mktemp("v") / "out"
+    report = sweep_and_summarise(loads(VARIANTS, "v.toml"), out, SerialExecutor())
     assert report.failed == 0
     return report.summary
 
@@ -115,7 +117,7 @@ def test_a_grid_axis_marked_paired_shares_seeds_across_its_values(tmp_path: Path
              for b in plan(scenario)}
     assert seeds[0.1, 6, 0] == seeds[0.3, 6, 0]
     assert seeds[0.1, 6, 0] != seeds[0.1, 9, 0]
-    summary = sweep(scenario, tmp_path / "out", SerialExecutor()).summary
+    summary = sweep_and_summarise(scenario, tmp_path / "out", SerialExecutor()).summary
     contrast = summary.filter(pl.col("market.offers.discount") == 0.3)
     assert contrast["reference_point"].to_list() == [
         '{"market.offers.discount": 0.1, "months": 6}', '{"market.offers.discount": 0.1, "months": 9}'

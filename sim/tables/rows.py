@@ -1,4 +1,7 @@
-"""The comparison table of a sweep: one row per strategy (and grid point), display-ready."""
+"""Plain-text rows of a sweep's results for the command line: every cell a string, one dict per
+strategy (and grid point). ``comparison_rows`` is the sweep's comparison table (the report's
+summary paragraph reads it too), ``survival_rows`` the lifetime analysis, ``economics_rows`` the
+economics; ``markdown`` writes rows as a Markdown table."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import json
 
 import polars as pl
 
+from sim.outcomes import COST_CATEGORIES
 from sim.seeds import point_text
 
 
@@ -42,7 +46,8 @@ def _paired_column(r: dict, reference: str | None) -> dict[str, str]:
 
 
 def comparison_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
-    """Rows of strings: cohort loss and its paired difference to the baseline with 95% CIs."""
+    """Rows of strings: cohort loss and its paired difference to the baseline with 95% CIs (and
+    to the reference variant, with variants)."""
     has_grid = summary["point"].n_unique() > 1
     reference = _reference_text(summary)
     rows = []
@@ -97,3 +102,59 @@ def markdown(rows: list[dict[str, str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(row[h] for h in header) + " |" for row in rows]
     return "\n".join(lines) + "\n"
+
+
+def survival_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
+    """Rows of strings of ``sim.analysis.survival``'s summary: median lifetime, yearly retention
+    and the sBG fit."""
+
+    def number(value: float | None, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    has_grid = summary["point"].n_unique() > 1
+    years = sorted(int(c.rsplit("_", 1)[1]) for c in summary.columns if c.startswith("retention_year_"))
+    rows = []
+    for r in summary.iter_rows(named=True):
+        row = {"strategy": r["strategy"]}
+        if has_grid:
+            row["grid point"] = r["point"]
+        median = r["median_lifetime_months"]
+        row["runs"] = str(r["replications"])
+        row["median lifetime (mo) [95% CI]"] = (
+            f"> {r['horizon_months']}" if median is None
+            else f"{median:.0f} [{number(r['median_ci_low'], 0)}, {number(r['median_ci_high'], 0)}]"
+        )
+        row.update({f"year {y}": _share(r[f"retention_year_{y}"]) for y in years})
+        for name in ("alpha", "beta"):
+            value, error = r[f"sbg_{name}"], r[f"sbg_{name}_se"]
+            row[f"sBG {name}"] = "-" if value is None else f"{value:.3g} ± {number(error)}"
+        row["sBG mean churn / yr"] = _share(r["sbg_mean_churn"])
+        rows.append(row)
+    return rows
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def economics_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
+    """Rows of strings of a sweep summary's economics: lifetime value with its interval, the cost
+    split, fees and liability (kEUR), return on spend."""
+    has_grid = summary["point"].n_unique() > 1
+    rows = []
+    for r in summary.iter_rows(named=True):
+        row = {"strategy": r["strategy"]}
+        if has_grid:
+            row["grid point"] = r["point"]
+        row["CLV (EUR) [95% CI]"] = f"{r['clv_mean']:.1f} [{r['clv_ci_low']:.1f}, {r['clv_ci_high']:.1f}]"
+        row.update({c: f"{r[f'cost_{c}_mean'] / 1e3:.1f}" for c in COST_CATEGORIES})
+        row["exit fees"] = f"{r['exit_fees_mean'] / 1e3:.1f}"
+        row["points liability"] = f"{r['points_liability_mean'] / 1e3:.1f}"
+        ros = r.get("return_on_spend_mean")
+        row["return on spend [95% CI]"] = (
+            "baseline" if r["strategy"] == r["baseline"]
+            else "-" if ros is None
+            else f"{ros:.0%} [{r['return_on_spend_ci_low']:.0%}, {r['return_on_spend_ci_high']:.0%}]"
+        )
+        rows.append(row)
+    return rows

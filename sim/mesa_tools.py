@@ -143,7 +143,7 @@ def _path(name: str, strategy: Strategy, behaviours: list[str]) -> str:
 
 def outcome_collector(model: LoyaltyModel) -> mesa.DataCollector:
     """A ``mesa.DataCollector`` with one model reporter per monthly column, reading the row that
-    phase 7 records (``model.monthly_row``)."""
+    phase 9 records (``model.monthly_row``)."""
     return mesa.DataCollector(
         model_reporters={name: functools.partial(_column, name=name) for name in model.monthly_columns}
     )

@@ -16,7 +16,9 @@ from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
 from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
-from sim.mechanisms import acquisition, adaptation, decision, offers, service
+from sim.mechanisms import acquisition, adaptation, ageing, attention, decision, offers, service
+from sim.mechanisms.decision import TERM_END_ACTIONS
+from sim.mechanisms.service import FAILURE_PATHS
 from sim.mesa_tools import from_keywords, outcome_collector
 from sim.outcomes import (
     COST_CATEGORIES,
@@ -37,6 +39,50 @@ _STATE_BOUNDS = (
     ("satisfaction", 0.0, 1.0),
     ("rational_value", 0.0, 1.0),
     ("resentment", 0.0, 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the monthly step: its name, the model method that runs it, what it does."""
+
+    name: str
+    method: str
+    does: str
+    hooks: str  # the program (and behaviour) hooks that run in it
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("program edges", "_program_edges", "programs entering or leaving their window", "start, stop"),
+    Phase(
+        "service encounters", "_service_encounters",
+        "service level; failures (small/large), complaints and their paths; satisfaction, bond",
+        "service",
+    ),
+    Phase("programs act", "_programs_act", "contacts, rewards, contracts, notices", "act"),
+    Phase(
+        "decay and adaptation", "_decay_and_adapt",
+        "bond decay, expectations, disappointment, rational value, resentment fades, attention "
+        "fades; states clamped",
+        "adapt (behaviours)",
+    ),
+    Phase(
+        "competitor offers", "_competitor_offers", "offers arrive; switch probability per customer", "offers"
+    ),
+    Phase(
+        "stay or leave", "_stay_or_leave",
+        "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
+        "exit_hazards, stay_or_leave (behaviours)",
+    ),
+    Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
+    Phase(
+        "contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"
+    ),
+    Phase(
+        "new customers", "_new_customers", "acquisition multiplier; joiners draw traits; onboarding",
+        "acquisition_multiplier, onboard",
+    ),
+    Phase("record", "_record", "one row of the monthly table", "-"),
 )
 
 
@@ -110,8 +156,9 @@ class LoyaltyModel(mesa.Model):
         )
         self.population.add(
             self.stream("population"), customers, self.market.segments, month=0,
-            propensity=self.market.heterogeneity.distribution(),
+            traits=self.market.customer_traits(),
         )
+        self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
@@ -121,6 +168,8 @@ class LoyaltyModel(mesa.Model):
         self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
+        self._running_now: list[Program] = []
+        self._switch = np.zeros(0, dtype=np.float32)
 
     def stream(self, purpose: str) -> np.random.Generator:
         """The random generator for one purpose (``"offers"``, a program's name...) this month.
@@ -164,67 +213,76 @@ class LoyaltyModel(mesa.Model):
         self.flows.cost_by_category[category] = self.flows.cost_by_category.get(category, 0.0) + float(eur)
 
     def step(self) -> None:
-        """Advance one month. The order is fixed:
-
-        ====  ====================  ==========================================================
-        #     phase                 what happens
-        ====  ====================  ==========================================================
-        0     program edges         ``start``/``stop`` hooks of programs entering/leaving window
-        1     service encounters    programs' ``service`` hooks shape the service level; then
-                                    failures, complaints, recoveries; satisfaction, bond
-        2     programs act          programs' ``act`` hooks: contacts, rewards, contracts
-        3     decay and adaptation  bond decay in silence, expectations, disappointment,
-                                    rational value, resentment fades when free; states are
-                                    clamped to their ranges
-        4     competitor offers     offers arrive; switch probability per customer
-        5     stay or leave         competing exit hazards, lock-in, breakouts, term ends;
-                                    states clamped again
-        6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
-        7     record                one row of the monthly table
-        ====  ====================  ==========================================================
+        """Advance one month: the phases of :data:`PHASES`, in that order (``loyalty-sim phases``).
 
         The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
         programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
         may change the switch probabilities), ``exit_hazards`` (5, scales each exit reason's
         hazard per customer before the draw), ``stay_or_leave`` (5, with the leavers),
-        ``acquisition_multiplier`` and ``onboard`` (6); ``setup`` runs once before month 1.
+        ``acquisition_multiplier`` and ``onboard`` (8); ``setup`` runs once before month 1.
         """
         self.month += 1
-        pop = self.population
-        self.flows = MonthFlows.start(self.month, pop.active)
-        pop.reward_received[:] = 0.0
-        running = self._update_program_windows()
+        self.flows = MonthFlows.start(self.month, self.population.active)
+        self.population.reward_received[:] = 0.0
+        for phase in PHASES:
+            getattr(self, phase.method)()
 
+    def _program_edges(self) -> None:
+        self._running_now = self._update_program_windows()
+
+    def _service_encounters(self) -> None:
         level = service.ServiceLevel.from_params(self.market.service)
-        for program in running:
+        for program in self._running_now:
             call_hook("program", program, "service", self, level)
         self._behaviour_hooks("service", level)
         service.encounters(self, level)
 
-        for program in running:
+    def _programs_act(self) -> None:
+        for program in self._running_now:
             call_hook("program", program, "act", self)
         self._behaviour_hooks("act")
 
+    def _decay_and_adapt(self) -> None:
         adaptation.decay_and_adapt(self)
+        attention.fade(self)
         self._behaviour_hooks("adapt")
         self._clamp_states()
-        switch = offers.competitor_offers(self)
-        self._behaviour_hooks("offers", switch)
-        leavers = decision.stay_or_leave(self, switch)
+
+    def _competitor_offers(self) -> None:
+        self._switch = offers.competitor_offers(self)
+        self._behaviour_hooks("offers", self._switch)
+
+    def _stay_or_leave(self) -> None:
+        leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
         self._clamp_states()
 
+    def _contract_ends(self) -> None:
+        ended, recontracted = self.flows.term_ended, self.flows.recontracted
+        if ended.size:
+            for program in self._running_now:
+                call_hook("program", program, "term_end", self, ended, recontracted)
+
+    def _ageing(self) -> None:
+        ageing.age(self)
+
+    def _new_customers(self) -> None:
+        running = self._running_now
         multiplier = math.prod(call_hook("program", p, "acquisition_multiplier", self) for p in running)
         multiplier *= math.prod(self._behaviour_hooks("acquisition_multiplier"))
         u = float(self.stream("acquisition").random())
         joiners = acquisition.poisson_quantile(u, acquisition.expected_joiners(self, multiplier))
         if joiners:
             ids = acquisition.join(self, joiners)
+            self._start_attention(ids)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)
             self._behaviour_hooks("onboard", ids)
         self.flows.acquired = joiners
-        self._record()
+
+    def _start_attention(self, ids: np.ndarray) -> None:
+        """New customers start at their resting attention (``sim.mechanisms.attention``)."""
+        self.population.attention[ids] = self.population.attentiveness[ids]
 
     def _behaviour_hooks(self, hook: str, *args: object) -> list:
         return [call_hook("behaviour", b, hook, self, *args) for b in self.behaviours]
@@ -305,6 +363,12 @@ class LoyaltyModel(mesa.Model):
             **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
             "exit_fees": flows.exit_fees,
             "points_liability": float(pop.points[active_ids].sum()),
+            "failures": int(flows.failures_by_path[1:].sum()),
+            "failures_large": flows.failures_large,
+            **{f"failures_{p}": int(flows.failures_by_path[i + 1]) for i, p in enumerate(FAILURE_PATHS)},
+            "slow_resolutions_arrived": flows.resolved_slowly,
+            **{f"term_ends_{a}": flows.term_end_actions.get(a, 0) for a in TERM_END_ACTIONS},
+            "mean_attention": mean(pop.attention),
         }
         row.update(
             {

@@ -64,7 +64,7 @@ class NoParams:
 class Reporter:
     """A monthly result of a plugin: one number per month, a column of ``monthly.parquet``.
 
-    ``function`` is called at the end of every month (phase 7) with the model, or, if it is a
+    ``function`` is called at the end of every month (phase 9, record) with the model, or, if it is a
     string, names a method of the plugin called as ``plugin.method(model)`` (for results that
     need the plugin's own state). It returns one number (NaN where it is undefined, e.g. a mean
     over no customers). Declared in a plugin's ``reporters``; shown by ``loyalty-sim programs``

@@ -59,6 +59,7 @@ def _calm(model: LoyaltyModel) -> None:
     pop.background_exit_per_month[:] = 0.0
     pop.restlessness[:] = 1.0
     pop.churn_propensity[:] = 1.0
+    pop.attention[:] = 1.0  # every offer is weighed
 
 
 def _check_invariants(model: LoyaltyModel, result: RunResult) -> None:

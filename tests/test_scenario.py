@@ -381,6 +381,7 @@ def test_the_docs_list_every_parameter_with_its_default():
         "### `[market.adaptation]`": Market().adaptation,
         "### `[market.acquisition]`": Market().acquisition,
         "### `[market.heterogeneity]`": Market().heterogeneity,
+        "### `[market.attention]`": Market().attention,
         "### Service": Market().service,
         **{f"**`{name}`**": PROGRAMS.get(name).Params() for name in PROGRAMS.names()},
     }

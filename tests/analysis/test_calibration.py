@@ -83,7 +83,8 @@ def test_bad_curves_are_refused_with_the_reason(tmp_path, text, message):
 def test_fit_paths_are_checked_and_get_default_bounds():
     scenario = _scenario()
     (offers,) = parse_fit("market.offers.offer_rate_per_month", scenario, "rare_contact")
-    assert (offers.start, offers.low, offers.high) == (0.05, 0.0125, 0.2)
+    rate = scenario.market.offers.offer_rate_per_month
+    assert (offers.start, offers.low, offers.high) == (rate, rate / 4, rate * 4)
     (card,) = parse_fit("programs.point_card.reward_share_of_spend=0.01:0.1", scenario, "point_card")
     assert (card.start, card.low, card.high) == (0.03, 0.01, 0.1)
     (failures,) = parse_fit("service.failure_per_month", scenario, "rare_contact")
@@ -134,9 +135,10 @@ def _recover(true_value: float, customers: int, replications: int) -> tuple[floa
 
 
 def test_a_known_exit_hazard_is_recovered_within_15_percent():
-    fitted, result = _recover(0.035, customers=1500, replications=2)
+    fitted, result = _recover(0.035, customers=3000, replications=2)
     assert fitted == pytest.approx(0.035, rel=0.15)
-    # two independent samples of 3,000 customers differ by about 0.013 in the share at 50%
+    # 3,000 customers (twice the first version's: the churn propensity widens the noise); two
+    # independent samples of 6,000 customers differ by about 0.01 in the share at 50%
     assert result.rmse_fit < 0.025 and result.rmse_holdout < 0.03
     assert 0 < result.standard_errors["market.decision.relationship_exit_per_month"] < 0.01
 

@@ -41,7 +41,7 @@ def test_invalid_parameters_name_the_field(field, value):
 
 def test_every_customer_draws_a_propensity_and_the_segments_are_unchanged(make_model):
     spread = Market(heterogeneity=HeterogeneityParams(propensity_mean=1.2, propensity_cv=0.8))
-    same = Market(heterogeneity=HeterogeneityParams(propensity_cv=0.0))
+    same = Market(heterogeneity=HeterogeneityParams(propensity_mean=1.0, propensity_cv=0.0))
     a, b = make_model(market=spread, customers=N).population, make_model(market=same, customers=N).population
     assert abs(float(a.churn_propensity.mean()) - 1.2) < 4 * 1.2 * 0.8 / math.sqrt(N)
     np.testing.assert_array_equal(b.churn_propensity, 1.0)
@@ -71,7 +71,7 @@ def still(make_model, begin_month, calm):
     model = make_model(customers=N)
     calm(model)
     pop = model.population
-    pop.bond[:] = 1.0
+    pop.bond[:] = 0.0  # no emotional hold
     pop.satisfaction[:] = 1.0
     pop.bond_need[:] = 0.0
     pop.price_focus[:] = 0.0
@@ -97,11 +97,14 @@ def test_the_propensity_multiplies_every_voluntary_hazard(still, hazard):
         price[:] = 0.05
     elif hazard == "relationship":
         pop.bond_need[:] = 1.0
-        pop.bond[:] = 0.0
     else:
         pop.satisfaction[:] = 0.0
-    base = {"price": 0.05, "relationship": 0.02, "service": 0.02}[hazard]
-    assert still.market.decision.relationship_exit_per_month == 0.02  # the expected rates above
+    params = still.market.decision
+    base = {
+        "price": 0.05,
+        "relationship": params.relationship_exit_per_month,
+        "service": params.dissatisfaction_exit_per_month,
+    }[hazard]
     pop.churn_propensity[: N // 2] = 0.0
     pop.churn_propensity[N // 2 :] = 3.0
     left = stay_or_leave(still, price)

@@ -51,6 +51,7 @@ TOP_LEVEL_KEYS = (
     "variants",
     "grid",
 )
+STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
 DEFAULTS = {
@@ -109,6 +110,8 @@ class Scenario:
     # Paired axes ("variant" and [grid] paired = [...]) and their reference (first) values:
     # points that differ only in paired axes share their seeds (common random numbers).
     paired: dict[str, GridValue | str] = dataclasses.field(default_factory=dict)
+    # Per strategy, its own ``label`` and ``description`` by language (``sim.i18n.display_name``).
+    display: dict[str, dict[str, dict[str, str]]] = dataclasses.field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -182,6 +185,7 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         file=file,
         variants=variants,
         paired=paired,
+        display=_display(raw.get("strategies")),
     )
 
 
@@ -320,7 +324,9 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
         path = f"strategies.{name}"
         programs = entry.get("programs") if isinstance(entry, dict) else entry
         if isinstance(entry, dict):
-            _unknown_keys(entry, ("programs",), path, problems)
+            _unknown_keys(entry, STRATEGY_ENTRY_KEYS, path, problems)
+            for key in ("label", "description"):
+                _check_text(entry.get(key), f"{path}.{key}", problems)
         if not isinstance(programs, list) or not programs:
             problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
             continue
@@ -328,6 +334,33 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
         if all(spec is not None for spec in specs):
             strategies[name] = Strategy(name, tuple(specs))
     return strategies if len(strategies) == len(raw) else None
+
+
+def _check_text(value: Any, path: str, problems: list[Problem]) -> None:
+    """A strategy's ``label`` or ``description``: a string, or a table of strings by language."""
+    from sim.i18n import LANGUAGES
+
+    if value is None or (isinstance(value, str) and value.strip()):
+        return
+    expected = f"a non-empty string or a table of them by language ({', '.join(LANGUAGES)})"
+    if not isinstance(value, dict) or not value:
+        problems.append(Problem(path, expected, _describe(value)))
+        return
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            problems.append(_unknown(f"{path}.{lang}", "language", lang, list(LANGUAGES)))
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(Problem(f"{path}.{lang}", "a non-empty string", _describe(text)))
+
+
+def _display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """The checked ``label`` and ``description`` of each strategy, as ``{lang: text}``."""
+    display: dict[str, dict[str, dict[str, str]]] = {}
+    for name, entry in (raw or {}).items():
+        if isinstance(entry, dict):
+            own = {key: entry[key] for key in ("label", "description") if key in entry}
+            display[name] = {k: v if isinstance(v, dict) else {"en": v} for k, v in own.items()}
+    return display
 
 
 def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> ProgramSpec | None:

@@ -24,6 +24,7 @@ import pytest
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
 from sim.scenario import load
+from sim.tables.comparison import in_result_order
 
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
@@ -148,28 +149,29 @@ def test_sweep_output_formats_parse(small):
         assert result.returncode == 0, result.stderr
         outputs[output_format] = result.stdout
     summary = pl.read_parquet(small / "json" / "summary.parquet")
+    order = in_result_order(summary)  # grid points as in the file, then fewest customers lost first
 
     records = json.loads(outputs["json"])
-    assert [r["strategy"] for r in records] == summary["strategy"].to_list()
+    assert [r["strategy"] for r in records] == order["strategy"].to_list()
     assert len(records) == len(SMALL_STRATEGIES) * 2
-    for record, expected in zip(records, summary.iter_rows(named=True), strict=True):
-        assert record["cohort_loss_mean"] == pytest.approx(expected["cohort_loss_mean"])
+    for record, expected in zip(records, order.iter_rows(named=True), strict=True):
+        assert record["cohort_loss"] == pytest.approx(expected["cohort_loss_mean"])
         assert record["cohort_loss_ci_low"] == pytest.approx(expected["cohort_loss_ci_low"])
         if record["strategy"] == "rare_contact":
-            assert record["cohort_loss_diff_mean"] == 0.0
+            assert record["cohort_loss_vs_baseline"] == 0.0
 
     rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
-    assert [r["strategy"] for r in rows] == summary["strategy"].to_list()
-    assert set(summary.columns) == set(rows[0])
-    assert float(rows[0]["cohort_loss_mean"]) == pytest.approx(summary["cohort_loss_mean"][0])
+    assert [r["strategy"] for r in rows] == order["strategy"].to_list()
+    assert {"cohort_loss", "program_cost_eur", "clv_eur", "return_on_spend_note"} <= set(rows[0])
+    assert float(rows[0]["cohort_loss"]) == pytest.approx(order["cohort_loss_mean"][0])
 
     lines = outputs["markdown"].strip().splitlines()
     assert all(line.startswith("| ") and line.endswith(" |") for line in lines[:1] + lines[2:])
     assert lines[1].startswith("|") and set(lines[1]) <= set("|- ")
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    assert header[:3] == ["strategy", "grid point", "runs"]
+    assert header[:3] == ["strategy", "discount", "runs"]  # the one swept parameter, by name
     body = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
-    assert [row[0] for row in body] == summary["strategy"].to_list()
+    assert [row[0] for row in body] == order["strategy"].to_list()
     assert all(len(row) == len(header) for row in body)
     assert {row[header.index("vs rare_contact (pp)")] for row in body if row[0] == "rare_contact"} == {
         "baseline"
@@ -426,7 +428,8 @@ def test_run_file_picks_strategies_and_prints_a_table(small):
     table = cli(small, "run", "small.toml", "--strategy", "point_card")
     assert table.returncode == 0, table.stderr
     assert "point_card" in table.stdout
-    assert "rare_contact" not in table.stdout
+    assert "rare_contact" in table.stdout and "baseline" in table.stdout  # the reference is run too
+    assert "personal_appreciation" not in table.stdout
     assert "400 customers, 12 months, seed 5" in table.stdout
 
 

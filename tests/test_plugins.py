@@ -333,7 +333,7 @@ def test_a_sweep_uses_installed_plugins_by_name_and_records_a_plugin_that_raises
         bonus = ["rare_contact", { program = "loyalty_bonus", params = { bonus = 0.3 } }]
         exploding = ["rare_contact", { program = "loyalty_bonus", params = { explode_month = 4 } }]
     """))
-    arguments = ["sweep", str(scenario), "--workers", "2", "--customers", "--format", "json"]
+    arguments = ["sweep", str(scenario), "--workers", "2", "--customer-records", "--format", "json"]
     code, out, err = _cli(arguments, capsys, monkeypatch)
     assert code == 1, err  # some runs failed
     assert "4 runs done, 2 failed" in err
@@ -354,7 +354,7 @@ def test_a_sweep_uses_installed_plugins_by_name_and_records_a_plugin_that_raises
     customers = pl.read_parquet(tmp_path / "results" / "plugged" / "customers.parquet")
     assert customers["gossip_heard"].max() == 6
     summary = {row["strategy"]: row for row in json.loads(out)}
-    assert summary["bonus"]["cohort_loss_mean"] < summary["rare_contact"]["cohort_loss_mean"]
+    assert summary["bonus"]["cohort_loss"] < summary["rare_contact"]["cohort_loss"]
 
 
 def test_a_scenario_parameter_of_a_plugin_is_validated_like_a_builtin_one(

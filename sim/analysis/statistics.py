@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from sim.analysis.economics import return_on_spend
 from sim.executors import Executor
@@ -32,6 +31,8 @@ def t_interval(
     mean: np.ndarray, std: np.ndarray, n: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Student-t confidence interval of a mean from its sample std and count (NaN if n < 2)."""
+    from scipy import stats  # here, not at the top: commands that only read results start faster
+
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * np.asarray(std) / np.sqrt(n)
@@ -129,8 +130,11 @@ def sweep_summary(
 
 def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
     """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
-    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`). A
+    finished sweep run again keeps the summary it has."""
     report = sweep(scenario, out, executor, **options)
+    if report.summary is not None:  # a finished sweep run again: nothing is rewritten
+        return report
     summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies), scenario.paired)
     write_atomic(report.out / "summary.parquet", summary.write_parquet)
     return dataclasses.replace(report, summary=summary)

@@ -80,9 +80,13 @@ def grid_chart(
     )
     heading = title(text, label(lang, "grid_subtitle"))
     if not others:
-        return alt.layer(bars, line, data=frame).properties(width=WIDTH_PX, height=HEIGHT_PX, title=heading)
+        low, high = float(frame["ci_low"].min()), float(frame["ci_high"].max())
+        names = colours.end_labels(frame, "value", "mean", low, high, selection)
+        layered = alt.layer(bars.properties(data=frame), line.properties(data=frame), names)
+        return layered.properties(width=WIDTH_PX, height=HEIGHT_PX, title=heading)
+    with_legend = colours.color(legend=True)  # panels have no room for names at the line ends
     return (
-        alt.layer(bars, line, data=frame)
+        alt.layer(bars.encode(color=with_legend), line.encode(color=with_legend), data=frame)
         .properties(width=WIDTH_PX // 2, height=HEIGHT_PX * 2 // 3)
         .facet(facet=alt.Facet("panel:N", title=label(lang, "other_parameters")), columns=2)
         .properties(title=heading)

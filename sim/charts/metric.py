@@ -51,5 +51,5 @@ def metric_chart(
         x=x, y="ci_low:Q", y2="ci_high:Q", color=colours.color(legend=False)
     )
     return alt.layer(band, line, data=frame).properties(
-        width=WIDTH_PX, height=HEIGHT_PX, title=title(column, label(lang, "survival_subtitle"))
+        width=WIDTH_PX, height=HEIGHT_PX, title=title(column, label(lang, "metric_subtitle"))
     )

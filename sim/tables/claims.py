@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from sim.charts.style import label
+from sim.i18n import label
 from sim.tables import Cell, Html, table
 
 VERDICT_SYMBOLS: dict[str, str] = {"holds": "\u2713", "fails": "\u2717", "inconclusive": "?"}

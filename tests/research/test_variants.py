@@ -17,7 +17,7 @@ from sim.executors import SerialExecutor
 from sim.scenario import ScenarioError, loads
 from sim.seeds import replication_seed
 from sim.sweep import plan
-from sim.tables.rows import comparison_rows
+from sim.tables.comparison import rows as comparison_rows
 
 WOM = """
 name = "wom-variants"
@@ -100,10 +100,9 @@ def test_pairing_narrows_the_interval_of_a_behaviour_on_off_contrast(swept):
 
 
 def test_the_table_and_the_report_show_the_paired_difference(swept):
-    rows = comparison_rows(swept)
-    assert rows[0]["vs variant=with_wom (pp)"] == "reference"
-    assert rows[1]["grid point"] == "variant=without"
-    assert rows[1]["vs variant=with_wom (pp)"].startswith("-")
+    rows = {(r["strategy"], r["variant"]): r for r in comparison_rows(swept)}  # one swept axis: its column
+    assert rows["point_card", "with_wom"]["vs variant=with_wom (pp)"] == "reference"
+    assert rows["point_card", "without"]["vs variant=with_wom (pp)"].startswith("-")
     spec = paired_chart(swept, StrategyColours(("rare_contact", "point_card"), "rare_contact")).to_dict()
     assert spec["title"]["text"] == "Initial customers lost: each variant against variant=with_wom"
 

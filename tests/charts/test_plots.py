@@ -34,7 +34,8 @@ def test_charts_from_frames_take_the_baseline_from_the_summary(monthly, summary,
     assert "bond" in str(plots.loyalty_types(monthly, baseline="bond").to_dict())
     projected = plots.metric(monthly, "churn_rate", projector=True).to_dict()
     plain = plots.metric(monthly, "churn_rate").to_dict()
-    assert projected["config"]["axis"]["labelFontSize"] > plain["config"].get("axis", {}).get("labelFontSize", 11)
+    plain_size = plain["config"].get("axis", {}).get("labelFontSize", 11)
+    assert projected["config"]["axis"]["labelFontSize"] > plain_size
 
 
 def test_without_a_baseline_the_first_strategy_is_it(monthly):

@@ -452,6 +452,27 @@ def behaviours_command(
     sys.stdout.write(_render_plugins(describe(BEHAVIOURS, Behaviour), output_format))
 
 
+@app.command("phases")
+def phases_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Print the monthly step: its phases in order, what each does and the hooks that run in it."""
+    from sim.model import PHASES
+
+    if output_format is ListFormat.json:
+        rows = [{"phase": i, "name": p.name, "does": p.does, "hooks": p.hooks} for i, p in enumerate(PHASES)]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        _text_table(
+            ["#", "phase", "what happens", "hooks"],
+            [[str(i), p.name, p.does, p.hooks] for i, p in enumerate(PHASES)],
+            left=("phase", "what happens", "hooks"),
+            title="The monthly step (sim.model.PHASES)",
+        )
+    )
+
+
 def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str:
     if output_format is ListFormat.json:
         return json.dumps([p.to_dict() for p in plugins], indent=2, default=str) + "\n"

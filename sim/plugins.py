@@ -270,9 +270,11 @@ def _column_problems(columns: Any) -> list[str]:
 
 
 def _reporter_problems(cls: type) -> list[str]:
-    from sim.outcomes import MONTHLY_SCHEMA  # imported here: outcomes reads the population
-
     reporters = cls.reporters
+    if reporters == ():
+        return []  # most plugins: and `validate` need not load polars (sim.outcomes) for them
+    from sim.outcomes import MONTHLY_SCHEMA  # imported here: outcomes loads polars
+
     if not isinstance(reporters, tuple) or not all(isinstance(r, Reporter) for r in reporters):
         return [f"reporters must be a tuple of sim.api.Reporter, got {reporters!r}"]
     problems = []

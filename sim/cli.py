@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim import defaults
-from sim.errors import UserError
+from sim.errors import UserError, debugging
 from sim.progress import Progress
 
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
@@ -198,6 +198,8 @@ def run(
             try:
                 [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
+                if debugging():
+                    traceback.print_exc()
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(done.result.summary())
@@ -209,7 +211,10 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
-    grid = f"{len(checked.grid)} grid points x " if len(checked.grid) > 1 else ""
+    variants = len(checked.variants)
+    points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
+    grid = f"{variants} paired variants x " if variants else ""
+    grid += f"{points} grid points x " if points > 1 else ""
     print(
         f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
@@ -254,8 +259,9 @@ def sweep_command(
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. A finished sweep
     run again runs nothing, rewrites nothing and prints its comparison. Exit codes: 0 done, 1
-    some runs failed (recorded in the manifest) or a worker process died, 2 bad input, 130
-    interrupted. At the end the workshop report is built (see `loyalty-sim report`).
+    some runs failed (recorded in the manifest), a worker process died or the report could not
+    be built (the runs are kept), 2 bad input, 130 interrupted. At the end the workshop report
+    is built (see `loyalty-sim report`).
     """
     from sim import provenance
 
@@ -314,12 +320,30 @@ def sweep_command(
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if not no_report and report.done:
-        _build_report(out, out, None, ",".join(REPORT_FORMATS))  # in the language of the last report
+        _sweep_report(out)
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _sweep_report(out: Path) -> None:
+    """The report at the end of a sweep (in the language of the last report); if it fails, the
+    sweep fails (exit 1) and the runs are kept."""
+    try:
+        _build_report(out, out, None, ",".join(REPORT_FORMATS))
+    except Exception as error:
+        if debugging():
+            traceback.print_exc()
+        if not isinstance(error, typer.Exit):  # an Exit has printed its one-line error already
+            stderr.print(f"error: report: {type(error).__name__}: {error}", highlight=False, markup=False)
+        stderr.print(
+            f"the report failed, the runs are kept in {out}/; rebuild it with: loyalty-sim report {out}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_FAILED_RUNS) from None
 
 
 def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) -> None:
@@ -457,7 +481,9 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
     parts = []
     for plugin in plugins:
         columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        reporters = ", ".join(f"{r.name} ({r.unit})" for r in plugin.reporters)
         caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        caption += f"; monthly results: {reporters}" if reporters else ""
         rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
         parts.append(
             _text_table(
@@ -469,6 +495,27 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
             )
         )
     return "\n".join(parts)
+
+
+class PluginKind(StrEnum):
+    program = "program"
+    behaviour = "behaviour"
+
+
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: a lower-case Python identifier.")],
+    kind: Annotated[PluginKind, typer.Option("--kind", help="A firm program or a customer behaviour.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package in.")] = Path("."),
+) -> None:
+    """Create a plugin package: code, entry point, a test and a scenario (docs/extending.md)."""
+    from sim.scaffold import new_plugin
+
+    root = new_plugin(name, kind.value, directory)
+    print(f"created {root}/ (a {kind.value} package); next:")
+    print(f"  uv add --editable {root}        # install it so that `uv sync` keeps it")
+    print(f"  uv run pytest {root}/tests      # its test")
+    print(f"  uv run loyalty-sim sweep {root}/{name}.toml")
 
 
 class Language(StrEnum):
@@ -1040,7 +1087,7 @@ def main() -> None:
     bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
     exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
     """
-    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
+    debug = debugging()
     try:
         app()
     except UserError as error:

@@ -6,18 +6,20 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 import polars as pl
 
-from sim.behaviours import Behaviour
+from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
 from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, ageing, attention, decision, offers, service
 from sim.mechanisms.decision import TERM_END_ACTIONS
 from sim.mechanisms.service import FAILURE_PATHS
+from sim.mesa_tools import from_keywords, outcome_collector
 from sim.outcomes import (
     COST_CATEGORIES,
     LOYALTY_TYPES,
@@ -27,7 +29,7 @@ from sim.outcomes import (
     loyalty_type_shares,
     run_summary,
 )
-from sim.plugins import call_hook
+from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
@@ -70,7 +72,7 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "stay or leave", "_stay_or_leave",
         "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
-        "stay_or_leave (behaviours)",
+        "exit_hazards, stay_or_leave (behaviours)",
     ),
     Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
     Phase(
@@ -99,7 +101,8 @@ class LoyaltyModel(mesa.Model):
     """Customers tied to a firm rationally and emotionally, one step per month.
 
     Args:
-        strategy: the firm's programs.
+        strategy: the firm's programs, or the name of a strategy of ``loyalty-sim run`` (a
+            program's name, ``appreciation_and_service``).
         market: segments, competitors, behavioural parameters (defaults: the default market).
         customers: size of the initial cohort.
         months: horizon; :meth:`run` steps this many months.
@@ -108,16 +111,25 @@ class LoyaltyModel(mesa.Model):
             :meth:`stream`), with one number per customer row, so strategies run with the same
             seed start from the same customers and share their random numbers customer by
             customer, month by month (common random numbers).
+        **parameters: plain keyword parameters, as ``mesa.batch_run`` and ``SolaraViz`` pass
+            them: a parameter's name (``offer_rate_per_month=0.1``) or key path
+            (``**{"programs.point_card.reward_share_of_spend": 0.02}``), and ``behaviours``
+            (names) to enable; see :func:`sim.mesa_tools.from_keywords`.
+
+    ``datacollector`` is a ``mesa.DataCollector`` with every column of the monthly table.
     """
 
     def __init__(
         self,
-        strategy: Strategy,
+        strategy: Strategy | str,
         market: Market | None = None,
         customers: int = CUSTOMERS,
         months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
+        **parameters: Any,
     ) -> None:
+        if isinstance(strategy, str) or parameters:
+            strategy, market = from_keywords(strategy, market, parameters)
         if customers < 1:
             raise ValueError(f"customers must be >= 1, got {customers}")
         if months < 1:
@@ -150,7 +162,10 @@ class LoyaltyModel(mesa.Model):
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
-        self._recorder = MonthlyRecorder(months)
+        self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
+        self.monthly_columns = self._recorder.columns
+        self.monthly_row: dict[str, float] = {}  # the last month's recorded row
+        self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
         self._running_now: list[Program] = []
@@ -186,6 +201,10 @@ class LoyaltyModel(mesa.Model):
         numbers = draw(self.slots.end)
         return numbers if self.slots.end == self.slots.customers else numbers[slots]
 
+    def exit_hazard_factors(self, ids: np.ndarray) -> ExitHazards | None:
+        """Phase 5: the behaviours' factors on each exit reason's hazard (``exit_hazards`` hook)."""
+        return exit_hazard_factors(self, ids)
+
     def charge(self, program: str, eur: float, category: str = "other") -> None:
         """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
         if category not in COST_CATEGORIES:
@@ -198,7 +217,8 @@ class LoyaltyModel(mesa.Model):
 
         The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
         programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
-        may change the switch probabilities), ``stay_or_leave`` (5, with the leavers),
+        may change the switch probabilities), ``exit_hazards`` (5, scales each exit reason's
+        hazard per customer before the draw), ``stay_or_leave`` (5, with the leavers),
         ``acquisition_multiplier`` and ``onboard`` (8); ``setup`` runs once before month 1.
         """
         self.month += 1
@@ -267,11 +287,14 @@ class LoyaltyModel(mesa.Model):
     def _behaviour_hooks(self, hook: str, *args: object) -> list:
         return [call_hook("behaviour", b, hook, self, *args) for b in self.behaviours]
 
+    def _plugins(self) -> list[tuple[str, Program | Behaviour]]:
+        """The strategy's programs and the market's behaviours, with their kind."""
+        return [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
+
     def _plugin_columns(self) -> tuple[Column, ...]:
         """Columns declared by the strategy's programs and the market's behaviours, each once."""
         owners: dict[str, tuple[str, Column]] = {}
-        plugins = [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
-        for kind, plugin in plugins:
+        for kind, plugin in self._plugins():
             for column in plugin.columns:
                 owner = owners.setdefault(column.name, (f"{kind} '{plugin.name}'", column))
                 if owner[1] != column:
@@ -357,7 +380,11 @@ class LoyaltyModel(mesa.Model):
                 )
             }
         )
+        row.update(report(self._plugins(), self))  # plugins' monthly reporters
         self._recorder.record(row)
+        self.monthly_row = row
+        self.datacollector.collect(self)
+        self.running = self.month < self.months  # mesa.batch_run and SolaraViz stop at the horizon
 
     def run(self, customers: bool = False) -> RunResult:
         """Step to the horizon and return the outcome tables (with customer records if asked)."""

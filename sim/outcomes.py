@@ -33,6 +33,8 @@ slow_resolutions_arrived    Int64    slow resolutions of earlier complaints that
 term_ends_<action>          Int64    customers at the end of a contract term who switched,
                                      re-contracted or rolled on (``TERM_END_ACTIONS``)
 mean_attention              Float64  mean attention of active customers at month end, 0..1
+<reporter>                  Float64  one column per monthly reporter of the run's programs and
+                                     behaviours (``sim.api.Reporter``), after the columns above
 ==========================  =======  ===========================================================
 """
 
@@ -148,14 +150,21 @@ def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes
 
 
 class MonthlyRecorder:
-    """Collects one row per month into preallocated columns; no copy of the population."""
+    """Collects one row per month into preallocated columns; no copy of the population.
+    ``extra`` names the Float64 columns that plugins report (``sim.api.Reporter``), after the
+    columns of ``MONTHLY_SCHEMA``."""
 
-    def __init__(self, months: int) -> None:
+    def __init__(self, months: int, extra: tuple[str, ...] = ()) -> None:
+        self._schema = {**MONTHLY_SCHEMA, **dict.fromkeys(extra, pl.Float64)}
         self._columns = {
             name: np.zeros(months, dtype=np.int64 if dtype == pl.Int64 else np.float64)
-            for name, dtype in MONTHLY_SCHEMA.items()
+            for name, dtype in self._schema.items()
         }
         self._rows = 0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._schema)
 
     def record(self, row: dict[str, float]) -> None:
         for name, value in row.items():
@@ -165,7 +174,7 @@ class MonthlyRecorder:
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
             {name: values[: self._rows] for name, values in self._columns.items()},
-            schema=MONTHLY_SCHEMA,
+            schema=self._schema,
         )
 
 

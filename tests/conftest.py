@@ -139,3 +139,14 @@ def calm():
 def check_invariants():
     """``check_invariants(model, result)``: assert the invariants of a finished run."""
     return _check_invariants
+
+
+@pytest.fixture
+def scratch_registries(monkeypatch):
+    """Plugins registered in a test are unregistered afterwards."""
+    from sim.behaviours import BEHAVIOURS
+    from sim.programs import PROGRAMS
+
+    for registry in (PROGRAMS, BEHAVIOURS):
+        registry.names()  # discover first, so the copy holds the installed plugins too
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))

@@ -185,6 +185,12 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     term_ends_at = np.flatnonzero(months_left == 1)
     raise_attention(model, ids[term_ends_at], model.market.attention.term_end_gain)
     price = np.minimum(1.0, price[ids] * propensity * pop.attention[ids])
+    factors = model.exit_hazard_factors(ids)  # behaviours' exit_hazards hook (sim.behaviours)
+    if factors is not None:
+        price, service, relationship, background = (
+            np.minimum(1.0, h * f) for h, f in zip((price, service, relationship, background), (
+                factors.price, factors.service, factors.relationship, factors.background), strict=True)
+        )
     pull = _one_minus_product(relationship, service, price)
 
     locked = months_left > 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from sim.mechanisms.attention import raise_attention
 from sim.params import ParamError
-from sim.plugins import NoParams, discover, register_into
+from sim.plugins import NoParams, Reporter, discover, register_into
 from sim.population import Column
 from sim.registry import Registry
 
@@ -35,6 +35,8 @@ class Program:
     name: ClassVar[str] = ""
     # Extra per-customer arrays the program owns; the population carries them (sim.api.Column).
     columns: ClassVar[tuple[Column, ...]] = ()
+    # Monthly results the plugin reports into monthly.parquet (sim.api.Reporter).
+    reporters: ClassVar[tuple[Reporter, ...]] = ()
     # Whether the program's contacts remind customers of their deal and so raise their attention
     # (sim.mechanisms.attention); programs report contacts with :meth:`contacted`.
     contacts_raise_attention: ClassVar[bool] = False

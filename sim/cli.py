@@ -11,12 +11,14 @@ import json
 import os
 import shlex
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sim import defaults
 from sim.progress import Progress
 
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
@@ -145,13 +147,14 @@ def run(
         typer.Option("--strategy", "-s", help="Strategy to run (repeatable); default: all of them."),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers in the initial cohort [default: 10000].")
+        int | None,
+        typer.Option(min=1, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."),
     ] = None,
     months: Annotated[
-        int | None, typer.Option(min=1, max=600, help="Months to simulate [default: 60].")
+        int | None, typer.Option(min=1, max=600, help=f"Months to simulate [default: {defaults.MONTHS}].")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed; same seed, same results [default: 1].")
+        int | None, typer.Option(min=0, help=f"Seed; same seed, same results [default: {defaults.SEED}].")
     ] = None,
     baseline: BaselineOption = None,
     wide: WideOption = False,
@@ -167,13 +170,13 @@ def run(
     --strategy leaves it out, so that the "vs" column always has a reference.
     """
     from sim.market import Market
-    from sim.model import LoyaltyModel
     from sim.plugins import PluginRunError
+    from sim.runs import run_strategies
     from sim.strategy import BASELINE, builtin_strategies
 
     if file is None:
         market, available, default_baseline = Market(), builtin_strategies(), BASELINE
-        default_customers, default_months, default_seed = 10_000, 60, 1
+        default_customers, default_months, default_seed = defaults.CUSTOMERS, defaults.MONTHS, defaults.SEED
     else:
         chosen = _load_scenario(file)
         market, available, default_baseline = chosen.market, chosen.strategies, chosen.baseline
@@ -192,11 +195,11 @@ def run(
         for picked in strategies:
             progress.describe(f"simulating {picked.name}")
             try:
-                result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+                [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
-            summaries.append(result.summary())
+            summaries.append(done.result.summary())
             progress.advance()
     sys.stdout.write(_render(summaries, output_format, baseline, wide))
 
@@ -276,13 +279,21 @@ def sweep_command(
     if not force and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications):
         _reprint(out, manifest, output_format, wide)  # a file without `replications`, say
         return
-    from sim.sweep import SweepError, SweepInterrupted, sweep
+    from sim.analysis.statistics import sweep_and_summarise  # the model and SciPy: only to run
+    from sim.sweep import SweepError, SweepInterrupted
 
     executor = _executor(workers, scheduler)
     with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
         try:
-            report = sweep(
-                chosen, out, executor, replications, resume, force, customer_records, progress.update
+            report = sweep_and_summarise(
+                chosen,
+                out,
+                executor,
+                replications=replications,
+                resume=resume,
+                force=force,
+                record_customers=customer_records,
+                on_progress=progress.update,
             )
         except SweepError as error:
             raise _fail(str(error)) from None
@@ -464,12 +475,13 @@ def report_command(
 
 
 def _build_report(results_dir: Path, out: Path | None, lang: Language | None, formats: str) -> None:
+    from sim.errors import UserError
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value if lang else None, chosen)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, UserError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
@@ -543,14 +555,14 @@ def _render(summaries: list[dict], output_format: SweepFormat, baseline: str, wi
         return _csv(summaries)
     import polars as pl
 
-    from sim.analysis.statistics import SUMMARY_OUTCOMES, summarise_runs
+    from sim.analysis.statistics import SUMMARY_OUTCOMES, sweep_summary
     from sim.tables import comparison
 
     keys = ("strategy", *SUMMARY_OUTCOMES)
     runs = pl.DataFrame(
         [{"point": "{}", "replication": 0, "status": "done", **{k: s[k] for k in keys}} for s in summaries]
     )
-    summary = summarise_runs(runs, baseline, [s["strategy"] for s in summaries])
+    summary = sweep_summary(runs, baseline, [s["strategy"] for s in summaries])
     first = summaries[0]
     text = comparison.render(summary, output_format.value, wide, _width())
     if output_format is SweepFormat.table:
@@ -611,6 +623,7 @@ def survival_command(
     survival_summary.parquet into RESULTS_DIR (schemas in sim/analysis/survival.py).
     """
     from sim.analysis import survival
+    from sim.tables import rows
 
     try:
         _, summary = survival.write(results_dir)
@@ -623,7 +636,7 @@ def survival_command(
     else:
         sys.stdout.write(
             _strategy_table(
-                survival.display_rows(summary),
+                rows.survival_rows(summary),
                 "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
@@ -718,6 +731,7 @@ def economics_command(
     from sim.analysis import economics
     from sim.io import write_atomic
     from sim.results import load
+    from sim.tables import rows
 
     try:
         summary = load(results_dir).summary
@@ -728,7 +742,7 @@ def economics_command(
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
     sys.stdout.write(
         _strategy_table(
-            economics.display_rows(summary),
+            rows.economics_rows(summary),
             "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )
@@ -780,10 +794,14 @@ def claims_command(
         Path | None, typer.Argument(help="Scenario file (TOML): its market [default: the default market].")
     ] = None,
     replications: Annotated[
-        int | None, typer.Option(min=2, help="Replications per experiment [default: the file's, else 20].")
+        int | None,
+        typer.Option(
+            min=2, help=f"Replications per experiment [default: the file's, else {defaults.REPLICATIONS}]."
+        ),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers per run [default: the file's, else 10000].")
+        int | None,
+        typer.Option(min=1, help=f"Customers per run [default: the file's, else {defaults.CUSTOMERS}]."),
     ] = None,
     check: Annotated[
         list[str] | None,
@@ -810,10 +828,10 @@ def claims_command(
     except ClaimsError as error:
         raise _fail(f"--check: {error}") from None
     options = {
-        "customers": customers or (chosen.customers if chosen else 10_000),
-        "months": chosen.months if chosen else 60,
-        "replications": replications or (chosen.replications if chosen else 20),
-        "seed": chosen.seed if chosen else 1,
+        "customers": customers or (chosen.customers if chosen else defaults.CUSTOMERS),
+        "months": chosen.months if chosen else defaults.MONTHS,
+        "replications": replications or (chosen.replications if chosen else defaults.REPLICATIONS),
+        "seed": chosen.seed if chosen else defaults.SEED,
         "name": chosen.name if chosen else "default",
         "checks": check,
     }
@@ -945,13 +963,32 @@ def discover_command(
 
 
 def main() -> None:
-    """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
+    """Console entry point: exit codes that tell the truth.
+
+    A user mistake (``sim.errors.UserError``) prints one line and exits 2. Anything else is a
+    bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
+    exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
+    """
     from sim.errors import UserError
 
+    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
     try:
         app()
-    except (ValueError, UserError) as error:
-        if os.environ.get("LOYALTY_SIM_DEBUG"):
-            raise
+    except UserError as error:
+        if debug:
+            traceback.print_exc()
         stderr.print(f"error: {error}", highlight=False, markup=False)
         raise SystemExit(EXIT_BAD_INPUT) from None
+    except Exception as error:
+        if debug:
+            traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+        message = str(error).splitlines()[0] if str(error) else ""
+        stderr.print(
+            f"internal error: {type(error).__name__}: {message}{place}; this is a bug, not your input"
+            + ("" if debug else "; LOYALTY_SIM_DEBUG=1 shows the traceback"),
+            highlight=False,
+            markup=False,
+        )
+        raise SystemExit(EXIT_FAILED_RUNS) from None

@@ -7,6 +7,8 @@ tables can use it without loading Altair.
 
 from __future__ import annotations
 
+from sim.errors import OptionError
+
 LANGUAGES: tuple[str, ...] = ("en", "de")
 
 _LABELS: dict[str, dict[str, str]] = {
@@ -406,7 +408,7 @@ FORMAT_LOCALES: dict[str, str] = {"en": "en-US", "de": "de-DE"}
 
 def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"--lang: expected one of {', '.join(LANGUAGES)}, got '{lang}'")
+        raise OptionError(f"--lang: expected one of {', '.join(LANGUAGES)}, got '{lang}'")
     return lang
 
 

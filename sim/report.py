@@ -53,6 +53,7 @@ from sim.charts.style import (
     label,
 )
 from sim.charts.survival import survival_chart
+from sim.errors import OptionError
 from sim.i18n import description, display_name, number, percent
 from sim.io import write_atomic
 from sim.provenance import scenario_of
@@ -219,10 +220,10 @@ def build_report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         got = ",".join(unknown) or "nothing"
-        raise ValueError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
+        raise OptionError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
     results = load(results_dir)
     if results.summary.height == 0:
-        raise ValueError(f"{results.path}: no finished runs to report on")
+        raise OptionError(f"{results.path}: no finished runs to report on")
     scenario = scenarios.loads(
         results.manifest["scenario"]["text"], file=results.manifest["scenario"]["file"]
     )

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
@@ -31,6 +32,7 @@ from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
+from sim.seeds import GridPoint, GridValue, point_id
 from sim.strategy import BASELINE, ProgramSpec, Strategy
 
 TOP_LEVEL_KEYS = (
@@ -50,10 +52,13 @@ TOP_LEVEL_KEYS = (
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
-DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
+DEFAULTS = {
+    "customers": defaults.CUSTOMERS,
+    "months": defaults.MONTHS,
+    "replications": defaults.REPLICATIONS,
+    "seed": defaults.SEED,
+}
 
-GridValue = float | int | bool
-GridPoint = tuple[tuple[str, GridValue], ...]  # sorted (dotted path, value) pairs; () = no grid
 
 
 @dataclass(frozen=True)
@@ -117,11 +122,6 @@ class Scenario:
 
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
-
-
-def point_id(point: GridPoint) -> str:
-    """A stable identity of a grid point: its values, not its position in the file."""
-    return json.dumps(dict(point), sort_keys=True) if point else "{}"
 
 
 def load(path: str | Path) -> Scenario:

@@ -10,8 +10,10 @@ points or replications added to the file later.
 Each finished batch is written at once to ``parts/`` (atomically: temporary name, then
 rename; the runs file last, as the commit mark), so an interrupted sweep keeps its finished
 batches and ``resume`` runs only the missing ones. At the end the parts are combined into
-``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for) and
-``summary.parquet``, and ``manifest.json`` records provenance and the status of every run.
+``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for), and
+``manifest.json`` records provenance and the status of every run. The orchestrator runs and
+records; it computes no statistics: ``sim.analysis.statistics.sweep_and_summarise`` (what
+``loyalty-sim sweep`` calls) adds ``summary.parquet``, the means and paired differences.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ import numpy as np
 import polars as pl
 
 from sim import provenance
-from sim.analysis.statistics import summarise_runs
-from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import write_atomic
-from sim.scenario import Scenario, point_id
+from sim.mechanisms.acquisition import capacity
+from sim.runs import run_strategies
+from sim.scenario import Scenario
+from sim.seeds import point_id, replication_seed
 
 
 class SweepError(UserError):
@@ -57,12 +61,11 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
     for point in scenario.grid:
         market, strategies, customers, months = scenario.at(point)
         for replication in range(replications or scenario.replications):
-            seed = batch_seed(scenario.name, scenario.seed, point, replication)
             batches.append(
                 Batch(
                     point,
                     replication,
-                    tuple(int(w) for w in seed.entropy),
+                    replication_seed(scenario.name, scenario.seed, point, replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -89,7 +92,9 @@ class SweepReport:
     done: int
     failed: int
     skipped: int  # finished in an earlier, interrupted sweep
-    summary: pl.DataFrame
+    runs: pl.DataFrame  # runs.parquet
+    # summary.parquet: written by sim.analysis.statistics.sweep_and_summarise, None before
+    summary: pl.DataFrame | None = None
 
 
 def sweep(
@@ -108,11 +113,12 @@ def sweep(
     parts = out / "parts"
     manifest_path = out / "manifest.json"
     if not (resume or force) and _complete(manifest_path, scenario, replications or scenario.replications):
-        # nothing to run and nothing to rewrite (not even the manifest): the finished comparison
-        statuses = pl.read_parquet(out / "runs.parquet", columns=["status"])["status"]
-        failed = int((statuses == "failed").sum())
-        summary = pl.read_parquet(out / "summary.parquet")
-        return SweepReport(out, total_runs, statuses.len() - failed, failed, total_runs, summary)
+        # nothing to run and nothing to rewrite (not even the manifest): the finished runs
+        runs = pl.read_parquet(out / "runs.parquet")
+        failed = runs.filter(pl.col("status") == "failed").height
+        summary_file = out / "summary.parquet"
+        summary = pl.read_parquet(summary_file) if summary_file.exists() else None
+        return SweepReport(out, total_runs, runs.height - failed, failed, total_runs, runs, summary)
     _prepare(out, manifest_path, scenario, resume, force)
     parts.mkdir(parents=True, exist_ok=True)
     for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part
@@ -183,8 +189,6 @@ def sweep(
         raise SweepInterrupted(done, total_runs, reason) from None
 
     runs = _combine(parts, out, batches, scenario)
-    summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))
-    write_atomic(out / "summary.parquet", summary.write_parquet)
     failed = runs.filter(pl.col("status") == "failed").height
     manifest.update(
         status="complete" if not failed else "complete with failed runs",
@@ -192,7 +196,7 @@ def sweep(
         runs=_run_statuses(parts, batches, scenario),
     )
     _write_json(manifest_path, manifest)
-    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary)
+    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, runs)
 
 
 RESULT_FILES: tuple[str, ...] = (
@@ -298,7 +302,6 @@ __all__ = [
     "SweepError",
     "SweepInterrupted",
     "SweepReport",
-    "batch_seed",
     "plan",
     "run_batch",
     "sweep",
@@ -356,7 +359,6 @@ def estimate(
     to each grid point's size (``customers`` and ``months`` may be swept), and, with ``report``,
     the report's charts. Every measured part is included, so the estimate is not low by the
     start-up or the report."""
-    from sim.model import LoyaltyModel
     from sim.population import SCHEMA
 
     # two probes of every strategy, a small and a larger one: a fixed cost per run plus a cost per
@@ -367,7 +369,8 @@ def estimate(
     for strategy in scenario.strategies.values():
         for size in (small, large):
             started = time.perf_counter()
-            result = LoyaltyModel(strategy, scenario.market, *size, rng=scenario.seed).run()
+            [probe] = run_strategies([strategy], scenario.market, *size, [scenario.seed])
+            result = probe.result
             timed[size] += (time.perf_counter() - started) / len(scenario.strategies)
     span = large[0] * large[1] - small[0] * small[1]
     per_run_customer_month = max(timed[large] - timed[small], 0.0) / span if span else timed[large] / (
@@ -396,11 +399,7 @@ def estimate(
     bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)
     # capacity for joiners, plus the temporaries of a phase (about four float arrays per customer)
     memory = (
-        int(
-            customers
-            * (1.1 + 2 * scenario.market.acquisition.new_customers_per_month_share * months)
-            * (bytes_per_customer + 16)
-        )
+        capacity(scenario.market.acquisition, customers, months) * (bytes_per_customer + 16)
         + 150_000_000
     )
     warnings = []

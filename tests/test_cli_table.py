@@ -13,12 +13,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from sim.analysis.statistics import summarise_runs
+from sim.analysis.statistics import sweep_and_summarise as sweep
+from sim.analysis.statistics import sweep_summary
 from sim.cli import app
 from sim.executors import SerialExecutor
 from sim.progress import Progress
 from sim.scenario import load
-from sim.sweep import sweep
 from sim.tables import comparison
 
 SCENARIO = """\
@@ -85,7 +85,7 @@ def test_another_baseline_some_strategies_one_point(results):
     assert {r["strategy"] for r in records} == {"point_card", "lock_in_contract"}  # the baseline stays
     assert {r["baseline"] for r in records} == {"point_card"}
     assert {json.loads(r["point"])["market.offers.discount"] for r in records} == {0.2}
-    expected = summarise_runs(pl.read_parquet(results / "runs.parquet"), "point_card", [])
+    expected = sweep_summary(pl.read_parquet(results / "runs.parquet"), "point_card", [])
     lock = expected.filter((pl.col("strategy") == "lock_in_contract") & pl.col("point").str.contains("0.2"))
     (record,) = [r for r in records if r["strategy"] == "lock_in_contract"]
     assert record["cohort_loss_vs_baseline"] == pytest.approx(lock["cohort_loss_diff_mean"].item())

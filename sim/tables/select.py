@@ -49,9 +49,9 @@ def compare(
     if baseline and baseline not in order:
         raise _unknown("--baseline", "strategy", baseline, order)
     if baseline and baseline != summary["baseline"][0]:
-        from sim.analysis.statistics import summarise_runs
+        from sim.analysis.statistics import sweep_summary
 
-        summary = summarise_runs(pl.read_parquet(results_dir / "runs.parquet"), baseline, order)
+        summary = sweep_summary(pl.read_parquet(results_dir / "runs.parquet"), baseline, order)
     picked = _names(strategies)
     for name in picked:
         if name not in order:

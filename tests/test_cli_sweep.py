@@ -124,7 +124,7 @@ def test_sweep_prints_the_comparison(small):
     for name in SMALL_STRATEGIES:
         assert name in result.stdout
     assert "cohort loss" in result.stdout and "CLV" in result.stdout  # headers wrap to fit the terminal
-    assert "vs rare_contact (pp)" in result.stdout
+    assert "vs rare_contact" in result.stdout and "baseline" in result.stdout
     assert "discount" in result.stdout and " 0.1 " in result.stdout and " 0.2 " in result.stdout
     assert "12 runs done, 0 failed" in result.stderr
     for name in ("runs.parquet", "monthly.parquet", "summary.parquet", "manifest.json"):

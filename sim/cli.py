@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim import defaults
+from sim.errors import UserError
 from sim.progress import Progress
 
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
@@ -279,7 +280,7 @@ def sweep_command(
     if not force and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications):
         _reprint(out, manifest, output_format, wide)  # a file without `replications`, say
         return
-    from sim.analysis.statistics import sweep_and_summarise  # the model and SciPy: only to run
+    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
     from sim.sweep import SweepError, SweepInterrupted
 
     executor = _executor(workers, scheduler)
@@ -475,7 +476,6 @@ def report_command(
 
 
 def _build_report(results_dir: Path, out: Path | None, lang: Language | None, formats: str) -> None:
-    from sim.errors import UserError
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
     try:
@@ -969,8 +969,6 @@ def main() -> None:
     bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
     exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
     """
-    from sim.errors import UserError
-
     debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
     try:
         app()

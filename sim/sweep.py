@@ -113,11 +113,11 @@ def sweep(
     parts = out / "parts"
     manifest_path = out / "manifest.json"
     if not (resume or force) and _complete(manifest_path, scenario, replications or scenario.replications):
-        # nothing to run and nothing to rewrite (not even the manifest): the finished runs
+        # nothing to run and nothing to rewrite (not even the manifest): the finished comparison
         runs = pl.read_parquet(out / "runs.parquet")
         failed = runs.filter(pl.col("status") == "failed").height
-        summary_file = out / "summary.parquet"
-        summary = pl.read_parquet(summary_file) if summary_file.exists() else None
+        summary_path = out / "summary.parquet"
+        summary = pl.read_parquet(summary_path) if summary_path.exists() else None
         return SweepReport(out, total_runs, runs.height - failed, failed, total_runs, runs, summary)
     _prepare(out, manifest_path, scenario, resume, force)
     parts.mkdir(parents=True, exist_ok=True)

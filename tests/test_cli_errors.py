@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-import sim.runs  # the CLI imports run_strategies when `run` runs (start-up), so it is patched there
+import sim.cli
+import sim.runs
 from sim.cli import main
 from sim.errors import UserError
 

@@ -13,8 +13,7 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from sim.analysis.statistics import sweep_and_summarise as sweep
-from sim.analysis.statistics import sweep_summary
+from sim.analysis.statistics import sweep_and_summarise, sweep_summary
 from sim.cli import app
 from sim.executors import SerialExecutor
 from sim.progress import Progress
@@ -43,7 +42,7 @@ appreciation_and_service = ["personal_appreciation", "service_excellence"]
 def results(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("table")
     (folder / "s.toml").write_text(SCENARIO)
-    sweep(load(folder / "s.toml"), folder / "out", SerialExecutor())
+    sweep_and_summarise(load(folder / "s.toml"), folder / "out", SerialExecutor())
     return folder / "out"
 
 

@@ -92,10 +92,11 @@ def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> p
 
 def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
     """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
-    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`). A
+    finished sweep run again keeps the summary it has."""
     report = sweep(scenario, out, executor, **options)
-    if report.summary is not None and report.skipped == report.total:
-        return report  # a finished sweep of this scenario: nothing ran, nothing is rewritten
+    if report.summary is not None:  # a finished sweep run again: nothing is rewritten
+        return report
     summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies))
     write_atomic(report.out / "summary.parquet", summary.write_parquet)
     return dataclasses.replace(report, summary=summary)

@@ -3,6 +3,7 @@
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
     uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep, dask, cli
+    uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.
 Model runs whose memory is reported run in a fresh process (``benchmarks.child``). A partial
@@ -304,6 +305,12 @@ def _row(name: str, key: str, value: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["validation"]:  # the validation table: a command of its own (benchmarks/validation.py)
+        from benchmarks import validation
+
+        validation.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes: a check that they run")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim import defaults
-from sim.errors import UserError
+from sim.errors import UserError, debugging
 from sim.progress import Progress
 
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
@@ -198,6 +198,8 @@ def run(
             try:
                 [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
+                if debugging():
+                    traceback.print_exc()
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(done.result.summary())
@@ -209,7 +211,10 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
-    grid = f"{len(checked.grid)} grid points x " if len(checked.grid) > 1 else ""
+    variants = len(checked.variants)
+    points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
+    grid = f"{variants} paired variants x " if variants else ""
+    grid += f"{points} grid points x " if points > 1 else ""
     print(
         f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
@@ -254,8 +259,9 @@ def sweep_command(
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
     manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. A finished sweep
     run again runs nothing, rewrites nothing and prints its comparison. Exit codes: 0 done, 1
-    some runs failed (recorded in the manifest) or a worker process died, 2 bad input, 130
-    interrupted. At the end the workshop report is built (see `loyalty-sim report`).
+    some runs failed (recorded in the manifest), a worker process died or the report could not
+    be built (the runs are kept), 2 bad input, 130 interrupted. At the end the workshop report
+    is built (see `loyalty-sim report`).
     """
     from sim import provenance
 
@@ -314,12 +320,30 @@ def sweep_command(
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if not no_report and report.done:
-        _build_report(out, out, None, ",".join(REPORT_FORMATS))  # in the language of the last report
+        _sweep_report(out)
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _sweep_report(out: Path) -> None:
+    """The report at the end of a sweep (in the language of the last report); if it fails, the
+    sweep fails (exit 1) and the runs are kept."""
+    try:
+        _build_report(out, out, None, ",".join(REPORT_FORMATS))
+    except Exception as error:
+        if debugging():
+            traceback.print_exc()
+        if not isinstance(error, typer.Exit):  # an Exit has printed its one-line error already
+            stderr.print(f"error: report: {type(error).__name__}: {error}", highlight=False, markup=False)
+        stderr.print(
+            f"the report failed, the runs are kept in {out}/; rebuild it with: loyalty-sim report {out}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_FAILED_RUNS) from None
 
 
 def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) -> None:
@@ -428,6 +452,27 @@ def behaviours_command(
     sys.stdout.write(_render_plugins(describe(BEHAVIOURS, Behaviour), output_format))
 
 
+@app.command("phases")
+def phases_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Print the monthly step: its phases in order, what each does and the hooks that run in it."""
+    from sim.model import PHASES
+
+    if output_format is ListFormat.json:
+        rows = [{"phase": i, "name": p.name, "does": p.does, "hooks": p.hooks} for i, p in enumerate(PHASES)]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        _text_table(
+            ["#", "phase", "what happens", "hooks"],
+            [[str(i), p.name, p.does, p.hooks] for i, p in enumerate(PHASES)],
+            left=("phase", "what happens", "hooks"),
+            title="The monthly step (sim.model.PHASES)",
+        )
+    )
+
+
 def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str:
     if output_format is ListFormat.json:
         return json.dumps([p.to_dict() for p in plugins], indent=2, default=str) + "\n"
@@ -436,7 +481,9 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
     parts = []
     for plugin in plugins:
         columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        reporters = ", ".join(f"{r.name} ({r.unit})" for r in plugin.reporters)
         caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        caption += f"; monthly results: {reporters}" if reporters else ""
         rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
         parts.append(
             _text_table(
@@ -448,6 +495,27 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
             )
         )
     return "\n".join(parts)
+
+
+class PluginKind(StrEnum):
+    program = "program"
+    behaviour = "behaviour"
+
+
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: a lower-case Python identifier.")],
+    kind: Annotated[PluginKind, typer.Option("--kind", help="A firm program or a customer behaviour.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package in.")] = Path("."),
+) -> None:
+    """Create a plugin package: code, entry point, a test and a scenario (docs/extending.md)."""
+    from sim.scaffold import new_plugin
+
+    root = new_plugin(name, kind.value, directory)
+    print(f"created {root}/ (a {kind.value} package); next:")
+    print(f"  uv add --editable {root}        # install it so that `uv sync` keeps it")
+    print(f"  uv run pytest {root}/tests      # its test")
+    print(f"  uv run loyalty-sim sweep {root}/{name}.toml")
 
 
 class Language(StrEnum):
@@ -648,19 +716,32 @@ def survival_command(
 def calibrate_command(
     curve: Annotated[Path, typer.Option(help="Observed retention: CSV with year|month and share|active.")],
     scenario: Annotated[Path, typer.Option(help="Scenario file (TOML) whose market is fitted.")],
-    fit: Annotated[str, typer.Option(help="Parameters to fit: key.path[=low:high],... (as in [grid]).")],
+    fit: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
+            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
+            "market.heterogeneity.propensity_mean=0.1:10,market.heterogeneity.propensity_cv=0:4]."
+        ),
+    ] = None,
     holdout: Annotated[
         int, typer.Option(min=0, help="Hold out the last K periods and report the error predicting them.")
     ] = 0,
     strategy: Annotated[
         str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 2,
     customers: Annotated[
         int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
     ] = None,
+    intervals: Annotated[
+        bool, typer.Option(help="Profile-likelihood 95% intervals (about three times the fit's runs).")
+    ] = True,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json, or csv (one row per period).")
+    ] = OutputFormat.table,
     out: Annotated[
         Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
     ] = None,
@@ -668,8 +749,10 @@ def calibrate_command(
 ) -> None:
     """Fit market parameters so that a strategy's cohort retention matches an observed curve.
 
-    Prints the fitted values with standard errors, the fit error and (with --holdout) the error
-    on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
+    Prints the fitted values with standard errors and 95% profile-likelihood intervals, warnings
+    (an estimate on its bound, two confounded), the observed and predicted retention per period
+    (held-out periods marked) with the errors, and writes a calibrated scenario file. Exit code
+    2 on bad input. Method: docs/analysis.md.
     """
     from sim.analysis import calibration
     from sim.io import write_atomic
@@ -680,44 +763,67 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
+        spec = fit or calibration.DEFAULT_FIT
+        parameters = calibration.parse_fit(spec, chosen, strategy or chosen.baseline)
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
-                chosen, observed, parameters, executor, strategy, holdout, replications, customers
+                chosen, observed, parameters, executor, strategy, holdout, replications, customers,
+                intervals=intervals,
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:
         raise _fail(str(error)) from None
-    rows = [
-        [p.path, f"{p.start:g}", f"{p.low:g}..{p.high:g}", f"{result.fitted[p.path]:.4g}",
-         f"{result.standard_errors[p.path]:.2g}"]
-        for p in parameters
-    ]
-    sys.stdout.write(
-        _text_table(
-            ["parameter", "start", "bounds", "fitted", "std. error"],
-            rows,
-            left=("parameter",),
-            title=f"{result.strategy}: {result.replications} x {result.customers:,} customers, "
-            f"{result.evaluations} evaluations",
-        )
-    )
-    periods = [f"{observed.unit} {p}" for p in observed.periods]
-    sys.stdout.write(
-        _text_table(
-            ["", *periods],
-            [
-                ["observed", *(f"{v:.3f}" for v in observed.share)],
-                ["model", *(f"{v:.3f}" for v in result.model_share)],
-            ],
-            left=("",),
-        )
-    )
-    print(f"fit error (RMSE of the share still active): {result.rmse_fit:.4f}")
-    if result.rmse_holdout is not None:
-        print(f"holdout error on the last {holdout} {observed.unit}s: {result.rmse_holdout:.4f}")
+    data = calibration.to_json(result)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(data["periods"][0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(data["periods"])
+    else:
+        sys.stdout.write(_calibration_tables(data))
+    for warning in result.warnings:
+        stderr.print(f"warning: {warning}", highlight=False, markup=False)
     write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stderr.print(f"wrote {out}", highlight=False)
+
+
+def _calibration_tables(data: dict) -> str:
+    """The calibration as text: the estimates, then observed and predicted share per period."""
+
+    def number(x: float | None, digits: str = ".4g") -> str:
+        return "-" if x is None else format(x, digits)
+
+    estimates = _text_table(
+        ["parameter", "start", "bounds", "fitted", "std. error", "95% interval (profile)"],
+        [
+            [p["path"], f"{p['start']:g}", f"{p['low']:g}..{p['high']:g}", f"{p['fitted']:.4g}",
+             number(p["std_error"], ".2g"), f"{number(p['ci_low'])} .. {number(p['ci_high'])}"]
+            for p in data["parameters"]
+        ],
+        left=("parameter",),
+        title=f"{data['strategy']}: {data['replications']} x {data['customers']:,} customers, "
+        f"{data['evaluations']} evaluations, {data['seconds']:.0f} s",
+    )
+    unit, sbg = data["unit"], data["sbg_holdout_error"] is not None
+    periods = _text_table(
+        [unit, "observed", "model", *(["sBG"] if sbg else []), ""],
+        [
+            [str(r["period"]), f"{r['observed']:.3f}", f"{r['predicted']:.3f}",
+             *([f"{r['sbg']:.3f}"] if sbg else []), "held out" if r["held_out"] else ""]
+            for r in data["periods"]
+        ],
+        left=("",),
+        caption="share of the cohort still active",
+    )
+    lines = []
+    for name, key in (("model, fitted", "fit_error"), ("model, held out", "holdout_error"),
+                      ("sBG, held out", "sbg_holdout_error")):
+        error = data[key]
+        if error:
+            customers = f" ({error['mae_customers']:.1f} customers)" if "mae_customers" in error else ""
+            lines.append(f"mean absolute error ({name} {unit}s): {error['mae']:.4f}{customers}")
+    return estimates + periods + "".join(f"{line}\n" for line in lines)
 
 
 @app.command("economics")
@@ -807,6 +913,9 @@ def claims_command(
         list[str] | None,
         typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
     ] = None,
+    controls: Annotated[
+        bool, typer.Option(help="Also run each check's control, which must fail (about doubles the runs).")
+    ] = True,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[
@@ -814,12 +923,13 @@ def claims_command(
         typer.Option(help="Also write claims.parquet to this directory (a sweep's: the report shows it)."),
     ] = None,
 ) -> None:
-    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
+    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8, S1-S2 on a market.
 
-    A check holds when the 95% confidence interval of its effect lies inside the claimed region,
-    fails when it lies entirely outside, and is inconclusive otherwise (docs/analysis.md).
+    A check holds when the 95% confidence interval of its effect lies inside the claimed region
+    (its bounds are minimum effects), fails when it lies entirely outside, and is inconclusive
+    otherwise; its control (the mechanism removed) must fail (docs/analysis.md).
     """
-    from sim.analysis.claims import ClaimsError, audit, select
+    from sim.analysis.claims import VERDICTS, ClaimsError, audit, select
 
     chosen = _load_scenario(file) if file else None
     where = str(file) if file else "default market"
@@ -834,6 +944,7 @@ def claims_command(
         "seed": chosen.seed if chosen else defaults.SEED,
         "name": chosen.name if chosen else "default",
         "checks": check,
+        "controls": controls,
     }
     from sim.market import Market
 
@@ -846,14 +957,21 @@ def claims_command(
             raise ClaimsError(f"{where}: {error}") from None
 
     table = _run_analysis("claims audit", workers, scheduler, work)
+    def interval(r: dict, prefix: str = "") -> str:
+        return f"{_g(r[prefix + 'estimate'])} [{_g(r[prefix + 'ci_low'])}, {_g(r[prefix + 'ci_high'])}]"
+
     rows = [
-        [r["check"], r["statement"], r["effect"], f"{_g(r['estimate'])} [{_g(r['ci_low'])}, "
-         f"{_g(r['ci_high'])}]", r["region"], r["verdict"], str(r["replications"])]
+        [r["check"], r["statement"], r["effect"], interval(r), r["region"], r["verdict"], r["control"],
+         interval(r, "control_") if r["control_verdict"] in VERDICTS else "", r["control_verdict"],
+         str(r["replications"])]
         for r in table.iter_rows(named=True)
     ]
-    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "n"]
-    sys.stdout.write(_text_table(headers, rows, left=("check", "claim", "effect", "verdict"),
-                                 caption=f"{where}; paired replications (common random numbers)"))
+    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "control (must fail)",
+               "control [95% CI]", "control verdict", "n"]
+    left = ("check", "claim", "effect", "verdict", "control (must fail)", "control verdict")
+    sys.stdout.write(_text_table(headers, rows, left=left,
+                                 caption=f"{where}; paired replications (common random numbers); "
+                                 "'holds if' bounds are minimum effects (sources: docs/analysis.md)"))
     if out:
         written = _write_table(out, "claims.parquet", table, chosen.hash() if chosen else None)
         stderr.print(f"wrote {written}", highlight=False)
@@ -969,7 +1087,7 @@ def main() -> None:
     bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
     exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
     """
-    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
+    debug = debugging()
     try:
         app()
     except UserError as error:

@@ -64,6 +64,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_loyalty_types": "Apostles and loyalists over time",
         "heading_cost_retained": "Cost against customers retained",
         "heading_grid": "Across the swept parameter",
+        "heading_plugin_metrics": "Monthly results of the plugins",
+        "heading_paired": "Paired variants",
+        "title_paired": "{outcome}: each variant against {reference}",
+        "paired_subtitle": "Every variant runs on the same seeds and customers: mean and 95% CI of the "
+        "per-replication difference",
+        "paired_axis": "{outcome}, difference to the reference",
+        "metric_subtitle": "Mean over replications with its 95% confidence band",
         "heading_lifetime": "Customer lifetime",
         "heading_cost_split": "Program cost by category",
         "heading_economics": "Lifetime value and return on spend",
@@ -105,7 +112,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_statement": "Claim",
         "table_effect": "Effect measured per replication",
         "table_estimate": "Effect [95% CI]",
-        "table_region": "Holds if",
+        "table_region": "Holds if (minimum effect)",
+        "table_source": "Minimum from",
+        "table_control": "Control (must fail)",
+        "control_not_run": "not run",
         "table_verdict": "Verdict",
         "table_replications": "n",
         "verdict_holds": "holds",
@@ -113,7 +123,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "verdict_inconclusive": "inconclusive",
         "claims_summary": "{holds} of {total} checks hold, {fails} fail, {inconclusive} inconclusive.",
         "claims_note": "A check holds when the 95% confidence interval of its effect lies inside the "
-        "claimed region, fails when it lies entirely outside, and is inconclusive otherwise. Strategies of "
+        "claimed region, whose bounds are minimum effects, fails when it lies entirely outside, and is "
+        "inconclusive otherwise. Each control repeats the check without the claimed mechanism (or in a "
+        "market where the claim should not hold) and must fail. Strategies of "
         "a check run on the same seeds (paired replications). From claims.parquet ({replications} "
         "replications).",
         "title_sensitivity": "{parameter} matters most for {output}",
@@ -227,6 +239,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_loyalty_types": "Apostel und Loyale im Zeitverlauf",
         "heading_cost_retained": "Kosten gegen gehaltene Kunden",
         "heading_grid": "Über den variierten Parameter",
+        "heading_plugin_metrics": "Monatliche Ergebnisse der Plug-ins",
+        "heading_paired": "Gepaarte Varianten",
+        "title_paired": "{outcome}: jede Variante gegen {reference}",
+        "paired_subtitle": "Alle Varianten laufen mit denselben Seeds und Kunden: Mittel und 95-%-KI der "
+        "Differenz je Replikation",
+        "paired_axis": "{outcome}, Differenz zur Referenz",
+        "metric_subtitle": "Mittel über Replikationen mit 95-%-Konfidenzband",
         "heading_lifetime": "Kundenlebensdauer",
         "heading_cost_split": "Programmkosten nach Art",
         "heading_economics": "Kundenwert und Rendite der Ausgaben",
@@ -268,7 +287,10 @@ _LABELS: dict[str, dict[str, str]] = {
         "table_statement": "Behauptung",
         "table_effect": "Gemessener Effekt je Wiederholung",
         "table_estimate": "Effekt [95-%-KI]",
-        "table_region": "Gilt, wenn",
+        "table_region": "Gilt, wenn (Mindesteffekt)",
+        "table_source": "Mindesteffekt nach",
+        "table_control": "Kontrolle (muss scheitern)",
+        "control_not_run": "nicht gerechnet",
         "table_verdict": "Urteil",
         "table_replications": "n",
         "verdict_holds": "gilt",
@@ -276,7 +298,9 @@ _LABELS: dict[str, dict[str, str]] = {
         "verdict_inconclusive": "offen",
         "claims_summary": "{holds} von {total} Prüfungen gelten, {fails} widerlegt, {inconclusive} offen.",
         "claims_note": "Eine Prüfung gilt, wenn das 95-%-Konfidenzintervall ihres Effekts ganz im "
-        "behaupteten Bereich liegt, ist widerlegt, wenn es ganz außerhalb liegt, und sonst offen. Die "
+        "behaupteten Bereich liegt (seine Grenzen sind Mindesteffekte), ist widerlegt, wenn es ganz "
+        "außerhalb liegt, und sonst offen. Jede Kontrolle wiederholt die Prüfung ohne den behaupteten "
+        "Mechanismus (oder in einem Markt, in dem die Behauptung nicht gelten soll) und muss scheitern. Die "
         "Strategien einer Prüfung laufen mit denselben Startwerten (gepaarte Wiederholungen). Aus "
         "claims.parquet ({replications} Wiederholungen); Behauptungen und Effekte im englischen Wortlaut "
         "des Audits.",

@@ -41,8 +41,10 @@ from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.cost_split import cost_split_chart
-from sim.charts.grid import grid_chart
+from sim.charts.grid import grid_chart, numeric_grid_columns
 from sim.charts.loyalty_types import loyalty_types_chart
+from sim.charts.metric import metric_chart, plugin_metrics
+from sim.charts.paired import has_paired, paired_chart
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import (
     FORMAT_LOCALES,
@@ -58,6 +60,7 @@ from sim.i18n import description, display_name, number, percent
 from sim.io import write_atomic
 from sim.provenance import scenario_of
 from sim.results import Results, load
+from sim.seeds import point_text
 from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.comparison import result_order, return_on_spend
@@ -152,6 +155,19 @@ class Section:
     needs: str | None = None  # a file in the results directory; the section is skipped without it
 
 
+def _plugin_metrics(report: ReportInput) -> SectionContent:
+    """One chart per monthly reporter of the sweep's plugins (``sim.api.Reporter``), if any."""
+    columns = plugin_metrics(report.monthly)
+    if not columns:
+        return None
+    from sim.behaviours import BEHAVIOURS
+    from sim.plugins import reporter_units
+    from sim.programs import PROGRAMS
+
+    units = reporter_units(PROGRAMS, BEHAVIOURS)
+    return alt.vconcat(*(metric_chart(report.monthly, c, report.colours, units.get(c, "")) for c in columns))
+
+
 def _read(report: ReportInput, name: str) -> pl.DataFrame:
     """A file an analysis wrote into the results directory (``claims.parquet``, ...)."""
     return pl.read_parquet(report.results.path / name)
@@ -177,7 +193,11 @@ SECTIONS: tuple[Section, ...] = (
     Section("churn_reasons", lambda r: churn_reasons_chart(r.runs, r.colours)),
     Section("loyalty_types", lambda r: loyalty_types_chart(r.monthly, r.colours)),
     Section("cost_retained", lambda r: cost_retained_chart(r.summary, r.colours, r.scenario.customers)),
-    Section("grid", lambda r: grid_chart(r.all_points, r.colours) if r.has_grid else None),
+    Section(
+        "grid", lambda r: grid_chart(r.all_points, r.colours) if numeric_grid_columns(r.all_points) else None
+    ),
+    Section("paired", lambda r: paired_chart(r.all_points, r.colours) if has_paired(r.all_points) else None),
+    Section("plugin_metrics", _plugin_metrics),
     Section("lifetime", lambda r: lifetime_table(r.monthly, r.lang, r.colours.domain)),
     Section("cost_split", lambda r: cost_split_chart(r.summary, r.colours, r.months)),
     Section("economics", lambda r: economics_table(r.summary, r.lang)),
@@ -373,7 +393,7 @@ def _local(text: str, lang: str) -> str:
 
 
 def _point_text(point: str) -> str:
-    return ", ".join(f"{path.rsplit('.', 1)[-1]} = {value:g}" for path, value in json.loads(point).items())
+    return point_text(point, " = ")
 
 
 # --- the page ---------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from sim.errors import UserError
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
+from sim.plugins import plugin_hint
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
 from sim.seeds import GridPoint, GridValue, point_id
@@ -47,6 +48,7 @@ TOP_LEVEL_KEYS = (
     "service",
     "strategies",
     "behaviours",
+    "variants",
     "grid",
 )
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
@@ -103,6 +105,11 @@ class Scenario:
     text: str
     raw: dict[str, Any]
     file: str
+    # [variants]: name -> (path, value) overrides; the variants are the grid axis "variant"
+    variants: dict[str, tuple[tuple[str, Any], ...]] = dataclasses.field(default_factory=dict)
+    # Paired axes ("variant" and [grid] paired = [...]) and their reference (first) values:
+    # points that differ only in paired axes share their seeds (common random numbers).
+    paired: dict[str, GridValue | str] = dataclasses.field(default_factory=dict)
     # Per strategy, its own ``label`` and ``description`` by language (``sim.i18n.display_name``).
     display: dict[str, dict[str, dict[str, str]]] = dataclasses.field(default_factory=dict)
 
@@ -114,11 +121,13 @@ class Scenario:
         """Market, strategies, customers and months with a grid point's values applied."""
         if not point:
             return self.market, self.strategies, self.customers, self.months
-        raw = copy.deepcopy(self.raw)
-        for path, value in point:
-            _set_path(raw, path, value)
-        built = _build(raw, self.file)
+        built = _build(_with_point(self.raw, point, self.variants), self.file)
         return built["market"], built["strategies"], built["customers"], built["months"]
+
+    def seed_point(self, point: GridPoint) -> GridPoint:
+        """The part of ``point`` its seeds derive from: without the paired axes, so that points
+        differing only in paired values (variants) run on the same random numbers."""
+        return tuple((path, value) for path, value in point if path not in self.paired)
 
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
@@ -146,11 +155,12 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         # The message carries "(at line L, column C)".
         raise ScenarioError(file, [Problem("", "valid TOML", str(error))]) from None
     built = _build(raw, file)
-    grid = _grid(raw.get("grid", {}), built["seed"], file)
+    variants = _variants(raw.get("variants"), file)
+    grid, paired = _grid(raw.get("grid", {}), built["seed"], file, variants)
     problems = []
     for point in grid:
         try:
-            _build(_with_point(raw, point), file)
+            _build(_with_point(raw, point, variants), file)
         except ScenarioError as error:
             where = f"at grid point {point_id(point)}"
             for problem in error.problems:
@@ -173,6 +183,8 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         text=text,
         raw=raw,
         file=file,
+        variants=variants,
+        paired=paired,
         display=_display(raw.get("strategies")),
     )
 
@@ -507,6 +519,8 @@ def _param_problem(section: str, error: ParamError) -> Problem:
 def _unknown(path: str, kind: str, name: str, valid: list[str]) -> Problem:
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'?" if close else ""
+    if kind in ("program", "behaviour") and not close:
+        hint = plugin_hint(kind)
     return Problem(path, f"a known {kind} ({', '.join(valid)})", f"unknown {kind} '{name}'", hint)
 
 
@@ -530,17 +544,58 @@ def _unknown_keys(
 # --- grid -----------------------------------------------------------------------------------
 
 
-def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
-    if not raw:
-        return ((),)
+VARIANT = "variant"  # the grid axis of [variants]; its values are the variants' names
+
+
+def _variants(raw: Any, file: str) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """``[variants]``: named markets that run on the same seeds; each a table of overrides
+    (grid paths, or ``behaviours`` = a new list). Checked when each grid point is built."""
+    if raw is None:
+        return {}
+    problems = []
+    if not isinstance(raw, dict) or len(raw) < 2:
+        problems.append(Problem("variants", "a table of at least two named variants", _describe(raw)))
+    else:
+        for name, overrides in raw.items():
+            if not isinstance(overrides, dict):
+                problems.append(Problem(f"variants.{name}", "a table of overrides", _describe(overrides)))
+            elif any(isinstance(v, dict) for v in overrides.values()):
+                hint = 'quote dotted paths: { "market.offers.discount" = 0.2 }'
+                found = _describe(overrides)
+                problems.append(Problem(f"variants.{name}", "overrides path = value", found, hint))
+    if problems:
+        raise ScenarioError(file, problems)
+    return {name: tuple(overrides.items()) for name, overrides in raw.items()}
+
+
+def _grid(
+    raw: Any, seed: int, file: str, variants: dict[str, tuple[tuple[str, Any], ...]]
+) -> tuple[tuple[GridPoint, ...], dict[str, GridValue | str]]:
+    """The grid points and the paired axes with their reference values."""
     problems: list[Problem] = []
-    axes: list[tuple[str, list[GridValue]]] = []
+    axes: list[tuple[str, list[GridValue | str]]] = [(VARIANT, list(variants))] if variants else []
+    raw = raw or {}
     for path, spec in raw.items():
-        if path == "latin_hypercube":
+        if path in ("latin_hypercube", "paired"):
             continue
         values = _axis(spec, f'grid."{path}"', problems)
         if values is not None:
             axes.append((path, values))
+    paired = {VARIANT: next(iter(variants))} if variants else {}
+    marked = raw.get("paired", [])
+    if not (isinstance(marked, list) and all(isinstance(p, str) for p in marked)):
+        problems.append(Problem("grid.paired", "an array of grid paths", _describe(marked)))
+        marked = []
+    for path in marked:
+        values = dict(axes).get(path)
+        if values is None:
+            problems.append(Problem("grid.paired", "paths of [grid] axes", repr(path)))
+        else:
+            paired[path] = values[0]
+    if not axes and "latin_hypercube" not in raw:
+        if problems:
+            raise ScenarioError(file, problems)
+        return ((),), paired
     samples = _latin_hypercube(raw.get("latin_hypercube"), seed, problems)
     sampled = {path for path, _ in samples[0]}
     for path, _ in axes:
@@ -560,7 +615,7 @@ def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
         for combo in itertools.product(*(v for _, v in axes))
     ]
     points = [tuple(sorted(f + s)) for f in factorial for s in samples]
-    return tuple(dict.fromkeys(points))
+    return tuple(dict.fromkeys(points)), paired
 
 
 def _finite(value: Any) -> bool:
@@ -664,11 +719,28 @@ def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
     target[parts[-1]] = value
 
 
-def _with_point(raw: dict[str, Any], point: GridPoint) -> dict[str, Any]:
+def _with_point(
+    raw: dict[str, Any], point: GridPoint, variants: dict[str, tuple[tuple[str, Any], ...]]
+) -> dict[str, Any]:
+    """``raw`` with a grid point applied: its variant's overrides first, then the other values."""
     out = copy.deepcopy(raw)
-    for path, value in point:
-        _check_grid_path(out, path)
+    values = dict(point)
+    for path in values:
+        if path != VARIANT:
+            _check_grid_path(out, path)
+    for path, value in variants.get(values.get(VARIANT), ()):
+        if path == "behaviours":
+            out["behaviours"] = copy.deepcopy(value)
+            continue
+        try:
+            _check_grid_path(out, path)
+        except ScenarioError as error:
+            where = f"variants.{values[VARIANT]}"
+            raise ScenarioError("", [dataclasses.replace(p, path=where) for p in error.problems]) from None
         _set_path(out, path, value)
+    for path, value in point:
+        if path != VARIANT:
+            _set_path(out, path, value)
     return out
 
 

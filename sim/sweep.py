@@ -65,7 +65,8 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
                 Batch(
                     point,
                     replication,
-                    replication_seed(scenario.name, scenario.seed, point, replication),
+                    # paired axes (variants) are left out: their points share the seeds
+                    replication_seed(scenario.name, scenario.seed, scenario.seed_point(point), replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -138,7 +139,8 @@ def sweep(
         "seeds": {
             "root": scenario.seed,
             "derivation": "SeedSequence([root, *sha256(scenario name, grid point)[:16] as 4 uint32, "
-            "replication]); shared by all strategies of a (grid point, replication)",
+            "replication]); shared by all strategies of a (grid point, replication); the grid point "
+            "without its paired axes (variant, [grid] paired), so paired points share seeds too",
             "batches": {point_id(b.point) + f"|{b.replication}": list(b.seed) for b in batches},
         },
         "versions": provenance.versions(),
@@ -279,7 +281,9 @@ def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -
     for kind in ("monthly", "customers", "horizon_plane"):
         files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
         if files:
-            frame = _sorted(pl.scan_parquet(files), order, point_order).collect(engine="streaming")
+            # diagonal: plugins' monthly reporters are columns only where the plugin ran
+            scans = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+            frame = _sorted(scans, order, point_order).collect(engine="streaming")
             write_atomic(out / f"{kind}.parquet", frame.write_parquet)
     return runs
 

@@ -485,3 +485,17 @@ def test_a_worker_killed_mid_sweep_is_reported_and_resume_completes(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert pl.read_parquet(out / "runs.parquet").height == 40
+
+
+def test_phases_prints_the_declared_step():
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.model import PHASES
+
+    table = CliRunner().invoke(app, ["phases"])
+    assert table.exit_code == 0 and all(p.name in table.stdout for p in PHASES)
+    listed = _json.loads(CliRunner().invoke(app, ["phases", "--format", "json"]).stdout)
+    assert [row["name"] for row in listed] == [p.name for p in PHASES]

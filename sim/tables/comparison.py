@@ -26,6 +26,8 @@ from typing import Any
 
 import polars as pl
 
+from sim.seeds import point_text
+
 # Extra spend below this share of the baseline's gross margin (margin + program cost) leaves the
 # return on spend undefined for display: dividing by almost nothing gives meaningless ratios.
 TINY_SPEND_SHARE = 0.01
@@ -94,9 +96,16 @@ def _swept(summary: pl.DataFrame) -> str:
     return next(iter(keys))[0].rsplit(".", 1)[-1]
 
 
-def point_text(point: str) -> str:
-    """``{"market.offers.rate": 0.02}`` as ``rate=0.02``."""
-    return ", ".join(f"{path.rsplit('.', 1)[-1]}={value:g}" for path, value in json.loads(point).items())
+def _reference(summary: pl.DataFrame) -> str | None:
+    """What paired differences are taken against (``variant=with_wom``): the values every
+    reference point shares, which are the paired axes' reference values; None without them."""
+    if "reference_point" not in summary.columns:
+        return None
+    references = [json.loads(p) for p in summary["reference_point"].drop_nulls().unique(maintain_order=True)]
+    if not references:
+        return None
+    common = {k: v for k, v in references[0].items() if all(r.get(k) == v for r in references)}
+    return point_text(json.dumps(common))
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,9 @@ class Column:
     compact: bool
 
 
-def _columns(baseline: str, has_grid: bool, has_economics: bool) -> list[Column]:
+def _columns(
+    baseline: str, has_grid: bool, has_economics: bool, reference: str | None = None
+) -> list[Column]:
     columns = [Column("strategy", True)]
     if has_grid:
         columns.append(Column(has_grid if isinstance(has_grid, str) else "grid point", True))
@@ -113,6 +124,7 @@ def _columns(baseline: str, has_grid: bool, has_economics: bool) -> list[Column]
         Column("runs", False),
         Column("cohort loss [95% CI]", True),
         Column(f"vs {baseline} (pp)", True),
+        *([Column(f"vs {reference} (pp)", True)] if reference else []),
         Column("annual churn", False),
         Column("program cost (kEUR)", True),
         Column("margin (kEUR) [95% CI]", False),
@@ -132,19 +144,25 @@ def rows(summary: pl.DataFrame, wide: bool = True) -> list[dict[str, str]]:
     swept = _swept(summary)
     has_grid = swept or summary["point"].n_unique() > 1
     has_economics = "clv_mean" in summary.columns  # results written before the economics have none
-    keep = {c.header for c in _columns(baseline, has_grid, has_economics) if wide or c.compact}
+    reference = _reference(summary)  # paired variants
+    keep = {c.header for c in _columns(baseline, has_grid, has_economics, reference) if wide or c.compact}
     bases = {r["point"]: r for r in summary.iter_rows(named=True) if r["strategy"] == baseline}
     out = []
     for r in summary.iter_rows(named=True):
         is_baseline = r["strategy"] == baseline
         row = {"strategy": r["strategy"]}
         if swept:
-            row[swept] = f"{json.loads(r['point']).popitem()[1]:g}"
+            row[swept] = point_text(r["point"]).split("=", 1)[1]
         elif has_grid:
             row["grid point"] = point_text(r["point"])
         row["runs"] = str(r["replications"])
         row["cohort loss [95% CI]"] = _cell(r, "cohort_loss", 100, "%")
         row[f"vs {baseline} (pp)"] = BASELINE_TEXT if is_baseline else _cell(r, "cohort_loss_diff", 100, "")
+        if reference:
+            is_reference = r["reference_point"] is None
+            row[f"vs {reference} (pp)"] = (
+                "reference" if is_reference else _cell(r, "cohort_loss_paired_diff", 100, "")
+            )
         row["annual churn"] = _cell(r, "annual_churn", 100, "%", ci=False)
         row["program cost (kEUR)"] = _cell(r, "program_cost", 1e-3, "", ci=False)
         row["margin (kEUR) [95% CI]"] = _cell(r, "margin", 1e-3, "")
@@ -165,6 +183,9 @@ _RECORD_COLUMNS: dict[str, str] = {
     "cohort_loss_diff_mean": "cohort_loss_vs_baseline",
     "cohort_loss_diff_ci_low": "cohort_loss_vs_baseline_ci_low",
     "cohort_loss_diff_ci_high": "cohort_loss_vs_baseline_ci_high",
+    "cohort_loss_paired_diff_mean": "cohort_loss_vs_reference",
+    "cohort_loss_paired_diff_ci_low": "cohort_loss_vs_reference_ci_low",
+    "cohort_loss_paired_diff_ci_high": "cohort_loss_vs_reference_ci_high",
     "annual_churn_mean": "annual_churn",
     "program_cost_mean": "program_cost_eur",
     "margin_mean": "margin_eur",

@@ -148,7 +148,11 @@ def test_grid_title_without_one_winner(grid_summary, colours):
 
 
 def test_two_swept_parameters_become_panels(grid_summary, colours):
-    two = grid_summary.with_columns(pl.lit(12).alias("programs.lock_in_contract.term_months"))
+    # a swept path is a grid column: it is in every grid point (sim.scenario.swept_paths)
+    two = grid_summary.with_columns(
+        pl.lit(12).alias("programs.lock_in_contract.term_months"),
+        pl.col("point").str.replace("}", ', "programs.lock_in_contract.term_months": 12}', literal=True),
+    )
     spec = spec_of(grid_chart(two, colours))
     assert spec["facet"]["field"] == "panel"
 

@@ -123,9 +123,9 @@ def test_sweep_prints_the_comparison(small):
     assert "Traceback" not in result.stderr
     for name in SMALL_STRATEGIES:
         assert name in result.stdout
-    assert "cohort loss [95% CI]" in result.stdout
-    assert "vs rare_contact (pp)" in result.stdout
-    assert "discount=0.1" in result.stdout and "discount=0.2" in result.stdout
+    assert "cohort loss" in result.stdout and "CLV" in result.stdout  # headers wrap to fit the terminal
+    assert "vs rare_contact" in result.stdout and "baseline" in result.stdout
+    assert "discount" in result.stdout and " 0.1 " in result.stdout and " 0.2 " in result.stdout
     assert "12 runs done, 0 failed" in result.stderr
     for name in ("runs.parquet", "monthly.parquet", "summary.parquet", "manifest.json"):
         assert (small / "out" / name).exists()
@@ -196,7 +196,7 @@ def test_existing_results_need_resume_or_force(small):
 
     resumed = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out", "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert "12 runs done (12 from before), 0 failed" in resumed.stderr
+    assert "nothing ran, nothing was rewritten" in resumed.stderr  # finished: nothing to resume
     assert part_times(small / "out") == parts  # no batch ran again
     assert "point_card" in resumed.stdout
     assert pl.read_parquet(small / "out" / "runs.parquet").equals(runs)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shlex
 import sys
@@ -31,13 +32,15 @@ from rich.text import Text
 
 from sim import scenario as scenarios
 from sim.analysis.comparison import comparison_rows, markdown
+from sim.errors import UserError
 from sim.executors import Executor, make_executor
-from sim.io import write_atomic
+from sim.io import check_output, write_atomic
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
+from sim.scenario import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
 from sim.strategy import BASELINE, Strategy, builtin_strategies
 from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
 
@@ -128,10 +131,11 @@ def run(
         typer.Option("--strategy", "-s", help="Strategy to run (repeatable); default: all of them."),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers in the initial cohort [default: 10000].")
+        int | None,
+        typer.Option(min=1, max=MAX_CUSTOMERS, help="Customers in the initial cohort [default: 10000]."),
     ] = None,
     months: Annotated[
-        int | None, typer.Option(min=1, max=600, help="Months to simulate [default: 60].")
+        int | None, typer.Option(min=1, max=MAX_MONTHS, help="Months to simulate [default: 60].")
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Seed; same seed, same results [default: 1].")
@@ -189,7 +193,11 @@ def sweep_command(
     file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
     replications: Annotated[
         int | None,
-        typer.Option(min=1, help="Replications per strategy and grid point [default: the file's]."),
+        typer.Option(
+            min=1,
+            max=MAX_REPLICATIONS,
+            help="Replications per strategy and grid point [default: the file's].",
+        ),
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -334,10 +342,11 @@ def report_command(
 def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: str) -> None:
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
+    check_output(out or results_dir, "--out")
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value, chosen)
-    except (FileNotFoundError, ValueError) as error:
+    except (UserError, ValueError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
@@ -522,8 +531,9 @@ def survival_command(
     from sim.analysis import survival
 
     try:
+        check_output(results_dir, "RESULTS_DIR")
         _, summary = survival.write(results_dir)
-    except FileNotFoundError as error:
+    except UserError as error:
         raise _fail(str(error)) from None
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary.to_dicts(), indent=2) + "\n")
@@ -551,9 +561,12 @@ def calibrate_command(
     strategy: Annotated[
         str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 4,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Runs per evaluation (same seeds each time).")
+    ] = 4,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
+        int | None,
+        typer.Option(min=1, max=MAX_CUSTOMERS, help="Cohort size per run [default: the scenario's]."),
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -574,6 +587,10 @@ def calibrate_command(
     out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
     if out.exists() and not force:
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
+    try:
+        check_output(out, "--out", directory=False)
+    except UserError as error:
+        raise _fail(str(error)) from None
     try:
         observed = calibration.read_curve(curve)
         parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
@@ -629,8 +646,9 @@ def economics_command(
     from sim.results import load
 
     try:
+        check_output(results_dir, "RESULTS_DIR")
         summary = load(results_dir).summary
-    except FileNotFoundError as error:
+    except UserError as error:
         raise _fail(str(error)) from None
     if "clv_mean" not in summary.columns:
         raise _fail(f"{results_dir}: these results predate the cost split; run the sweep again with --force")
@@ -647,10 +665,17 @@ def economics_command(
 # --- analysis: claims audit, sensitivity, scenario discovery ---------------------------------
 
 
+def _check_out(out: Path | None) -> None:
+    """A bad --out is a one-line error before the work, not after it."""
+    if out is not None:
+        try:
+            check_output(out, "--out")
+        except UserError as error:
+            raise _fail(str(error)) from None
+
+
 def _write_table(out: Path, name: str, frame) -> Path:
-    """Write ``frame`` to ``out/name`` atomically; a bad --out is a one-line error."""
-    if out.exists() and not out.is_dir():
-        raise _fail(f"--out: {out} is not a directory")
+    """Write ``frame`` to ``out/name`` atomically (``out`` was checked by :func:`_check_out`)."""
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / name, frame.write_parquet)
     return out / name
@@ -687,10 +712,14 @@ def claims_command(
         Path | None, typer.Argument(help="Scenario file (TOML): its market [default: the default market].")
     ] = None,
     replications: Annotated[
-        int | None, typer.Option(min=2, help="Replications per experiment [default: the file's, else 20].")
+        int | None,
+        typer.Option(
+            min=2, max=MAX_REPLICATIONS, help="Replications per experiment [default: the file's, else 20]."
+        ),
     ] = None,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Customers per run [default: the file's, else 10000].")
+        int | None,
+        typer.Option(min=1, max=MAX_CUSTOMERS, help="Customers per run [default: the file's, else 10000]."),
     ] = None,
     check: Annotated[
         list[str] | None,
@@ -712,6 +741,7 @@ def claims_command(
 
     chosen = _load_scenario(file) if file else None
     where = str(file) if file else "default market"
+    _check_out(out)
     try:
         select(check)
     except ClaimsError as error:
@@ -764,7 +794,9 @@ def sensitivity_command(
     samples: Annotated[
         int | None, typer.Option(help="Base samples (sobol, a power of two) or trajectories (morris).")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Replications averaged per point.")
+    ] = 1,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[
@@ -777,6 +809,7 @@ def sensitivity_command(
     from sim.analysis.space import AnalysisError, parse_outputs, space_of
 
     chosen = _load_scenario(file)
+    _check_out(out)
     try:
         parsed = parse_outputs(outputs, chosen)
         check_method(method.value, samples)
@@ -814,9 +847,14 @@ def discover_command(
     threshold: Annotated[float, typer.Option(help="A market is a case when the outcome is above this.")],
     below: Annotated[bool, typer.Option("--below", help="Cases are below the threshold instead.")] = False,
     samples: Annotated[
-        int | None, typer.Option(min=2, help="Markets to sample [default: the latin_hypercube samples].")
+        int | None,
+        typer.Option(
+            min=2, max=MAX_GRID_POINTS, help="Markets to sample [default: the latin_hypercube samples]."
+        ),
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Replications averaged per market.")
+    ] = 1,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
@@ -826,6 +864,9 @@ def discover_command(
     from sim.analysis.space import AnalysisError, parse_outputs, space_of
 
     chosen = _load_scenario(file)
+    _check_out(out)
+    if not math.isfinite(threshold):
+        raise _fail(f"--threshold: expected a finite number, found {threshold}")
     try:
         parsed = parse_outputs(outcome, chosen, option="--outcome")
         space_of(chosen)
@@ -847,11 +888,30 @@ def discover_command(
 
 
 def main() -> None:
-    """Console entry point: no traceback for users unless LOYALTY_SIM_DEBUG is set."""
+    """Console entry point: every failure ends in one line and no traceback (unless
+    LOYALTY_SIM_DEBUG is set): exit 2 for bad input (a UserError naming the file, key or option),
+    130 for Ctrl-C, 1 for anything else (failed work)."""
+    debug = bool(os.environ.get("LOYALTY_SIM_DEBUG"))
     try:
         app()
-    except (ValueError, UnknownNameError) as error:
-        if os.environ.get("LOYALTY_SIM_DEBUG"):
+    except (UserError, ValueError) as error:
+        if debug:
             raise
-        stderr.print(f"error: {error}", highlight=False, markup=False)
+        for line in str(error).splitlines() or [type(error).__name__]:
+            stderr.print(f"error: {line}", highlight=False, markup=False)
         raise SystemExit(EXIT_BAD_INPUT) from None
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        stderr.print("interrupted", highlight=False, markup=False)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except Exception as error:
+        if debug:
+            raise
+        message = " ".join(str(error).split()) or "no message"
+        stderr.print(
+            f"error: {type(error).__name__}: {message} (LOYALTY_SIM_DEBUG=1 shows the traceback)",
+            highlight=False,
+            markup=False,
+        )
+        raise SystemExit(EXIT_FAILED_RUNS) from None

@@ -171,9 +171,7 @@ def build_report(
     results = load(results_dir)
     if results.summary.height == 0:
         raise ValueError(f"{results.path}: no finished runs to report on")
-    scenario = scenarios.loads(
-        results.manifest["scenario"]["text"], file=results.manifest["scenario"]["file"]
-    )
+    scenario = results.scenario()
     report = ReportInput(results, scenario, lang)
     out = Path(out) if out is not None else results.path
     out.mkdir(parents=True, exist_ok=True)

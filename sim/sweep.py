@@ -43,7 +43,7 @@ from sim.executors import Executor
 from sim.io import PathError, check_output, write_atomic
 from sim.market import Market
 from sim.model import LoyaltyModel
-from sim.scenario import Scenario, point_id
+from sim.scenario import MAX_RUNS, Scenario, point_id
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
@@ -154,6 +154,12 @@ def sweep(
     except PathError as error:
         raise SweepError(f"{error}; use --out to name a result directory") from None
     check_fits(scenario)
+    runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
+    if runs > MAX_RUNS:
+        raise SweepError(
+            f"--replications: expected at most {MAX_RUNS:,} runs (strategies x grid points x replications), "
+            f"found {runs:,}"
+        )
     batches = plan(scenario, replications, record_customers)
     parts = out / "parts"
     manifest_path = out / "manifest.json"

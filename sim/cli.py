@@ -233,6 +233,7 @@ def sweep_command(
     if dry_run:
         _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications)
         return
+    _check_out(out)
     executor = _executor(workers, scheduler)
     with executor, _progress(sweep=True) as progress:
         task = progress.add_task(f"sweep {chosen.name} on {executor.name}", total=None)
@@ -585,12 +586,12 @@ def calibrate_command(
 
     chosen = _load_scenario(scenario)
     out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
-    if out.exists() and not force:
-        raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         check_output(out, "--out", directory=False)
     except UserError as error:
         raise _fail(str(error)) from None
+    if out.exists() and not force:
+        raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
         parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)

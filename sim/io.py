@@ -96,6 +96,14 @@ def _name_max(directory: Path) -> int:
         return 255
 
 
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError:  # missing, or a name too long to look up: checked by name below
+        return False
+    return True
+
+
 def check_output(path: str | Path, option: str, directory: bool = True) -> None:
     """Raise a :class:`PathError` naming ``option`` unless ``path`` can be written: a directory
     (or a file, ``directory=False``) that exists and is writable, or can be created under the
@@ -105,7 +113,7 @@ def check_output(path: str | Path, option: str, directory: bool = True) -> None:
     label = f"{option} {path}"
     absolute = Path(os.path.abspath(path))
     existing = absolute
-    while not existing.exists() and existing != existing.parent:
+    while not _exists(existing) and existing != existing.parent:
         existing = existing.parent
     limit = _name_max(existing if existing.is_dir() else existing.parent)
     for part in absolute.parts:

@@ -158,9 +158,8 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
     except RecursionError:
         problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
         raise ScenarioError(file, [problem]) from None
-    deepest = _depth(raw)
-    if deepest > MAX_DEPTH:
-        problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", f"{deepest} levels")
+    if _depth(raw) > MAX_DEPTH:
+        problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
         raise ScenarioError(file, [problem])
     built = _build(raw, file)
     grid = _grid(raw.get("grid", {}), built["seed"], file)
@@ -200,7 +199,8 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
 
 
 def _depth(raw: Any) -> int:
-    """How deeply tables and arrays nest (iteratively: the structure may be deep)."""
+    """How deeply tables and arrays nest, counted up to MAX_DEPTH + 1 (iteratively: the
+    structure may be deeper than Python's recursion limit)."""
     deepest, stack = 0, [(raw, 1)]
     while stack:
         value, level = stack.pop()

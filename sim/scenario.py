@@ -476,6 +476,10 @@ def _coerce(value: Any, expected: Any, path: str, problems: list[Problem]) -> An
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and "." in path and path.endswith(("month", "months")) and value > MAX_MONTHS:
+            # Months and terms are stored as int16 (contract_months_left, tenure_months, ...).
+            problems.append(Problem(path, f"an integer <= {MAX_MONTHS:,} (months)", repr(value)))
+            return None
     elif expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value

@@ -123,6 +123,10 @@ EXPECTED = {
     "replications_billion.toml": ("replications", "expected an integer <= 10,000, found 1000000000"),
     "runs_over_limit.toml": ("replications", "at most 200,000 runs"),
     "strategy_name_too_long.toml": ("strategies.sss", "a strategy name of at most 100 characters"),
+    "term_months_overflow.toml": (
+        "strategies.contract.programs[0].params.term_months",
+        "expected an integer <= 1,200 (months), found 40000",
+    ),
 }
 
 
@@ -168,7 +172,8 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path):
 
 def test_dev_zero_as_scenario_is_refused():
     """Issue 14: /dev/zero as a scenario read until memory ran out."""
-    assert_one_line(run_cli("validate", "/dev/zero"), "/dev/zero: expected a scenario file, found a character device")
+    result = run_cli("validate", "/dev/zero")
+    assert_one_line(result, "/dev/zero: expected a scenario file, found a character device")
 
 
 def test_a_fifo_as_scenario_is_refused_without_blocking(tmp_path):
@@ -327,7 +332,7 @@ def test_discover_refuses_a_threshold_that_is_not_a_number(value, small):
 def test_samples_of_two_to_the_forty_are_refused_before_any_work(command, small):
     """Issue 14: --samples 2^40 ended in a MemoryError traceback."""
     extra = ["--outcome", "cohort_loss:point_card", "--threshold", "0.5"] if command == "discover" else []
-    rc, out, err = run_cli(command, small, "--samples", str(2**40), *extra)
+    rc, _, err = run_cli(command, small, "--samples", str(2**40), *extra)
     assert rc == 2 and "Traceback" not in err and "--samples" in err
 
 
@@ -395,7 +400,8 @@ def test_explore_answers_only_to_its_own_host_names(explorer):
     port = explorer.server_address[1]
     for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"LOCALHOST:{port}"):
         assert _get(port, host) == 200, host
-    for host in ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", f"127.0.0.1:{port + 1}", ""):
+    foreign = ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", f"127.0.0.1:{port + 1}", "")
+    for host in foreign:
         assert _get(port, host) == 403, host
 
 

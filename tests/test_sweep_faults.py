@@ -108,7 +108,7 @@ def test_parts_of_another_scenario_version_are_not_reused(tmp_path):
 def test_resume_refuses_a_different_customers_setting(scenario, finished):
     """Issue 14: a resume without --customers wrote customers.parquet covering some runs only."""
     _part(finished, "runs").unlink()
-    with pytest.raises(SweepError, match="--customers: .* was swept with --customers"):
+    with pytest.raises(SweepError, match=r"--customers: .* was swept with --customers"):
         sweep(scenario, finished, SerialExecutor(), resume=True, record_customers=False)
 
 
@@ -206,7 +206,7 @@ def test_a_second_writer_is_refused_and_deletes_nothing(scenario, finished):
 
 def test_a_lock_on_another_host_is_respected(tmp_path):
     _lock(tmp_path / "out", 1, host="elsewhere.example")
-    with pytest.raises(SweepError, match="on elsewhere.example .* delete .*\\.lock if that process is gone"):
+    with pytest.raises(SweepError, match=r"on elsewhere\.example .* delete .*\.lock if that process is gone"):
         sweep(small(tmp_path), tmp_path / "out", SerialExecutor())
 
 

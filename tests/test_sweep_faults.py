@@ -15,6 +15,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -220,3 +221,82 @@ def test_a_stale_lock_is_taken_over(tmp_path, content):
     report = sweep(small(tmp_path), out, SerialExecutor())
     assert report.done == 8
     assert not (out / LOCK_FILE).exists()
+
+
+# --- real processes: a kill during the combine, two writers ----------------------------------------
+
+KILL_DURING_COMBINE = """
+import os, signal, sys
+import sim.sweep
+from sim import scenario as scenarios
+from sim.executors import SerialExecutor
+
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+sim.sweep._combine = killed
+scenario, out = scenarios.load(sys.argv[1]), sim.sweep.Path(sys.argv[2])
+sim.sweep.sweep(scenario, out, SerialExecutor(), record_customers=True)
+"""
+
+
+@pytest.mark.slow
+def test_kill_9_during_the_combine_leaves_a_folder_that_resume_completes(tmp_path, scenario, reference):
+    out = tmp_path / "out"
+    child = subprocess.run(
+        [sys.executable, "-c", KILL_DURING_COMBINE, scenario.file, str(out)], capture_output=True, timeout=300
+    )
+    assert child.returncode == -9
+    assert read_manifest(out)["status"] == "running" and (out / LOCK_FILE).exists()  # no chance to say more
+    report, executor = _resume(scenario, out)  # the stale lock is taken over
+    assert executor.ran == [] and report.skipped == 8
+    assert_same_results(out, reference)
+
+
+HELD_SWEEP = """
+import sys, time
+from pathlib import Path
+import sim.sweep
+from sim.cli import main
+
+run_batch = sim.sweep.run_batch
+
+def held(batch):  # the first batch runs at once, the others once the test says so
+    while list(Path("out/parts").glob("runs-*")) and not Path("release").exists():
+        time.sleep(0.05)
+    return run_batch(batch)
+
+sim.sweep.run_batch = held
+sys.argv = ["loyalty-sim", "sweep", "small.toml", "--out", "out", "--workers", "1", "--no-report"]
+main()
+"""
+
+
+@pytest.mark.slow
+def test_a_second_sweep_on_a_folder_being_written_is_refused(tmp_path, scenario):
+    """Two real command lines: the second (--force) is refused and deletes nothing; the first
+    completes."""
+    (tmp_path / "small.toml").write_text(Path(scenario.file).read_text())
+    first = subprocess.Popen([sys.executable, "-c", HELD_SWEEP], cwd=tmp_path, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list((tmp_path / "out" / "parts").glob("runs-*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        command = [str(Path(sys.executable).parent / "loyalty-sim"), "sweep", "small.toml", "--out", "out"]
+        second = subprocess.run(
+            [*command, "--force", "--workers", "1", "--no-report"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        (tmp_path / "release").touch()
+        _, err = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert second.returncode == 2, second.stderr
+    assert f"being written by process {first.pid}" in second.stderr
+    assert len(second.stderr.strip().splitlines()) == 1
+    assert first.returncode == 0, err
+    assert read_manifest(tmp_path / "out")["status"] == "complete"

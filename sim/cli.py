@@ -257,6 +257,8 @@ def sweep_command(
                 markup=False,
             )
             raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
+    for line in report.set_aside:
+        stderr.print(f"warning: {out / 'parts'}/{line}", highlight=False, markup=False)
     sys.stdout.write(_render_sweep(report.summary, output_format))
     if report.skipped == report.total:
         stderr.print(f"{out}/ already held every run of this scenario: nothing ran (--force runs it again)")

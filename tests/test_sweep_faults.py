@@ -300,3 +300,14 @@ def test_a_second_sweep_on_a_folder_being_written_is_refused(tmp_path, scenario)
     assert len(second.stderr.strip().splitlines()) == 1
     assert first.returncode == 0, err
     assert read_manifest(tmp_path / "out")["status"] == "complete"
+
+
+def test_the_command_line_reports_what_it_set_aside(tmp_path, scenario, finished):
+    from test_hostile_inputs import run_cli
+
+    _truncate(_part(finished, "monthly"))
+    options = ["--resume", "--customers", "--workers", "1", "--no-report"]
+    rc, _, err = run_cli("sweep", scenario.file, "--out", finished, *options)
+    assert rc == 0, err
+    warning = next(line for line in err.splitlines() if line.startswith("warning:"))
+    assert "does not match its checksum" in warning and "set-aside/" in warning and "runs again" in warning

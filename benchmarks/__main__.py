@@ -26,12 +26,12 @@ from tempfile import TemporaryDirectory
 import numpy as np
 
 from benchmarks.reference import ReferenceModel
+from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecutor
 from sim.io import write_atomic
 from sim.model import LoyaltyModel
 from sim.scenario import load
 from sim.strategy import BASELINE, builtin_strategies
-from sim.sweep import sweep
 
 HERE = Path(__file__).resolve().parent
 SHOWDOWN = HERE.parent / "scenarios" / "five-year-showdown.toml"
@@ -105,7 +105,7 @@ def bench_scaling(quick: bool) -> dict[str, float]:
 
 def _time_sweep(executor: Executor, replications: int, out: Path) -> float:
     started = time.perf_counter()
-    sweep(load(SHOWDOWN), out, executor, replications=replications)
+    sweep_and_summarise(load(SHOWDOWN), out, executor, replications=replications)
     return time.perf_counter() - started
 
 

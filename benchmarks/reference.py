@@ -5,7 +5,7 @@ One ``mesa.Agent`` per customer with a ``step()`` method that runs the customer'
 leave) with plain Python floats and ``self.random``. It reads the same parameter dataclasses
 as :class:`sim.model.LoyaltyModel` (market, segments, programs), draws the same kinds of
 random variables (uniforms for events, Beta and log-normal traits, a Poisson number of
-joiners), and writes the monthly columns that :func:`sim.outcomes.summarise` needs.
+joiners), and writes the monthly columns that :func:`sim.outcomes.run_summary` needs.
 
 It is the yardstick twice over: for speed (``python -m benchmarks reference``) and for
 correctness, because its outcome distributions must agree with the vectorised model's
@@ -26,7 +26,7 @@ import polars as pl
 
 from sim.market import Market
 from sim.mechanisms.service import ServiceLevel
-from sim.outcomes import COST_CATEGORIES, summarise
+from sim.outcomes import COST_CATEGORIES, run_summary
 from sim.population import EXIT_REASONS, ExitReason, Segment
 from sim.programs import PROGRAMS
 from sim.strategy import ProgramSpec, Strategy
@@ -296,7 +296,7 @@ class ReferenceModel(mesa.Model):
         """Step to the horizon; return the same per-run summary as ``RunResult.summary()``."""
         while self.month < self.months:
             self.step()
-        return summarise(pl.DataFrame(self.rows), self.initial_customers)
+        return run_summary(pl.DataFrame(self.rows), self.initial_customers)
 
 
 class ReferenceProgram:

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from sim.market import Market
-from sim.model import LoyaltyModel
 from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES, plane_frame
 from sim.plugins import PluginRunError
-from sim.scenario import GridPoint, point_id
+from sim.runs import run_strategies
+from sim.seeds import Entropy, GridPoint, point_id
 from sim.strategy import Strategy
 
 RUN_OUTCOMES: tuple[str, ...] = (*SCALAR_OUTCOMES, "final_active_total")
@@ -30,20 +29,11 @@ RUN_OUTCOMES: tuple[str, ...] = (*SCALAR_OUTCOMES, "final_active_total")
 RUN_DTYPES: dict[str, type[pl.DataType]] = {
     "error": pl.String,
     **{k: pl.Float64 for k in RUN_OUTCOMES},
-    "median_lifetime_months": pl.Int64,
+    "half_life_months": pl.Int64,
     "final_active_total": pl.Int64,
     **{f"churned_{r}": pl.Int64 for r in EXIT_REASONS},
     "cost_by_program": pl.String,
 }
-
-
-def batch_seed(
-    scenario_name: str, root_seed: int, point: GridPoint, replication: int
-) -> np.random.SeedSequence:
-    """The seed of one (grid point, replication): a function of identities only."""
-    digest = hashlib.sha256(f"{scenario_name}\x00{point_id(point)}".encode()).digest()
-    words = np.frombuffer(digest[:16], dtype="<u4").tolist()
-    return np.random.SeedSequence([root_seed, *words, replication])
 
 
 @dataclass(frozen=True)
@@ -52,7 +42,7 @@ class Batch:
 
     point: GridPoint
     replication: int
-    seed: tuple[int, ...]  # SeedSequence entropy
+    seed: Entropy  # sim.seeds.replication_seed
     market: Market
     strategies: tuple[Strategy, ...]
     customers: int
@@ -78,7 +68,16 @@ def run_batch(batch: Batch) -> BatchResult:
     keys = {"point": point_id(batch.point), "replication": batch.replication}
     grid_values = dict(batch.point)
     runs, monthly, customers, planes = [], [], [], []
-    for strategy in batch.strategies:
+    done = run_strategies(
+        batch.strategies,
+        batch.market,
+        batch.customers,
+        batch.months,
+        seeds=[batch.seed],
+        record_customers=batch.record_customers,
+        keep_going=True,
+    )
+    for strategy, run in zip(batch.strategies, done, strict=True):
         row: dict[str, Any] = {
             "run_id": f"{strategy.name}|{keys['point']}|{batch.replication}",
             "strategy": strategy.name,
@@ -86,17 +85,9 @@ def run_batch(batch: Batch) -> BatchResult:
             **grid_values,
             "seed": json.dumps(list(batch.seed)),
         }
-        try:
-            model = LoyaltyModel(
-                strategy,
-                batch.market,
-                batch.customers,
-                batch.months,
-                rng=np.random.SeedSequence(list(batch.seed)),
-            )
-            result = model.run(customers=batch.record_customers)
-        except Exception as error:  # a failing run is recorded and the sweep goes on
-            runs.append({**row, "status": "failed", "error": _one_line(error)})
+        result = run.result
+        if result is None:  # a failing run is recorded and the sweep goes on
+            runs.append({**row, "status": "failed", "error": _one_line(run.error)})
             continue
         summary = result.summary()
         runs.append(

@@ -12,6 +12,7 @@ import math
 import os
 import shlex
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -30,19 +31,20 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from sim import defaults
 from sim import scenario as scenarios
-from sim.analysis.comparison import comparison_rows, markdown
 from sim.errors import UserError
 from sim.executors import Executor, make_executor
 from sim.io import check_output, write_atomic
 from sim.market import Market
-from sim.model import LoyaltyModel
 from sim.plugins import PluginInfo, PluginRunError, describe
 from sim.population import EXIT_REASONS
 from sim.registry import UnknownNameError
+from sim.runs import run_strategies
 from sim.scenario import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
 from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate, sweep
+from sim.sweep import SweepError, SweepInterrupted, estimate
+from sim.tables.rows import comparison_rows, economics_rows, markdown, survival_rows
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -132,13 +134,16 @@ def run(
     ] = None,
     customers: Annotated[
         int | None,
-        typer.Option(min=1, max=MAX_CUSTOMERS, help="Customers in the initial cohort [default: 10000]."),
+        typer.Option(
+            min=1, max=MAX_CUSTOMERS, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."
+        ),
     ] = None,
     months: Annotated[
-        int | None, typer.Option(min=1, max=MAX_MONTHS, help="Months to simulate [default: 60].")
+        int | None,
+        typer.Option(min=1, max=MAX_MONTHS, help=f"Months to simulate [default: {defaults.MONTHS}]."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option(min=0, help="Seed; same seed, same results [default: 1].")
+        int | None, typer.Option(min=0, help=f"Seed; same seed, same results [default: {defaults.SEED}].")
     ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="Output format.")
@@ -152,7 +157,7 @@ def run(
     """
     if file is None:
         market, available, baseline = Market(), builtin_strategies(), BASELINE
-        default_customers, default_months, default_seed = 10_000, 60, 1
+        default_customers, default_months, default_seed = defaults.CUSTOMERS, defaults.MONTHS, defaults.SEED
     else:
         chosen = _load_scenario(file)
         market, available, baseline = chosen.market, chosen.strategies, chosen.baseline
@@ -167,11 +172,11 @@ def run(
         for picked in strategies:
             progress.update(task, description=f"simulating {picked.name}")
             try:
-                result = LoyaltyModel(picked, market, customers=customers, months=months, rng=seed).run()
+                [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
-            summaries.append(result.summary())
+            summaries.append(done.result.summary())
             progress.advance(task)
     sys.stdout.write(_render(summaries, output_format, baseline))
 
@@ -226,6 +231,8 @@ def sweep_command(
     0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
     130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
     """
+    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
+
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     chosen = _load_scenario(file)
@@ -242,7 +249,16 @@ def sweep_command(
             progress.update(task, completed=done, total=total)
 
         try:
-            report = sweep(chosen, out, executor, replications, resume, force, customers_file, advance)
+            report = sweep_and_summarise(
+                chosen,
+                out,
+                executor,
+                replications=replications,
+                resume=resume,
+                force=force,
+                record_customers=customers_file,
+                on_progress=advance,
+            )
         except SweepError as error:
             raise _fail(str(error)) from None
         except SweepInterrupted as stop:
@@ -349,7 +365,7 @@ def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: 
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value, chosen)
-    except (UserError, ValueError) as error:
+    except (FileNotFoundError, UserError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
@@ -470,7 +486,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
         "cohort loss",
         "vs baseline",
         "annual churn",
-        "median lifetime",
+        "half-life",
         "main exit reason",
         "program cost",
         "margin",
@@ -486,7 +502,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
             if baseline and s is not baseline
             else "-"
         )
-        median = s["median_lifetime_months"]
+        half_life = s["half_life_months"]
         cost_per_retained = s["cost_per_retained_customer"]
         rows.append(
             [
@@ -494,7 +510,7 @@ def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
                 f"{s['cohort_loss']:.1%}",
                 delta,
                 f"{s['annual_churn']:.1%}",
-                f"{median} mo" if median is not None else f"> {s['months']} mo",
+                f"{half_life} mo" if half_life is not None else f"> {s['months']} mo",
                 f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
                 f"{s['program_cost']:,.0f} EUR",
                 f"{s['margin']:,.0f} EUR",
@@ -545,7 +561,7 @@ def survival_command(
     else:
         sys.stdout.write(
             _strategy_table(
-                survival.display_rows(summary),
+                survival_rows(summary),
                 "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
@@ -658,7 +674,7 @@ def economics_command(
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
     sys.stdout.write(
         _strategy_table(
-            economics.display_rows(summary),
+            economics_rows(summary),
             "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )
@@ -717,12 +733,18 @@ def claims_command(
     replications: Annotated[
         int | None,
         typer.Option(
-            min=2, max=MAX_REPLICATIONS, help="Replications per experiment [default: the file's, else 20]."
+            min=2,
+            max=MAX_REPLICATIONS,
+            help=f"Replications per experiment [default: the file's, else {defaults.REPLICATIONS}].",
         ),
     ] = None,
     customers: Annotated[
         int | None,
-        typer.Option(min=1, max=MAX_CUSTOMERS, help="Customers per run [default: the file's, else 10000]."),
+        typer.Option(
+            min=1,
+            max=MAX_CUSTOMERS,
+            help=f"Customers per run [default: the file's, else {defaults.CUSTOMERS}].",
+        ),
     ] = None,
     check: Annotated[
         list[str] | None,
@@ -750,10 +772,10 @@ def claims_command(
     except ClaimsError as error:
         raise _fail(f"--check: {error}") from None
     options = {
-        "customers": customers or (chosen.customers if chosen else 10_000),
-        "months": chosen.months if chosen else 60,
-        "replications": replications or (chosen.replications if chosen else 20),
-        "seed": chosen.seed if chosen else 1,
+        "customers": customers or (chosen.customers if chosen else defaults.CUSTOMERS),
+        "months": chosen.months if chosen else defaults.MONTHS,
+        "replications": replications or (chosen.replications if chosen else defaults.REPLICATIONS),
+        "seed": chosen.seed if chosen else defaults.SEED,
         "name": chosen.name if chosen else "default",
         "checks": check,
     }
@@ -891,29 +913,29 @@ def discover_command(
 
 
 def main() -> None:
-    """Console entry point: every failure ends in one line and no traceback (unless
-    LOYALTY_SIM_DEBUG is set): exit 2 for bad input (a UserError naming the file, key or option),
-    130 for Ctrl-C, 1 for anything else (failed work)."""
-    debug = bool(os.environ.get("LOYALTY_SIM_DEBUG"))
+    """Console entry point: exit codes that tell the truth.
+
+    A user mistake (``sim.errors.UserError``) prints one line and exits 2. Anything else is a
+    bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
+    exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
+    """
+    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
     try:
         app()
-    except (UserError, ValueError) as error:
+    except UserError as error:
         if debug:
-            raise
-        for line in str(error).splitlines() or [type(error).__name__]:
-            stderr.print(f"error: {line}", highlight=False, markup=False)
+            traceback.print_exc()
+        stderr.print(f"error: {error}", highlight=False, markup=False)
         raise SystemExit(EXIT_BAD_INPUT) from None
-    except KeyboardInterrupt:
-        if debug:
-            raise
-        stderr.print("interrupted", highlight=False, markup=False)
-        raise SystemExit(EXIT_INTERRUPTED) from None
     except Exception as error:
         if debug:
-            raise
-        message = " ".join(str(error).split()) or "no message"
+            traceback.print_exc()
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        place = f" ({Path(where.filename).name}:{where.lineno})" if where else ""
+        message = str(error).splitlines()[0] if str(error) else ""
         stderr.print(
-            f"error: {type(error).__name__}: {message} (LOYALTY_SIM_DEBUG=1 shows the traceback)",
+            f"internal error: {type(error).__name__}: {message}{place}; this is a bug, not your input"
+            + ("" if debug else "; LOYALTY_SIM_DEBUG=1 shows the traceback"),
             highlight=False,
             markup=False,
         )

@@ -46,5 +46,3 @@ class LogNormal:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return (self.median * np.exp(self.sigma * rng.standard_normal(n))).astype(np.float32)
 
-
-Distribution = Beta | LogNormal

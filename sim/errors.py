@@ -11,3 +11,7 @@ from __future__ import annotations
 
 class UserError(Exception):
     """Bad input: the message names the file, key or option, what was expected and what was found."""
+
+
+class OptionError(UserError, ValueError):
+    """A command-line option (or its library argument) with a value that cannot be used."""

@@ -21,16 +21,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import polars as pl
 
+from sim import defaults
 from sim.charts.churn import churn_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label, percent
 from sim.charts.survival import survival_chart
 from sim.market import Market
-from sim.model import LoyaltyModel
+from sim.runs import run_strategies
 from sim.strategy import BASELINE, ProgramSpec, Strategy
 
 EXPLORE_CUSTOMERS = 5_000  # small enough to rerun four strategies in about a second
-EXPLORE_MONTHS = 60
-EXPLORE_SEED = 1
+EXPLORE_MONTHS = defaults.MONTHS
+EXPLORE_SEED = defaults.SEED
 
 
 @dataclass(frozen=True)
@@ -143,8 +144,8 @@ def simulate(values: dict[str, float], lang: str = "en", customers: int = EXPLOR
     )
     strategies = strategies_for(values)
     frames, losses = [], []
-    for strategy in strategies:
-        result = LoyaltyModel(strategy, market, customers, EXPLORE_MONTHS, rng=EXPLORE_SEED).run()
+    for run in run_strategies(strategies, market, customers, EXPLORE_MONTHS, seeds=[EXPLORE_SEED]):
+        strategy, result = run.strategy, run.result
         frames.append(result.monthly.with_columns(strategy=pl.lit(strategy.name), replication=pl.lit(0)))
         loss = result.summary()["cohort_loss"]
         losses.append({"strategy": strategy.name, "cohort_loss": loss, "text": percent(loss, lang, 1)})

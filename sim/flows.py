@@ -13,7 +13,7 @@ class MonthFlows:
 
     month: int
     active_at_start: np.ndarray
-    service_failed: np.ndarray  # unrecovered failure this month
+    service_failed_unrecovered: np.ndarray  # a failure this month that was not recovered
     service_recovered: np.ndarray  # failure followed by a complaint handled well
     offered: np.ndarray  # received a competitor offer this month
     exited: np.ndarray | None = None  # ids of customers who left this month

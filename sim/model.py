@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mesa
@@ -11,6 +12,7 @@ import numpy as np
 import polars as pl
 
 from sim.behaviours import Behaviour
+from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
 from sim.mechanisms import acquisition, adaptation, decision, offers, service
@@ -21,7 +23,7 @@ from sim.outcomes import (
     bond_value_plane,
     customer_frame,
     loyalty_type_shares,
-    summarise,
+    run_summary,
 )
 from sim.plugins import call_hook
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
@@ -34,6 +36,17 @@ _STATE_BOUNDS = (
     ("rational_value", 0.0, 1.0),
     ("resentment", 0.0, 1.0),
 )
+
+
+class _NotTheStream:
+    """Stands in for Mesa's ``model.rng`` and ``model.random``: every use raises."""
+
+    def __getattr__(self, name: str):
+        raise RuntimeError(
+            f"model.rng / model.random ({name}) are not the model's random streams: draw from "
+            "model.uniforms(purpose) (one number per customer) or model.stream(purpose), so that "
+            "strategies run with the same seed keep common random numbers"
+        )
 
 
 class LoyaltyModel(mesa.Model):
@@ -55,8 +68,8 @@ class LoyaltyModel(mesa.Model):
         self,
         strategy: Strategy,
         market: Market | None = None,
-        customers: int = 10_000,
-        months: int = 60,
+        customers: int = CUSTOMERS,
+        months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
     ) -> None:
         if customers < 1:
@@ -65,19 +78,26 @@ class LoyaltyModel(mesa.Model):
             raise ValueError(f"months must be >= 1, got {months}")
         self.seed_sequence = rng if isinstance(rng, np.random.SeedSequence) else np.random.SeedSequence(rng)
         super().__init__(rng=np.random.default_rng(self.seed_sequence))
+        # Mesa's own generators are not the project's streams: a draw from them would depend on
+        # what was drawn before and silently break common random numbers, so any use raises.
+        self.rng = self.random = _NotTheStream()
         self.strategy = strategy
         self.market = market or Market()
         self.programs: list[Program] = strategy.build()
+        for index, program in enumerate(self.programs):
+            repeats = sum(p.name == program.name for p in self.programs[:index])
+            program.stream_key = f"{program.name}#{repeats}" if repeats else program.name
         self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
         self.initial_customers = customers
         self.months = months
         self.month = 0
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
-        expected_joiners = self.market.acquisition.new_customers_per_month_share * months
         self.population = Population(
-            capacity=int(customers * (1.1 + 2 * expected_joiners)), extra_columns=self._plugin_columns()
+            capacity=acquisition.capacity(self.market.acquisition, customers, months),
+            extra_columns=self._plugin_columns(),
         )
         self.population.add(self.stream("population"), customers, self.market.segments, month=0)
+        self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months)
@@ -98,8 +118,21 @@ class LoyaltyModel(mesa.Model):
         )
 
     def uniforms(self, purpose: str) -> np.ndarray:
-        """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``."""
-        return self.stream(purpose).random(len(self.population), dtype=np.float32)
+        """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``.
+
+        Customer rows read the number of their slot (``sim.mechanisms.acquisition.Slots``), so
+        a customer gets the same numbers under every strategy, joiners included.
+        """
+        return self._by_slot(lambda n: self.stream(purpose).random(n, dtype=np.float32))
+
+    def normals(self, purpose: str) -> np.ndarray:
+        """One standard normal number per customer row, by slot as in :meth:`uniforms`."""
+        return self._by_slot(lambda n: self.stream(purpose).standard_normal(n, dtype=np.float32))
+
+    def _by_slot(self, draw: Callable[[int], np.ndarray]) -> np.ndarray:
+        slots = self.slots.rows(len(self.population))
+        numbers = draw(self.slots.end)
+        return numbers if self.slots.end == self.slots.customers else numbers[slots]
 
     def charge(self, program: str, eur: float, category: str = "other") -> None:
         """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
@@ -160,10 +193,10 @@ class LoyaltyModel(mesa.Model):
 
         multiplier = math.prod(call_hook("program", p, "acquisition_multiplier", self) for p in running)
         multiplier *= math.prod(self._behaviour_hooks("acquisition_multiplier"))
-        draws = self.stream("acquisition")
-        joiners = int(draws.poisson(acquisition.expected_joiners(self, multiplier)))
+        u = float(self.stream("acquisition").random())
+        joiners = acquisition.poisson_quantile(u, acquisition.expected_joiners(self, multiplier))
         if joiners:
-            ids = pop.add(draws, joiners, self.market.segments, month=self.month)
+            ids = acquisition.join(self, joiners)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)
             self._behaviour_hooks("onboard", ids)
@@ -302,6 +335,6 @@ class RunResult:
             "customers": self.customers,
             "months": self.monthly.height,
             "seed": self.seed,
-            **summarise(self.monthly, self.customers),
+            **run_summary(self.monthly, self.customers),
             "cost_by_program": self.cost_by_program,
         }

@@ -184,10 +184,8 @@ def customer_frame(
     return frame.with_columns(pl.Series(c.name, pop.to_dict([c.name])[c.name]) for c in extra_columns)
 
 
-def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
+def run_summary(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object]:
     """Per-run outcomes from the monthly table (the keys of ``RUN_SUMMARY_KEYS``)."""
-    from sim.analysis.economics import run_economics  # it reads this module's names
-
     months = monthly.height
     active_initial = monthly["active_initial"].to_numpy()
     retained = int(active_initial[-1]) if months else initial_customers
@@ -198,7 +196,7 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
         "cohort_loss": cohort_loss,
         "annual_churn": 1.0 - (1.0 - cohort_loss) ** (12.0 / months) if months else 0.0,
         # None when more than half of the cohort is still active at the horizon (censored).
-        "median_lifetime_months": int(monthly["month"][int(below_half[0])]) if below_half.size else None,
+        "half_life_months": int(monthly["month"][int(below_half[0])]) if below_half.size else None,
         "monthly_churn": monthly["churn_rate"].to_list(),
         "churn_by_reason": {
             reason: int(monthly[f"churned_{reason}"].sum()) for reason in EXIT_REASONS
@@ -212,25 +210,51 @@ def summarise(monthly: pl.DataFrame, initial_customers: int) -> dict[str, object
     }
 
 
-# Per-run economics (see sim.analysis.economics): lifetime value, cost split, exit fees, liability.
+# Per-run economics (run_economics; definitions in sim.analysis.economics): lifetime value, cost
+# split, exit fees, liability.
 ECONOMIC_OUTCOMES: tuple[str, ...] = (
     "clv", *(f"cost_{c}" for c in COST_CATEGORIES), "exit_fees", "points_liability",
 )
 
+# Yearly discount rate for lifetime value; Gupta, Lehmann & Stuart (2004) use 12%, a
+# typical weighted cost of capital.
+DISCOUNT_RATE_PER_YEAR = 0.12
+
+
+def run_economics(
+    monthly: pl.DataFrame, initial_customers: int, discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR
+) -> dict[str, float]:
+    """The per-run economic outcomes (``ECONOMIC_OUTCOMES``) of one run's monthly table."""
+    months = monthly.height
+    if months == 0:
+        return dict.fromkeys(ECONOMIC_OUTCOMES, 0.0)
+    base_at_start = np.concatenate([[initial_customers], monthly["active_total"].to_numpy()[:-1]])
+    cohort_at_start = np.concatenate([[initial_customers], monthly["active_initial"].to_numpy()[:-1]])
+    profit = monthly["margin"].to_numpy() + monthly["exit_fees"].to_numpy()
+    per_customer = profit / np.maximum(base_at_start, 1)
+    discount = (1.0 + discount_rate_per_year) ** (-monthly["month"].to_numpy() / 12.0)
+    clv = float(np.sum(per_customer * cohort_at_start / initial_customers * discount))
+    return {
+        "clv": clv,
+        **{f"cost_{c}": float(monthly[f"cost_{c}"].sum()) for c in COST_CATEGORIES},
+        "exit_fees": float(monthly["exit_fees"].sum()),
+        "points_liability": float(monthly["points_liability"][-1]),
+    }
+
 # The numeric per-run outcomes that sweeps average over replications.
 SCALAR_OUTCOMES: tuple[str, ...] = (
-    "cohort_loss", "annual_churn", "median_lifetime_months", "revenue", "program_cost", "margin",
+    "cohort_loss", "annual_churn", "half_life_months", "revenue", "program_cost", "margin",
     "cost_per_retained_customer", *ECONOMIC_OUTCOMES,
 )
 
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
-    "median_lifetime_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
+    "half_life_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
     "margin", "cost_per_retained_customer", "final_active_total", *ECONOMIC_OUTCOMES, "cost_by_program",
 )
 
 __all__ = [
     "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
     "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason", "LoyaltyTypes", "MonthlyRecorder",
-    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "summarise",
+    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "run_summary",
 ]

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
+from sim.params import ParamError
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
 
@@ -60,8 +61,9 @@ def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
     known = {f.name for f in dataclasses.fields(cls.Params)}
     unknown = sorted(set(overrides) - known)
     if unknown:
-        raise ValueError(
-            f"unknown parameter(s) {unknown} for {kind} '{cls.name}' (valid: {', '.join(sorted(known))})"
+        raise ParamError(
+            f"{kind} '{cls.name}'",
+            f"has unknown parameter(s) {unknown} (valid: {', '.join(sorted(known))})",
         )
     return cls.Params(**overrides)
 

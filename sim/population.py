@@ -167,15 +167,12 @@ class Population:
         count: int,
         segments: tuple[Segment, ...],
         month: int,
-        segment_weights: np.ndarray | None = None,
     ) -> np.ndarray:
         """Append ``count`` new customers drawn from ``segments``; return their ids."""
         start = self.n
         stop = start + count
         self._reserve(stop)
         weights = np.array([s.share for s in segments], dtype=float)
-        if segment_weights is not None:
-            weights = weights * segment_weights
         seg = rng.choice(len(segments), size=count, p=weights / weights.sum()).astype(np.int8)
         object.__setattr__(self, "n", stop)
         rows = slice(start, stop)
@@ -188,6 +185,13 @@ class Population:
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
         np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
         return np.arange(start, stop)
+
+    def truncate(self, size: int) -> None:
+        """Drop the rows from ``size`` on, resetting them to their initial values (used to keep
+        part of a block of drawn customers, see ``sim.mechanisms.acquisition.join``)."""
+        for name, array in self._data.items():
+            array[size : self.n] = self.columns[name].initial
+        object.__setattr__(self, "n", min(self.n, size))
 
     def _reserve(self, size: int) -> None:
         data = self._data

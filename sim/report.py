@@ -35,7 +35,6 @@ import polars as pl
 import vl_convert as vlc
 
 from sim import scenario as scenarios
-from sim.analysis.comparison import comparison_rows
 from sim.charts.bond_value import bond_value_chart
 from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
@@ -47,12 +46,14 @@ from sim.charts.loyalty_types import loyalty_types_chart
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label
 from sim.charts.survival import survival_chart
+from sim.errors import OptionError
 from sim.io import write_atomic
-from sim.results import Results, load
+from sim.results import Results, ResultsError, load
 from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.economics import economics_table
 from sim.tables.lifetime import lifetime_table
+from sim.tables.rows import comparison_rows
 
 FORMATS: tuple[str, ...] = ("html", "png", "svg")
 PNG_SCALE = 2  # pixels per CSS pixel: sharp on a projector and on a slide
@@ -154,6 +155,15 @@ class ReportFiles:
     images: tuple[Path, ...]
 
 
+def recorded_scenario(results: Results) -> scenarios.Scenario:
+    """The scenario recorded in a sweep's manifest; a broken one is reported as the manifest's."""
+    recorded = results.manifest.get("scenario")
+    where = results.path / "manifest.json"
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("text"), str):
+        raise ResultsError(f"{where}: scenario.text: expected the scenario's text, found none")
+    return scenarios.loads(recorded["text"], file=f"{where} (scenario.text)")
+
+
 def build_report(
     results_dir: str | Path,
     out: str | Path | None = None,
@@ -167,11 +177,11 @@ def build_report(
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown or not formats:
         got = ",".join(unknown) or "nothing"
-        raise ValueError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
+        raise OptionError(f"--format: expected a comma-separated subset of {','.join(FORMATS)}, got {got}")
     results = load(results_dir)
     if results.summary.height == 0:
-        raise ValueError(f"{results.path}: no finished runs to report on")
-    scenario = results.scenario()
+        raise OptionError(f"{results.path}: no finished runs to report on")
+    scenario = recorded_scenario(results)
     report = ReportInput(results, scenario, lang)
     out = Path(out) if out is not None else results.path
     out.mkdir(parents=True, exist_ok=True)

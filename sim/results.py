@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
 from sim.errors import UserError
 from sim.io import PathError, read_input
-
-if TYPE_CHECKING:
-    from sim.scenario import Scenario
 
 MAX_MANIFEST_BYTES = 500_000_000  # a manifest lists every run: 200,000 runs take about 40 MB
 
@@ -42,16 +39,6 @@ class Results:
     manifest: dict[str, Any]
     customers: pl.DataFrame | None = None
     horizon_plane: pl.DataFrame | None = None  # absent in results written before it existed
-
-    def scenario(self) -> Scenario:
-        """The scenario recorded in the manifest; a broken one is reported as the manifest's."""
-        from sim import scenario as scenarios
-
-        recorded = self.manifest.get("scenario")
-        where = self.path / "manifest.json"
-        if not isinstance(recorded, dict) or not isinstance(recorded.get("text"), str):
-            raise ResultsError(f"{where}: scenario.text: expected the scenario's text, found none")
-        return scenarios.loads(recorded["text"], file=f"{where} (scenario.text)")
 
 
 def load(path: str | Path) -> Results:

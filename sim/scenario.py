@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
@@ -32,6 +33,7 @@ from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
+from sim.seeds import GridPoint, GridValue, point_id
 from sim.strategy import BASELINE, ProgramSpec, Strategy
 
 TOP_LEVEL_KEYS = (
@@ -50,7 +52,12 @@ TOP_LEVEL_KEYS = (
 )
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
-DEFAULTS = {"customers": 10_000, "months": 60, "replications": 20, "seed": 1}
+DEFAULTS = {
+    "customers": defaults.CUSTOMERS,
+    "months": defaults.MONTHS,
+    "replications": defaults.REPLICATIONS,
+    "seed": defaults.SEED,
+}
 
 # Upper limits, so that a typo (an extra zero, 1e9) is a one-line error before any work rather than
 # a sweep that overflows, hangs while planning or runs out of memory. Each is far beyond what a
@@ -63,9 +70,6 @@ MAX_RUNS = 200_000  # strategies x grid points x replications: the manifest list
 MAX_DEPTH = 16  # nesting of tables and arrays; a scenario needs 5
 MAX_NAME_LENGTH = 100  # scenario, strategy and segment names: folder names and table cells
 LIMITS = {"customers": MAX_CUSTOMERS, "months": MAX_MONTHS, "replications": MAX_REPLICATIONS}
-
-GridValue = float | int | bool
-GridPoint = tuple[tuple[str, GridValue], ...]  # sorted (dotted path, value) pairs; () = no grid
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,6 @@ class Scenario:
 
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
-
-
-def point_id(point: GridPoint) -> str:
-    """A stable identity of a grid point: its values, not its position in the file."""
-    return json.dumps(dict(point), sort_keys=True) if point else "{}"
 
 
 def load(path: str | Path) -> Scenario:

@@ -10,8 +10,10 @@ points or replications added to the file later.
 Each finished batch is written at once to ``parts/`` (atomically: temporary name, then
 rename; the runs file last, as the commit mark), so an interrupted sweep keeps its finished
 batches and ``resume`` runs only the missing ones. At the end the parts are combined into
-``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for) and
-``summary.parquet``, and ``manifest.json`` records provenance and the status of every run.
+``runs.parquet``, ``monthly.parquet`` (and ``customers.parquet`` when asked for), and
+``manifest.json`` records provenance and the status of every run. The orchestrator runs and
+records; it computes no statistics: ``sim.analysis.statistics.sweep_and_summarise`` (what
+``loyalty-sim sweep`` calls) adds ``summary.parquet``, the means and paired differences.
 """
 
 from __future__ import annotations
@@ -36,14 +38,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sim.analysis.statistics import summarise_runs
-from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import PathError, check_output, write_atomic
 from sim.market import Market
-from sim.model import LoyaltyModel
-from sim.scenario import MAX_RUNS, Scenario, point_id
+from sim.mechanisms.acquisition import capacity
+from sim.runs import run_strategies
+from sim.scenario import MAX_RUNS, Scenario
+from sim.seeds import point_id, replication_seed
 
 WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
@@ -67,12 +70,11 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
     for point in scenario.grid:
         market, strategies, customers, months = scenario.at(point)
         for replication in range(replications or scenario.replications):
-            seed = batch_seed(scenario.name, scenario.seed, point, replication)
             batches.append(
                 Batch(
                     point,
                     replication,
-                    tuple(int(w) for w in seed.entropy),
+                    replication_seed(scenario.name, scenario.seed, point, replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -127,7 +129,9 @@ class SweepReport:
     done: int
     failed: int
     skipped: int  # finished in an earlier, interrupted sweep
-    summary: pl.DataFrame
+    runs: pl.DataFrame  # runs.parquet
+    # summary.parquet: written by sim.analysis.statistics.sweep_and_summarise, None before
+    summary: pl.DataFrame | None = None
     set_aside: tuple[str, ...] = ()  # damaged or foreign parts moved aside (their batches ran again)
 
 
@@ -254,8 +258,6 @@ def _run(
                 _write_json(manifest_path, manifest)
                 last_manifest_write = time.monotonic()
         runs = _combine(parts, out, batches, scenario)
-        summary = summarise_runs(runs, scenario.baseline, list(scenario.strategies))
-        write_atomic(out / "summary.parquet", summary.write_parquet)
         failed = runs.filter(pl.col("status") == "failed").height
         manifest.update(
             status="complete" if not failed else "complete with failed runs",
@@ -276,7 +278,7 @@ def _run(
     except BaseException as error:
         stop(f"failed: {type(error).__name__}: {error}")
         raise
-    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, summary, set_aside)
+    return SweepReport(out, total_runs, runs.height - failed, failed, skipped, runs, set_aside=set_aside)
 
 
 def _record(manifest_path: Path, manifest: dict[str, Any]) -> None:
@@ -584,7 +586,6 @@ __all__ = [
     "SweepError",
     "SweepInterrupted",
     "SweepReport",
-    "batch_seed",
     "plan",
     "run_batch",
     "sweep",
@@ -608,7 +609,8 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
     strategy = next(iter(scenario.strategies.values()))
     probe_customers, probe_months = min(scenario.customers, 5_000), min(scenario.months, 24)
     started = time.perf_counter()
-    result = LoyaltyModel(strategy, scenario.market, probe_customers, probe_months, rng=scenario.seed).run()
+    [probe] = run_strategies([strategy], scenario.market, probe_customers, probe_months, [scenario.seed])
+    result = probe.result
     probe_seconds = time.perf_counter() - started
     scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
     runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
@@ -638,8 +640,7 @@ def memory_per_run(customers: int, months: int, market: Market) -> int:
     from sim.population import SCHEMA
 
     bytes_per_customer = sum(np.dtype(c.dtype).itemsize for c in SCHEMA)
-    growth = 1.1 + 2 * market.acquisition.new_customers_per_month_share * months
-    return int(customers * growth * (bytes_per_customer + 16)) + 150_000_000
+    return capacity(market.acquisition, customers, months) * (bytes_per_customer + 16) + 150_000_000
 
 
 def _memory(pages: str) -> int | None:

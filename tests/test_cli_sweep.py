@@ -21,9 +21,9 @@ import polars as pl
 import psutil
 import pytest
 
+from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
 from sim.scenario import load
-from sim.sweep import sweep
 
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
@@ -132,7 +132,7 @@ def test_sweep_prints_the_comparison(small):
     assert manifest(small / "out")["workers"] == 2
 
     # The same sweep in-process gives the same numbers.
-    sweep(load(small / "small.toml"), small / "reference", SerialExecutor())
+    sweep_and_summarise(load(small / "small.toml"), small / "reference", SerialExecutor())
     for name in ("runs", "monthly", "summary"):
         frame = pl.read_parquet(small / "out" / f"{name}.parquet")
         assert frame.equals(pl.read_parquet(small / "reference" / f"{name}.parquet")), name
@@ -252,7 +252,7 @@ def long_reference(tmp_path_factory) -> Path:
     """The long scenario swept without interruption (in-process, serially)."""
     directory = tmp_path_factory.mktemp("long")
     (directory / "long.toml").write_text(LONG)
-    sweep(load(directory / "long.toml"), directory / "out", SerialExecutor())
+    sweep_and_summarise(load(directory / "long.toml"), directory / "out", SerialExecutor())
     return directory / "out"
 
 

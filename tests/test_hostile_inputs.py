@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.statistics import sweep_and_summarise as sweep  # the orchestrator plus summary.parquet
 from sim.cli import main
 from sim.executors import SerialExecutor
-from sim.sweep import sweep
 
 CORPUS = Path(__file__).resolve().parent / "adversarial_corpus"
 CLI = Path(sys.executable).parent / "loyalty-sim"
@@ -289,7 +289,7 @@ def test_an_unwritable_output_fails_before_the_work(command, case, small, result
     def no_work(*args, **kwargs):
         raise AssertionError("the work started before the output path was checked")
 
-    for module, name in (("sim.cli", "sweep"), ("sim.analysis.claims", "audit"),
+    for module, name in (("sim.analysis.statistics", "sweep_and_summarise"), ("sim.analysis.claims", "audit"),
                          ("sim.analysis.sensitivity", "sensitivity"), ("sim.analysis.discovery", "discover"),
                          ("sim.report", "build_report"), ("sim.analysis.calibration", "calibrate")):
         monkeypatch.setattr(f"{module}.{name}", no_work)
@@ -342,22 +342,6 @@ def test_replications_beyond_the_run_limit_are_refused(tmp_path):
     result = run_cli("sweep", wide, "--replications", "10000", "--out", tmp_path / "out")
     assert_one_line(result, "--replications: expected at most 200,000 runs")
     assert not (tmp_path / "out").exists()
-
-
-def test_a_failure_that_is_no_bad_input_is_one_line_with_exit_1(small, monkeypatch):
-    def broken(*args, **kwargs):
-        raise RuntimeError("something\nbroke")
-
-    monkeypatch.setattr("sim.cli.LoyaltyModel", broken)
-    line = assert_one_line(run_cli("run", small), "RuntimeError: something broke", code=1)
-    assert "LOYALTY_SIM_DEBUG=1" in line
-
-
-def test_the_traceback_is_there_with_loyalty_sim_debug(small, monkeypatch):
-    monkeypatch.setenv("LOYALTY_SIM_DEBUG", "1")
-    monkeypatch.setattr("sim.cli.LoyaltyModel", lambda *a, **k: 1 / 0)
-    with pytest.raises(ZeroDivisionError):
-        run_cli("run", small)
 
 
 def test_ctrl_c_during_start_up_is_one_line(tmp_path):

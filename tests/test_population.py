@@ -150,14 +150,6 @@ def test_each_segment_gets_its_share_and_its_own_traits():
         assert_lognormal_median(pop.contact_tolerance_per_year[members], segment.contact_tolerance_per_year)
 
 
-def test_segment_weights_reweight_the_shares():
-    pop = Population(capacity=100)
-    pop.add(
-        np.random.default_rng(4), 500, DEFAULT_SEGMENTS, month=0, segment_weights=np.array([0.0, 1.0, 0.0])
-    )
-    np.testing.assert_array_equal(pop.segment, 1)
-
-
 def test_background_exit_is_clipped_to_a_probability():
     wild = Segment("wild", 1.0, background_exit_per_month=LogNormal(0.4, 1.5))
     pop = Population(capacity=10)

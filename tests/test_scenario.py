@@ -401,8 +401,8 @@ def test_the_docs_list_every_parameter_with_its_default():
 
 def test_python_examples_in_the_docs_run(tmp_path, monkeypatch):
     """Run the doc's complete example as a tiny sweep, then the Python examples against it."""
+    from sim.analysis.statistics import sweep_and_summarise
     from sim.executors import SerialExecutor
-    from sim.sweep import sweep
 
     (example,) = [b for b in _blocks("toml") if 'name = "showdown-mini"' in b]
     assert loads(example).runs == 3 * 3 * 5
@@ -416,7 +416,7 @@ def test_python_examples_in_the_docs_run(tmp_path, monkeypatch):
         example = example.replace(full, tiny)
     scenario = loads(example)
     with SerialExecutor() as executor:
-        sweep(scenario, tmp_path / "results" / scenario.name, executor)
+        sweep_and_summarise(scenario, tmp_path / "results" / scenario.name, executor)
     shutil.copytree(ROOT / "scenarios", tmp_path / "scenarios")
     monkeypatch.chdir(tmp_path)
     blocks = _blocks("python")

@@ -19,9 +19,10 @@ from scipy import stats
 from sim import results
 from sim import scenario as scenarios
 from sim.analysis.statistics import SUMMARY_OUTCOMES, t_interval
+from sim.analysis.statistics import sweep_and_summarise as sweep  # the orchestrator plus summary.parquet
 from sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
 from sim.programs import PROGRAMS, NoParams, Program, register
-from sim.sweep import RUN_OUTCOMES, SweepError, SweepInterrupted, sweep
+from sim.sweep import RUN_OUTCOMES, SweepError, SweepInterrupted
 
 FRAMES = ("runs", "monthly", "summary")
 # Manifest fields that legitimately differ between two sweeps of the same scenario.
@@ -445,10 +446,10 @@ def test_result_column_types_do_not_depend_on_the_data(tmp_path, exploding_progr
     scenario = write_scenario(tmp_path, "c.toml", strategies=("rare_contact", "exploding"))
     sweep(scenario, tmp_path / "c", SerialExecutor())
     a, b, c = (pl.read_parquet(tmp_path / name / "runs.parquet") for name in "abc")
-    assert a["median_lifetime_months"].null_count() == a.height  # 12 months: censored
-    assert b["median_lifetime_months"].null_count() < b.height
+    assert a["half_life_months"].null_count() == a.height  # 12 months: censored
+    assert b["half_life_months"].null_count() < b.height
     assert a["error"].null_count() == a.height
-    for column in ("error", "median_lifetime_months", "cost_per_retained_customer", *RUN_OUTCOMES):
+    for column in ("error", "half_life_months", "cost_per_retained_customer", *RUN_OUTCOMES):
         assert a.schema[column] == b.schema[column] == c.schema[column], column
     summary_a = pl.read_parquet(tmp_path / "a" / "summary.parquet")
     summary_b = pl.read_parquet(tmp_path / "b" / "summary.parquet")

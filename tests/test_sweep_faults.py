@@ -22,8 +22,9 @@ import pytest
 from test_sweep import CountingExecutor, assert_same_results, read_manifest, write_scenario
 
 import sim.sweep
+from sim.analysis.statistics import sweep_and_summarise as sweep  # the orchestrator plus summary.parquet
 from sim.executors import SerialExecutor
-from sim.sweep import LOCK_FILE, SweepError, SweepInterrupted, sweep
+from sim.sweep import LOCK_FILE, SweepError, SweepInterrupted
 
 KINDS = ("runs", "monthly", "customers", "horizon_plane")
 

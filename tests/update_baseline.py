@@ -14,7 +14,7 @@ from sim.strategy import builtin_strategies
 
 BASELINE_FILE = Path(__file__).with_name("baseline.json")
 CUSTOMERS, MONTHS, SEED = 2_000, 36, 7
-KEYS = ("cohort_loss", "annual_churn", "median_lifetime_months", "churn_by_reason", "revenue", "program_cost")
+KEYS = ("cohort_loss", "annual_churn", "half_life_months", "churn_by_reason", "revenue", "program_cost")
 
 
 def current() -> dict[str, dict]:

@@ -34,12 +34,13 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
-from sim.batch import Batch, batch_seed, run_batch
+from sim.batch import Batch, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
 from sim.io import PathError, read_input
 from sim.market import Market
 from sim.scenario import MAX_MONTHS, Scenario, ScenarioError, _set_path, loads
+from sim.seeds import replication_seed
 
 # market.<section>.<field> paths: the market's parameter sections ([service] is top-level in a file)
 _MARKET_SECTIONS = tuple(
@@ -241,7 +242,7 @@ def simulate(
         Batch(
             point,
             replication,
-            tuple(int(w) for w in batch_seed(scenario.name, scenario.seed, (), replication).entropy),
+            replication_seed(scenario.name, scenario.seed, (), replication),
             market,
             (strategies[strategy],),
             cohort,

@@ -45,12 +45,13 @@ import numpy as np
 import polars as pl
 
 from sim.analysis.statistics import t_interval
-from sim.batch import batch_seed
 from sim.errors import UserError
 from sim.executors import Executor, SerialExecutor
 from sim.market import Market
 from sim.model import LoyaltyModel
 from sim.population import ExitReason
+from sim.runs import run_strategies
+from sim.seeds import Entropy, replication_seed
 from sim.strategy import ProgramSpec, Strategy
 
 VERDICTS: tuple[str, ...] = ("holds", "fails", "inconclusive")
@@ -126,7 +127,7 @@ class Task:
 
     experiment: str
     replication: int
-    seed: tuple[int, ...]  # SeedSequence entropy, shared by every experiment of a replication
+    seed: Entropy  # shared by every experiment of a replication
     market: Market
     customers: int
     months: int
@@ -153,11 +154,12 @@ def run_task(task: Task) -> tuple[str, int, Measurement]:
         market = dataclasses.replace(
             market, offers=dataclasses.replace(market.offers, price_war_start_month=PRICE_WAR_START_MONTH)
         )
-    model = LoyaltyModel(
-        experiment.strategy, market, task.customers, task.months, rng=np.random.SeedSequence(list(task.seed))
+    probes = {"forgiveness": Forgiveness} if experiment.probe_forgiveness else {}
+    [run] = run_strategies(
+        [experiment.strategy], market, task.customers, task.months, [task.seed], probes=probes
     )
-    forgiveness = _forgiveness(model) if experiment.probe_forgiveness else None
-    result = model.run()
+    result = run.result
+    forgiveness = run.probes.get("forgiveness")
     summary = result.summary()
     monthly = result.monthly
     return (
@@ -175,25 +177,33 @@ def run_task(task: Task) -> tuple[str, int, Measurement]:
     )
 
 
-def _forgiveness(model: LoyaltyModel) -> float:
-    """After a service failure, the churn share of the most bonded third of the failed customers
-    minus that of the least bonded third, pooled over the first FORGIVENESS_MONTHS months."""
-    left = {"high": [0, 0], "low": [0, 0]}
-    for _ in range(FORGIVENESS_MONTHS):
-        model.step()
+class Forgiveness:
+    """Probe (``sim.runs.Probe``): after a service failure, the churn share of the most bonded
+    third of the failed customers minus that of the least bonded third, pooled over the first
+    FORGIVENESS_MONTHS months."""
+
+    def __init__(self) -> None:
+        self.left = {"high": [0, 0], "low": [0, 0]}
+
+    def observe(self, model: LoyaltyModel) -> None:
+        if model.month > FORGIVENESS_MONTHS:
+            return
         pop = model.population
-        failed = np.flatnonzero(model.flows.service_failed)
+        failed = np.flatnonzero(model.flows.service_failed_unrecovered)
         if failed.size == 0:
-            continue
+            return
         bond = pop.bond[failed]  # frozen for leavers, unchanged since the decision for stayers
         low_cut, high_cut = np.quantile(bond, [1 / 3, 2 / 3])
         gone = pop.exit_month[failed] == model.month
         for group, members in (("high", bond >= high_cut), ("low", bond <= low_cut)):
-            left[group][0] += np.count_nonzero(gone & members)
-            left[group][1] += np.count_nonzero(members)
-    if not (left["high"][1] and left["low"][1]):
-        return float("nan")
-    return left["high"][0] / left["high"][1] - left["low"][0] / left["low"][1]
+            self.left[group][0] += np.count_nonzero(gone & members)
+            self.left[group][1] += np.count_nonzero(members)
+
+    def value(self) -> float:
+        high, low = self.left["high"], self.left["low"]
+        if not (high[1] and low[1]):
+            return float("nan")
+        return high[0] / high[1] - low[0] / low[1]
 
 
 # --- checks: what is claimed ----------------------------------------------------------------
@@ -457,7 +467,7 @@ def audit(
     if replications < 2:
         raise ClaimsError(f"the claims audit needs at least 2 replications, got {replications}")
     needed = list(dict.fromkeys(e for c in chosen for e in c.experiments))
-    seeds = [tuple(int(w) for w in batch_seed(name, seed, (), r).entropy) for r in range(replications)]
+    seeds = [replication_seed(name, seed, (), r) for r in range(replications)]
     tasks = [Task(e, r, seeds[r], market, customers, months) for e in needed for r in range(replications)]
     runs: dict[str, list[Any]] = {e: [None] * replications for e in needed}
     executor = executor or SerialExecutor()

@@ -1,6 +1,7 @@
 """Economics per strategy: customer lifetime value, the program cost split, return on spend.
 
-Per run (from the monthly table, see ``sim.outcomes``):
+Per run (from the monthly table, computed by ``sim.outcomes.run_economics`` with every run's
+summary):
 
 - ``clv``: the expected discounted profit of one initial customer over the horizon,
   ``sum_t m_t * S(t - 1) / (1 + d) ** (t / 12)``, where ``m_t`` is month ``t``'s profit per
@@ -28,33 +29,9 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from sim.outcomes import COST_CATEGORIES, ECONOMIC_OUTCOMES
+from sim.outcomes import COST_CATEGORIES
 
-# Yearly discount rate for lifetime value; Gupta, Lehmann & Stuart (2004) use 12%, a
-# typical weighted cost of capital.
-DISCOUNT_RATE_PER_YEAR = 0.12
 BOOTSTRAP_RESAMPLES = 2_000
-
-
-def run_economics(
-    monthly: pl.DataFrame, initial_customers: int, discount_rate_per_year: float = DISCOUNT_RATE_PER_YEAR
-) -> dict[str, float]:
-    """The per-run economic outcomes (``ECONOMIC_OUTCOMES``) of one run's monthly table."""
-    months = monthly.height
-    if months == 0:
-        return dict.fromkeys(ECONOMIC_OUTCOMES, 0.0)
-    base_at_start = np.concatenate([[initial_customers], monthly["active_total"].to_numpy()[:-1]])
-    cohort_at_start = np.concatenate([[initial_customers], monthly["active_initial"].to_numpy()[:-1]])
-    profit = monthly["margin"].to_numpy() + monthly["exit_fees"].to_numpy()
-    per_customer = profit / np.maximum(base_at_start, 1)
-    discount = (1.0 + discount_rate_per_year) ** (-monthly["month"].to_numpy() / 12.0)
-    clv = float(np.sum(per_customer * cohort_at_start / initial_customers * discount))
-    return {
-        "clv": clv,
-        **{f"cost_{c}": float(monthly[f"cost_{c}"].sum()) for c in COST_CATEGORIES},
-        "exit_fees": float(monthly["exit_fees"].sum()),
-        "points_liability": float(monthly["points_liability"][-1]),
-    }
 
 
 def return_on_spend(
@@ -119,25 +96,3 @@ def table(summary: pl.DataFrame) -> pl.DataFrame:
         if f"{item}_mean" in summary.columns
     ]
     return pl.concat(frames) if frames else pl.DataFrame()
-
-
-def display_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
-    """Rows of strings: lifetime value with its interval, the cost split, fees and liability (kEUR)."""
-    has_grid = summary["point"].n_unique() > 1
-    rows = []
-    for r in summary.iter_rows(named=True):
-        row = {"strategy": r["strategy"]}
-        if has_grid:
-            row["grid point"] = r["point"]
-        row["CLV (EUR) [95% CI]"] = f"{r['clv_mean']:.1f} [{r['clv_ci_low']:.1f}, {r['clv_ci_high']:.1f}]"
-        row.update({c: f"{r[f'cost_{c}_mean'] / 1e3:.1f}" for c in COST_CATEGORIES})
-        row["exit fees"] = f"{r['exit_fees_mean'] / 1e3:.1f}"
-        row["points liability"] = f"{r['points_liability_mean'] / 1e3:.1f}"
-        ros = r.get("return_on_spend_mean")
-        row["return on spend [95% CI]"] = (
-            "baseline" if r["strategy"] == r["baseline"]
-            else "-" if ros is None
-            else f"{ros:.0%} [{r['return_on_spend_ci_low']:.0%}, {r['return_on_spend_ci_high']:.0%}]"
-        )
-        rows.append(row)
-    return rows

@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.batch import RUN_OUTCOMES, Batch, BatchResult, batch_seed, run_batch
+from sim.batch import RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
-from sim.scenario import GridPoint, Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError
+from sim.seeds import GridPoint, replication_seed
 
 RANGES_SECTION = "grid.latin_hypercube"
 
@@ -145,7 +146,7 @@ def evaluate(
     wanted = {name for output in outputs for name in output.strategies}
     tasks = []
     for replication in range(replications):
-        seed = tuple(int(w) for w in batch_seed(scenario.name, scenario.seed, (), replication).entropy)
+        seed = replication_seed(scenario.name, scenario.seed, (), replication)
         for index, row in enumerate(points):
             point = _point(space, row)
             try:
@@ -169,7 +170,7 @@ def evaluate(
     if missing.any():
         names = ", ".join(o.label for o, bad in zip(outputs, missing, strict=True) if bad)
         raise AnalysisError(
-            f"{scenario.file}: {names} undefined in some runs (a failed run, or a median lifetime "
+            f"{scenario.file}: {names} undefined in some runs (a failed run, or a cohort half-life "
             "beyond the horizon); choose another output"
         )
     return values.reshape(len(points), replications, len(outputs)).mean(axis=1)

@@ -7,12 +7,20 @@ paired differences, tighter than comparing two independent means.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import polars as pl
 from scipy import stats
 
 from sim.analysis.economics import return_on_spend
+from sim.executors import Executor
+from sim.io import write_atomic
 from sim.outcomes import SCALAR_OUTCOMES
+from sim.scenario import Scenario
+from sim.sweep import SweepReport, sweep
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
@@ -48,7 +56,7 @@ def _describe(frame: pl.DataFrame, by: list[str], columns: dict[str, str]) -> pl
     return aggregated.with_columns(out).drop([f"{dst}_std" for dst in columns.values()])
 
 
-def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> pl.DataFrame:
+def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> pl.DataFrame:
     """One row per (strategy, grid point): outcome means with CIs, and paired differences to
     ``baseline`` (``<outcome>_diff_mean``, ``_diff_ci_low``, ``_diff_ci_high``)."""
     done = runs.filter(pl.col("status") == "done")
@@ -79,3 +87,12 @@ def summarise_runs(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> 
         pl.col("strategy").replace_strict(order, default=len(order), return_dtype=pl.Int32),
         maintain_order=True,
     )
+
+
+def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
+    """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
+    report = sweep(scenario, out, executor, **options)
+    summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies))
+    write_atomic(report.out / "summary.parquet", summary.write_parquet)
+    return dataclasses.replace(report, summary=summary)

@@ -288,35 +288,3 @@ def write(results_dir: str | Path, level: float = 0.95) -> tuple[pl.DataFrame, p
     write_atomic(results.path / "survival.parquet", curve.write_parquet)
     write_atomic(results.path / "survival_summary.parquet", summary.write_parquet)
     return curve, summary
-
-
-def display_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
-    """Rows of strings for a table: median lifetime, yearly retention and the sBG fit."""
-
-    def number(value: float | None, digits: int = 2) -> str:
-        return "-" if value is None else f"{value:.{digits}f}"
-
-    has_grid = summary["point"].n_unique() > 1
-    years = sorted(int(c.rsplit("_", 1)[1]) for c in summary.columns if c.startswith("retention_year_"))
-    rows = []
-    for r in summary.iter_rows(named=True):
-        row = {"strategy": r["strategy"]}
-        if has_grid:
-            row["grid point"] = r["point"]
-        median = r["median_lifetime_months"]
-        row["runs"] = str(r["replications"])
-        row["median lifetime (mo) [95% CI]"] = (
-            f"> {r['horizon_months']}" if median is None
-            else f"{median:.0f} [{number(r['median_ci_low'], 0)}, {number(r['median_ci_high'], 0)}]"
-        )
-        row.update({f"year {y}": _share(r[f"retention_year_{y}"]) for y in years})
-        for name in ("alpha", "beta"):
-            value, error = r[f"sbg_{name}"], r[f"sbg_{name}_se"]
-            row[f"sBG {name}"] = "-" if value is None else f"{value:.3g} ± {number(error)}"
-        row["sBG mean churn / yr"] = _share(r["sbg_mean_churn"])
-        rows.append(row)
-    return rows
-
-
-def _share(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1%}"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import altair as alt
 
+from sim.errors import OptionError
+
 # Okabe-Ito without black (the baseline's) and without its yellow, which is faint on white and on
 # a projector; then Paul Tol's indigo, olive, brown and green and a grey for sweeps with more than
 # seven other strategies. Chosen (and tested) so that every pair of the first nine strategies stays
@@ -407,7 +409,7 @@ FORMAT_LOCALES: dict[str, str] = {"en": "en-US", "de": "de-DE"}
 
 def check_language(lang: str) -> str:
     if lang not in LANGUAGES:
-        raise ValueError(f"--lang: expected one of {', '.join(LANGUAGES)}, got '{lang}'")
+        raise OptionError(f"--lang: expected one of {', '.join(LANGUAGES)}, got '{lang}'")
     return lang
 
 

@@ -2,17 +2,32 @@
 
 The number joining each month is Poisson with mean
 ``new_customers_per_month_share * initial customers * acquisition multiplier``, where programs
-in the ``acquire`` phase (new-customer deals) raise the multiplier. New customers draw their
+in the ``acquire`` phase (new-customer deals) raise the multiplier. It is drawn by inversion of
+one uniform number (:func:`poisson_quantile`), so runs with the same seed and different
+multipliers get counts as alike as their means allow. New customers draw their
 traits from the market's segments like the initial cohort and start with the bond of a fresh
 sale. The initial cohort is tracked separately, so cohort loss is unaffected by joiners.
+
+Common random numbers hold for joiners too (slots, as in Starsim): the ``k``-th joiner of
+month ``m`` is the same customer under every strategy run with the same seed, however many
+others join. Its segment and traits come from the stream of its *block* of
+:data:`JOIN_BLOCK` joiners (``acquisition.joiners.<block>`` of month ``m``), drawn for the
+whole block and cut to the count; its per-customer random numbers (``model.uniforms``) come
+from its *slot*, a fixed position in every month's random array (:class:`Slots`), not from
+its row, whose number depends on how many joined before.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.mechanisms import MECHANISMS
 from sim.params import check_range
+
+JOIN_BLOCK = 128  # joiners drawn together from one stream; the unused rest of a block is dropped
 
 
 @MECHANISMS.register("acquisition")
@@ -29,3 +44,76 @@ class AcquisitionParams:
 def expected_joiners(model, multiplier: float) -> float:
     params: AcquisitionParams = model.market.acquisition
     return params.new_customers_per_month_share * model.initial_customers * multiplier
+
+
+def poisson_quantile(u: float, mean: float) -> int:
+    """The smallest ``k`` with ``P(K <= k) >= u`` for ``K ~ Poisson(mean)`` (inversion)."""
+    if mean <= 0.0:
+        return 0
+    top = int(mean + 12.0 * math.sqrt(mean) + 20.0)
+    k = np.arange(top + 1)
+    log_factorial = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, top + 1)))])
+    cdf = np.cumsum(np.exp(k * math.log(mean) - mean - log_factorial))
+    return int(min(np.searchsorted(cdf, u), top))
+
+
+def capacity(params: AcquisitionParams, customers: int, months: int) -> int:
+    """Rows to allocate up front for a run: the initial cohort, its expected joiners twice over
+    (the population grows by half when a program lifts acquisition beyond that), 10% slack."""
+    return int(customers * (1.1 + 2 * params.new_customers_per_month_share * months))
+
+
+def join(model, count: int) -> np.ndarray:
+    """Add ``count`` customers in month ``model.month``, drawn by blocks; return their ids."""
+    pop = model.population
+    start = pop.n
+    for block in range(math.ceil(count / JOIN_BLOCK)):
+        rng = model.stream(f"acquisition.joiners.{block}")
+        pop.add(rng, JOIN_BLOCK, model.market.segments, month=model.month)
+    pop.truncate(start + count)
+    model.slots.join(model.month, count)
+    return np.arange(start, start + count)
+
+
+class Slots:
+    """Each customer row's position in the per-customer random arrays of ``model.uniforms``.
+
+    The initial cohort holds slots ``0..customers-1``; joiner ``k`` of month ``m`` holds slot
+    ``customers + (m - 1) * per_month + k``, where ``per_month`` is three times the expected
+    joiners of a month plus ten standard deviations: a month with more joiners (a program
+    tripling acquisition) gives the excess slots after every month's, in order, and only those
+    lose their pairing. A random array drawn for ``end`` slots has the same leading numbers
+    whatever ``end`` is, so a slot's number does not depend on how many others joined.
+    """
+
+    def __init__(self, params: AcquisitionParams, customers: int, months: int) -> None:
+        expected = params.new_customers_per_month_share * customers
+        self.customers = customers
+        self.per_month = int(3 * expected + 10 * math.sqrt(expected) + 16)
+        self.months = months
+        self.overflow_start = customers + months * self.per_month
+        self.overflow = 0
+        self.of_row = np.arange(customers, dtype=np.int64)
+        self.end = customers  # one more than the highest slot held
+
+    def join(self, month: int, count: int) -> None:
+        first = self.customers + (month - 1) * self.per_month
+        regular = min(count, self.per_month) if month <= self.months else 0  # stepped past the horizon
+        regular_slots = first + np.arange(regular, dtype=np.int64)
+        self._append(np.concatenate([regular_slots, self._extra(count - regular)]))
+
+    def rows(self, n: int) -> np.ndarray:
+        """The slots of rows ``0..n-1``; rows added without :func:`join` get overflow slots."""
+        if n > self.of_row.size:
+            self._append(self._extra(n - self.of_row.size))
+        return self.of_row
+
+    def _extra(self, count: int) -> np.ndarray:
+        slots = self.overflow_start + self.overflow + np.arange(count, dtype=np.int64)
+        self.overflow += count
+        return slots
+
+    def _append(self, slots: np.ndarray) -> None:
+        if slots.size:
+            self.of_row = np.concatenate([self.of_row, slots])
+            self.end = max(self.end, int(slots.max()) + 1)

@@ -96,7 +96,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     restlessness = pop.restlessness[ids]
     hold = restlessness * np.exp(-params.rational_hold * pop.price_focus[ids] * pop.rational_value[ids])
     relationship = params.relationship_exit_per_month * pop.bond_need[ids] * (1 - bond) ** 2 * hold
-    failed = flows.service_failed[ids]
+    failed = flows.service_failed_unrecovered[ids]
     service = (
         params.failure_exit_share * failed * (1 - bond) ** params.forgiveness
         + params.dissatisfaction_exit_per_month

@@ -77,7 +77,7 @@ def encounters(model, level: ServiceLevel) -> None:
     failed = active & (u_fail < level.failure_per_month)
     recovered = failed & (u_complain < params.complaint_share) & (u_recover < level.recovery_share)
     unrecovered = failed & ~recovered
-    flows.service_failed, flows.service_recovered = unrecovered, recovered
+    flows.service_failed_unrecovered, flows.service_recovered = unrecovered, recovered
 
     # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
     active, unrecovered, recovered = (np.flatnonzero(m) for m in (active, unrecovered, recovered))

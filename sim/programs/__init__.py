@@ -45,6 +45,9 @@ class Program:
         if end_month is not None and end_month <= start_month:
             raise ParamError("end_month", f"must be after start_month ({start_month}), got {end_month}")
         self.start_month, self.end_month = start_month, end_month
+        # Purpose of this instance's random streams (``model.uniforms(self.stream_key)``): the
+        # name, plus ``#k`` for the k-th repeat of a program in one strategy (set by the model).
+        self.stream_key = self.name
 
     def runs_in(self, month: int) -> bool:
         return self.start_month <= month and (self.end_month is None or month < self.end_month)

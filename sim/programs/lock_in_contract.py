@@ -47,7 +47,7 @@ class LockInContract(Program):
         pop = model.population
         pop.contract_months_left[ids] = p.term_months
         pop.exit_fee_months[ids] = p.exit_fee_months
-        renews = model.uniforms(self.name)[ids] < p.auto_renewal_share
+        renews = model.uniforms(self.stream_key)[ids] < p.auto_renewal_share
         pop.renewal_term_months[ids] = np.where(renews, p.term_months, 0)
 
     def act(self, model) -> None:

@@ -58,10 +58,11 @@ class PersonalAppreciation(Program):
         p: PersonalAppreciationParams = self.params
         pop = model.population
         ids = pop.active_ids()
-        contacted = ids[model.uniforms(self.name)[ids] < p.contacts_per_year / 12]
+        contacted = ids[model.uniforms(self.stream_key)[ids] < p.contacts_per_year / 12]
         capacity = int(p.capacity_per_1000_customers_month * ids.size / 1000)
         if contacted.size > capacity:
-            contacted = model.stream(f"{self.name}.capacity").choice(contacted, size=capacity, replace=False)
+            rng = model.stream(f"{self.stream_key}.capacity")
+            contacted = rng.choice(contacted, size=capacity, replace=False)
         silence = pop.months_since_personal_contact[contacted].astype(np.float64)
         freshness = np.minimum(1.0, silence / p.habituation_months) if p.habituation_months else 1.0
         bond = pop.bond[contacted]

@@ -40,7 +40,7 @@ class RareContact(Program):
     def act(self, model) -> None:
         p: RareContactParams = self.params
         pop = model.population
-        pitched = pop.active & (model.uniforms(self.name) < p.sales_contacts_per_year / 12)
+        pitched = pop.active & (model.uniforms(self.stream_key) < p.sales_contacts_per_year / 12)
         model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched), "contacts")
         cold = np.flatnonzero(pitched & (pop.months_since_personal_contact >= p.silence_months))
         pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

@@ -136,4 +136,4 @@ class StatusTiers(Program):
 
     def _noise(self, model, purpose: str) -> np.ndarray:
         """One standard normal draw per customer row, from a stream of the program's own."""
-        return model.stream(f"{self.name}.{purpose}").standard_normal(len(model.population), dtype=np.float32)
+        return model.normals(f"{self.stream_key}.{purpose}")

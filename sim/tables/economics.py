@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from sim.analysis.economics import DISCOUNT_RATE_PER_YEAR
 from sim.charts.style import label, number, percent
+from sim.outcomes import DISCOUNT_RATE_PER_YEAR
 from sim.tables import Cell, Html, interval, table
 
 

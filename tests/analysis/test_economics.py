@@ -7,13 +7,13 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from sim.analysis.economics import return_on_spend, run_economics, table
+from sim.analysis.economics import return_on_spend, table
+from sim.analysis.statistics import sweep_and_summarise
 from sim.cli import app
 from sim.executors import SerialExecutor
-from sim.outcomes import COST_CATEGORIES
+from sim.outcomes import COST_CATEGORIES, run_economics
 from sim.scenario import loads
 from sim.strategy import builtin_strategies
-from sim.sweep import sweep
 
 SPLIT = [f"cost_{c}" for c in COST_CATEGORIES]
 
@@ -127,7 +127,7 @@ lock_in_contract = ["lock_in_contract"]
 
 def test_sweep_summaries_carry_the_economics_and_the_command_writes_its_table(tmp_path):
     out = tmp_path / "results"
-    report = sweep(loads(SCENARIO), out, SerialExecutor())
+    report = sweep_and_summarise(loads(SCENARIO), out, SerialExecutor())
     summary = report.summary
     for column in ("clv_mean", "clv_ci_low", "cost_rewards_mean", "exit_fees_mean", "return_on_spend_mean"):
         assert column in summary.columns

@@ -7,11 +7,11 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from sim.analysis.statistics import sweep_and_summarise
 from sim.analysis.survival import analyse, cohort_counts, fit_sbg, kaplan_meier
 from sim.cli import app
 from sim.executors import SerialExecutor
 from sim.scenario import loads
-from sim.sweep import sweep
 
 # Fader & Hardie (2007), "How to project customer retention", J. Interactive Marketing 21(1),
 # Table 1: customers of two cohorts of 1,000 still active at years 0..7 (the calibration
@@ -113,7 +113,7 @@ personal_appreciation = ["personal_appreciation"]
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
     out = tmp_path_factory.mktemp("survival") / "results"
-    sweep(loads(SCENARIO), out, SerialExecutor())
+    sweep_and_summarise(loads(SCENARIO), out, SerialExecutor())
     return out
 
 

@@ -63,7 +63,7 @@ def test_bonded_customers_forgive_a_failure(quiet):
     strong, weak = groups(2)
     pop.bond[strong] = 0.9
     pop.bond[weak] = 0.1
-    quiet.flows.service_failed[:] = True
+    quiet.flows.service_failed_unrecovered[:] = True
     left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
     params = quiet.market.decision
     np.testing.assert_array_equal(pop.exit_reason[left], ExitReason.SERVICE)

@@ -26,7 +26,7 @@ def test_bonded_customers_lose_less_bond_to_a_failure(make_model, begin_month):
     pop.bond[:] = np.where(strong, 0.9, 0.1)
     begin_month(model)
     encounters(model, level(failure=1.0, recovery=0.0))
-    assert model.flows.service_failed.all()
+    assert model.flows.service_failed_unrecovered.all()
     assert not model.flows.service_recovered.any()
     loss = np.where(strong, 0.9, 0.1) - pop.bond
     assert np.all(loss > 0)
@@ -58,7 +58,7 @@ def test_a_good_recovery_lifts_satisfaction_builds_no_bond_and_counts_as_persona
     begin_month(model)
     encounters(model, level(failure=1.0, recovery=1.0))
     assert model.flows.service_recovered.all()
-    assert not model.flows.service_failed.any()
+    assert not model.flows.service_failed_unrecovered.any()
     # the recovery paradox: satisfaction above its level before the failure, bond unchanged
     assert np.all(pop.satisfaction > 0.75)
     np.testing.assert_array_equal(pop.bond, bond_before)
@@ -70,13 +70,13 @@ def test_failures_occur_at_the_service_level_rate_and_only_complaints_get_recove
     model = make_model(market=market, customers=N)
     begin_month(model)
     encounters(model, level(failure=0.2, recovery=1.0))
-    failed = model.flows.service_failed | model.flows.service_recovered
+    failed = model.flows.service_failed_unrecovered | model.flows.service_recovered
     se = math.sqrt(N * 0.2 * 0.8)
     assert abs(int(failed.sum()) - 0.2 * N) < 4 * se
     # half of the failures are voiced, and all voiced ones are recovered
     recovered_share = model.flows.service_recovered.sum() / failed.sum()
     assert abs(recovered_share - 0.5) < 4 * math.sqrt(0.25 / failed.sum())
-    assert not (model.flows.service_failed & model.flows.service_recovered).any()
+    assert not (model.flows.service_failed_unrecovered & model.flows.service_recovered).any()
 
 
 def test_without_failures_satisfaction_moves_towards_quality(make_model, begin_month):
@@ -87,7 +87,7 @@ def test_without_failures_satisfaction_moves_towards_quality(make_model, begin_m
     bond_before = pop.bond.copy()
     begin_month(model)
     encounters(model, level(failure=0.0, quality=0.6))
-    assert not model.flows.service_failed.any()
+    assert not model.flows.service_failed_unrecovered.any()
     assert np.all(pop.satisfaction[:250] > 0.2) and np.all(pop.satisfaction[:250] < 0.6)
     assert np.all(pop.satisfaction[250:] < 1.0) and np.all(pop.satisfaction[250:] > 0.6)
     np.testing.assert_array_equal(pop.bond, bond_before)
@@ -113,7 +113,7 @@ def test_customers_who_left_are_untouched(make_model, begin_month):
     before = {name: getattr(pop, name)[gone].copy() for name in ("bond", "satisfaction")}
     begin_month(model)
     encounters(model, level(failure=1.0))
-    assert not model.flows.service_failed[gone].any()
+    assert not model.flows.service_failed_unrecovered[gone].any()
     for name, values in before.items():
         np.testing.assert_array_equal(getattr(pop, name)[gone], values)
 

@@ -58,7 +58,8 @@ def test_customers_on_the_deal_cost_the_discount_and_feel_no_unfairness(make_mod
     spec = ProgramSpec("new_customer_deals", {"visibility_per_month": 1.0, "deal_months": 3})
     model = make_model(spec, customers=100)
     pop = model.population
-    ids = pop.add(model.rng, 50, model.market.segments, month=4)  # joined at the end of month 4
+    # joined at the end of month 4
+    ids = pop.add(model.stream("test.joiners"), 50, model.market.segments, month=4)
     pop.tenure_months[ids] = 12  # even if they somehow had tenure, they are on the deal
     pop.bond[ids] = 0.5
     begin_month(model, 5)
@@ -76,7 +77,7 @@ def test_a_joiner_gets_the_deal_for_deal_months(make_model, begin_month, deal_mo
     program = model.programs[0]
     pop = model.population
     pop.active[:] = False  # only the joiners below are customers
-    pop.add(model.rng, 20, model.market.segments, month=4)  # phase 6 of month 4
+    pop.add(model.stream("test.joiners"), 20, model.market.segments, month=4)  # phase 6 of month 4
     months_on_deal = 0
     for month in range(5, 12):
         begin_month(model, month)

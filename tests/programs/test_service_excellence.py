@@ -43,7 +43,8 @@ def test_fewer_failures_and_more_satisfaction_than_the_same_model_without_it(mak
         failed = 0
         for _ in range(12):
             model.step()
-            failed += int(np.count_nonzero(model.flows.service_failed | model.flows.service_recovered))
+            flows = model.flows
+            failed += int(np.count_nonzero(flows.service_failed_unrecovered | flows.service_recovered))
         return failed, model.result().monthly
 
     failed_excellent, excellent = failures_and_run("rare_contact", "service_excellence")

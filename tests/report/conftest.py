@@ -17,9 +17,9 @@ import pytest
 
 from sim.analysis.claims import AUDIT_SCHEMA
 from sim.analysis.sensitivity import SENSITIVITY_SCHEMA
+from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
 from sim.scenario import load
-from sim.sweep import sweep
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,7 +51,7 @@ personal_appreciation = ["personal_appreciation"]
 def run_sweep(tmp: Path, text: str) -> Path:
     (tmp / "scenario.toml").write_text(text)
     out = tmp / "results"
-    sweep(load(tmp / "scenario.toml"), out, SerialExecutor())
+    sweep_and_summarise(load(tmp / "scenario.toml"), out, SerialExecutor())
     return out
 
 

@@ -1,0 +1,33 @@
+"""Where every run's seed comes from: one helper, used by sweeps, analyses and calibration.
+
+A replication's seed is derived from the *identities* of the scenario, the grid point and the
+replication (never from their positions), so results do not depend on the executor, the
+number of workers, the order runs finish in, or on strategies, points or replications added
+later. Every strategy of a (grid point, replication) shares the seed: common random numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+
+GridValue = float | int | bool
+GridPoint = tuple[tuple[str, GridValue], ...]  # sorted (dotted path, value) pairs; () = no grid
+Entropy = tuple[int, ...]  # the entropy of a numpy SeedSequence: picklable, JSON-able
+
+
+def point_id(point: GridPoint) -> str:
+    """A stable identity of a grid point: its values, not its position in the file."""
+    return json.dumps(dict(point), sort_keys=True) if point else "{}"
+
+
+def replication_seed(scenario_name: str, root_seed: int, point: GridPoint, replication: int) -> Entropy:
+    """The seed (SeedSequence entropy) of one (grid point, replication) of a scenario.
+
+    ``SeedSequence([root_seed, *sha256(scenario name, point id)[:16] as 4 uint32, replication])``.
+    """
+    digest = hashlib.sha256(f"{scenario_name}\x00{point_id(point)}".encode()).digest()
+    words = np.frombuffer(digest[:16], dtype="<u4").tolist()
+    return tuple(int(w) for w in np.random.SeedSequence([root_seed, *words, replication]).entropy)

@@ -118,7 +118,7 @@ def test_a_mutated_curve_is_read_or_refused_cleanly(tmp_path_factory, text):
 
 
 @pytest.mark.slow
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_many_mutated_scenarios_load_or_raise_the_one_error(data):
     """The same property over many more mutants, without the command line (fast per example)."""

@@ -2,7 +2,8 @@
 
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
-    uv run python -m benchmarks reference sweep  # some of: reference, million, huge, scaling, sweep, dask
+    uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep, dask, cli
+    uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.
 Model runs whose memory is reported run in a fresh process (``benchmarks.child``). A partial
@@ -16,6 +17,7 @@ import json
 import math
 import os
 import platform
+import resource
 import subprocess
 import sys
 import time
@@ -166,6 +168,63 @@ def bench_dask(quick: bool) -> dict[str, float]:
     return out
 
 
+CLI_SCENARIO = """\
+name = "bench-cli"
+customers = 500
+months = 12
+replications = 2
+[strategies]
+rare_contact = ["rare_contact"]
+point_card = ["point_card"]
+personal_appreciation = ["personal_appreciation"]
+"""
+
+
+def _command_seconds(args: list[str], cwd: Path, repeats: int) -> tuple[float, float]:
+    """Wall-clock time of ``loyalty-sim ARGS`` as a user waits for it, from starting the process
+    to its exit (interpreter start-up and imports included), and the CPU time it used (user +
+    system, less sensitive to other load on a shared machine); the fastest of ``repeats``.
+
+    As after an installed tool's first run, Python's bytecode cache is warm (one run first, not
+    counted), kept under ``cwd`` so that the checkout stays clean even where the environment
+    sets PYTHONDONTWRITEBYTECODE; without a cache every command compiles its imports again,
+    which takes seconds."""
+    script = Path(sys.executable).with_name("loyalty-sim")
+    command = [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cwd / "pycache")
+    subprocess.run([*command, *args], cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
+    wall, cpu = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run([*command, *args], cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return min(wall), min(cpu)
+
+
+def bench_cli(quick: bool) -> dict[str, float]:
+    """Seconds until ``--help``, ``validate``, ``table`` and the re-print of a finished sweep
+    answer, each in a fresh process (target: under 1 s on an idle 2-core machine)."""
+    repeats = 2 if quick else 5
+    with TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "s.toml").write_text(CLI_SCENARIO)
+        sweep_and_summarise(load(folder / "s.toml"), folder / "out", SerialExecutor())
+        commands = {
+            "help": ["--help"],
+            "validate": ["validate", str(SHOWDOWN)],
+            "table": ["table", "out"],
+            "reprint": ["sweep", "s.toml", "--out", "out"],
+        }
+        out = {}
+        for name, args in commands.items():
+            out[f"{name}_seconds"], out[f"{name}_cpu_seconds"] = _command_seconds(args, folder, repeats)
+        return out
+
+
 BENCHMARKS = {
     "reference": bench_reference,
     "million": bench_million,
@@ -173,6 +232,7 @@ BENCHMARKS = {
     "scaling": bench_scaling,
     "sweep": bench_sweep,
     "dask": bench_dask,
+    "cli": bench_cli,
 }
 
 
@@ -223,6 +283,9 @@ def targets_table(results: dict) -> str:
          f"Dask takes {get('dask', 'dask_over_pool'):.2f}x the pool's time"),
         ("million", "data collection per month", "<= 10% of the step",
          f"{100 * get('million', 'record_share_of_step'):.1f}%"),
+        ("cli", "--help, validate, table, re-printing a finished sweep (fresh process each)", "< 1 s each",
+         ", ".join(f"{name} {get('cli', f'{name}_seconds'):.2f} s" for name in ("help", "validate", "table",
+                                                                                   "reprint"))),
         ("million", "memory-streaming floor (1M x 60)", "report",
          f"{get('million', 'floor_seconds'):.2f} s; the model takes "
          f"{get('million', 'seconds') / get('million', 'floor_seconds'):.1f}x the floor"),
@@ -242,6 +305,12 @@ def _row(name: str, key: str, value: object) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["validation"]:  # the validation table: a command of its own (benchmarks/validation.py)
+        from benchmarks import validation
+
+        validation.main(argv[1:])
+        return
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help=f"some of {', '.join(BENCHMARKS)} (default: all)")
     parser.add_argument("--quick", action="store_true", help="small sizes: a check that they run")

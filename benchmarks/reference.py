@@ -25,7 +25,7 @@ import mesa
 import polars as pl
 
 from sim.market import Market
-from sim.mechanisms.service import ServiceLevel
+from sim.mechanisms.service import FailurePath, ServiceLevel
 from sim.outcomes import COST_CATEGORIES, run_summary
 from sim.population import EXIT_REASONS, ExitReason, Segment
 from sim.programs import PROGRAMS
@@ -43,6 +43,12 @@ def _lognormal(rng, distribution) -> float:
     return distribution.median * math.exp(distribution.sigma * rng.gauss())
 
 
+def _gamma(rng, distribution) -> float:
+    if distribution.cv == 0 or distribution.mean == 0:
+        return distribution.mean
+    return rng.gammavariate(1.0 / distribution.cv**2, distribution.mean * distribution.cv**2)
+
+
 class Customer(mesa.Agent):
     """One customer: traits drawn from a segment, states as in ``sim.population.SCHEMA``."""
 
@@ -57,13 +63,17 @@ class Customer(mesa.Agent):
         self.restlessness = _lognormal(rng, segment.restlessness)
         self.spend_per_month = _lognormal(rng, segment.spend_per_month)
         self.bond = _beta(rng, segment.initial_bond)
+        self.attentiveness = _beta(rng, segment.attentiveness)
+        self.churn_propensity = _gamma(rng, model.market.heterogeneity.distribution())
+        self.attention = self.attentiveness
+        self.complaint_months_left = 0
+        self.failure_path, self.failure_large = FailurePath.NONE, False
         self.satisfaction = 0.75
         self.rational_value = self.reward_expectation = self.reward_received = 0.0
         self.resentment = self.points = self.exit_fee_months = 0.0
         self.contract_months_left = self.renewal_term_months = 0
         self.tenure_months = self.months_since_personal_contact = 0
         self.exit_reason = ExitReason.STILL_ACTIVE
-        self.failed = False
 
     def step(self) -> None:
         model = self.model
@@ -79,22 +89,41 @@ class Customer(mesa.Agent):
 
     def encounter(self, level: ServiceLevel) -> None:
         params = self.model.market.service
-        failed = self.random.random() < level.failure_per_month
-        complained = self.random.random() < params.complaint_share
-        recovered = failed and complained and self.random.random() < level.recovery_share
-        self.failed = failed and not recovered
-        if self.failed:
-            experience = params.failure_experience
-        elif recovered:
-            experience = params.recovered_experience
-        else:
-            experience = level.quality
+        rnd = self.random.random
+        path, large = FailurePath.NONE, False
+        if rnd() < level.failure_per_month:
+            large = rnd() < params.large_failure_share
+            complained = rnd() < (params.complaint_share_large if large else params.complaint_share)
+            u = rnd()
+            path = FailurePath.SILENT
+            if complained:
+                path = FailurePath.UNRESOLVED
+                if u < level.recovery_share:
+                    fast = u < level.recovery_share * params.fast_resolution_share
+                    path = FailurePath.FAST if fast else FailurePath.SLOW
+        self.failure_path, self.failure_large = path, large
+        due = self.complaint_months_left == 1
+        experience = params.slow_recovered_experience if due else level.quality
+        if self.complaint_months_left > 0:
+            self.complaint_months_left -= 1
+        if path != FailurePath.NONE:
+            experience = (0.5 if large else 1.0) * params.failure_experience
+            if path == FailurePath.UNRESOLVED:
+                experience = params.unresolved_experience
+            elif path == FailurePath.FAST:
+                experience = params.recovered_experience
+            elif path == FailurePath.SLOW:
+                self.complaint_months_left = params.slow_resolution_months
         self.satisfaction += params.satisfaction_adaptation * (experience - self.satisfaction)
-        if self.failed:
-            self.bond -= params.failure_bond_loss * (1.0 - self.bond)
+        loss = {
+            FailurePath.NONE: 0.0, FailurePath.SILENT: params.failure_bond_loss,
+            FailurePath.UNRESOLVED: params.unresolved_bond_loss, FailurePath.SLOW: params.slow_bond_loss,
+            FailurePath.FAST: 0.0,
+        }[path] * (params.large_failure_weight if large else 1.0)
+        self.bond -= loss * (1.0 - self.bond)
         if level.staff_bond_gain:
             self.bond += level.staff_bond_gain * self.bond_need * (1.0 - self.bond)
-        if recovered:
+        if path == FailurePath.FAST or due:
             self.months_since_personal_contact = 0
 
     def decay_and_adapt(self) -> None:
@@ -119,6 +148,8 @@ class Customer(mesa.Agent):
         )
         if self.contract_months_left == 0:
             self.resentment *= 1.0 - params.resentment_decay_per_month
+        attention = self.model.market.attention
+        self.attention += attention.attention_fade_per_month * (self.attentiveness - self.attention)
 
     def competitor_offer(self) -> float:
         params = self.model.market.offers
@@ -131,24 +162,35 @@ class Customer(mesa.Agent):
 
     def stay_or_leave(self, switch: float) -> None:
         params = self.model.market.decision
-        hold = self.restlessness * math.exp(-params.rational_hold * self.price_focus * self.rational_value)
+        restlessness = self.restlessness * self.churn_propensity
+        background = min(1.0, self.background_exit_per_month * self.churn_propensity)
+        hold = restlessness * math.exp(
+            -params.rational_hold * self.price_focus * self.rational_value - params.emotional_hold * self.bond
+        )
+        weight = {
+            FailurePath.NONE: 0.0, FailurePath.SILENT: 1.0,
+            FailurePath.UNRESOLVED: params.unresolved_exit_weight,
+            FailurePath.SLOW: params.slow_exit_weight, FailurePath.FAST: params.fast_exit_weight,
+        }[self.failure_path] * (self.model.market.service.large_failure_weight if self.failure_large else 1.0)
         relationship = min(
             1.0, params.relationship_exit_per_month * self.bond_need * (1 - self.bond) ** 2 * hold
         )
         service = min(
             1.0,
             (
-                params.failure_exit_share * self.failed * (1 - self.bond) ** params.forgiveness
+                params.failure_exit_share * weight * (1 - self.bond) ** params.forgiveness
                 + params.dissatisfaction_exit_per_month
                 * max(0.0, 1.0 - self.satisfaction / params.content_level)
             )
             * hold,
         )
-        price = min(1.0, switch * self.restlessness)
+        term_ends = self.contract_months_left == 1
+        if term_ends:
+            self.attention += self.model.market.attention.term_end_gain * (1.0 - self.attention)
+        price = min(1.0, switch * restlessness * self.attention)
         pull = 1.0 - (1.0 - relationship) * (1.0 - service) * (1.0 - price)
 
         locked = self.contract_months_left > 0
-        term_ends = self.contract_months_left == 1
         voluntary = pull
         breakout = False
         if locked:
@@ -156,11 +198,12 @@ class Customer(mesa.Agent):
             barrier = 1.0 - math.exp(-self.exit_fee_months / params.fee_reference_months)
             breakout = self.resentment > barrier
             voluntary = min(1.0, params.breakout_share * pull) if breakout else 0.0
+        acts = term_ends and self.random.random() < self.attention
         if term_ends:
             voluntary = 1.0 - math.exp(
                 -(params.term_end_resentment_weight * self.resentment + params.term_end_window_months * pull)
-            )
-        leave = 1.0 - (1.0 - self.background_exit_per_month) * (1.0 - voluntary)
+            ) if acts else 0.0
+        leave = 1.0 - (1.0 - background) * (1.0 - voluntary)
         if locked:
             self.bond -= params.trapped_bond_loss * self.resentment
         if self.random.random() < leave:
@@ -171,21 +214,21 @@ class Customer(mesa.Agent):
                 free * relationship,
                 voluntary if term_ends else 0.0,
                 voluntary if breakout and not term_ends else 0.0,
-                self.background_exit_per_month,
+                background,
             )
             self.exit_reason = self.random.choices(_REASONS, weights)[0]
             if locked and not term_ends:  # leaving during the term costs the exit fee
                 self.model.exit_fees += self.exit_fee_months * self.spend_per_month
             self.model.leave(self)
             return
-        if term_ends:
-            self.contract_months_left = self.renewal_term_months
-        elif locked:
-            self.contract_months_left -= 1
-        if self.contract_months_left == 0:
-            self.exit_fee_months = 0.0
+        # ageing (phase 6), then the contract program's rule at a term end (phase 7)
         self.tenure_months += 1
         self.months_since_personal_contact += 1
+        if locked:
+            self.contract_months_left -= 1
+        if term_ends:
+            for program in self.model.running:
+                program.term_end(self.model, self, acts)
 
     def clamp(self) -> None:
         for name in _CLAMPED:
@@ -316,6 +359,7 @@ class ReferenceProgram:
     def service(self, model: ReferenceModel, level: ServiceLevel) -> None: ...
     def act(self, model: ReferenceModel, customer: Customer) -> None: ...
     def onboard(self, model: ReferenceModel, customer: Customer) -> None: ...
+    def term_end(self, model: ReferenceModel, customer: Customer, recontracted: bool) -> None: ...
 
     def acquisition_multiplier(self) -> float:
         return 1.0
@@ -326,6 +370,7 @@ class RareContact(ReferenceProgram):
         p = self.params
         if customer.random.random() < p.sales_contacts_per_year / 12:
             model.charge(self.name, p.cost_per_contact, "contacts")
+            customer.attention += model.market.attention.contact_gain * (1.0 - customer.attention)
             if customer.months_since_personal_contact >= p.silence_months:
                 customer.bond *= 1.0 - p.pitch_after_silence_bond_loss
 
@@ -361,6 +406,16 @@ class LockInContract(ReferenceProgram):
     def act(self, model, customer) -> None:
         if customer.contract_months_left > 0:
             model.charge(self.name, self.params.admin_cost_per_contract_month, "admin")
+            if self.params.end_of_contract_notice and customer.contract_months_left == 1:
+                customer.attention += self.params.notice_attention_gain * (1.0 - customer.attention)
+
+    def term_end(self, model, customer, recontracted) -> None:
+        p = self.params
+        if recontracted or customer.renewal_term_months > 0:
+            customer.contract_months_left = p.term_months
+            customer.exit_fee_months = p.exit_fee_months
+        else:
+            customer.exit_fee_months = 0.0
 
     def stop(self, model) -> None:
         for customer in model.agents:
@@ -396,6 +451,8 @@ class MassContact(ReferenceProgram):
         customer.bond -= p.annoyance_bond_loss * contacts * excess
         customer.satisfaction -= p.annoyance_satisfaction_loss * contacts * excess
         model.charge(self.name, p.cost_per_contact * contacts, "contacts")
+        if customer.random.random() < min(1.0, contacts):
+            customer.attention += model.market.attention.contact_gain * (1.0 - customer.attention)
 
 
 class NewCustomerDeals(ReferenceProgram):

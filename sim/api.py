@@ -16,11 +16,11 @@ package. The tutorial is ``docs/extending.md``.
 
 from __future__ import annotations
 
-from sim.behaviours import Behaviour
+from sim.behaviours import Behaviour, ExitHazards
 from sim.behaviours import register as register_behaviour
 from sim.mechanisms.service import ServiceLevel
 from sim.params import ParamError, check_positive, check_range
-from sim.plugins import NoParams, PluginError, PluginRunError, param
+from sim.plugins import NoParams, PluginError, PluginRunError, Reporter, param
 from sim.population import Column
 from sim.programs import Program
 from sim.programs import register as register_program
@@ -28,11 +28,13 @@ from sim.programs import register as register_program
 __all__ = [
     "Behaviour",
     "Column",
+    "ExitHazards",
     "NoParams",
     "ParamError",
     "PluginError",
     "PluginRunError",
     "Program",
+    "Reporter",
     "ServiceLevel",
     "check_positive",
     "check_range",

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from sim.errors import debugging
 from sim.market import Market
 from sim.outcomes import EXIT_REASONS, SCALAR_OUTCOMES, plane_frame
 from sim.plugins import PluginRunError
@@ -87,6 +88,8 @@ def run_batch(batch: Batch) -> BatchResult:
         }
         result = run.result
         if result is None:  # a failing run is recorded and the sweep goes on
+            if debugging():  # LOYALTY_SIM_DEBUG=1: its traceback too, on the worker's stderr
+                traceback.print_exception(run.error)
             runs.append({**row, "status": "failed", "error": _one_line(run.error)})
             continue
         summary = result.summary()
@@ -111,7 +114,8 @@ def run_batch(batch: Batch) -> BatchResult:
     return BatchResult(
         batch.batch_id,
         runs,
-        pl.concat(monthly) if monthly else None,
+        # diagonal: a program's monthly reporters are columns only in the strategies that run it
+        pl.concat(monthly, how="diagonal_relaxed") if monthly else None,
         pl.concat(customers) if customers else None,
         pl.concat(planes) if planes else None,
     )

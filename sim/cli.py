@@ -15,36 +15,21 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-from rich.text import Text
 
 from sim import defaults
-from sim import scenario as scenarios
-from sim.errors import UserError
-from sim.executors import Executor, make_executor
-from sim.io import check_output, write_atomic
-from sim.market import Market
-from sim.plugins import PluginInfo, PluginRunError, describe
-from sim.population import EXIT_REASONS
-from sim.registry import UnknownNameError
-from sim.runs import run_strategies
-from sim.scenario import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
-from sim.strategy import BASELINE, Strategy, builtin_strategies
-from sim.sweep import SweepError, SweepInterrupted, estimate
-from sim.tables.rows import comparison_rows, economics_rows, markdown, survival_rows
+from sim.defaults import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
+from sim.errors import UserError, debugging
+from sim.io import check_output
+from sim.progress import Progress
+
+if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
+    from sim import scenario as scenarios
+    from sim.executors import Executor
+    from sim.plugins import PluginInfo
+    from sim.strategy import Strategy
 
 app = typer.Typer(
     name="loyalty-sim",
@@ -54,7 +39,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-stderr = Console(stderr=True, soft_wrap=True)
+class _Stderr:
+    """Messages to standard error, one line each as written (Rich, which the tables and the
+    progress bar use, is not loaded just to print a line)."""
+
+    def print(self, *parts: object, **_: object) -> None:
+        print(*parts, file=sys.stderr, flush=True)
+
+
+stderr = _Stderr()
 
 
 @app.callback()
@@ -73,6 +66,16 @@ class SweepFormat(StrEnum):
     json = "json"
     csv = "csv"
     markdown = "markdown"
+    md = "md"
+
+
+class TableFormat(StrEnum):
+    table = "table"
+    md = "md"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+    xlsx = "xlsx"
 
 
 EXIT_FAILED_RUNS = 1
@@ -96,6 +99,8 @@ def _fail(message: str) -> typer.Exit:
 
 def _executor(workers: int | None, scheduler: str | None) -> Executor:
     """The executor of ``--workers`` and ``--scheduler``; an unreachable scheduler is bad input."""
+    from sim.executors import make_executor
+
     try:
         return make_executor(workers, scheduler)
     except OSError as error:
@@ -103,6 +108,8 @@ def _executor(workers: int | None, scheduler: str | None) -> Executor:
 
 
 def _load_scenario(file: Path) -> scenarios.Scenario:
+    from sim import scenario as scenarios
+
     try:
         return scenarios.load(file)
     except scenarios.ScenarioError as error:
@@ -112,6 +119,8 @@ def _load_scenario(file: Path) -> scenarios.Scenario:
 
 
 def _pick_strategies(names: list[str] | None, available: dict[str, Strategy]) -> list[Strategy]:
+    from sim.registry import UnknownNameError
+
     if not names:
         return list(available.values())
     picked = []
@@ -121,6 +130,15 @@ def _pick_strategies(names: list[str] | None, available: dict[str, Strategy]) ->
             raise typer.BadParameter(str(error), param_hint="'--strategy'")
         picked.append(available[name])
     return picked
+
+
+BaselineOption = Annotated[
+    str | None, typer.Option(help="Strategy the others are compared with [default: the scenario's].")
+]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="Every column (runs, churn, margin, cost per retained, return on spend)."),
+]
 
 
 @app.command()
@@ -145,47 +163,64 @@ def run(
     seed: Annotated[
         int | None, typer.Option(min=0, help=f"Seed; same seed, same results [default: {defaults.SEED}].")
     ] = None,
+    baseline: BaselineOption = None,
+    wide: WideOption = False,
     output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="Output format.")
-    ] = OutputFormat.table,
+        SweepFormat, typer.Option("--format", help="Output format (json, csv: every outcome of every run).")
+    ] = SweepFormat.table,
 ) -> None:
     """Run strategies once and print a comparison table.
 
     Without FILE: the eight built-in single-program strategies and one mix on the default market. With
     FILE: the scenario's market and strategies, one replication, no grid. Every strategy runs
-    with the same seed, so all start from the same customers.
+    with the same seed, so all start from the same customers. --baseline is run too when
+    --strategy leaves it out, so that the "vs" column always has a reference.
     """
+    from sim.market import Market
+    from sim.plugins import PluginRunError
+    from sim.runs import run_strategies
+    from sim.strategy import BASELINE, builtin_strategies
+
     if file is None:
-        market, available, baseline = Market(), builtin_strategies(), BASELINE
+        market, available, default_baseline = Market(), builtin_strategies(), BASELINE
         default_customers, default_months, default_seed = defaults.CUSTOMERS, defaults.MONTHS, defaults.SEED
     else:
         chosen = _load_scenario(file)
-        market, available, baseline = chosen.market, chosen.strategies, chosen.baseline
+        market, available, default_baseline = chosen.market, chosen.strategies, chosen.baseline
         default_customers, default_months, default_seed = chosen.customers, chosen.months, chosen.seed
+    baseline = baseline or default_baseline
+    _pick_strategies([baseline], available)  # an unknown --baseline is refused with the valid names
     strategies = _pick_strategies(strategy, available)
+    if baseline not in {s.name for s in strategies}:
+        strategies.append(available[baseline])
     customers = customers or default_customers
     months = months or default_months
     seed = default_seed if seed is None else seed
     summaries = []
-    with _progress() as progress:
-        task = progress.add_task("simulating", total=len(strategies))
+    with Progress("simulating", "strategies") as progress:
+        progress.update(0, len(strategies))
         for picked in strategies:
-            progress.update(task, description=f"simulating {picked.name}")
+            progress.describe(f"simulating {picked.name}")
             try:
                 [done] = run_strategies([picked], market, customers, months, seeds=[seed])
             except PluginRunError as error:
+                if debugging():
+                    traceback.print_exc()
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(done.result.summary())
-            progress.advance(task)
-    sys.stdout.write(_render(summaries, output_format, baseline))
+            progress.advance()
+    sys.stdout.write(_render(summaries, output_format, baseline, wide))
 
 
 @app.command()
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
-    grid = f"{len(checked.grid)} grid points x " if len(checked.grid) > 1 else ""
+    variants = len(checked.variants)
+    points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
+    grid = f"{variants} paired variants x " if variants else ""
+    grid += f"{points} grid points x " if points > 1 else ""
     print(
         f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
@@ -211,8 +246,12 @@ def sweep_command(
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Complete an interrupted sweep.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing results.")] = False,
-    customers_file: Annotated[
-        bool, typer.Option("--customers", help="Also write per-customer records (customers.parquet).")
+    customer_records: Annotated[
+        bool,
+        typer.Option("--customer-records", help="Also write per-customer records (customers.parquet)."),
+    ] = False,
+    old_customers_switch: Annotated[
+        bool, typer.Option("--customers", hidden=True, help="Deprecated spelling of --customer-records.")
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print runs, time, disk and memory estimates; run nothing.")
@@ -220,6 +259,7 @@ def sweep_command(
     output_format: Annotated[
         SweepFormat, typer.Option("--format", help="Format of the comparison printed at the end.")
     ] = SweepFormat.table,
+    wide: WideOption = False,
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Do not build report.html and the chart images at the end.")
     ] = False,
@@ -227,27 +267,47 @@ def sweep_command(
     """Run every strategy x grid point x replication of a scenario and compare them.
 
     Results go to results/<scenario name>/ (runs, monthly, summary Parquet files and a
-    manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. Exit codes:
-    0 done, 1 some runs failed (recorded in the manifest) or a worker process died, 2 bad input,
-    130 interrupted. At the end the workshop report is built (see `loyalty-sim report`).
+    manifest). Ctrl-C stops cleanly; --resume then runs only what is missing. A finished sweep
+    run again runs nothing, rewrites nothing and prints its comparison. Exit codes: 0 done, 1
+    some runs failed (recorded in the manifest), a worker process died or the report could not
+    be built (the runs are kept), 2 bad input, 130 interrupted. At the end the workshop report
+    is built (see `loyalty-sim report`).
     """
-    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
+    from sim import provenance
 
+    if old_customers_switch:
+        stderr.print(
+            "warning: --customers on sweep is deprecated (in `run` it is a number); use --customer-records",
+            highlight=False, markup=False,
+        )
+    customer_records = customer_records or old_customers_switch
     if resume and force:
         raise _fail("--resume and --force exclude each other")
+    # --resume checks the parts of a finished sweep first (below), so it takes the longer way
+    finished = None if force or dry_run or resume else provenance.finished_sweep(file, out, replications)
+    if finished:  # without loading the model or even the scenario: this answers in well under 1 s
+        _reprint(*finished, output_format, wide)
+        return
     chosen = _load_scenario(file)
     out = out or Path("results") / chosen.name
     if dry_run:
-        _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications)
+        _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications, not no_report)
         return
     _check_out(out)
+    manifest = provenance.read_manifest(out)
+    from sim.sweep import SweepError, SweepInterrupted, intact
+
+    if (
+        not force
+        and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications)
+        and (not resume or intact(chosen, out, replications, customer_records))
+    ):
+        _reprint(out, manifest, output_format, wide)  # a file without `replications`, say
+        return
+    from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
+
     executor = _executor(workers, scheduler)
-    with executor, _progress(sweep=True) as progress:
-        task = progress.add_task(f"sweep {chosen.name} on {executor.name}", total=None)
-
-        def advance(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+    with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
         try:
             report = sweep_and_summarise(
                 chosen,
@@ -256,8 +316,8 @@ def sweep_command(
                 replications=replications,
                 resume=resume,
                 force=force,
-                record_customers=customers_file,
-                on_progress=advance,
+                record_customers=customer_records,
+                on_progress=progress.update,
             )
         except SweepError as error:
             raise _fail(str(error)) from None
@@ -265,7 +325,7 @@ def sweep_command(
             progress.stop()
             again = ["loyalty-sim", "sweep", str(file), "--out", str(out)]
             again += [f"--replications={replications}"] if replications else []
-            again += ["--customers"] if customers_file else []
+            again += ["--customer-records"] if customer_records else []
             stderr.print(
                 f"{stop.reason}: {stop.done} of {stop.total} runs are kept in {out}; "
                 f"finish with: {shlex.join(again)} --resume",
@@ -275,18 +335,113 @@ def sweep_command(
             raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
     for line in report.set_aside:
         stderr.print(f"warning: {out / 'parts'}/{line}", highlight=False, markup=False)
-    sys.stdout.write(_render_sweep(report.summary, output_format))
-    if report.skipped == report.total:
-        stderr.print(f"{out}/ already held every run of this scenario: nothing ran (--force runs it again)")
+    _print_comparison(report.summary, output_format, wide)
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
     if not no_report and report.done:
-        _build_report(out, out, Language.en, ",".join(REPORT_FORMATS))
+        _sweep_report(out)
     if report.failed:
         stderr.print(
             f"some runs failed: see 'runs' in {out}/manifest.json and the error column of runs.parquet"
         )
         raise typer.Exit(EXIT_FAILED_RUNS)
+
+
+def _sweep_report(out: Path) -> None:
+    """The report at the end of a sweep (in the language of the last report); if it fails, the
+    sweep fails (exit 1) and the runs are kept."""
+    try:
+        _build_report(out, out, None, ",".join(REPORT_FORMATS))
+    except Exception as error:
+        if debugging():
+            traceback.print_exc()
+        if not isinstance(error, typer.Exit):  # an Exit has printed its one-line error already
+            stderr.print(f"error: report: {type(error).__name__}: {error}", highlight=False, markup=False)
+        stderr.print(
+            f"the report failed, the runs are kept in {out}/; rebuild it with: loyalty-sim report {out}",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(EXIT_FAILED_RUNS) from None
+
+
+def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) -> None:
+    """A finished sweep of this scenario: print its comparison; run, rebuild and rewrite nothing."""
+    import polars as pl
+
+    _print_comparison(pl.read_parquet(out / "summary.parquet"), output_format, wide)
+    stderr.print(
+        f"{out}/ already holds every run of this scenario: nothing ran, nothing was rewritten "
+        f"(--force runs it again; `loyalty-sim report {out}` rebuilds the report)",
+        highlight=False, markup=False,
+    )
+    _say_if_code_changed(manifest)
+
+
+def _print_comparison(summary, output_format: SweepFormat | TableFormat, wide: bool) -> None:
+    from sim.tables import comparison
+
+    sys.stdout.write(comparison.render(summary, output_format.value, wide, _width()))
+
+
+@app.command("table")
+def table_command(
+    results_dir: Annotated[Path, typer.Argument(help="Result directory of a sweep.")],
+    baseline: BaselineOption = None,
+    strategies: Annotated[
+        str | None, typer.Option("--strategies", help="Comma-separated strategies to show [default: all].")
+    ] = None,
+    point: Annotated[
+        str | None,
+        typer.Option(help="Grid point: NAME=VALUE[,NAME=VALUE], NAME the key's last part [default: all]."),
+    ] = None,
+    output_format: Annotated[
+        TableFormat, typer.Option("--format", help="table (fits the terminal), md, csv, json or xlsx.")
+    ] = TableFormat.table,
+    out: Annotated[
+        Path | None, typer.Option(help="File to write (xlsx needs one) [default: standard output].")
+    ] = None,
+    wide: WideOption = False,
+) -> None:
+    """Compare the stored runs of a sweep again, without running or changing anything in it.
+
+    --baseline recomputes the paired differences against another strategy from runs.parquet;
+    --strategies and --point narrow the rows. Nothing in RESULTS_DIR is written.
+    """
+    from sim import provenance
+    from sim.tables import comparison, select
+
+    manifest = provenance.read_manifest(results_dir)
+    if manifest is None or not (results_dir / "summary.parquet").exists():
+        raise _fail(f"{results_dir}: no finished sweep here (no manifest.json or summary.parquet)")
+    try:
+        summary = select.compare(results_dir, baseline, strategies, point)
+    except select.SelectError as error:
+        raise _fail(str(error)) from None
+    if output_format is TableFormat.xlsx:
+        if out is None:
+            raise _fail("--format xlsx: name the file to write with --out FILE.xlsx")
+        select.write_xlsx(summary, out, manifest)
+        stderr.print(f"wrote {out}", highlight=False, markup=False)
+        return
+    text = comparison.render(summary, output_format.value, wide, _width())
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        from sim.io import write_atomic
+
+        write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        stderr.print(f"wrote {out}", highlight=False, markup=False)
+    _say_if_code_changed(manifest)
+
+
+def _say_if_code_changed(manifest: dict) -> None:
+    """One line on stderr when the code is not the version that made the runs."""
+    from sim import provenance
+
+    changed = provenance.code_changed(manifest)
+    if changed:
+        stderr.print(changed, highlight=False, markup=False)
 
 
 class ListFormat(StrEnum):
@@ -299,6 +454,7 @@ def programs_command(
     output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
 ) -> None:
     """List the firm programs a scenario can use (built-in and installed plugins), with parameters."""
+    from sim.plugins import describe
     from sim.programs import PROGRAMS, Program
 
     sys.stdout.write(_render_plugins(describe(PROGRAMS, Program), output_format))
@@ -310,8 +466,30 @@ def behaviours_command(
 ) -> None:
     """List the customer behaviours a scenario can enable (built-in and installed plugins)."""
     from sim.behaviours import BEHAVIOURS, Behaviour
+    from sim.plugins import describe
 
     sys.stdout.write(_render_plugins(describe(BEHAVIOURS, Behaviour), output_format))
+
+
+@app.command("phases")
+def phases_command(
+    output_format: Annotated[ListFormat, typer.Option("--format", help="Output format.")] = ListFormat.table,
+) -> None:
+    """Print the monthly step: its phases in order, what each does and the hooks that run in it."""
+    from sim.model import PHASES
+
+    if output_format is ListFormat.json:
+        rows = [{"phase": i, "name": p.name, "does": p.does, "hooks": p.hooks} for i, p in enumerate(PHASES)]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    sys.stdout.write(
+        _text_table(
+            ["#", "phase", "what happens", "hooks"],
+            [[str(i), p.name, p.does, p.hooks] for i, p in enumerate(PHASES)],
+            left=("phase", "what happens", "hooks"),
+            title="The monthly step (sim.model.PHASES)",
+        )
+    )
 
 
 def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str:
@@ -322,7 +500,9 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
     parts = []
     for plugin in plugins:
         columns = ", ".join(f"{c.name} ({c.dtype})" for c in plugin.columns)
+        reporters = ", ".join(f"{r.name} ({r.unit})" for r in plugin.reporters)
         caption = f"hooks: {', '.join(plugin.hooks) or '-'}" + (f"; columns: {columns}" if columns else "")
+        caption += f"; monthly results: {reporters}" if reporters else ""
         rows = [[f.name, f.type, repr(f.default), f.unit or "-", f.doc or "-"] for f in plugin.params]
         parts.append(
             _text_table(
@@ -334,6 +514,27 @@ def _render_plugins(plugins: list[PluginInfo], output_format: ListFormat) -> str
             )
         )
     return "\n".join(parts)
+
+
+class PluginKind(StrEnum):
+    program = "program"
+    behaviour = "behaviour"
+
+
+@app.command("new-plugin")
+def new_plugin_command(
+    name: Annotated[str, typer.Argument(help="The plugin's name: a lower-case Python identifier.")],
+    kind: Annotated[PluginKind, typer.Option("--kind", help="A firm program or a customer behaviour.")],
+    directory: Annotated[Path, typer.Option("--dir", help="Folder to create the package in.")] = Path("."),
+) -> None:
+    """Create a plugin package: code, entry point, a test and a scenario (docs/extending.md)."""
+    from sim.scaffold import new_plugin
+
+    root = new_plugin(name, kind.value, directory)
+    print(f"created {root}/ (a {kind.value} package); next:")
+    print(f"  uv add --editable {root}        # install it so that `uv sync` keeps it")
+    print(f"  uv run pytest {root}/tests      # its test")
+    print(f"  uv run loyalty-sim sweep {root}/{name}.toml")
 
 
 class Language(StrEnum):
@@ -348,7 +549,10 @@ REPORT_FORMATS = ("html", "png", "svg")
 def report_command(
     results_dir: Annotated[Path, typer.Argument(help="Result directory of a sweep.")],
     out: Annotated[Path | None, typer.Option(help="Where to write [default: RESULTS_DIR].")] = None,
-    lang: Annotated[Language, typer.Option("--lang", help="Language of titles and labels.")] = Language.en,
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="Language [default: that of the report it replaces, else en]."),
+    ] = None,
     formats: Annotated[
         str, typer.Option("--format", help="Comma-separated: html (report.html), png, svg (charts/).")
     ] = ",".join(REPORT_FORMATS),
@@ -358,31 +562,40 @@ def report_command(
     _build_report(results_dir, out, lang, formats)
 
 
-def _build_report(results_dir: Path, out: Path | None, lang: Language, formats: str) -> None:
+def _build_report(results_dir: Path, out: Path | None, lang: Language | None, formats: str) -> None:
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
     check_output(out or results_dir, "--out")
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
-        files = build_report(results_dir, out, lang.value, chosen)
+        files = build_report(results_dir, out, lang.value if lang else None, chosen)
     except (FileNotFoundError, UserError) as error:
         raise _fail(str(error)) from None
     where = files.html or (files.images[0].parent if files.images else out or results_dir)
     stderr.print(f"report: {where} ({len(files.images)} chart images)", highlight=False, markup=False)
+    from sim import provenance
+
+    _say_if_code_changed(provenance.read_manifest(results_dir) or {})
 
 
 @app.command()
 def explore(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="Scenario file (TOML): its strategies and market [default: four built-in]."),
+    ] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port on 127.0.0.1; 0: a free one.")] = 8765,
     lang: Annotated[Language, typer.Option("--lang", help="Language of the page.")] = Language.en,
     customers: Annotated[int, typer.Option(min=100, max=200_000, help="Customers per run.")] = 5_000,
 ) -> None:
     """Serve a live what-if page: sliders for the main program parameters rerun the model and
-    redraw survival and churn. Open the printed address in a browser; Ctrl-C stops."""
+    redraw survival and churn (axes fixed, the previous run as faint lines, a change column).
+    Open the printed address in a browser; Ctrl-C stops."""
+    chosen = _load_scenario(file) if file else None
     from sim.explore import make_server
 
     try:
-        server = make_server(port, lang.value, customers)
+        server = make_server(port, lang.value, customers, chosen)
     except OSError as error:
         reason = f"cannot listen on 127.0.0.1:{port} ({error.strerror})"
         raise _fail(f"--port: {reason}; choose another port") from None
@@ -396,76 +609,67 @@ def explore(
     print("explore: stopped", flush=True)
 
 
-def _print_estimate(chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None) -> None:
-    guess = estimate(chosen, workers, out, replications)
+def _print_estimate(
+    chosen: scenarios.Scenario, workers: int, out: Path, replications: int | None, report: bool
+) -> None:
+    from sim.sweep import estimate
+
+    guess = estimate(chosen, workers, out, replications, report)
     minutes, seconds = divmod(round(guess.seconds), 60)
     print(
         f"{guess.runs} runs ({len(chosen.strategies)} strategies x {len(chosen.grid)} grid points x "
-        f"{replications or chosen.replications} replications) of {chosen.customers:,} customers x "
+        f"{replications or chosen.replications} replications) of {_customers_text(chosen)} x "
         f"{chosen.months} months"
     )
-    print(f"time:   about {minutes} min {seconds} s on {workers} workers (from a timed probe run)")
+    print(f"time:   about {minutes} min {seconds} s on {workers} workers ({guess.basis})")
     print(f"disk:   about {guess.disk_bytes / 1e6:,.0f} MB in {out}/")
     print(f"memory: about {guess.memory_per_worker_bytes / 1e6:,.0f} MB per worker")
     for warning in guess.warnings:
         stderr.print(f"warning: {warning}", highlight=False, markup=False)
 
 
-class _RateColumn(ProgressColumn):
-    def render(self, task) -> Text:
-        return Text(f"{task.speed:.1f} runs/s" if task.speed else "", style="progress.data.speed")
+def _customers_text(chosen: scenarios.Scenario) -> str:
+    """``10,000 customers``, or the range when the grid varies ``customers``."""
+    sizes = sorted({dict(point).get("customers", chosen.customers) for point in chosen.grid})
+    if len(sizes) > 1:
+        return f"{int(sizes[0]):,} to {int(sizes[-1]):,} customers"
+    return f"{int(sizes[0]):,} customers"
 
 
-def _progress(sweep: bool = False) -> Progress:
-    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()]
-    if sweep:
-        columns += [_RateColumn(), TextColumn("ETA"), TimeRemainingColumn()]
-    return Progress(
-        *columns, TimeElapsedColumn(), console=stderr, transient=True, disable=not stderr.is_terminal
-    )
-
-
-def _render_sweep(summary, output_format: SweepFormat) -> str:
+def _render(summaries: list[dict], output_format: SweepFormat, baseline: str, wide: bool) -> str:
     if output_format is SweepFormat.json:
-        return json.dumps(summary.to_dicts(), indent=2) + "\n"
-    if output_format is SweepFormat.csv:
-        return summary.write_csv()
-    rows = comparison_rows(summary)
-    if not rows:  # every run failed
-        return ""
-    if output_format is SweepFormat.markdown:
-        return markdown(rows)
-    return _text_table(
-        list(rows[0]),
-        [list(row.values()) for row in rows],
-        left=("strategy", "grid point"),
-        caption="mean over replications [95% CI]; differences are paired (common random numbers)",
-    )
-
-
-def _text_table(headers: list[str], rows: list[list[str]], left: tuple[str, ...], **table_options) -> str:
-    """A rich table as plain text: ``left`` columns left-aligned, no cell wrapped (one line per
-    row, so the output stays readable when piped to a file or a pager)."""
-    table = Table(**table_options)
-    for header in headers:
-        table.add_column(header, justify="left" if header in left else "right", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    buffer = io.StringIO()
-    Console(file=buffer, width=1000, force_terminal=False).print(table)
-    return buffer.getvalue()
-
-
-def _render(summaries: list[dict], output_format: OutputFormat, baseline: str = BASELINE) -> str:
-    if output_format is OutputFormat.json:
         return json.dumps(summaries, indent=2) + "\n"
-    if output_format is OutputFormat.csv:
+    if output_format is SweepFormat.csv:
         return _csv(summaries)
-    return _table(summaries, baseline)
+    import polars as pl
+
+    from sim.analysis.statistics import SUMMARY_OUTCOMES, sweep_summary
+    from sim.tables import comparison
+
+    keys = ("strategy", *SUMMARY_OUTCOMES)
+    runs = pl.DataFrame(
+        [{"point": "{}", "replication": 0, "status": "done", **{k: s[k] for k in keys}} for s in summaries]
+    )
+    summary = sweep_summary(runs, baseline, [s["strategy"] for s in summaries])
+    first = summaries[0]
+    text = comparison.render(summary, output_format.value, wide, _width())
+    if output_format is SweepFormat.table:
+        size = f"{first['customers']:,} customers, {first['months']} months"
+        text = f"{size}, seed {first['seed']}; one run each\n{text}"
+    return text
+
+
+def _width() -> int:
+    """Columns of the terminal ($COLUMNS wins; 100 when neither says)."""
+    import shutil
+
+    return shutil.get_terminal_size((100, 24)).columns
 
 
 def _csv(summaries: list[dict]) -> str:
     """One row per strategy; churn by reason as ``churned_<reason>`` columns, no monthly series."""
+    from sim.population import EXIT_REASONS
+
     rows = []
     for s in summaries:
         row = {k: v for k, v in s.items() if k not in ("monthly_churn", "churn_by_reason", "cost_by_program")}
@@ -478,52 +682,11 @@ def _csv(summaries: list[dict]) -> str:
     return buffer.getvalue()
 
 
-def _table(summaries: list[dict], baseline_name: str = BASELINE) -> str:
-    baseline = next((s for s in summaries if s["strategy"] == baseline_name), None)
-    first = summaries[0]
-    headers = [
-        "strategy",
-        "cohort loss",
-        "vs baseline",
-        "annual churn",
-        "half-life",
-        "main exit reason",
-        "program cost",
-        "margin",
-        "cost / retained",
-    ]
-    rows = []
-    for s in sorted(summaries, key=lambda s: s["cohort_loss"]):
-        reasons = s["churn_by_reason"]
-        total = sum(reasons.values())
-        main_reason = max(reasons, key=reasons.get) if total else "-"
-        delta = (
-            f"{(s['cohort_loss'] - baseline['cohort_loss']) * 100:+.1f} pp"
-            if baseline and s is not baseline
-            else "-"
-        )
-        half_life = s["half_life_months"]
-        cost_per_retained = s["cost_per_retained_customer"]
-        rows.append(
-            [
-                s["strategy"],
-                f"{s['cohort_loss']:.1%}",
-                delta,
-                f"{s['annual_churn']:.1%}",
-                f"{half_life} mo" if half_life is not None else f"> {s['months']} mo",
-                f"{main_reason} ({reasons[main_reason] / total:.0%})" if total else "-",
-                f"{s['program_cost']:,.0f} EUR",
-                f"{s['margin']:,.0f} EUR",
-                f"{cost_per_retained:,.2f} EUR" if cost_per_retained is not None else "-",
-            ]
-        )
-    return _text_table(
-        headers,
-        rows,
-        left=("strategy", "main exit reason"),
-        title=f"{first['customers']:,} customers, {first['months']} months, seed {first['seed']}",
-        caption="cohort loss: share of the initial customers gone at the horizon; sorted best first",
-    )
+def _text_table(headers: list[str], rows: list[list[str]], left: tuple[str, ...], **table_options) -> str:
+    """A table as plain text, one line per row (readable when piped to a file or a pager)."""
+    from sim.tables.comparison import text_table
+
+    return text_table(headers, rows, left, None, **table_options)
 
 
 def _strategy_table(rows: list[dict[str, str]], caption: str) -> str:
@@ -548,6 +711,7 @@ def survival_command(
     survival_summary.parquet into RESULTS_DIR (schemas in sim/analysis/survival.py).
     """
     from sim.analysis import survival
+    from sim.tables import rows
 
     try:
         check_output(results_dir, "RESULTS_DIR")
@@ -561,7 +725,7 @@ def survival_command(
     else:
         sys.stdout.write(
             _strategy_table(
-                survival_rows(summary),
+                rows.survival_rows(summary),
                 "initial cohort pooled over replications; Kaplan-Meier with log(-log) Greenwood "
                 "band; year k: share still active after 12k months",
             )
@@ -573,7 +737,14 @@ def survival_command(
 def calibrate_command(
     curve: Annotated[Path, typer.Option(help="Observed retention: CSV with year|month and share|active.")],
     scenario: Annotated[Path, typer.Option(help="Scenario file (TOML) whose market is fitted.")],
-    fit: Annotated[str, typer.Option(help="Parameters to fit: key.path[=low:high],... (as in [grid]).")],
+    fit: Annotated[
+        str | None,
+        typer.Option(
+            help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
+            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
+            "market.heterogeneity.propensity_mean=0.1:10,market.heterogeneity.propensity_cv=0:4]."
+        ),
+    ] = None,
     holdout: Annotated[
         int, typer.Option(min=0, help="Hold out the last K periods and report the error predicting them.")
     ] = 0,
@@ -582,13 +753,19 @@ def calibrate_command(
     ] = None,
     replications: Annotated[
         int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Runs per evaluation (same seeds each time).")
-    ] = 4,
+    ] = 2,
     customers: Annotated[
         int | None,
         typer.Option(min=1, max=MAX_CUSTOMERS, help="Cohort size per run [default: the scenario's]."),
     ] = None,
+    intervals: Annotated[
+        bool, typer.Option(help="Profile-likelihood 95% intervals (about three times the fit's runs).")
+    ] = True,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json, or csv (one row per period).")
+    ] = OutputFormat.table,
     out: Annotated[
         Path | None, typer.Option(help="Calibrated scenario to write [default: <scenario>-calibrated.toml].")
     ] = None,
@@ -596,8 +773,10 @@ def calibrate_command(
 ) -> None:
     """Fit market parameters so that a strategy's cohort retention matches an observed curve.
 
-    Prints the fitted values with standard errors, the fit error and (with --holdout) the error
-    on the held-out periods, and writes a calibrated scenario file. Exit code 2 on bad input.
+    Prints the fitted values with standard errors and 95% profile-likelihood intervals, warnings
+    (an estimate on its bound, two confounded), the observed and predicted retention per period
+    (held-out periods marked) with the errors, and writes a calibrated scenario file. Exit code
+    2 on bad input. Method: docs/analysis.md.
     """
     from sim.analysis import calibration
     from sim.io import write_atomic
@@ -612,44 +791,67 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        parameters = calibration.parse_fit(fit, chosen, strategy or chosen.baseline)
+        spec = fit or calibration.DEFAULT_FIT
+        parameters = calibration.parse_fit(spec, chosen, strategy or chosen.baseline)
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
-                chosen, observed, parameters, executor, strategy, holdout, replications, customers
+                chosen, observed, parameters, executor, strategy, holdout, replications, customers,
+                intervals=intervals,
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:
         raise _fail(str(error)) from None
-    rows = [
-        [p.path, f"{p.start:g}", f"{p.low:g}..{p.high:g}", f"{result.fitted[p.path]:.4g}",
-         f"{result.standard_errors[p.path]:.2g}"]
-        for p in parameters
-    ]
-    sys.stdout.write(
-        _text_table(
-            ["parameter", "start", "bounds", "fitted", "std. error"],
-            rows,
-            left=("parameter",),
-            title=f"{result.strategy}: {result.replications} x {result.customers:,} customers, "
-            f"{result.evaluations} evaluations",
-        )
-    )
-    periods = [f"{observed.unit} {p}" for p in observed.periods]
-    sys.stdout.write(
-        _text_table(
-            ["", *periods],
-            [
-                ["observed", *(f"{v:.3f}" for v in observed.share)],
-                ["model", *(f"{v:.3f}" for v in result.model_share)],
-            ],
-            left=("",),
-        )
-    )
-    print(f"fit error (RMSE of the share still active): {result.rmse_fit:.4f}")
-    if result.rmse_holdout is not None:
-        print(f"holdout error on the last {holdout} {observed.unit}s: {result.rmse_holdout:.4f}")
+    data = calibration.to_json(result)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(data["periods"][0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(data["periods"])
+    else:
+        sys.stdout.write(_calibration_tables(data))
+    for warning in result.warnings:
+        stderr.print(f"warning: {warning}", highlight=False, markup=False)
     write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stderr.print(f"wrote {out}", highlight=False)
+
+
+def _calibration_tables(data: dict) -> str:
+    """The calibration as text: the estimates, then observed and predicted share per period."""
+
+    def number(x: float | None, digits: str = ".4g") -> str:
+        return "-" if x is None else format(x, digits)
+
+    estimates = _text_table(
+        ["parameter", "start", "bounds", "fitted", "std. error", "95% interval (profile)"],
+        [
+            [p["path"], f"{p['start']:g}", f"{p['low']:g}..{p['high']:g}", f"{p['fitted']:.4g}",
+             number(p["std_error"], ".2g"), f"{number(p['ci_low'])} .. {number(p['ci_high'])}"]
+            for p in data["parameters"]
+        ],
+        left=("parameter",),
+        title=f"{data['strategy']}: {data['replications']} x {data['customers']:,} customers, "
+        f"{data['evaluations']} evaluations, {data['seconds']:.0f} s",
+    )
+    unit, sbg = data["unit"], data["sbg_holdout_error"] is not None
+    periods = _text_table(
+        [unit, "observed", "model", *(["sBG"] if sbg else []), ""],
+        [
+            [str(r["period"]), f"{r['observed']:.3f}", f"{r['predicted']:.3f}",
+             *([f"{r['sbg']:.3f}"] if sbg else []), "held out" if r["held_out"] else ""]
+            for r in data["periods"]
+        ],
+        left=("",),
+        caption="share of the cohort still active",
+    )
+    lines = []
+    for name, key in (("model, fitted", "fit_error"), ("model, held out", "holdout_error"),
+                      ("sBG, held out", "sbg_holdout_error")):
+        error = data[key]
+        if error:
+            customers = f" ({error['mae_customers']:.1f} customers)" if "mae_customers" in error else ""
+            lines.append(f"mean absolute error ({name} {unit}s): {error['mae']:.4f}{customers}")
+    return estimates + periods + "".join(f"{line}\n" for line in lines)
 
 
 @app.command("economics")
@@ -663,6 +865,7 @@ def economics_command(
     from sim.analysis import economics
     from sim.io import write_atomic
     from sim.results import load
+    from sim.tables import rows
 
     try:
         check_output(results_dir, "RESULTS_DIR")
@@ -674,7 +877,7 @@ def economics_command(
     write_atomic(results_dir / "economics.parquet", economics.table(summary).write_parquet)
     sys.stdout.write(
         _strategy_table(
-            economics_rows(summary),
+            rows.economics_rows(summary),
             "means over replications; costs, fees and liability in kEUR over the horizon; "
             "return on spend: extra profit per extra EUR of program spend vs the baseline, paired",
         )
@@ -693,10 +896,13 @@ def _check_out(out: Path | None) -> None:
             raise _fail(str(error)) from None
 
 
-def _write_table(out: Path, name: str, frame) -> Path:
-    """Write ``frame`` to ``out/name`` atomically (``out`` was checked by :func:`_check_out`)."""
+def _write_table(out: Path, name: str, frame, scenario_hash: str | None) -> Path:
+    """Write ``frame`` to ``out/name`` atomically, stamped with the hash of the scenario it
+    analysed (``None``: the default market); ``out`` was checked by :func:`_check_out`."""
+    from sim.provenance import write_stamped
+
     out.mkdir(parents=True, exist_ok=True)
-    write_atomic(out / name, frame.write_parquet)
+    write_stamped(out / name, frame, scenario_hash)
     return out / name
 
 
@@ -713,10 +919,9 @@ def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
     from sim.analysis.space import AnalysisError
 
     executor = _executor(workers, scheduler)
-    with executor, _progress(sweep=True) as progress:
-        task = progress.add_task(f"{label} on {executor.name}", total=None)
+    with executor, Progress(f"{label} on {executor.name}") as progress:
         try:
-            return work(executor, lambda done, total: progress.update(task, completed=done, total=total))
+            return work(executor, progress.update)
         except (AnalysisError, ClaimsError) as error:
             raise _fail(str(error)) from None
 
@@ -750,6 +955,9 @@ def claims_command(
         list[str] | None,
         typer.Option("--check", help="Check or claim to test (repeatable: C4, F2, F2a); default: all."),
     ] = None,
+    controls: Annotated[
+        bool, typer.Option(help="Also run each check's control, which must fail (about doubles the runs).")
+    ] = True,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[
@@ -757,12 +965,13 @@ def claims_command(
         typer.Option(help="Also write claims.parquet to this directory (a sweep's: the report shows it)."),
     ] = None,
 ) -> None:
-    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8 on a market.
+    """Test the practitioners' claims C1-C7 and the stylized facts F1-F8, S1-S2 on a market.
 
-    A check holds when the 95% confidence interval of its effect lies inside the claimed region,
-    fails when it lies entirely outside, and is inconclusive otherwise (docs/analysis.md).
+    A check holds when the 95% confidence interval of its effect lies inside the claimed region
+    (its bounds are minimum effects), fails when it lies entirely outside, and is inconclusive
+    otherwise; its control (the mechanism removed) must fail (docs/analysis.md).
     """
-    from sim.analysis.claims import ClaimsError, audit, select
+    from sim.analysis.claims import VERDICTS, ClaimsError, audit, select
 
     chosen = _load_scenario(file) if file else None
     where = str(file) if file else "default market"
@@ -778,7 +987,10 @@ def claims_command(
         "seed": chosen.seed if chosen else defaults.SEED,
         "name": chosen.name if chosen else "default",
         "checks": check,
+        "controls": controls,
     }
+    from sim.market import Market
+
     market = chosen.market if chosen else Market()
 
     def work(executor, on_progress):
@@ -788,16 +1000,24 @@ def claims_command(
             raise ClaimsError(f"{where}: {error}") from None
 
     table = _run_analysis("claims audit", workers, scheduler, work)
+    def interval(r: dict, prefix: str = "") -> str:
+        return f"{_g(r[prefix + 'estimate'])} [{_g(r[prefix + 'ci_low'])}, {_g(r[prefix + 'ci_high'])}]"
+
     rows = [
-        [r["check"], r["statement"], r["effect"], f"{_g(r['estimate'])} [{_g(r['ci_low'])}, "
-         f"{_g(r['ci_high'])}]", r["region"], r["verdict"], str(r["replications"])]
+        [r["check"], r["statement"], r["effect"], interval(r), r["region"], r["verdict"], r["control"],
+         interval(r, "control_") if r["control_verdict"] in VERDICTS else "", r["control_verdict"],
+         str(r["replications"])]
         for r in table.iter_rows(named=True)
     ]
-    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "n"]
-    sys.stdout.write(_text_table(headers, rows, left=("check", "claim", "effect", "verdict"),
-                                 caption=f"{where}; paired replications (common random numbers)"))
+    headers = ["check", "claim", "effect", "estimate [95% CI]", "holds if", "verdict", "control (must fail)",
+               "control [95% CI]", "control verdict", "n"]
+    left = ("check", "claim", "effect", "verdict", "control (must fail)", "control verdict")
+    sys.stdout.write(_text_table(headers, rows, left=left,
+                                 caption=f"{where}; paired replications (common random numbers); "
+                                 "'holds if' bounds are minimum effects (sources: docs/analysis.md)"))
     if out:
-        stderr.print(f"wrote {_write_table(out, 'claims.parquet', table)}", highlight=False)
+        written = _write_table(out, "claims.parquet", table, chosen.hash() if chosen else None)
+        stderr.print(f"wrote {written}", highlight=False)
         _report_hint(out)
 
 
@@ -859,7 +1079,8 @@ def sensitivity_command(
                                  left=("output", "parameter", "index"),
                                  caption=f"{method.value}: {evaluations} evaluations per strategy"))
     if out:
-        stderr.print(f"wrote {_write_table(out, 'sensitivity.parquet', table)}", highlight=False)
+        written = _write_table(out, "sensitivity.parquet", table, chosen.hash())
+        stderr.print(f"wrote {written}", highlight=False)
         _report_hint(out)
 
 
@@ -909,7 +1130,8 @@ def discover_command(
     )
     print(found.describe())
     if out:
-        stderr.print(f"wrote {_write_table(out, 'discovery.parquet', found.samples)}", highlight=False)
+        written = _write_table(out, "discovery.parquet", found.samples, chosen.hash())
+        stderr.print(f"wrote {written}", highlight=False)
 
 
 def main() -> None:
@@ -919,9 +1141,13 @@ def main() -> None:
     bug or a failed piece of work: one line naming it, a pointer to ``LOYALTY_SIM_DEBUG=1``,
     exit 1. With ``LOYALTY_SIM_DEBUG=1`` every error prints its traceback (same exit codes).
     """
-    debug = os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")
+    debug = debugging()
     try:
         app()
+    except SystemExit as leaving:
+        if leaving.code == EXIT_INTERRUPTED and _after_ctrl_c(leaving):
+            stderr.print("interrupted", highlight=False, markup=False)  # Typer's Exit(130) says nothing
+        raise
     except UserError as error:
         if debug:
             traceback.print_exc()
@@ -940,3 +1166,14 @@ def main() -> None:
             markup=False,
         )
         raise SystemExit(EXIT_FAILED_RUNS) from None
+
+
+def _after_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` was caused by a Ctrl-C that no command reported (Typer turns one into
+    a silent exit 130; a command that reports its own interruption raises ``from None``)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    return False

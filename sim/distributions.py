@@ -46,3 +46,25 @@ class LogNormal:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return (self.median * np.exp(self.sigma * rng.standard_normal(n))).astype(np.float32)
 
+
+@dataclass(frozen=True)
+class Gamma:
+    """A positive multiplier with the given ``mean`` and coefficient of variation ``cv``.
+
+    Shape ``1 / cv**2``, scale ``mean * cv**2``; ``cv = 0`` is the constant ``mean`` and draws
+    no random numbers.
+    """
+
+    mean: float
+    cv: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.mean < 0:
+            raise ParamError("mean", f"must be >= 0, got {self.mean}")
+        if self.cv < 0:
+            raise ParamError("cv", f"must be >= 0, got {self.cv}")
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.cv == 0 or self.mean == 0:
+            return np.full(n, self.mean, dtype=np.float32)
+        return rng.gamma(1.0 / self.cv**2, self.mean * self.cv**2, size=n).astype(np.float32)

@@ -15,3 +15,11 @@ class UserError(Exception):
 
 class OptionError(UserError, ValueError):
     """A command-line option (or its library argument) with a value that cannot be used."""
+
+
+def debugging() -> bool:
+    """Whether ``LOYALTY_SIM_DEBUG`` is set (to anything but ``""`` or ``0``): then every error
+    that is otherwise reported on one line also prints its traceback."""
+    import os
+
+    return os.environ.get("LOYALTY_SIM_DEBUG", "") not in ("", "0")

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.behaviours import BehaviourSpec
+from sim.distributions import Gamma
 from sim.mechanisms.acquisition import AcquisitionParams
 from sim.mechanisms.adaptation import AdaptationParams
+from sim.mechanisms.attention import AttentionParams
 from sim.mechanisms.decision import DecisionParams
+from sim.mechanisms.heterogeneity import HeterogeneityParams
 from sim.mechanisms.offers import OffersParams
 from sim.mechanisms.service import ServiceParams
 from sim.params import ParamError, check_range
@@ -24,6 +27,8 @@ class Market:
     offers: OffersParams = field(default_factory=OffersParams)
     decision: DecisionParams = field(default_factory=DecisionParams)
     acquisition: AcquisitionParams = field(default_factory=AcquisitionParams)
+    heterogeneity: HeterogeneityParams = field(default_factory=HeterogeneityParams)
+    attention: AttentionParams = field(default_factory=AttentionParams)
     gross_margin_share: float = 0.3  # share of revenue left after the cost of goods
     behaviours: tuple[BehaviourSpec, ...] = ()  # customer behaviours beyond the core mechanisms
 
@@ -37,3 +42,7 @@ class Market:
         if len(set(names)) != len(names):
             raise ParamError("segments", f"names must be unique, got {names}")
         check_range(self, ("gross_margin_share",), 0.0, 1.0)
+
+    def customer_traits(self) -> dict[str, Gamma]:
+        """Market-wide trait distributions every new customer draws after the segment traits."""
+        return {"churn_propensity": self.heterogeneity.distribution()}

@@ -6,16 +6,20 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 import polars as pl
 
-from sim.behaviours import Behaviour
+from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
 from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
 from sim.market import Market
-from sim.mechanisms import acquisition, adaptation, decision, offers, service
+from sim.mechanisms import acquisition, adaptation, ageing, attention, decision, offers, service
+from sim.mechanisms.decision import TERM_END_ACTIONS
+from sim.mechanisms.service import FAILURE_PATHS
+from sim.mesa_tools import from_keywords, outcome_collector
 from sim.outcomes import (
     COST_CATEGORIES,
     LOYALTY_TYPES,
@@ -25,7 +29,7 @@ from sim.outcomes import (
     loyalty_type_shares,
     run_summary,
 )
-from sim.plugins import call_hook
+from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program
 from sim.strategy import Strategy
@@ -35,6 +39,50 @@ _STATE_BOUNDS = (
     ("satisfaction", 0.0, 1.0),
     ("rational_value", 0.0, 1.0),
     ("resentment", 0.0, 1.0),
+)
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One phase of the monthly step: its name, the model method that runs it, what it does."""
+
+    name: str
+    method: str
+    does: str
+    hooks: str  # the program (and behaviour) hooks that run in it
+
+
+PHASES: tuple[Phase, ...] = (
+    Phase("program edges", "_program_edges", "programs entering or leaving their window", "start, stop"),
+    Phase(
+        "service encounters", "_service_encounters",
+        "service level; failures (small/large), complaints and their paths; satisfaction, bond",
+        "service",
+    ),
+    Phase("programs act", "_programs_act", "contacts, rewards, contracts, notices", "act"),
+    Phase(
+        "decay and adaptation", "_decay_and_adapt",
+        "bond decay, expectations, disappointment, rational value, resentment fades, attention "
+        "fades; states clamped",
+        "adapt (behaviours)",
+    ),
+    Phase(
+        "competitor offers", "_competitor_offers", "offers arrive; switch probability per customer", "offers"
+    ),
+    Phase(
+        "stay or leave", "_stay_or_leave",
+        "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
+        "exit_hazards, stay_or_leave (behaviours)",
+    ),
+    Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
+    Phase(
+        "contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"
+    ),
+    Phase(
+        "new customers", "_new_customers", "acquisition multiplier; joiners draw traits; onboarding",
+        "acquisition_multiplier, onboard",
+    ),
+    Phase("record", "_record", "one row of the monthly table", "-"),
 )
 
 
@@ -53,7 +101,8 @@ class LoyaltyModel(mesa.Model):
     """Customers tied to a firm rationally and emotionally, one step per month.
 
     Args:
-        strategy: the firm's programs.
+        strategy: the firm's programs, or the name of a strategy of ``loyalty-sim run`` (a
+            program's name, ``appreciation_and_service``).
         market: segments, competitors, behavioural parameters (defaults: the default market).
         customers: size of the initial cohort.
         months: horizon; :meth:`run` steps this many months.
@@ -62,16 +111,25 @@ class LoyaltyModel(mesa.Model):
             :meth:`stream`), with one number per customer row, so strategies run with the same
             seed start from the same customers and share their random numbers customer by
             customer, month by month (common random numbers).
+        **parameters: plain keyword parameters, as ``mesa.batch_run`` and ``SolaraViz`` pass
+            them: a parameter's name (``offer_rate_per_month=0.1``) or key path
+            (``**{"programs.point_card.reward_share_of_spend": 0.02}``), and ``behaviours``
+            (names) to enable; see :func:`sim.mesa_tools.from_keywords`.
+
+    ``datacollector`` is a ``mesa.DataCollector`` with every column of the monthly table.
     """
 
     def __init__(
         self,
-        strategy: Strategy,
+        strategy: Strategy | str,
         market: Market | None = None,
         customers: int = CUSTOMERS,
         months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
+        **parameters: Any,
     ) -> None:
+        if isinstance(strategy, str) or parameters:
+            strategy, market = from_keywords(strategy, market, parameters)
         if customers < 1:
             raise ValueError(f"customers must be >= 1, got {customers}")
         if months < 1:
@@ -96,13 +154,22 @@ class LoyaltyModel(mesa.Model):
             capacity=acquisition.capacity(self.market.acquisition, customers, months),
             extra_columns=self._plugin_columns(),
         )
-        self.population.add(self.stream("population"), customers, self.market.segments, month=0)
+        self.population.add(
+            self.stream("population"), customers, self.market.segments, month=0,
+            traits=self.market.customer_traits(),
+        )
+        self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
-        self._recorder = MonthlyRecorder(months)
+        self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
+        self.monthly_columns = self._recorder.columns
+        self.monthly_row: dict[str, float] = {}  # the last month's recorded row
+        self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
+        self._running_now: list[Program] = []
+        self._switch = np.zeros(0, dtype=np.float32)
 
     def stream(self, purpose: str) -> np.random.Generator:
         """The random generator for one purpose (``"offers"``, a program's name...) this month.
@@ -134,6 +201,10 @@ class LoyaltyModel(mesa.Model):
         numbers = draw(self.slots.end)
         return numbers if self.slots.end == self.slots.customers else numbers[slots]
 
+    def exit_hazard_factors(self, ids: np.ndarray) -> ExitHazards | None:
+        """Phase 5: the behaviours' factors on each exit reason's hazard (``exit_hazards`` hook)."""
+        return exit_hazard_factors(self, ids)
+
     def charge(self, program: str, eur: float, category: str = "other") -> None:
         """Book a program's cost for this month, under one of ``COST_CATEGORIES``."""
         if category not in COST_CATEGORIES:
@@ -142,75 +213,88 @@ class LoyaltyModel(mesa.Model):
         self.flows.cost_by_category[category] = self.flows.cost_by_category.get(category, 0.0) + float(eur)
 
     def step(self) -> None:
-        """Advance one month. The order is fixed:
-
-        ====  ====================  ==========================================================
-        #     phase                 what happens
-        ====  ====================  ==========================================================
-        0     program edges         ``start``/``stop`` hooks of programs entering/leaving window
-        1     service encounters    programs' ``service`` hooks shape the service level; then
-                                    failures, complaints, recoveries; satisfaction, bond
-        2     programs act          programs' ``act`` hooks: contacts, rewards, contracts
-        3     decay and adaptation  bond decay in silence, expectations, disappointment,
-                                    rational value, resentment fades when free; states are
-                                    clamped to their ranges
-        4     competitor offers     offers arrive; switch probability per customer
-        5     stay or leave         competing exit hazards, lock-in, breakouts, term ends;
-                                    states clamped again
-        6     new customers         programs' ``acquisition_multiplier``; joiners; ``onboard``
-        7     record                one row of the monthly table
-        ====  ====================  ==========================================================
+        """Advance one month: the phases of :data:`PHASES`, in that order (``loyalty-sim phases``).
 
         The market's behaviours (``sim.behaviours``) run their hook of the same phase after the
         programs': ``service`` (1), ``act`` (2), ``adapt`` (3, before clamping), ``offers`` (4,
-        may change the switch probabilities), ``stay_or_leave`` (5, with the leavers),
-        ``acquisition_multiplier`` and ``onboard`` (6); ``setup`` runs once before month 1.
+        may change the switch probabilities), ``exit_hazards`` (5, scales each exit reason's
+        hazard per customer before the draw), ``stay_or_leave`` (5, with the leavers),
+        ``acquisition_multiplier`` and ``onboard`` (8); ``setup`` runs once before month 1.
         """
         self.month += 1
-        pop = self.population
-        self.flows = MonthFlows.start(self.month, pop.active)
-        pop.reward_received[:] = 0.0
-        running = self._update_program_windows()
+        self.flows = MonthFlows.start(self.month, self.population.active)
+        self.population.reward_received[:] = 0.0
+        for phase in PHASES:
+            getattr(self, phase.method)()
 
+    def _program_edges(self) -> None:
+        self._running_now = self._update_program_windows()
+
+    def _service_encounters(self) -> None:
         level = service.ServiceLevel.from_params(self.market.service)
-        for program in running:
+        for program in self._running_now:
             call_hook("program", program, "service", self, level)
         self._behaviour_hooks("service", level)
         service.encounters(self, level)
 
-        for program in running:
+    def _programs_act(self) -> None:
+        for program in self._running_now:
             call_hook("program", program, "act", self)
         self._behaviour_hooks("act")
 
+    def _decay_and_adapt(self) -> None:
         adaptation.decay_and_adapt(self)
+        attention.fade(self)
         self._behaviour_hooks("adapt")
         self._clamp_states()
-        switch = offers.competitor_offers(self)
-        self._behaviour_hooks("offers", switch)
-        leavers = decision.stay_or_leave(self, switch)
+
+    def _competitor_offers(self) -> None:
+        self._switch = offers.competitor_offers(self)
+        self._behaviour_hooks("offers", self._switch)
+
+    def _stay_or_leave(self) -> None:
+        leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
         self._clamp_states()
 
+    def _contract_ends(self) -> None:
+        ended, recontracted = self.flows.term_ended, self.flows.recontracted
+        if ended.size:
+            for program in self._running_now:
+                call_hook("program", program, "term_end", self, ended, recontracted)
+
+    def _ageing(self) -> None:
+        ageing.age(self)
+
+    def _new_customers(self) -> None:
+        running = self._running_now
         multiplier = math.prod(call_hook("program", p, "acquisition_multiplier", self) for p in running)
         multiplier *= math.prod(self._behaviour_hooks("acquisition_multiplier"))
         u = float(self.stream("acquisition").random())
         joiners = acquisition.poisson_quantile(u, acquisition.expected_joiners(self, multiplier))
         if joiners:
             ids = acquisition.join(self, joiners)
+            self._start_attention(ids)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)
             self._behaviour_hooks("onboard", ids)
         self.flows.acquired = joiners
-        self._record()
+
+    def _start_attention(self, ids: np.ndarray) -> None:
+        """New customers start at their resting attention (``sim.mechanisms.attention``)."""
+        self.population.attention[ids] = self.population.attentiveness[ids]
 
     def _behaviour_hooks(self, hook: str, *args: object) -> list:
         return [call_hook("behaviour", b, hook, self, *args) for b in self.behaviours]
 
+    def _plugins(self) -> list[tuple[str, Program | Behaviour]]:
+        """The strategy's programs and the market's behaviours, with their kind."""
+        return [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
+
     def _plugin_columns(self) -> tuple[Column, ...]:
         """Columns declared by the strategy's programs and the market's behaviours, each once."""
         owners: dict[str, tuple[str, Column]] = {}
-        plugins = [("program", p) for p in self.programs] + [("behaviour", b) for b in self.behaviours]
-        for kind, plugin in plugins:
+        for kind, plugin in self._plugins():
             for column in plugin.columns:
                 owner = owners.setdefault(column.name, (f"{kind} '{plugin.name}'", column))
                 if owner[1] != column:
@@ -279,6 +363,12 @@ class LoyaltyModel(mesa.Model):
             **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
             "exit_fees": flows.exit_fees,
             "points_liability": float(pop.points[active_ids].sum()),
+            "failures": int(flows.failures_by_path[1:].sum()),
+            "failures_large": flows.failures_large,
+            **{f"failures_{p}": int(flows.failures_by_path[i + 1]) for i, p in enumerate(FAILURE_PATHS)},
+            "slow_resolutions_arrived": flows.resolved_slowly,
+            **{f"term_ends_{a}": flows.term_end_actions.get(a, 0) for a in TERM_END_ACTIONS},
+            "mean_attention": mean(pop.attention),
         }
         row.update(
             {
@@ -290,7 +380,11 @@ class LoyaltyModel(mesa.Model):
                 )
             }
         )
+        row.update(report(self._plugins(), self))  # plugins' monthly reporters
         self._recorder.record(row)
+        self.monthly_row = row
+        self.datacollector.collect(self)
+        self.running = self.month < self.months  # mesa.batch_run and SolaraViz stop at the horizon
 
     def run(self, customers: bool = False) -> RunResult:
         """Step to the horizon and return the outcome tables (with customer records if asked)."""

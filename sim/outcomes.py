@@ -25,6 +25,16 @@ cost_<category>             Float64  EUR, program_cost split by ``COST_CATEGORIE
 exit_fees                   Float64  EUR, exit fees paid by customers leaving during a contract term
                                      (not in revenue or margin)
 points_liability            Float64  EUR, unredeemed points held by active customers at month end
+failures                    Int64    service failures this month (small and large)
+failures_large              Int64    of those, large
+failures_<path>             Int64    failures by path (``FAILURE_PATHS``): silent, unresolved,
+                                     slow (complaint resolved after slow_resolution_months), fast
+slow_resolutions_arrived    Int64    slow resolutions of earlier complaints that arrived this month
+term_ends_<action>          Int64    customers at the end of a contract term who switched,
+                                     re-contracted or rolled on (``TERM_END_ACTIONS``)
+mean_attention              Float64  mean attention of active customers at month end, 0..1
+<reporter>                  Float64  one column per monthly reporter of the run's programs and
+                                     behaviours (``sim.api.Reporter``), after the columns above
 ==========================  =======  ===========================================================
 """
 
@@ -35,6 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from sim.mechanisms.decision import TERM_END_ACTIONS
+from sim.mechanisms.service import FAILURE_PATHS
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 
 
@@ -81,6 +93,12 @@ MONTHLY_SCHEMA: dict[str, pl.DataType] = {
     **{f"cost_{category}": pl.Float64 for category in COST_CATEGORIES},
     "exit_fees": pl.Float64,
     "points_liability": pl.Float64,
+    "failures": pl.Int64,
+    "failures_large": pl.Int64,
+    **{f"failures_{path}": pl.Int64 for path in FAILURE_PATHS},
+    "slow_resolutions_arrived": pl.Int64,
+    **{f"term_ends_{action}": pl.Int64 for action in TERM_END_ACTIONS},
+    "mean_attention": pl.Float64,
 }
 
 CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
@@ -91,10 +109,15 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
     "contact_tolerance_per_year": pl.Float32,
     "background_exit_per_month": pl.Float32,
     "restlessness": pl.Float32,
+    "churn_propensity": pl.Float32,
+    "attentiveness": pl.Float32,
     "spend_per_month": pl.Float32,
     "join_month": pl.Int16,
     "exit_month": pl.Int16,
     "exit_reason": pl.Utf8,
+    "first_failure_path": pl.Utf8,
+    "first_failure_large": pl.Boolean,
+    "first_failure_month": pl.Int16,
     "tenure_months": pl.Int16,
     "bond": pl.Float32,
     "rational_value": pl.Float32,
@@ -127,14 +150,21 @@ def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes
 
 
 class MonthlyRecorder:
-    """Collects one row per month into preallocated columns; no copy of the population."""
+    """Collects one row per month into preallocated columns; no copy of the population.
+    ``extra`` names the Float64 columns that plugins report (``sim.api.Reporter``), after the
+    columns of ``MONTHLY_SCHEMA``."""
 
-    def __init__(self, months: int) -> None:
+    def __init__(self, months: int, extra: tuple[str, ...] = ()) -> None:
+        self._schema = {**MONTHLY_SCHEMA, **dict.fromkeys(extra, pl.Float64)}
         self._columns = {
             name: np.zeros(months, dtype=np.int64 if dtype == pl.Int64 else np.float64)
-            for name, dtype in MONTHLY_SCHEMA.items()
+            for name, dtype in self._schema.items()
         }
         self._rows = 0
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self._schema)
 
     def record(self, row: dict[str, float]) -> None:
         for name, value in row.items():
@@ -144,7 +174,7 @@ class MonthlyRecorder:
     def frame(self) -> pl.DataFrame:
         return pl.DataFrame(
             {name: values[: self._rows] for name, values in self._columns.items()},
-            schema=MONTHLY_SCHEMA,
+            schema=self._schema,
         )
 
 
@@ -175,8 +205,10 @@ def customer_frame(
 ) -> pl.DataFrame:
     """Per-customer records: traits, join and exit month, exit reason, final state, and after
     them the columns that the run's plugins declared (``extra_columns``)."""
-    data = pop.to_dict([n for n in CUSTOMER_SCHEMA if n not in ("customer_id", "segment", "exit_reason")])
+    labelled = ("customer_id", "segment", "exit_reason", "first_failure_path")
+    data = pop.to_dict([n for n in CUSTOMER_SCHEMA if n not in labelled])
     reason_labels = np.array(["active", *EXIT_REASONS])
+    data["first_failure_path"] = np.array(["none", *FAILURE_PATHS])[pop.first_failure_path]
     data["customer_id"] = np.arange(len(pop))
     data["segment"] = np.array(segment_names)[pop.segment]
     data["exit_reason"] = reason_labels[pop.exit_reason]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import Any
 
 from sim.errors import UserError
 
@@ -33,3 +35,13 @@ def check_positive(params: object, names: tuple[str, ...]) -> None:
         value = getattr(params, name)
         if not value > 0:
             raise ParamError(name, f"must be > 0, got {value}")
+
+
+def param(default: Any, unit: str, doc: str) -> Any:
+    """A parameter field with its unit and meaning, shown by ``loyalty-sim programs``/``behaviours``
+    and ``loyalty-sim mechanisms``.
+
+    ``unit`` is e.g. ``"EUR"``, ``"months"``, ``"share 0..1"``, ``"per customer-year"`` or ``"-"``
+    for a flag or a pure number.
+    """
+    return dataclasses.field(default=default, metadata={"unit": unit, "doc": doc})

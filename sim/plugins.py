@@ -12,6 +12,7 @@ the plugin's name and source, not deep inside a run:
 - every overridden hook has the base class's signature, and no method is a near-miss of a
   hook's name (``onbord`` would silently never run);
 - declared population columns have new names and valid NumPy dtypes;
+- declared monthly reporters (:class:`Reporter`) have new names and a function to call;
 - the name is not taken by another plugin or a built-in.
 
 Installed plugins are found through the entry-point groups ``loyalty_sim.programs`` and
@@ -35,7 +36,10 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
-from sim.params import ParamError
+from sim.params import (
+    ParamError,
+    param,  # noqa: F401  (re-exported: plugins declare parameters with it)
+)
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
 
@@ -56,6 +60,24 @@ class NoParams:
     """A plugin without parameters."""
 
 
+@dataclass(frozen=True)
+class Reporter:
+    """A monthly result of a plugin: one number per month, a column of ``monthly.parquet``.
+
+    ``function`` is called at the end of every month (phase 9, record) with the model, or, if it is a
+    string, names a method of the plugin called as ``plugin.method(model)`` (for results that
+    need the plugin's own state). It returns one number (NaN where it is undefined, e.g. a mean
+    over no customers). Declared in a plugin's ``reporters``; shown by ``loyalty-sim programs``
+    / ``behaviours``. Like Starsim's ``define_results`` or a Mesa ``DataCollector``'s model
+    reporters.
+    """
+
+    name: str  # the column name; prefix it with the plugin's name: word_of_mouth_referrals
+    unit: str  # "customers", "EUR", "share 0..1", ...
+    function: Callable[[Any], float] | str
+    doc: str = ""
+
+
 def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
     """``cls.Params(**overrides)``, with an error listing the valid names for unknown ones."""
     known = {f.name for f in dataclasses.fields(cls.Params)}
@@ -66,15 +88,6 @@ def build_params(kind: str, cls: type, overrides: Mapping[str, Any]) -> Any:
             f"has unknown parameter(s) {unknown} (valid: {', '.join(sorted(known))})",
         )
     return cls.Params(**overrides)
-
-
-def param(default: Any, unit: str, doc: str) -> Any:
-    """A parameter field with its unit and meaning, shown by ``loyalty-sim programs``/``behaviours``.
-
-    ``unit`` is e.g. ``"EUR"``, ``"months"``, ``"share 0..1"``, ``"per customer-year"`` or ``"-"``
-    for a flag or a pure number.
-    """
-    return dataclasses.field(default=default, metadata={"unit": unit, "doc": doc})
 
 
 def source_of(cls: type) -> str:
@@ -92,6 +105,14 @@ def source_of(cls: type) -> str:
 @functools.cache
 def _distributions_by_package() -> dict[str, list[str]]:
     return dict(importlib.metadata.packages_distributions())
+
+
+def plugin_hint(kind: str) -> str:
+    """For a name that is not registered: maybe a plugin whose package is not installed."""
+    return (
+        f"if it is a plugin, is its package installed? `loyalty-sim {kind}s` lists what is; "
+        "`uv add --editable PATH` installs one so that `uv sync` keeps it"
+    )
 
 
 def label(kind: str, name: str, cls: type) -> str:
@@ -128,7 +149,12 @@ def _problems(registry: Registry, base: type, name: str, cls: type) -> list[str]
             f"the name is already taken by the {label(registry.kind, name, taken)} "
             f"({taken.__module__}.{taken.__qualname__}); choose another name"
         ]
-    return _params_problems(cls.Params) + _hook_problems(base, cls) + _column_problems(cls.columns)
+    return (
+        _params_problems(cls.Params)
+        + _hook_problems(base, cls)
+        + _column_problems(cls.columns)
+        + _reporter_problems(cls)
+    )
 
 
 def _params_problems(params: Any) -> list[str]:
@@ -162,6 +188,13 @@ def _scalar_type(hint: Any) -> type | None:
 
 def _hook_problems(base: type, cls: type) -> list[str]:
     problems = []
+    kind = base.__name__.lower()
+    for hook, other in _foreign_hooks(base).items():
+        if hook in vars(cls) and not hasattr(base, hook):
+            problems.append(
+                f"method '{hook}' is a {other} hook and never runs in a {kind} "
+                f"(a {kind}'s hooks: {', '.join(base.HOOKS)}); move it to a {other}"
+            )
     for hook in base.HOOKS:
         mine, theirs = getattr(cls, hook), getattr(base, hook)
         if mine is theirs:
@@ -179,6 +212,17 @@ def _hook_problems(base: type, cls: type) -> list[str]:
                 f"method '{attribute}' is not a hook and would never run; did you mean '{close[0]}'?"
             )
     return problems
+
+
+def _foreign_hooks(base: type) -> dict[str, str]:
+    """Hook names of the other plugin kinds, with their kind: a program's ``offers`` never runs."""
+    # Imported here: both kinds import this module. Their base classes exist before anything
+    # registers, so this works while either package is still being imported.
+    from sim.behaviours import Behaviour
+    from sim.programs import Program
+
+    others = [other for other in (Program, Behaviour) if other is not base]
+    return {hook: other.__name__.lower() for other in others for hook in other.HOOKS}
 
 
 def _parameters(function: Callable) -> str:
@@ -225,6 +269,75 @@ def _column_problems(columns: Any) -> list[str]:
     return problems
 
 
+def _reporter_problems(cls: type) -> list[str]:
+    reporters = cls.reporters
+    if reporters == ():
+        return []  # most plugins: and `validate` need not load polars (sim.outcomes) for them
+    from sim.outcomes import MONTHLY_SCHEMA  # imported here: outcomes loads polars
+
+    if not isinstance(reporters, tuple) or not all(isinstance(r, Reporter) for r in reporters):
+        return [f"reporters must be a tuple of sim.api.Reporter, got {reporters!r}"]
+    problems = []
+    names = [r.name for r in reporters]
+    for reporter in reporters:
+        if not (isinstance(reporter.name, str) and reporter.name.isidentifier()):
+            problems.append(f"reporter name {reporter.name!r} must be a Python identifier")
+        elif reporter.name in MONTHLY_SCHEMA:
+            problems.append(
+                f"reporter '{reporter.name}' is a column of the monthly table; choose another name"
+            )
+        function = reporter.function
+        if isinstance(function, str):
+            if not callable(getattr(cls, function, None)):
+                problems.append(
+                    f"reporter '{reporter.name}' names method '{function}', which {cls.__name__} lacks"
+                )
+        elif not callable(function):
+            problems.append(f"reporter '{reporter.name}' needs a function of the model, got {function!r}")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        problems.append(f"reporters declared twice: {', '.join(duplicates)}")
+    return problems
+
+
+def reporter_names(plugins: list[tuple[str, Any]]) -> tuple[str, ...]:
+    """The monthly columns the plugins of a run report, in order; a name reported by two of
+    them is an error naming both."""
+    owners: dict[str, str] = {}
+    for kind, plugin in plugins:
+        for reporter in plugin.reporters:
+            owner = owners.setdefault(reporter.name, f"{kind} '{plugin.name}'")
+            if owner != f"{kind} '{plugin.name}'":
+                raise PluginError(
+                    f"reporter '{reporter.name}' is declared by {owner} and {kind} '{plugin.name}'; "
+                    "rename one"
+                )
+    return tuple(owners)
+
+
+def reporter_units(*registries: Registry) -> dict[str, str]:
+    """The unit of every reporter of the plugins registered in ``registries``, by column name."""
+    classes = [registry.get(name) for registry in registries for name in registry.names()]
+    return {reporter.name: reporter.unit for cls in classes for reporter in cls.reporters}
+
+
+def report(plugins: list[tuple[str, Any]], model: Any) -> dict[str, float]:
+    """This month's value of every reporter of ``plugins``; an error names plugin, reporter and month."""
+    values = {}
+    for kind, plugin in plugins:
+        for reporter in plugin.reporters:
+            function = reporter.function
+            try:
+                value = getattr(plugin, function)(model) if isinstance(function, str) else function(model)
+                values[reporter.name] = float(value)
+            except Exception as error:
+                where = f"{label(kind, plugin.name, type(plugin))} failed in reporter '{reporter.name}'"
+                raise PluginRunError(
+                    f"{where} in month {model.month}: {type(error).__name__}: {error}"
+                ) from error
+    return values
+
+
 def discover(builtin_package: str, group: str, base: type) -> Callable[[Registry], None]:
     """A registry's discovery: import the built-in package, then load the installed entry points."""
 
@@ -263,6 +376,13 @@ class ParamInfo:
 
 
 @dataclass(frozen=True)
+class ReporterInfo:
+    name: str
+    unit: str
+    doc: str
+
+
+@dataclass(frozen=True)
 class PluginInfo:
     kind: str
     name: str
@@ -271,6 +391,7 @@ class PluginInfo:
     hooks: tuple[str, ...]
     columns: tuple[Column, ...]
     params: tuple[ParamInfo, ...]
+    reporters: tuple[ReporterInfo, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -299,18 +420,45 @@ def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
     # The class's own docstring, else its module's (built-ins document the science there).
     doc = inspect.cleandoc(cls.__doc__ or inspect.getmodule(cls).__doc__ or "")
     hooks = tuple(h for h in base.HOOKS if getattr(cls, h) is not getattr(base, h))
-    return PluginInfo(kind, name, source_of(cls), doc.split("\n")[0], hooks, cls.columns, tuple(params))
+    reporters = tuple(ReporterInfo(r.name, r.unit, r.doc) for r in cls.reporters)
+    summary = doc.split("\n")[0]
+    return PluginInfo(kind, name, source_of(cls), summary, hooks, cls.columns, tuple(params), reporters)
 
 
 # --- running hooks --------------------------------------------------------------------------------
 
 
-def call_hook(kind: str, plugin: Any, hook: str, *args: Any) -> Any:
-    """Call ``plugin.hook(*args)``; an exception becomes a :class:`PluginRunError` naming the plugin."""
+# Hooks that return a value; every other hook acts in place and returns None.
+VALUE_HOOKS: tuple[str, ...] = ("acquisition_multiplier",)
+
+
+def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
+    """Call ``plugin.hook(model, *args)``. An exception becomes a :class:`PluginRunError` that
+    names the plugin, the hook and the month; so does a hook that breaks its contract: a value
+    returned by an in-place hook (``return switch * 0.5`` would be ignored), or a multiplier
+    that is not a finite number >= 0."""
     try:
-        return getattr(plugin, hook)(*args)
+        result = getattr(plugin, hook)(model, *args)
     except PluginRunError:
         raise
     except Exception as error:
-        where = label(kind, plugin.name, type(plugin))
-        raise PluginRunError(f"{where} failed in hook '{hook}': {type(error).__name__}: {error}") from error
+        where = _where(kind, plugin, hook, model)
+        raise PluginRunError(f"{where}: {type(error).__name__}: {error}") from error
+    if hook in VALUE_HOOKS:
+        number = isinstance(result, int | float | np.floating | np.integer) and not isinstance(result, bool)
+        if not (number and 0.0 <= result < float("inf")):
+            where = _where(kind, plugin, hook, model)
+            raise PluginRunError(f"{where}: expected a number >= 0, got {result!r}")
+    elif result is not None:
+        raise PluginRunError(
+            f"{_where(kind, plugin, hook, model)}: returned {type(result).__name__}, which would be ignored; "
+            "hooks change arrays in place (switch *= ..., pop.bond[ids] += ..., "
+            "see 'Hook reference' in docs/extending.md)"
+        )
+    return result
+
+
+def _where(kind: str, plugin: Any, hook: str, model: Any) -> str:
+    month = getattr(model, "month", 0)
+    when = f"in month {month}" if month else "before month 1"
+    return f"{label(kind, plugin.name, type(plugin))} failed in hook '{hook}' {when}"

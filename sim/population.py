@@ -8,12 +8,13 @@ who leaves keeps their row with ``active = False``, ``exit_month`` and ``exit_re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
-from sim.distributions import Beta, LogNormal
+from sim.distributions import Beta, Gamma, LogNormal
 from sim.params import check_range
 
 
@@ -63,6 +64,15 @@ SCHEMA: tuple[Column, ...] = (
         "restlessness", "float32", 1.0,
         "multiplier on voluntary exit hazards: variety seekers > 1 > creatures of habit", "trait",
     ),
+    Column(
+        "churn_propensity", "float32", 1.0,
+        "multiplier on every exit hazard, Gamma-distributed over customers (market.heterogeneity)",
+        "trait",
+    ),
+    Column(
+        "attentiveness", "float32", 0.3,
+        "resting attention to the deal: chance of weighing an offer in a quiet month, 0..1", "trait",
+    ),
     Column("spend_per_month", "float32", 0.0, "revenue from the customer per active month, EUR", "trait"),
     Column("join_month", "int16", 0, "month the customer joined; 0 = initial cohort", "trait"),
     Column("active", "bool", True, "still a customer"),
@@ -72,6 +82,16 @@ SCHEMA: tuple[Column, ...] = (
     Column("reward_expectation", "float32", 0.0, "reward the customer expects per month, share of spend"),
     Column("reward_received", "float32", 0.0, "reward received this month, share of spend"),
     Column("resentment", "float32", 0.0, "felt constraint from a lock-in, 0..1"),
+    Column(
+        "attention", "float32", 0.3,
+        "chance of weighing an offer, or of acting at a term end, this month, 0..1; starts at attentiveness",
+    ),
+    Column("complaint_months_left", "int8", 0, "months until an open complaint is resolved; 0 = none open"),
+    Column(
+        "first_failure_path", "int8", 0, "FailurePath code of the customer's first service failure; 0 = none"
+    ),
+    Column("first_failure_large", "bool", False, "the first service failure was large"),
+    Column("first_failure_month", "int16", -1, "month of the first service failure; -1 = none yet"),
     Column("points", "float32", 0.0, "unredeemed reward points, EUR value"),
     Column("contract_months_left", "int16", 0, "months left on the current contract term; 0 = free"),
     Column("exit_fee_months", "float32", 0.0, "fee for leaving during the term, months of spend"),
@@ -84,7 +104,9 @@ SCHEMA: tuple[Column, ...] = (
 
 TRAITS: tuple[str, ...] = tuple(c.name for c in SCHEMA if c.kind == "trait")
 # Traits drawn from a segment's distributions (the others are the segment and the join month).
-DRAWN_TRAITS: tuple[str, ...] = tuple(t for t in TRAITS if t not in ("segment", "join_month"))
+DRAWN_TRAITS: tuple[str, ...] = tuple(
+    t for t in TRAITS if t not in ("segment", "join_month", "churn_propensity")
+)
 
 
 @dataclass(frozen=True)
@@ -102,12 +124,18 @@ class Segment:
     bond_need: Beta = Beta(0.5, 6.0)
     # contacts per year; a monthly newsletter (12/yr) annoys about two thirds of the customers
     contact_tolerance_per_year: LogNormal = LogNormal(10.0, 0.6)
-    # Life events alone: about 1.5% a year leave regardless of the firm.
-    background_exit_per_month: LogNormal = LogNormal(0.0012, 0.6)
+    # Life events alone: about 1.5% a year leave regardless of the firm (median 0.0008 a month
+    # times the mean churn propensity 1.7 of market.heterogeneity and the lognormal mean factor).
+    background_exit_per_month: LogNormal = LogNormal(0.0008, 0.6)
     # Some customers switch for the sake of it, others never look around; an sBG-like spread.
     restlessness: LogNormal = LogNormal(1.0, 0.8)
     spend_per_month: LogNormal = LogNormal(50.0, 0.4)  # EUR
-    initial_bond: Beta = Beta(0.5, 8.0)  # courted before the sale: a fresh, moderate bond
+    # Resting attention to the deal (sim.mechanisms.attention): most customers roll on without
+    # looking; bargain hunters watch. Assumption, set with the Ofcom term-end figures (47% act).
+    attentiveness: Beta = Beta(0.25, 4.0)
+    # Courted before the sale: a fresh, modest bond, just below what good service sustains
+    # (market.adaptation.satisfaction_bond_share * satisfaction), so trust grows slowly with tenure.
+    initial_bond: Beta = Beta(0.35, 8.0)
 
     def __post_init__(self) -> None:
         check_range(self, ("share",), 0.0, 1.0)
@@ -118,12 +146,13 @@ DEFAULT_SEGMENTS: tuple[Segment, ...] = (
         "bargain_hunters", 0.25,
         price_focus=Beta(0.8, 8.0), bond_need=Beta(0.2, 8.0),
         contact_tolerance_per_year=LogNormal(6.0, 0.6), spend_per_month=LogNormal(40.0, 0.4),
-        initial_bond=Beta(0.35, 8.0),
+        initial_bond=Beta(0.25, 8.0), attentiveness=Beta(0.6, 4.0),
     ),
     Segment(
         "relationship_seekers", 0.35,
         price_focus=Beta(0.25, 8.0), bond_need=Beta(0.8, 8.0),
         contact_tolerance_per_year=LogNormal(12.0, 0.6), spend_per_month=LogNormal(55.0, 0.4),
+        attentiveness=Beta(0.2, 4.0),
     ),
     Segment("convenience_buyers", 0.40),
 )
@@ -167,8 +196,14 @@ class Population:
         count: int,
         segments: tuple[Segment, ...],
         month: int,
+        traits: Mapping[str, Beta | Gamma | LogNormal] | None = None,
     ) -> np.ndarray:
-        """Append ``count`` new customers drawn from ``segments``; return their ids."""
+        """Append ``count`` new customers drawn from ``segments``; return their ids.
+
+        ``traits`` gives market-wide distributions of further traits (``churn_propensity``:
+        ``Market.customer_traits``), drawn in their order after the segment
+        traits so that they do not shift them; traits left out keep their initial value.
+        """
         start = self.n
         stop = start + count
         self._reserve(stop)
@@ -183,6 +218,8 @@ class Population:
             for trait in DRAWN_TRAITS:
                 getattr(self, trait)[ids] = getattr(segment, trait).sample(rng, ids.size)
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
+        for trait, distribution in (traits or {}).items():
+            getattr(self, trait)[rows] = distribution.sample(rng, count)
         np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
         return np.arange(start, stop)
 

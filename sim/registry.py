@@ -8,12 +8,20 @@ from collections.abc import Callable, Iterator
 from sim.errors import UserError
 
 
+def _plugin_hint(kind: str) -> str:
+    from sim.plugins import plugin_hint  # imported here: sim.plugins imports this module
+
+    return plugin_hint(kind)
+
+
 class UnknownNameError(UserError, KeyError):
     """A name that is not registered; the message lists the valid ones and the closest match."""
 
     def __init__(self, kind: str, name: str, valid: list[str]) -> None:
         close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
         hint = f", did you mean '{close[0]}'?" if close else ""
+        if kind in ("program", "behaviour") and not close:
+            hint = f" ({_plugin_hint(kind)})"
         self.kind, self.name, self.valid, self.suggestion = kind, name, valid, close[0] if close else None
         super().__init__(f"unknown {kind} '{name}'{hint} (valid: {', '.join(valid)})")
 

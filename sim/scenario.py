@@ -25,12 +25,22 @@ import numpy as np
 
 from sim import defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
+from sim.defaults import (
+    MAX_CUSTOMERS,
+    MAX_DEPTH,
+    MAX_GRID_POINTS,
+    MAX_MONTHS,
+    MAX_NAME_LENGTH,
+    MAX_REPLICATIONS,
+    MAX_RUNS,
+)
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
 from sim.io import PathError, read_input
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
+from sim.plugins import plugin_hint
 from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
 from sim.seeds import GridPoint, GridValue, point_id
@@ -48,8 +58,10 @@ TOP_LEVEL_KEYS = (
     "service",
     "strategies",
     "behaviours",
+    "variants",
     "grid",
 )
+STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
 DEFAULTS = {
@@ -59,16 +71,6 @@ DEFAULTS = {
     "seed": defaults.SEED,
 }
 
-# Upper limits, so that a typo (an extra zero, 1e9) is a one-line error before any work rather than
-# a sweep that overflows, hangs while planning or runs out of memory. Each is far beyond what a
-# study needs and within what a laptop can hold; ``sim.sweep.check_fits`` adds the machine's memory.
-MAX_MONTHS = 1_200  # 100 years; months are stored as int16 (exit_month, tenure_months)
-MAX_CUSTOMERS = 10_000_000  # per run: about 3 GB of state (sim.sweep.memory_per_run)
-MAX_REPLICATIONS = 10_000
-MAX_GRID_POINTS = 10_000  # grid axes x latin hypercube samples; validation builds every point
-MAX_RUNS = 200_000  # strategies x grid points x replications: the manifest lists every run
-MAX_DEPTH = 16  # nesting of tables and arrays; a scenario needs 5
-MAX_NAME_LENGTH = 100  # scenario, strategy and segment names: folder names and table cells
 LIMITS = {"customers": MAX_CUSTOMERS, "months": MAX_MONTHS, "replications": MAX_REPLICATIONS}
 
 
@@ -114,6 +116,13 @@ class Scenario:
     text: str
     raw: dict[str, Any]
     file: str
+    # [variants]: name -> (path, value) overrides; the variants are the grid axis "variant"
+    variants: dict[str, tuple[tuple[str, Any], ...]] = dataclasses.field(default_factory=dict)
+    # Paired axes ("variant" and [grid] paired = [...]) and their reference (first) values:
+    # points that differ only in paired axes share their seeds (common random numbers).
+    paired: dict[str, GridValue | str] = dataclasses.field(default_factory=dict)
+    # Per strategy, its own ``label`` and ``description`` by language (``sim.i18n.display_name``).
+    display: dict[str, dict[str, dict[str, str]]] = dataclasses.field(default_factory=dict)
 
     @property
     def runs(self) -> int:
@@ -123,11 +132,13 @@ class Scenario:
         """Market, strategies, customers and months with a grid point's values applied."""
         if not point:
             return self.market, self.strategies, self.customers, self.months
-        raw = copy.deepcopy(self.raw)
-        for path, value in point:
-            _set_path(raw, path, value)
-        built = _build(raw, self.file)
+        built = _build(_with_point(self.raw, point, self.variants), self.file)
         return built["market"], built["strategies"], built["customers"], built["months"]
+
+    def seed_point(self, point: GridPoint) -> GridPoint:
+        """The part of ``point`` its seeds derive from: without the paired axes, so that points
+        differing only in paired values (variants) run on the same random numbers."""
+        return tuple((path, value) for path, value in point if path not in self.paired)
 
     def hash(self) -> str:
         return hashlib.sha256(self.text.encode()).hexdigest()
@@ -161,7 +172,8 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
         raise ScenarioError(file, [problem])
     built = _build(raw, file)
-    grid = _grid(raw.get("grid", {}), built["seed"], file)
+    variants = _variants(raw.get("variants"), file)
+    grid, paired = _grid(raw.get("grid", {}), built["seed"], file, variants)
     runs = len(built["strategies"]) * len(grid) * built["replications"]
     if runs > MAX_RUNS:
         found = f"{len(built['strategies'])} x {len(grid)} x {built['replications']} = {runs:,}"
@@ -171,7 +183,7 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
     problems = []
     for point in grid:
         try:
-            _build(_with_point(raw, point), file)
+            _build(_with_point(raw, point, variants), file)
         except ScenarioError as error:
             where = f"at grid point {point_id(point)}"
             for problem in error.problems:
@@ -194,6 +206,9 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         text=text,
         raw=raw,
         file=file,
+        variants=variants,
+        paired=paired,
+        display=_display(raw.get("strategies")),
     )
 
 
@@ -360,7 +375,9 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
             continue
         programs = entry.get("programs") if isinstance(entry, dict) else entry
         if isinstance(entry, dict):
-            _unknown_keys(entry, ("programs",), path, problems)
+            _unknown_keys(entry, STRATEGY_ENTRY_KEYS, path, problems)
+            for key in ("label", "description"):
+                _check_text(entry.get(key), f"{path}.{key}", problems)
         if not isinstance(programs, list) or not programs:
             problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
             continue
@@ -368,6 +385,33 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
         if all(spec is not None for spec in specs):
             strategies[name] = Strategy(name, tuple(specs))
     return strategies if len(strategies) == len(raw) else None
+
+
+def _check_text(value: Any, path: str, problems: list[Problem]) -> None:
+    """A strategy's ``label`` or ``description``: a string, or a table of strings by language."""
+    from sim.i18n import LANGUAGES
+
+    if value is None or (isinstance(value, str) and value.strip()):
+        return
+    expected = f"a non-empty string or a table of them by language ({', '.join(LANGUAGES)})"
+    if not isinstance(value, dict) or not value:
+        problems.append(Problem(path, expected, _describe(value)))
+        return
+    for lang, text in value.items():
+        if lang not in LANGUAGES:
+            problems.append(_unknown(f"{path}.{lang}", "language", lang, list(LANGUAGES)))
+        elif not isinstance(text, str) or not text.strip():
+            problems.append(Problem(f"{path}.{lang}", "a non-empty string", _describe(text)))
+
+
+def _display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """The checked ``label`` and ``description`` of each strategy, as ``{lang: text}``."""
+    display: dict[str, dict[str, dict[str, str]]] = {}
+    for name, entry in (raw or {}).items():
+        if isinstance(entry, dict):
+            own = {key: entry[key] for key in ("label", "description") if key in entry}
+            display[name] = {k: v if isinstance(v, dict) else {"en": v} for k, v in own.items()}
+    return display
 
 
 def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> ProgramSpec | None:
@@ -530,6 +574,8 @@ def _param_problem(section: str, error: ParamError) -> Problem:
 def _unknown(path: str, kind: str, name: str, valid: list[str]) -> Problem:
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
     hint = f"did you mean '{close[0]}'?" if close else ""
+    if kind in ("program", "behaviour") and not close:
+        hint = plugin_hint(kind)
     return Problem(path, f"a known {kind} ({', '.join(valid)})", f"unknown {kind} '{name}'", hint)
 
 
@@ -553,17 +599,58 @@ def _unknown_keys(
 # --- grid -----------------------------------------------------------------------------------
 
 
-def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
-    if not raw:
-        return ((),)
+VARIANT = "variant"  # the grid axis of [variants]; its values are the variants' names
+
+
+def _variants(raw: Any, file: str) -> dict[str, tuple[tuple[str, Any], ...]]:
+    """``[variants]``: named markets that run on the same seeds; each a table of overrides
+    (grid paths, or ``behaviours`` = a new list). Checked when each grid point is built."""
+    if raw is None:
+        return {}
+    problems = []
+    if not isinstance(raw, dict) or len(raw) < 2:
+        problems.append(Problem("variants", "a table of at least two named variants", _describe(raw)))
+    else:
+        for name, overrides in raw.items():
+            if not isinstance(overrides, dict):
+                problems.append(Problem(f"variants.{name}", "a table of overrides", _describe(overrides)))
+            elif any(isinstance(v, dict) for v in overrides.values()):
+                hint = 'quote dotted paths: { "market.offers.discount" = 0.2 }'
+                found = _describe(overrides)
+                problems.append(Problem(f"variants.{name}", "overrides path = value", found, hint))
+    if problems:
+        raise ScenarioError(file, problems)
+    return {name: tuple(overrides.items()) for name, overrides in raw.items()}
+
+
+def _grid(
+    raw: Any, seed: int, file: str, variants: dict[str, tuple[tuple[str, Any], ...]]
+) -> tuple[tuple[GridPoint, ...], dict[str, GridValue | str]]:
+    """The grid points and the paired axes with their reference values."""
     problems: list[Problem] = []
-    axes: list[tuple[str, list[GridValue]]] = []
+    axes: list[tuple[str, list[GridValue | str]]] = [(VARIANT, list(variants))] if variants else []
+    raw = raw or {}
     for path, spec in raw.items():
-        if path == "latin_hypercube":
+        if path in ("latin_hypercube", "paired"):
             continue
         values = _axis(spec, f'grid."{path}"', problems)
         if values is not None:
             axes.append((path, values))
+    paired = {VARIANT: next(iter(variants))} if variants else {}
+    marked = raw.get("paired", [])
+    if not (isinstance(marked, list) and all(isinstance(p, str) for p in marked)):
+        problems.append(Problem("grid.paired", "an array of grid paths", _describe(marked)))
+        marked = []
+    for path in marked:
+        values = dict(axes).get(path)
+        if values is None:
+            problems.append(Problem("grid.paired", "paths of [grid] axes", repr(path)))
+        else:
+            paired[path] = values[0]
+    if not axes and "latin_hypercube" not in raw:
+        if problems:
+            raise ScenarioError(file, problems)
+        return ((),), paired
     samples = _latin_hypercube(raw.get("latin_hypercube"), seed, problems)
     sampled = {path for path, _ in samples[0]}
     for path, _ in axes:
@@ -587,7 +674,7 @@ def _grid(raw: Any, seed: int, file: str) -> tuple[GridPoint, ...]:
         for combo in itertools.product(*(v for _, v in axes))
     ]
     points = [tuple(sorted(f + s)) for f in factorial for s in samples]
-    return tuple(dict.fromkeys(points))
+    return tuple(dict.fromkeys(points)), paired
 
 
 def _finite(value: Any) -> bool:
@@ -694,11 +781,28 @@ def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
     target[parts[-1]] = value
 
 
-def _with_point(raw: dict[str, Any], point: GridPoint) -> dict[str, Any]:
+def _with_point(
+    raw: dict[str, Any], point: GridPoint, variants: dict[str, tuple[tuple[str, Any], ...]]
+) -> dict[str, Any]:
+    """``raw`` with a grid point applied: its variant's overrides first, then the other values."""
     out = copy.deepcopy(raw)
-    for path, value in point:
-        _check_grid_path(out, path)
+    values = dict(point)
+    for path in values:
+        if path != VARIANT:
+            _check_grid_path(out, path)
+    for path, value in variants.get(values.get(VARIANT), ()):
+        if path == "behaviours":
+            out["behaviours"] = copy.deepcopy(value)
+            continue
+        try:
+            _check_grid_path(out, path)
+        except ScenarioError as error:
+            where = f"variants.{values[VARIANT]}"
+            raise ScenarioError("", [dataclasses.replace(p, path=where) for p in error.problems]) from None
         _set_path(out, path, value)
+    for path, value in point:
+        if path != VARIANT:
+            _set_path(out, path, value)
     return out
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -21,6 +22,24 @@ Entropy = tuple[int, ...]  # the entropy of a numpy SeedSequence: picklable, JSO
 def point_id(point: GridPoint) -> str:
     """A stable identity of a grid point: its values, not its position in the file."""
     return json.dumps(dict(point), sort_keys=True) if point else "{}"
+
+
+def swept_paths(point_ids: Iterable[str]) -> list[str]:
+    """The swept parameters of results: every key path of their grid points (the ``point``
+    column, as :func:`point_id` writes it), in order of first appearance. This is the one
+    definition of a grid column: any dotted path a ``[grid]`` sweeps, ``customers``, ``months``
+    and ``variant`` are columns of ``runs.parquet`` and ``summary.parquet`` under their path."""
+    return list(dict.fromkeys(path for point in dict.fromkeys(point_ids) for path in json.loads(point)))
+
+
+def point_text(point: str, separator: str = "=") -> str:
+    """A grid point (its id) for people: ``discount=0.2, variant=without`` (last path part)."""
+    values = json.loads(point).items()
+    return ", ".join(
+        f"{path.rsplit('.', 1)[-1]}{separator}{value:g}" if isinstance(value, int | float) and not isinstance(
+            value, bool) else f"{path.rsplit('.', 1)[-1]}{separator}{value}"
+        for path, value in values
+    )
 
 
 def replication_seed(scenario_name: str, root_seed: int, point: GridPoint, replication: int) -> Entropy:

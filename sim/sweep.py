@@ -24,20 +24,18 @@ import errno
 import hashlib
 import json
 import os
-import platform
 import shutil
 import socket
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from sim import provenance
 from sim.batch import RUN_DTYPES, RUN_OUTCOMES, Batch, BatchResult, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
@@ -47,8 +45,6 @@ from sim.mechanisms.acquisition import capacity
 from sim.runs import run_strategies
 from sim.scenario import MAX_RUNS, Scenario
 from sim.seeds import point_id, replication_seed
-
-WORKER_START_SECONDS = 3.0  # measured: importing the model in a fresh process on a 2-core machine
 
 
 class SweepError(UserError):
@@ -74,7 +70,8 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
                 Batch(
                     point,
                     replication,
-                    replication_seed(scenario.name, scenario.seed, point, replication),
+                    # paired axes (variants) are left out: their points share the seeds
+                    replication_seed(scenario.name, scenario.seed, scenario.seed_point(point), replication),
                     market,
                     tuple(strategies.values()),
                     customers,
@@ -90,34 +87,6 @@ def plan(scenario: Scenario, replications: int | None = None, record_customers: 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
     write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2, default=str) + "\n"))
-
-
-def _code_version() -> str:
-    version = metadata.version("loyalty-sim")
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "."],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+{commit}{'.dirty' if dirty else ''}" if commit else version
-
-
-def _versions() -> dict[str, str]:
-    packages = ("numpy", "polars", "mesa", "scipy")
-    return {"python": platform.python_version(), **{p: metadata.version(p) for p in packages}}
 
 
 @dataclass
@@ -167,13 +136,23 @@ def sweep(
     batches = plan(scenario, replications, record_customers)
     parts = out / "parts"
     manifest_path = out / "manifest.json"
+    if (
+        not (resume or force)
+        and (out / "runs.parquet").exists()
+        and provenance.is_complete(
+            provenance.read_manifest(out), scenario.hash(), replications or scenario.replications
+        )
+    ):
+        # nothing to run and nothing to rewrite (not even the manifest): the finished comparison
+        total_runs = len(batches) * len(scenario.strategies)
+        runs = pl.read_parquet(out / "runs.parquet")
+        failed = runs.filter(pl.col("status") == "failed").height
+        summary_path = out / "summary.parquet"
+        summary = pl.read_parquet(summary_path) if summary_path.exists() else None
+        return SweepReport(out, total_runs, runs.height - failed, failed, total_runs, runs, summary)
     out.mkdir(parents=True, exist_ok=True)
     with _Lock(out):
-        if not (resume or force) and _complete(
-            manifest_path, scenario, replications or scenario.replications
-        ):
-            resume = True  # nothing to run: the comparison is rebuilt from the finished runs
-        _prepare(out, manifest_path, scenario, resume, force, record_customers)
+        _prepare(out, scenario, resume, force, record_customers)
         parts.mkdir(parents=True, exist_ok=True)
         for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part
             stale.unlink(missing_ok=True)
@@ -194,11 +173,14 @@ def sweep(
             "seeds": {
                 "root": scenario.seed,
                 "derivation": "SeedSequence([root, *sha256(scenario name, grid point)[:16] as 4 uint32, "
-                "replication]); shared by all strategies of a (grid point, replication)",
+                "replication]); shared by all strategies of a (grid point, replication); the grid point "
+                "without its paired axes (variant, [grid] paired), so paired points share seeds too",
                 "batches": {point_id(b.point) + f"|{b.replication}": list(b.seed) for b in batches},
             },
-            "versions": _versions(),
-            "code_version": _code_version(),
+            "versions": provenance.versions(),
+            "plugins": provenance.plugins_used(scenario),
+            "code_version": provenance.code_version(),
+            "command": provenance.command_line(),
             "executor": executor.name,
             "workers": executor.workers,
             "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -305,29 +287,8 @@ RESULT_FILES: tuple[str, ...] = (
 )
 
 
-def _read_manifest(manifest_path: Path) -> dict[str, Any] | None:
-    """The manifest as a dict, or None when it is missing or damaged (the parts' seals decide)."""
-    try:
-        previous = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return previous if isinstance(previous, dict) else None
-
-
-def _complete(manifest_path: Path, scenario: Scenario, replications: int) -> bool:
-    """Whether ``manifest_path`` records a finished sweep of this very scenario."""
-    previous = _read_manifest(manifest_path) or {}
-    recorded = previous.get("scenario")
-    return (
-        isinstance(recorded, dict)
-        and recorded.get("sha256") == scenario.hash()
-        and previous.get("replications") == replications
-        and str(previous.get("status", "")).startswith("complete")
-    )
-
-
 def _prepare(
-    out: Path, manifest_path: Path, scenario: Scenario, resume: bool, force: bool, record_customers: bool
+    out: Path, scenario: Scenario, resume: bool, force: bool, record_customers: bool
 ) -> None:
     if not any(p.name != LOCK_FILE for p in out.iterdir()):
         return
@@ -343,7 +304,7 @@ def _prepare(
         raise SweepError(
             f"{out} already holds results; use --resume to complete them or --force to start over"
         )
-    previous = _read_manifest(manifest_path)
+    previous = provenance.read_manifest(out)
     if previous is None:
         return  # nothing to compare with: every part is checked against its seal instead
     recorded = previous.get("scenario")
@@ -358,8 +319,8 @@ def _prepare(
     if bool(before) != record_customers:
         was = "with" if before else "without"
         raise SweepError(
-            f"--customers: {out} was swept {was} --customers; resume {was} it (a mix would leave "
-            "customers.parquet covering only some runs), or use --force to start over"
+            f"--customer-records: {out} was swept {was} --customer-records; resume {was} it (a mix "
+            "would leave customers.parquet covering only some runs), or use --force to start over"
         )
 
 
@@ -436,6 +397,16 @@ def _damage(parts: Path, batch: Batch, scenario: Scenario, fingerprint: str) -> 
         if not isinstance(entry, dict) or _sha256(path) != entry.get("sha256"):
             return f"{path.name} does not match its checksum (truncated or overwritten)"
     return None
+
+
+def intact(scenario: Scenario, out: Path, replications: int | None, record_customers: bool) -> bool:
+    """Whether every batch of the sweep in ``out`` has whole parts of its own: what ``--resume``
+    checks before it re-prints a finished sweep (reading only; :func:`sweep` heals the rest)."""
+    parts, fingerprint = out / "parts", _fingerprint(scenario, record_customers)
+    return all(
+        (parts / f"runs-{b.batch_id}.parquet").exists() and _damage(parts, b, scenario, fingerprint) is None
+        for b in plan(scenario, replications, record_customers)
+    )
 
 
 def _heal(out: Path, batches: list[Batch], scenario: Scenario, fingerprint: str) -> tuple[str, ...]:
@@ -563,7 +534,9 @@ def _combine(parts: Path, out: Path, batches: list[Batch], scenario: Scenario) -
     for kind in ("monthly", "customers", "horizon_plane"):
         files = [parts / f"{kind}-{i}.parquet" for i in ids if (parts / f"{kind}-{i}.parquet").exists()]
         if files:
-            frame = _sorted(pl.scan_parquet(files), order, point_order).collect(engine="streaming")
+            # diagonal: plugins' monthly reporters are columns only where the plugin ran
+            scans = pl.concat([pl.scan_parquet(f) for f in files], how="diagonal_relaxed")
+            frame = _sorted(scans, order, point_order).collect(engine="streaming")
             write_atomic(out / f"{kind}.parquet", frame.write_parquet)
     return runs
 
@@ -594,7 +567,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Estimate:
-    """What a sweep will cost, from a short timed probe run."""
+    """What a sweep will cost, from short timed probes (see :func:`estimate`)."""
 
     runs: int
     seconds: float
@@ -602,25 +575,83 @@ class Estimate:
     memory_per_worker_bytes: int
     workers: int
     warnings: tuple[str, ...]
+    basis: str = ""  # what the time was measured from, in words
 
 
-def estimate(scenario: Scenario, workers: int, out: Path, replications: int | None = None) -> Estimate:
-    """Time a small probe run and scale it (linear in customers and months) to the whole sweep."""
-    strategy = next(iter(scenario.strategies.values()))
-    probe_customers, probe_months = min(scenario.customers, 5_000), min(scenario.months, 24)
+def _start_up_seconds() -> float:
+    """A fresh interpreter importing what a worker imports (the model, polars, SciPy), timed."""
+    import subprocess
+    import sys
+
     started = time.perf_counter()
-    [probe] = run_strategies([strategy], scenario.market, probe_customers, probe_months, [scenario.seed])
-    result = probe.result
-    probe_seconds = time.perf_counter() - started
-    scale = (scenario.customers / probe_customers) * (scenario.months / probe_months)
-    runs = len(scenario.strategies) * len(scenario.grid) * (replications or scenario.replications)
-    # Each worker process imports the model (Mesa, polars, SciPy) once: a few seconds.
-    seconds = probe_seconds * scale * runs / max(1, min(workers, runs)) + (
-        WORKER_START_SECONDS if workers > 1 else 0
+    subprocess.run([sys.executable, "-c", "import sim.batch"], check=False, capture_output=True, timeout=120)
+    return time.perf_counter() - started
+
+
+def _report_seconds(charts: int = 12) -> float:
+    """Time one chart to PNG and SVG with vl-convert (the report's cost is one such per chart)."""
+    started = time.perf_counter()
+    import vl_convert as vlc
+
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "data": {"values": [{"x": i, "y": i % 7, "s": str(i % 9)} for i in range(600)]},
+        "mark": "line",
+        "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"field": "y", "type": "quantitative"},
+                     "color": {"field": "s", "type": "nominal"}},
+        "width": 1200, "height": 600,
+    }
+    loading = time.perf_counter() - started
+    started = time.perf_counter()
+    vlc.vegalite_to_png(spec, scale=2)
+    vlc.vegalite_to_svg(spec)
+    return loading + charts * (time.perf_counter() - started)
+
+
+def estimate(
+    scenario: Scenario, workers: int, out: Path, replications: int | None = None, report: bool = True
+) -> Estimate:
+    """Time the parts of a sweep on this machine and add them up: a fresh worker's start-up (one
+    per worker, in parallel), a probe run of every strategy scaled linearly in customers x months
+    to each grid point's size (``customers`` and ``months`` may be swept), and, with ``report``,
+    the report's charts. Every measured part is included, so the estimate is not low by the
+    start-up or the report."""
+    # two probes of every strategy, a small and a larger one: a fixed cost per run plus a cost per
+    # customer-month, so that scaling a short run up does not also scale its fixed cost
+    small = (min(scenario.customers, 500), min(scenario.months, 12))
+    large = (min(scenario.customers, 5_000), min(scenario.months, 24))
+    timed = {small: 0.0, large: 0.0}
+    for strategy in scenario.strategies.values():
+        for size in (small, large):
+            started = time.perf_counter()
+            [probe] = run_strategies([strategy], scenario.market, *size, [scenario.seed])
+            result = probe.result
+            timed[size] += (time.perf_counter() - started) / len(scenario.strategies)
+    span = large[0] * large[1] - small[0] * small[1]
+    per_run_customer_month = max(timed[large] - timed[small], 0.0) / span if span else timed[large] / (
+        large[0] * large[1]
+    )
+    fixed_per_run = max(timed[large] - per_run_customer_month * large[0] * large[1], 0.0)
+    reps = replications or scenario.replications
+    runs = len(scenario.strategies) * len(scenario.grid) * reps
+    sizes = []
+    for point in scenario.grid:
+        values = dict(point)
+        size = (values.get("customers", scenario.customers), values.get("months", scenario.months))
+        sizes.append((int(size[0]), int(size[1])))
+    customers, months = max(c for c, _ in sizes), max(m for _, m in sizes)
+    per_point = sum(fixed_per_run + per_run_customer_month * c * m for c, m in sizes)
+    run_seconds = per_point * len(scenario.strategies) * reps
+    start_up = _start_up_seconds()
+    report_seconds = _report_seconds() if report else 0.0
+    seconds = start_up + run_seconds / max(1, min(workers, runs)) + report_seconds
+    basis = (
+        f"measured here: worker start-up {start_up:.1f} s, model {per_run_customer_month * 1e6:.2f} s "
+        "per million customer-months" + (f", report {report_seconds:.0f} s" if report else "")
     )
     monthly_bytes_per_row = max(1, result.monthly.estimated_size() // max(1, result.monthly.height))
-    disk = int(runs * scenario.months * monthly_bytes_per_row * 2 + runs * 2_000)  # parts + combined
-    memory = memory_per_run(scenario.customers, scenario.months, scenario.market)
+    disk = int(runs * months * monthly_bytes_per_row * 2 + runs * 2_000)  # parts + combined
+    memory = memory_per_run(customers, months, scenario.market)
     warnings = []
     free_disk = shutil.disk_usage(out if out.exists() else Path.cwd()).free
     if disk > free_disk:
@@ -631,7 +662,7 @@ def estimate(scenario: Scenario, workers: int, out: Path, replications: int | No
             f"{workers} workers need about {memory * workers / 1e9:.1f} GB of memory but "
             f"{available / 1e9:.1f} GB are available; use fewer --workers"
         )
-    return Estimate(runs, seconds, disk, memory, workers, tuple(warnings))
+    return Estimate(runs, seconds, disk, memory, workers, tuple(warnings), basis)
 
 
 def memory_per_run(customers: int, months: int, market: Market) -> int:

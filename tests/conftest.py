@@ -58,6 +58,8 @@ def _calm(model: LoyaltyModel) -> None:
     pop = model.population
     pop.background_exit_per_month[:] = 0.0
     pop.restlessness[:] = 1.0
+    pop.churn_propensity[:] = 1.0
+    pop.attention[:] = 1.0  # every offer is weighed
 
 
 def _check_invariants(model: LoyaltyModel, result: RunResult) -> None:
@@ -137,3 +139,14 @@ def calm():
 def check_invariants():
     """``check_invariants(model, result)``: assert the invariants of a finished run."""
     return _check_invariants
+
+
+@pytest.fixture
+def scratch_registries(monkeypatch):
+    """Plugins registered in a test are unregistered afterwards."""
+    from sim.behaviours import BEHAVIOURS
+    from sim.programs import PROGRAMS
+
+    for registry in (PROGRAMS, BEHAVIOURS):
+        registry.names()  # discover first, so the copy holds the installed plugins too
+        monkeypatch.setattr(registry, "_entries", dict(registry._entries))

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 import sim.cli
+import sim.runs
 from sim.cli import main
 from sim.errors import UserError
 
@@ -32,7 +33,7 @@ def _raising(error: Exception):
 
 @pytest.mark.parametrize("bug", [ValueError("shape mismatch"), KeyError("bond"), RuntimeError("boom")])
 def test_an_internal_error_is_a_bug_exit_1_one_line_with_the_debug_pointer(bug, capsys, monkeypatch):
-    monkeypatch.setattr(sim.cli, "run_strategies", _raising(bug))
+    monkeypatch.setattr(sim.runs, "run_strategies", _raising(bug))
     code, err = _cli(["run", "--customers", "50", "--months", "2"], capsys, monkeypatch)
     assert code == 1
     assert "Traceback" not in err
@@ -43,7 +44,7 @@ def test_an_internal_error_is_a_bug_exit_1_one_line_with_the_debug_pointer(bug, 
 
 
 def test_a_user_error_exits_2_with_one_line(capsys, monkeypatch):
-    monkeypatch.setattr(sim.cli, "run_strategies", _raising(UserError("scenario.toml: customers: expected")))
+    monkeypatch.setattr(sim.runs, "run_strategies", _raising(UserError("scenario.toml: customers: expected")))
     code, err = _cli(["run", "--customers", "50", "--months", "2"], capsys, monkeypatch)
     assert code == 2
     assert err.strip() == "error: scenario.toml: customers: expected"
@@ -51,7 +52,7 @@ def test_a_user_error_exits_2_with_one_line(capsys, monkeypatch):
 
 @pytest.mark.parametrize(("error", "code"), [(RuntimeError("boom"), 1), (UserError("bad key"), 2)])
 def test_debug_prints_every_traceback_and_keeps_the_exit_code(error, code, capsys, monkeypatch):
-    monkeypatch.setattr(sim.cli, "run_strategies", _raising(error))
+    monkeypatch.setattr(sim.runs, "run_strategies", _raising(error))
     got, err = _cli(["run", "--customers", "50", "--months", "2"], capsys, monkeypatch, debug=True)
     assert got == code
     assert "Traceback (most recent call last)" in err

@@ -24,6 +24,7 @@ import pytest
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
 from sim.scenario import load
+from sim.tables.comparison import in_result_order
 
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
@@ -122,9 +123,9 @@ def test_sweep_prints_the_comparison(small):
     assert "Traceback" not in result.stderr
     for name in SMALL_STRATEGIES:
         assert name in result.stdout
-    assert "cohort loss [95% CI]" in result.stdout
-    assert "vs rare_contact (pp)" in result.stdout
-    assert "discount=0.1" in result.stdout and "discount=0.2" in result.stdout
+    assert "cohort loss" in result.stdout and "CLV" in result.stdout  # headers wrap to fit the terminal
+    assert "vs rare_contact" in result.stdout and "baseline" in result.stdout
+    assert "discount" in result.stdout and " 0.1 " in result.stdout and " 0.2 " in result.stdout
     assert "12 runs done, 0 failed" in result.stderr
     for name in ("runs.parquet", "monthly.parquet", "summary.parquet", "manifest.json"):
         assert (small / "out" / name).exists()
@@ -148,28 +149,29 @@ def test_sweep_output_formats_parse(small):
         assert result.returncode == 0, result.stderr
         outputs[output_format] = result.stdout
     summary = pl.read_parquet(small / "json" / "summary.parquet")
+    order = in_result_order(summary)  # grid points as in the file, then fewest customers lost first
 
     records = json.loads(outputs["json"])
-    assert [r["strategy"] for r in records] == summary["strategy"].to_list()
+    assert [r["strategy"] for r in records] == order["strategy"].to_list()
     assert len(records) == len(SMALL_STRATEGIES) * 2
-    for record, expected in zip(records, summary.iter_rows(named=True), strict=True):
-        assert record["cohort_loss_mean"] == pytest.approx(expected["cohort_loss_mean"])
+    for record, expected in zip(records, order.iter_rows(named=True), strict=True):
+        assert record["cohort_loss"] == pytest.approx(expected["cohort_loss_mean"])
         assert record["cohort_loss_ci_low"] == pytest.approx(expected["cohort_loss_ci_low"])
         if record["strategy"] == "rare_contact":
-            assert record["cohort_loss_diff_mean"] == 0.0
+            assert record["cohort_loss_vs_baseline"] == 0.0
 
     rows = list(csv.DictReader(io.StringIO(outputs["csv"])))
-    assert [r["strategy"] for r in rows] == summary["strategy"].to_list()
-    assert set(summary.columns) == set(rows[0])
-    assert float(rows[0]["cohort_loss_mean"]) == pytest.approx(summary["cohort_loss_mean"][0])
+    assert [r["strategy"] for r in rows] == order["strategy"].to_list()
+    assert {"cohort_loss", "program_cost_eur", "clv_eur", "return_on_spend_note"} <= set(rows[0])
+    assert float(rows[0]["cohort_loss"]) == pytest.approx(order["cohort_loss_mean"][0])
 
     lines = outputs["markdown"].strip().splitlines()
     assert all(line.startswith("| ") and line.endswith(" |") for line in lines[:1] + lines[2:])
     assert lines[1].startswith("|") and set(lines[1]) <= set("|- ")
     header = [cell.strip() for cell in lines[0].strip("|").split("|")]
-    assert header[:3] == ["strategy", "grid point", "runs"]
+    assert header[:3] == ["strategy", "discount", "runs"]  # the one swept parameter, by name
     body = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
-    assert [row[0] for row in body] == summary["strategy"].to_list()
+    assert [row[0] for row in body] == order["strategy"].to_list()
     assert all(len(row) == len(header) for row in body)
     assert {row[header.index("vs rare_contact (pp)")] for row in body if row[0] == "rare_contact"} == {
         "baseline"
@@ -194,7 +196,7 @@ def test_existing_results_need_resume_or_force(small):
 
     resumed = cli(small, "sweep", "small.toml", "--workers", "2", "--out", "out", "--resume")
     assert resumed.returncode == 0, resumed.stderr
-    assert "12 runs done (12 from before), 0 failed" in resumed.stderr
+    assert "nothing ran, nothing was rewritten" in resumed.stderr  # finished: nothing to resume
     assert part_times(small / "out") == parts  # no batch ran again
     assert "point_card" in resumed.stdout
     assert pl.read_parquet(small / "out" / "runs.parquet").equals(runs)
@@ -426,7 +428,8 @@ def test_run_file_picks_strategies_and_prints_a_table(small):
     table = cli(small, "run", "small.toml", "--strategy", "point_card")
     assert table.returncode == 0, table.stderr
     assert "point_card" in table.stdout
-    assert "rare_contact" not in table.stdout
+    assert "rare_contact" in table.stdout and "baseline" in table.stdout  # the reference is run too
+    assert "personal_appreciation" not in table.stdout
     assert "400 customers, 12 months, seed 5" in table.stdout
 
 
@@ -482,3 +485,17 @@ def test_a_worker_killed_mid_sweep_is_reported_and_resume_completes(tmp_path):
     )
     assert resumed.returncode == 0, resumed.stderr
     assert pl.read_parquet(out / "runs.parquet").height == 40
+
+
+def test_phases_prints_the_declared_step():
+    import json as _json
+
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+    from sim.model import PHASES
+
+    table = CliRunner().invoke(app, ["phases"])
+    assert table.exit_code == 0 and all(p.name in table.stdout for p in PHASES)
+    listed = _json.loads(CliRunner().invoke(app, ["phases", "--format", "json"]).stdout)
+    assert [row["name"] for row in listed] == [p.name for p in PHASES]

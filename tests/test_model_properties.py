@@ -97,3 +97,29 @@ def markets(draw) -> Market:
 def test_any_valid_run_keeps_the_invariants(strategy, market, customers, months, seed, check_invariants):
     model = LoyaltyModel(strategy, market=market, customers=customers, months=months, rng=seed)
     check_invariants(model, model.run())
+
+
+def test_the_step_runs_the_declared_phases_in_order(make_model, monkeypatch):
+    from sim import model as model_module
+
+    model = make_model(customers=50)
+    called = []
+    for phase in model_module.PHASES:
+        original = getattr(model, phase.method)
+        monkeypatch.setattr(model, phase.method, lambda o=original, n=phase.name: (called.append(n), o())[1])
+    model.step()
+    assert called == [p.name for p in model_module.PHASES]
+    assert called.index("ageing") > called.index("stay or leave")
+
+
+def test_failures_and_term_ends_add_up_in_the_monthly_table(make_model):
+    from sim.strategy import ProgramSpec
+
+    spec = ProgramSpec("lock_in_contract", {"term_months": 6})
+    monthly = make_model(spec, customers=2000, months=13).run().monthly
+    paths = sum(monthly[f"failures_{p}"] for p in ("silent", "unresolved", "slow", "fast"))
+    assert (monthly["failures"] == paths).all() and monthly["failures"].sum() > 0
+    assert (monthly["failures_large"] <= monthly["failures"]).all()
+    ends = monthly["term_ends_switched"] + monthly["term_ends_recontracted"] + monthly["term_ends_rolled_on"]
+    assert ends[5] > 0 and ends[11] > 0 and ends[:5].sum() == 0
+    assert ((monthly["mean_attention"] > 0) & (monthly["mean_attention"] < 1)).all()

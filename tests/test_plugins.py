@@ -38,15 +38,6 @@ from sim.plugins import BUILT_IN, describe, discover, source_of
 from sim.programs import PROGRAMS
 from sim.strategy import ProgramSpec, Strategy
 
-
-@pytest.fixture
-def scratch_registries(monkeypatch):
-    """Registrations in a test are undone afterwards."""
-    for registry in (PROGRAMS, BEHAVIOURS):
-        registry.names()  # discover first, so the copy holds the installed plugins too
-        monkeypatch.setattr(registry, "_entries", dict(registry._entries))
-
-
 # --- checks at registration ---------------------------------------------------------------------
 
 
@@ -175,7 +166,7 @@ def test_a_behaviour_column_is_carried_and_a_raising_hook_names_the_plugin(scrat
     with pytest.raises(PluginRunError) as caught:
         LoyaltyModel(rare, market, customers=100, months=3, rng=1).run()
     assert str(caught.value) == (
-        "behaviour 'broken' (from module test_plugins) failed in hook 'stay_or_leave': "
+        "behaviour 'broken' (from module test_plugins) failed in hook 'stay_or_leave' in month 1: "
         "ZeroDivisionError: no leavers to divide by"
     )
 
@@ -342,7 +333,7 @@ def test_a_sweep_uses_installed_plugins_by_name_and_records_a_plugin_that_raises
         bonus = ["rare_contact", { program = "loyalty_bonus", params = { bonus = 0.3 } }]
         exploding = ["rare_contact", { program = "loyalty_bonus", params = { explode_month = 4 } }]
     """))
-    arguments = ["sweep", str(scenario), "--workers", "2", "--customers", "--format", "json"]
+    arguments = ["sweep", str(scenario), "--workers", "2", "--customer-records", "--format", "json"]
     code, out, err = _cli(arguments, capsys, monkeypatch)
     assert code == 1, err  # some runs failed
     assert "4 runs done, 2 failed" in err
@@ -351,19 +342,19 @@ def test_a_sweep_uses_installed_plugins_by_name_and_records_a_plugin_that_raises
     assert failed["strategy"].to_list() == ["exploding", "exploding"]
     for error in failed["error"]:
         assert error.startswith(
-            "PluginRunError: program 'loyalty_bonus' (from throwaway-plugin) failed in hook 'act': "
-            "RuntimeError: the bonus budget ran out (throwaway_plugin.py:"
+            "PluginRunError: program 'loyalty_bonus' (from throwaway-plugin) failed in hook 'act' in month "
+            "4: RuntimeError: the bonus budget ran out (throwaway_plugin.py:"
         )
     code, _, err = _cli(["run", str(scenario), "-s", "exploding"], capsys, monkeypatch)
     assert code == 1
     assert err.startswith(
         "error: strategy 'exploding': program 'loyalty_bonus' (from throwaway-plugin) failed in hook "
-        "'act': RuntimeError: the bonus budget ran out"
+        "'act' in month 4: RuntimeError: the bonus budget ran out"
     )
     customers = pl.read_parquet(tmp_path / "results" / "plugged" / "customers.parquet")
     assert customers["gossip_heard"].max() == 6
     summary = {row["strategy"]: row for row in json.loads(out)}
-    assert summary["bonus"]["cohort_loss_mean"] < summary["rare_contact"]["cohort_loss_mean"]
+    assert summary["bonus"]["cohort_loss"] < summary["rare_contact"]["cohort_loss"]
 
 
 def test_a_scenario_parameter_of_a_plugin_is_validated_like_a_builtin_one(

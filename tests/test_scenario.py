@@ -70,7 +70,8 @@ def test_the_scenario_files_set_what_their_comments_promise():
     bargain = load(ROOT / "scenarios" / "bargain-hunters.toml")
     (segment,) = bargain.market.segments
     assert segment.price_focus.mean == 0.85 and segment.bond_need.mean == 0.1
-    assert bargain.market.offers.offer_rate_per_month == 0.1 and bargain.market.offers.discount == 0.2
+    assert bargain.market.offers.offer_rate_per_month == 0.2 and bargain.market.offers.discount == 0.2
+    assert segment.attentiveness.mean == 0.7 and bargain.market.adaptation.bond_decay_per_month == 0.06
 
     contract = load(ROOT / "scenarios" / "contract-end.toml")
     assert len(contract.grid) == 6
@@ -380,6 +381,8 @@ def test_the_docs_list_every_parameter_with_its_default():
         "### `[market.decision]`": Market().decision,
         "### `[market.adaptation]`": Market().adaptation,
         "### `[market.acquisition]`": Market().acquisition,
+        "### `[market.heterogeneity]`": Market().heterogeneity,
+        "### `[market.attention]`": Market().attention,
         "### Service": Market().service,
         **{f"**`{name}`**": PROGRAMS.get(name).Params() for name in PROGRAMS.names()},
     }

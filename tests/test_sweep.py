@@ -314,12 +314,16 @@ def test_existing_results_are_not_overwritten_without_force(tmp_path):
     parts = {p: p.read_bytes() for p in (out / "parts").iterdir()}
     runs = pl.read_parquet(out / "runs.parquet")
 
-    # The same, complete sweep again: nothing runs, the comparison comes from the finished runs.
+    # The same, complete sweep again: nothing runs and nothing is rewritten (the manifest keeps the
+    # times and code version of the runs); the comparison comes from the finished runs.
+    files = {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*") if p.is_file()}
     executor = CountingExecutor()
     report = sweep(scenario, out, executor)
     assert executor.ran == [] and report.skipped == report.total
+    assert {p: (p.stat().st_mtime_ns, p.read_bytes()) for p in out.rglob("*") if p.is_file()} == files
     assert {p: p.read_bytes() for p in (out / "parts").iterdir()} == parts
     assert pl.read_parquet(out / "runs.parquet").equals(runs)
+    assert report.summary.equals(pl.read_parquet(out / "summary.parquet"))
 
     # A different sweep into the same directory is refused.
     files = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}

@@ -108,9 +108,9 @@ def test_parts_of_another_scenario_version_are_not_reused(tmp_path):
 
 
 def test_resume_refuses_a_different_customers_setting(scenario, finished):
-    """Issue 14: a resume without --customers wrote customers.parquet covering some runs only."""
+    """Issue 14: a resume without --customer-records wrote customers.parquet covering some runs only."""
     _part(finished, "runs").unlink()
-    with pytest.raises(SweepError, match=r"--customers: .* was swept with --customers"):
+    with pytest.raises(SweepError, match=r"--customer-records: .* was swept with --customer-records"):
         sweep(scenario, finished, SerialExecutor(), resume=True, record_customers=False)
 
 
@@ -307,7 +307,7 @@ def test_the_command_line_reports_what_it_set_aside(tmp_path, scenario, finished
     from test_hostile_inputs import run_cli
 
     _truncate(_part(finished, "monthly"))
-    options = ["--resume", "--customers", "--workers", "1", "--no-report"]
+    options = ["--resume", "--customer-records", "--workers", "1", "--no-report"]
     rc, _, err = run_cli("sweep", scenario.file, "--out", finished, *options)
     assert rc == 0, err
     warning = next(line for line in err.splitlines() if line.startswith("warning:"))

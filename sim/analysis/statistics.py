@@ -8,18 +8,20 @@ paired differences, tighter than comparing two independent means.
 from __future__ import annotations
 
 import dataclasses
+import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from sim.analysis.economics import return_on_spend
 from sim.executors import Executor
 from sim.io import write_atomic
 from sim.outcomes import SCALAR_OUTCOMES
 from sim.scenario import Scenario
+from sim.seeds import swept_paths
 from sim.sweep import SweepReport, sweep
 
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
@@ -29,6 +31,8 @@ def t_interval(
     mean: np.ndarray, std: np.ndarray, n: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
     """Student-t confidence interval of a mean from its sample std and count (NaN if n < 2)."""
+    from scipy import stats  # here, not at the top: commands that only read results start faster
+
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.5 + level / 2, np.where(n > 1, n - 1, np.nan)) * np.asarray(std) / np.sqrt(n)
@@ -56,15 +60,48 @@ def _describe(frame: pl.DataFrame, by: list[str], columns: dict[str, str]) -> pl
     return aggregated.with_columns(out).drop([f"{dst}_std" for dst in columns.values()])
 
 
-def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> pl.DataFrame:
+def reference_point(point: str, paired: Mapping[str, object]) -> str:
+    """The point id of ``point`` (JSON) with every paired axis at its reference value."""
+    values = json.loads(point)
+    return json.dumps({**values, **{p: v for p, v in paired.items() if p in values}}, sort_keys=True)
+
+
+def _paired_differences(done: pl.DataFrame, paired: Mapping[str, object], by: list[str]) -> pl.DataFrame:
+    points = done["point"].unique().to_list()
+    references = {p: reference_point(p, paired) for p in points}
+    keyed = done.with_columns(
+        pl.col("point").replace_strict(references, return_dtype=pl.String).alias("reference_point")
+    )
+    base = keyed.filter(pl.col("point") == pl.col("reference_point")).select(
+        "strategy", "replication", pl.col("point").alias("reference_point"),
+        *[pl.col(o).alias(f"{o}_ref") for o in SUMMARY_OUTCOMES],
+    )
+    differences = (
+        keyed.filter(pl.col("point") != pl.col("reference_point"))
+        .join(base, on=["strategy", "reference_point", "replication"], how="inner")
+        .with_columns(*[(pl.col(o) - pl.col(f"{o}_ref")).alias(f"{o}_paired_diff") for o in SUMMARY_OUTCOMES])
+    )
+    columns = {f"{o}_paired_diff": f"{o}_paired_diff" for o in SUMMARY_OUTCOMES}
+    described = _describe(differences, [*by, "reference_point"], columns)
+    return described.drop([f"{o}_paired_diff_n" for o in SUMMARY_OUTCOMES])
+
+
+def sweep_summary(
+    runs: pl.DataFrame,
+    baseline: str,
+    strategies: list[str],
+    paired_axes: Mapping[str, object] | None = None,
+) -> pl.DataFrame:
     """One row per (strategy, grid point): outcome means with CIs, and paired differences to
-    ``baseline`` (``<outcome>_diff_mean``, ``_diff_ci_low``, ``_diff_ci_high``)."""
+    ``baseline`` (``<outcome>_diff_mean``, ``_diff_ci_low``, ``_diff_ci_high``).
+
+    With ``paired_axes`` (path -> reference value; a scenario's variants), also the paired
+    difference of each point to its *reference point* (the same point with every paired axis
+    at its reference value), same strategy and replication: ``<outcome>_paired_diff_mean``,
+    ``_ci_low``, ``_ci_high`` and ``reference_point`` (null on the reference points themselves).
+    """
     done = runs.filter(pl.col("status") == "done")
-    grid_columns = [
-        c
-        for c in runs.columns
-        if c.startswith(("market.", "service.", "programs.")) or c in ("customers", "months")
-    ]
+    grid_columns = [c for c in swept_paths(runs["point"]) if c in runs.columns]
     by = ["strategy", "point"]
     summary = _describe(done, [*by, *grid_columns], {o: o for o in SUMMARY_OUTCOMES})
     summary = summary.rename({"cohort_loss_n": "replications"}).drop(
@@ -80,6 +117,8 @@ def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> p
         [f"{o}_diff_n" for o in SUMMARY_OUTCOMES]
     )
     summary = summary.join(differences, on=by, how="left")
+    if paired_axes:
+        summary = summary.join(_paired_differences(done, paired_axes, by), on=by, how="left")
     if "exit_fees" in done.columns:  # results of sweeps before the cost split have no economics
         summary = summary.join(return_on_spend(runs, baseline), on=by, how="left")
     order = {name: i for i, name in enumerate(strategies)}
@@ -91,8 +130,11 @@ def sweep_summary(runs: pl.DataFrame, baseline: str, strategies: list[str]) -> p
 
 def sweep_and_summarise(scenario: Scenario, out: Path, executor: Executor, **options: Any) -> SweepReport:
     """Run a sweep (``sim.sweep.sweep``, same arguments) and write its ``summary.parquet``: one
-    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`)."""
+    row per (strategy, grid point), means and paired differences (:func:`sweep_summary`). A
+    finished sweep run again keeps the summary it has."""
     report = sweep(scenario, out, executor, **options)
-    summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies))
+    if report.summary is not None:  # a finished sweep run again: nothing is rewritten
+        return report
+    summary = sweep_summary(report.runs, scenario.baseline, list(scenario.strategies), scenario.paired)
     write_atomic(report.out / "summary.parquet", summary.write_parquet)
     return dataclasses.replace(report, summary=summary)

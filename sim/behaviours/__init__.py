@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.plugins import NoParams, build_params, discover, register_into
+from sim.plugins import NoParams, PluginRunError, Reporter, build_params, call_hook, discover, register_into
 from sim.population import Column
 from sim.registry import Registry
 
@@ -35,8 +35,11 @@ class Behaviour:
     name: ClassVar[str] = ""
     # Extra per-customer arrays the behaviour owns; the population carries them (sim.api.Column).
     columns: ClassVar[tuple[Column, ...]] = ()
+    # Monthly results the plugin reports into monthly.parquet (sim.api.Reporter).
+    reporters: ClassVar[tuple[Reporter, ...]] = ()
     HOOKS: ClassVar[tuple[str, ...]] = (
-        "setup", "service", "act", "adapt", "offers", "stay_or_leave", "acquisition_multiplier", "onboard",
+        "setup", "service", "act", "adapt", "offers", "exit_hazards", "stay_or_leave",
+        "acquisition_multiplier", "onboard",
     )
 
     def __init__(self, params: Any = None) -> None:
@@ -58,6 +61,10 @@ class Behaviour:
         """Phase 4: change ``switch`` in place: each customer's probability (per row) of leaving
         for a competitor this month."""
 
+    def exit_hazards(self, model: LoyaltyModel, ids: np.ndarray, hazards: ExitHazards) -> None:
+        """Phase 5, before the draw: scale each exit reason's hazard of the active customers
+        ``ids`` in place (``hazards.relationship *= ...``; see :class:`ExitHazards`)."""
+
     def stay_or_leave(self, model: LoyaltyModel, leavers: np.ndarray) -> None:
         """Phase 5: react to this month's exits; ``leavers`` are the ids of customers who left."""
 
@@ -67,6 +74,47 @@ class Behaviour:
 
     def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
         """Phase 6: act on customers who joined this month (after the programs' ``onboard``)."""
+
+
+@dataclass
+class ExitHazards:
+    """Factors on this month's exit hazards, one float64 per active customer (aligned with the
+    ``ids`` the hook receives), all 1.0 when the hook is called. Behaviours multiply them in
+    place; the model then multiplies each reason's probability by its factor (capped at 1)
+    before the competing-risks draw. Contract-end and breakout exits follow from the scaled
+    pull of ``price``, ``service`` and ``relationship``.
+    """
+
+    price: np.ndarray  # accepting a competitor's offer (phase 4's switch probability)
+    service: np.ndarray  # unrecovered failures and lasting dissatisfaction
+    relationship: np.ndarray  # neglect: a bond-hungry customer without a bond
+    background: np.ndarray  # life events
+
+    REASONS: ClassVar[tuple[str, ...]] = ("price", "service", "relationship", "background")
+
+    @classmethod
+    def ones(cls, size: int) -> ExitHazards:
+        return cls(*(np.ones(size) for _ in cls.REASONS))
+
+
+def exit_hazard_factors(model: LoyaltyModel, ids: np.ndarray) -> ExitHazards | None:
+    """The factors of every behaviour that scales exit hazards, multiplied; None if none does
+    (then the model skips the multiplication)."""
+    scaling = [b for b in model.behaviours if type(b).exit_hazards is not Behaviour.exit_hazards]
+    if not scaling:
+        return None
+    hazards = ExitHazards.ones(ids.size)
+    for behaviour in scaling:
+        call_hook("behaviour", behaviour, "exit_hazards", model, ids, hazards)
+        for reason in ExitHazards.REASONS:
+            factor = getattr(hazards, reason)
+            if factor.shape != ids.shape or not np.all(np.isfinite(factor) & (factor >= 0)):
+                raise PluginRunError(
+                    f"behaviour '{behaviour.name}' failed in hook 'exit_hazards' in month {model.month}: "
+                    f"hazards.{reason} must stay an array of {ids.size} finite factors >= 0 "
+                    f"(multiply it in place: hazards.{reason} *= ...)"
+                )
+    return hazards
 
 
 BEHAVIOURS: Registry[type[Behaviour]] = Registry(

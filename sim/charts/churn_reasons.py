@@ -5,10 +5,20 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import REASON_COLOURS, REASON_LABELS, WIDTH_PX, StrategyColours, label, percent, title
+from sim.charts.style import (
+    FONT_PX,
+    GREYS,
+    HEIGHT_PX,
+    REASON_LABELS,
+    WIDTH_PX,
+    StrategyColours,
+    label,
+    percent,
+    title,
+)
 from sim.population import EXIT_REASONS
 
-ROW_HEIGHT_PX = 30
+SEGMENT_LABEL_FROM = 0.08  # segments narrower than this share of their bar carry no text
 RELATIONAL_REASONS = ("relationship", "service")
 
 
@@ -38,17 +48,18 @@ def churn_reasons_chart(runs: pl.DataFrame, colours: StrategyColours) -> alt.Cha
     else:
         heading = label(lang, "reason")
     order = [names[r] for r in EXIT_REASONS]
-    return (
+    y = alt.Y("strategy:N", sort=colours.domain, title=None, axis=alt.Axis(labelLimit=0))
+    bars = (
         alt.Chart(frame)
-        .mark_bar()
+        .mark_bar(stroke="white", strokeWidth=2)
         .encode(
-            y=alt.Y("strategy:N", sort=colours.domain, title=None, axis=alt.Axis(labelLimit=220)),
+            y=y,
             x=alt.X("customers:Q", title=label(lang, "churned"), stack="zero"),
             color=alt.Color(
                 "reason:N",
-                scale=alt.Scale(domain=order, range=list(REASON_COLOURS)),
+                scale=alt.Scale(domain=order, range=list(GREYS)),
                 title=label(lang, "reason"),
-                legend=alt.Legend(orient="right"),
+                legend=alt.Legend(orient="top", direction="horizontal", title=None),
             ),
             order=alt.Order("reason_order:Q"),
             tooltip=[
@@ -59,9 +70,20 @@ def churn_reasons_chart(runs: pl.DataFrame, colours: StrategyColours) -> alt.Cha
             ],
         )
         .transform_calculate(reason_order=f"indexof({order!r}, datum.reason)")
-        .properties(
-            width=WIDTH_PX,
-            height=ROW_HEIGHT_PX * means.height,
-            title=title(heading, label(lang, "reasons_subtitle")),
-        )
+    )
+    # each wide enough segment says what it is: the reason and its share, white on dark greys
+    text = (
+        alt.Chart(frame)
+        .transform_calculate(reason_order=f"indexof({order!r}, datum.reason)")
+        .transform_stack(stack="customers", groupby=["strategy"], sort=[{"field": "reason_order"}],
+                         as_=["left", "right"])
+        .transform_filter(alt.datum.share >= SEGMENT_LABEL_FROM)
+        .transform_calculate(middle="(datum.left + datum.right) / 2",
+                             text="datum.reason + ' ' + format(datum.share, '.0%')",
+                             ink=f"datum.reason_order < {len(GREYS) // 2} ? 'white' : 'black'")
+        .mark_text(fontSize=FONT_PX - 2, baseline="middle")
+        .encode(y=y, x="middle:Q", text="text:N", color=alt.Color("ink:N", scale=None))
+    )
+    return alt.layer(bars, text).properties(
+        width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "reasons_subtitle"))
     )

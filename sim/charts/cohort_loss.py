@@ -5,9 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
-
-ROW_HEIGHT_PX = 34
+from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 
 def cohort_loss_chart(summary: pl.DataFrame, colours: StrategyColours, months: int) -> alt.LayerChart:
@@ -36,14 +34,14 @@ def cohort_loss_chart(summary: pl.DataFrame, colours: StrategyColours, months: i
             baseline=colours.baseline,
         )
     selection = colours.selection()
-    y = alt.Y("strategy:N", sort=frame["strategy"].to_list(), title=None, axis=alt.Axis(labelLimit=220))
+    y = alt.Y("strategy:N", sort=frame["strategy"].to_list(), title=None, axis=alt.Axis(labelLimit=0))
     x_title = label(lang, "cohort_loss", months=months)
     root = alt.Chart(frame)
-    interval = root.mark_rule(strokeWidth=3).encode(
+    interval = root.mark_rule(strokeWidth=5).encode(
         y=y, x=alt.X("ci_low:Q"), x2="ci_high:Q", color=colours.color(), opacity=colours.opacity(selection)
     )
     point = (
-        root.mark_circle(size=140)
+        root.mark_circle(size=400)
         .encode(
             y=y,
             x=alt.X(
@@ -69,6 +67,6 @@ def cohort_loss_chart(summary: pl.DataFrame, colours: StrategyColours, months: i
         )
     return alt.layer(*layers).properties(
         width=WIDTH_PX,
-        height=ROW_HEIGHT_PX * frame.height,
+        height=HEIGHT_PX,
         title=title(heading, label(lang, "cohort_loss_subtitle", baseline=colours.baseline)),
     )

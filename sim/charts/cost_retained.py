@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, number, title
+from sim.charts.style import FONT_PX, HEIGHT_PX, WIDTH_PX, StrategyColours, label, number, title
 
 LABEL_LEFT_FROM = 0.6  # names of dots beyond this share of the largest cost go left of the dot
 LABEL_GAP = 0.07  # least vertical distance between two names, as a share of the retained range
@@ -77,7 +77,7 @@ def cost_retained_chart(summary: pl.DataFrame, colours: StrategyColours, custome
         opacity=colours.opacity(selection),
     )
     dots = (
-        root.mark_circle(size=160)
+        root.mark_circle(size=400)
         .encode(
             tooltip=[
                 alt.Tooltip("strategy:N", title=label(lang, "strategy")),
@@ -90,8 +90,8 @@ def cost_retained_chart(summary: pl.DataFrame, colours: StrategyColours, custome
     )
     split = float(frame["cost"].max() or 0.0) * LABEL_LEFT_FROM
     names = {"text": "strategy:N", "y": "label_at:Q"}
-    right = root.mark_text(align="left", dx=10, fontSize=12).encode(**names)
-    left = root.mark_text(align="right", dx=-10, fontSize=12).encode(**names)
+    right = root.mark_text(align="left", dx=14, fontSize=FONT_PX, fontWeight="bold").encode(**names)
+    left = root.mark_text(align="right", dx=-14, fontSize=FONT_PX, fontWeight="bold").encode(**names)
     return alt.layer(
         dots,
         right.transform_filter(alt.datum.cost <= split),

@@ -6,8 +6,10 @@ import altair as alt
 import polars as pl
 
 from sim.charts.style import (
-    COST_COLOURS,
     COST_LABELS,
+    FONT_PX,
+    GREYS,
+    HEIGHT_PX,
     WIDTH_PX,
     StrategyColours,
     label,
@@ -17,7 +19,7 @@ from sim.charts.style import (
 )
 from sim.outcomes import COST_CATEGORIES
 
-BAR_HEIGHT_PX = 26
+SEGMENT_LABEL_FROM = 0.12  # share of the largest bar a segment needs to carry its name
 
 
 def cost_split_frame(summary: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -63,19 +65,18 @@ def cost_split_chart(summary: pl.DataFrame, colours: StrategyColours, months: in
         category=biggest["category"],
     )
     categories = [COST_LABELS[lang][c] for c in COST_CATEGORIES]
-    return (
+    y = alt.Y("strategy:N", title=None, sort=totals["strategy"].to_list(), axis=alt.Axis(labelLimit=0))
+    bars = (
         alt.Chart(frame)
-        .mark_bar()
+        .mark_bar(stroke="white", strokeWidth=2)
         .encode(
-            y=alt.Y(
-                "strategy:N", title=None, sort=totals["strategy"].to_list(), axis=alt.Axis(labelLimit=240)
-            ),
+            y=y,
             x=alt.X("cost:Q", title=label(lang, "cost_eur"), axis=alt.Axis(format="~s"), stack="zero"),
             color=alt.Color(
                 "category:N",
-                title=label(lang, "cost_category"),
-                scale=alt.Scale(domain=categories, range=list(COST_COLOURS)),
-                legend=alt.Legend(orient="right"),
+                title=None,
+                scale=alt.Scale(domain=categories, range=list(GREYS)),
+                legend=alt.Legend(orient="top", direction="horizontal"),
             ),
             order=alt.Order("category_order:Q"),
             tooltip=[
@@ -85,11 +86,20 @@ def cost_split_chart(summary: pl.DataFrame, colours: StrategyColours, months: in
                 alt.Tooltip("share:Q", title="%", format=".0%"),
             ],
         )
-        .properties(
-            width=WIDTH_PX,
-            height=BAR_HEIGHT_PX * totals.height,
-            title=title(heading, label(lang, "cost_split_subtitle")),
-        )
+    )
+    largest = float(totals["cost"].max() or 0.0)
+    text = (
+        alt.Chart(frame)
+        .transform_stack(stack="cost", groupby=["strategy"], sort=[{"field": "category_order"}],
+                         as_=["left", "right"])
+        .transform_filter(alt.datum.cost >= SEGMENT_LABEL_FROM * largest)
+        .transform_calculate(middle="(datum.left + datum.right) / 2",
+                             ink=f"datum.category_order < {len(GREYS) // 2} ? 'white' : 'black'")
+        .mark_text(fontSize=FONT_PX - 2, baseline="middle")
+        .encode(y=y, x="middle:Q", text="category:N", color=alt.Color("ink:N", scale=None))
+    )
+    return alt.layer(bars, text).properties(
+        width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "cost_split_subtitle"))
     )
 
 

@@ -6,13 +6,18 @@ import altair as alt
 import polars as pl
 
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, title
-
-GRID_PREFIXES = ("market.", "service.", "programs.")
+from sim.seeds import swept_paths
 
 
 def grid_columns(summary: pl.DataFrame) -> list[str]:
-    """The swept parameters: summary columns named by a scenario path, or customers/months."""
-    return [c for c in summary.columns if c.startswith(GRID_PREFIXES) or c in ("customers", "months")]
+    """The swept parameters: every path of the summary's grid points (``sim.seeds.swept_paths``)."""
+    return [c for c in swept_paths(summary["point"]) if c in summary.columns]
+
+
+def numeric_grid_columns(summary: pl.DataFrame) -> list[str]:
+    """The swept parameters with numbers, which the grid chart can put on an axis (not
+    ``variant``, whose values are names: see ``sim.charts.paired``)."""
+    return [c for c in grid_columns(summary) if summary[c].dtype.is_numeric()]
 
 
 def grid_chart(
@@ -21,10 +26,11 @@ def grid_chart(
     """Mean cohort loss (line) and its 95% CI (error bars) against the first swept parameter;
     further swept parameters become panels. Only for summaries with at least two grid points."""
     lang = colours.lang
-    parameters = grid_columns(summary)
-    if not parameters or summary["point"].n_unique() < 2:
-        raise ValueError("the summary has no grid: chart 8 needs a sweep over a [grid]")
-    swept, others = parameters[0], parameters[1:]
+    numeric = numeric_grid_columns(summary)
+    if not numeric or summary["point"].n_unique() < 2:
+        raise ValueError("the summary has no grid: chart 8 needs a sweep over a [grid] of numbers")
+    swept = numeric[0]
+    others = [c for c in grid_columns(summary) if c != swept]
     short = swept.rsplit(".", 1)[-1]
     frame = summary.select(
         "strategy",
@@ -74,9 +80,13 @@ def grid_chart(
     )
     heading = title(text, label(lang, "grid_subtitle"))
     if not others:
-        return alt.layer(bars, line, data=frame).properties(width=WIDTH_PX, height=HEIGHT_PX, title=heading)
+        low, high = float(frame["ci_low"].min()), float(frame["ci_high"].max())
+        names = colours.end_labels(frame, "value", "mean", low, high, selection)
+        layered = alt.layer(bars.properties(data=frame), line.properties(data=frame), names)
+        return layered.properties(width=WIDTH_PX, height=HEIGHT_PX, title=heading)
+    with_legend = colours.color(legend=True)  # panels have no room for names at the line ends
     return (
-        alt.layer(bars, line, data=frame)
+        alt.layer(bars.encode(color=with_legend), line.encode(color=with_legend), data=frame)
         .properties(width=WIDTH_PX // 2, height=HEIGHT_PX * 2 // 3)
         .facet(facet=alt.Facet("panel:N", title=label(lang, "other_parameters")), columns=2)
         .properties(title=heading)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.style import WIDTH_PX, label, number, title
+from sim.charts.style import GREYS, WIDTH_PX, label, number, title
 
 # The index that ranks parameters in the title: total effect (Sobol), mean |effect| (Morris).
 RANKING_INDEX = {"sobol": "ST", "morris": "mu_star"}
-INDEX_COLOURS = {"S1": "#4477AA", "ST": "#EE6677", "mu_star": "#4477AA", "sigma": "#CCBB44"}
+INDEX_COLOURS = {"S1": GREYS[0], "ST": GREYS[3], "mu_star": GREYS[0], "sigma": GREYS[3]}  # not strategies
 
 
 def sensitivity_chart(frame: pl.DataFrame, lang: str = "en") -> alt.FacetChart:
@@ -32,7 +32,7 @@ def sensitivity_chart(frame: pl.DataFrame, lang: str = "en") -> alt.FacetChart:
         "index_title:N",
         title=label(lang, "index"),
         scale=alt.Scale(
-            domain=order, range=[INDEX_COLOURS.get(i, "#888888") for i in indices]
+            domain=order, range=[INDEX_COLOURS.get(i, GREYS[4]) for i in indices]
         ),
         legend=alt.Legend(orient="top", labelLimit=320),
     )

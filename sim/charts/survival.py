@@ -28,10 +28,15 @@ def survival_frame(monthly: pl.DataFrame) -> pl.DataFrame:
 
 
 def survival_chart(
-    monthly: pl.DataFrame, colours: StrategyColours, subtitle: str | None = None
+    monthly: pl.DataFrame,
+    colours: StrategyColours,
+    subtitle: str | None = None,
+    previous: pl.DataFrame | None = None,
+    low: float | None = None,
 ) -> alt.LayerChart:
     """Lines of the mean survival with a band for its 95% CI; the title names the strategy that
-    keeps the most of its initial customers at the horizon."""
+    keeps the most of its initial customers at the horizon. ``previous`` (monthly rows of an
+    earlier run) is drawn as faint dashed lines; ``low`` fixes the bottom of the axis."""
     lang = colours.lang
     frame = survival_frame(monthly)
     horizon = frame.filter(pl.col("month") == pl.col("month").max())
@@ -47,25 +52,22 @@ def survival_chart(
         baseline_share=percent(base["mean"][0], lang) if base.height else "-",
     )
     selection = colours.selection()
+    low = float(frame["ci_low"].min()) if low is None else low
     x = alt.X("month:Q", title=label(lang, "month"), scale=alt.Scale(nice=False))
+    y_scale = alt.Scale(domain=[low, 1.0], zero=False, nice=False)
     root = alt.Chart(frame)
     band = root.mark_area().encode(
         x=x,
-        y="ci_low:Q",
+        y=alt.Y("ci_low:Q", scale=y_scale),
         y2="ci_high:Q",
         color=colours.color(),
-        opacity=colours.opacity(selection, 0.2, 0.03),
+        opacity=colours.opacity(selection, 0.25, 0.03),
     )
     line = (
-        root.mark_line(strokeWidth=2.5)
+        root.mark_line(strokeWidth=4)
         .encode(
             x=x,
-            y=alt.Y(
-                "mean:Q",
-                title=label(lang, "survival"),
-                axis=alt.Axis(format="%"),
-                scale=alt.Scale(zero=False),
-            ),
+            y=alt.Y("mean:Q", title=label(lang, "survival"), axis=alt.Axis(format="%"), scale=y_scale),
             color=colours.color(),
             opacity=colours.opacity(selection),
             tooltip=mean_ci_tooltip(
@@ -74,6 +76,12 @@ def survival_chart(
         )
         .add_params(selection)
     )
-    return alt.layer(band, line).properties(
-        width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, subtitle or label(lang, "survival_subtitle"))
-    )
+    names = colours.end_labels(frame, "month", "mean", low, 1.0, selection)
+    layers = [band, line, names]
+    if previous is not None:
+        before = survival_frame(previous)
+        layers.insert(0, colours.faint(before, x, alt.Y("mean:Q", scale=y_scale)))
+    widest = float((frame["ci_high"] - frame["ci_low"]).max() or 0.0) / 2
+    note = subtitle or label(lang, "survival_subtitle", half=percent(widest, lang, 1))
+    chart = alt.layer(*layers)
+    return chart.properties(width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, note))

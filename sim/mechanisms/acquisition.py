@@ -1,4 +1,4 @@
-"""Phase 6, new customers: an open cohort joins the firm.
+"""Phase 8, new customers: an open cohort joins the firm.
 
 The number joining each month is Poisson with mean
 ``new_customers_per_month_share * initial customers * acquisition multiplier``, where programs
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.mechanisms import MECHANISMS
-from sim.params import check_range
+from sim.params import check_range, param
 
 JOIN_BLOCK = 128  # joiners drawn together from one stream; the unused rest of a block is dropped
 
@@ -35,7 +35,10 @@ JOIN_BLOCK = 128  # joiners drawn together from one stream; the unused rest of a
 class AcquisitionParams:
     """New customers per month, as a share of the initial cohort size."""
 
-    new_customers_per_month_share: float = 0.01  # about 12% a year: the base shrinks slowly
+    new_customers_per_month_share: float = param(
+        0.01, "share of the initial cohort per month",
+        "new customers per month; about 12% a year (assumption)",
+    )
 
     def __post_init__(self) -> None:
         check_range(self, ("new_customers_per_month_share",), 0.0, 1.0)
@@ -69,7 +72,8 @@ def join(model, count: int) -> np.ndarray:
     start = pop.n
     for block in range(math.ceil(count / JOIN_BLOCK)):
         rng = model.stream(f"acquisition.joiners.{block}")
-        pop.add(rng, JOIN_BLOCK, model.market.segments, month=model.month)
+        traits = model.market.customer_traits()
+        pop.add(rng, JOIN_BLOCK, model.market.segments, month=model.month, traits=traits)
     pop.truncate(start + count)
     model.slots.join(model.month, count)
     return np.arange(start, start + count)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.mechanisms import MECHANISMS
-from sim.params import check_positive, check_range
+from sim.params import check_positive, check_range, param
 
 
 @MECHANISMS.register("offers")
@@ -28,14 +28,21 @@ from sim.params import check_positive, check_range
 class OffersParams:
     """Competitor offers (rates per active customer per month, discounts as share of spend)."""
 
-    offer_rate_per_month: float = 0.05  # about one tempting offer every 20 months
-    discount: float = 0.15  # competitor's price advantage, share of spend
-    discount_reference: float = 0.2  # discount that fully pulls a purely price-focused customer
-    switch_max: float = 0.3  # highest chance of accepting one offer
-    bond_shield: float = 2.0  # exponent: how strongly a bond protects against offers
-    price_war_start_month: int | None = None  # month a price war starts; None = never
-    price_war_offer_multiplier: float = 3.0  # offers arrive this much more often in a price war
-    price_war_discount: float = 0.3  # discount during a price war, share of spend
+    offer_rate_per_month: float = param(
+        0.1, "per customer-month", "tempting competitor offers: about one a year; only attentive customers "
+        "weigh them (the price hazard is multiplied by attention, about 0.3 on average: assumption)",
+    )
+    discount: float = param(0.15, "share of spend", "competitor's price advantage")
+    discount_reference: float = param(
+        0.2, "share of spend", "discount that fully pulls a purely price-focused customer"
+    )
+    switch_max: float = param(0.3, "probability", "highest chance of accepting one offer")
+    bond_shield: float = param(2.0, "exponent", "how strongly a bond protects against offers (C5)")
+    price_war_start_month: int | None = param(None, "month", "month a price war starts; None = never")
+    price_war_offer_multiplier: float = param(
+        3.0, "factor", "offers arrive this much more often in a price war"
+    )
+    price_war_discount: float = param(0.3, "share of spend", "discount during a price war")
 
     def __post_init__(self) -> None:
         check_range(self, ("offer_rate_per_month", "discount", "switch_max", "price_war_discount"), 0.0, 1.0)

@@ -1,29 +1,67 @@
-"""Phase 1, service encounters: failures, complaints and their recovery.
+"""Phase 1, service encounters: failures of two severities and four complaint paths.
 
 Every active customer buys once a month. A purchase fails with probability
-``failure_per_month``; a failed customer complains with probability ``complaint_share``, and a
-complaint is recovered well with probability ``recovery_share``. Satisfaction follows the
-experience with exponential smoothing::
+``failure_per_month``; a failure is large with probability ``large_failure_share`` (weight
+``large_failure_weight`` on its bond loss and exit hazard, 1 for a small one). The customer
+complains with probability ``complaint_share`` (small) or ``complaint_share_large`` (large);
+the rest stay silent. A complaint is resolved with probability ``recovery_share``, fast (in the
+same month) with probability ``fast_resolution_share`` of those, else slowly, after
+``slow_resolution_months``; the rest stay unresolved. Each failure therefore takes one path::
+
+    silent      experience = failure_experience          bond -= w * failure_bond_loss * (1 - bond)
+    unresolved  experience = unresolved_experience       bond -= w * unresolved_bond_loss * (1 - bond)
+    slow        experience = failure_experience, then slow_recovered_experience when resolved
+                                                         bond -= w * slow_bond_loss * (1 - bond)
+    fast        experience = recovered_experience        bond unchanged
+
+(``w`` is the failure's severity weight.) Phase 5 adds a one-off exit hazard per path
+(``sim.mechanisms.decision``). Satisfaction follows the experience with exponential smoothing::
 
     satisfaction += satisfaction_adaptation * (experience - satisfaction)
 
-where experience is ``quality`` after a normal month, ``failure_experience`` after an
-unrecovered failure and ``recovered_experience`` after a good recovery (the recovery paradox:
-satisfaction may rise above its level before the failure, but the bond does not;
-de Matos, Henrique & Rossi, J. Service Research 10(1), 2007). An unrecovered failure also costs
-bond, less so for customers whose bond is strong (C5)::
+Sources. Most problems are never voiced, and the share voiced rises with the size of the
+problem; customers whose complaint was resolved quickly are the most likely to buy again,
+those resolved slowly less, unresolved complainers still slightly more than silent ones
+(TARP, Consumer Complaint Handling in America: an update study, 1986; Goodman, "Basic facts on
+customer complaint behavior", 1999). Recovery can lift satisfaction above its level before the
+failure, but not repurchase intention or trust (the recovery paradox: de Matos, Henrique &
+Rossi, J. Service Research 10(1), 2007). Complaint handling perceived as unfair lowers trust and
+commitment, over and above the failure (Tax, Brown & Chandrashekaran, J. Marketing 62(2), 1998:
+the "double deviation" of Bitner, Booms & Tetreault, J. Marketing 54(1), 1990). Speed of
+recovery raises satisfaction with it; larger failures hurt more (Smith, Bolton & Wagner,
+J. Marketing Research 36(3), 1999; Smith & Bolton, J. Service Research 1(1), 1998).
 
-    bond -= failure_bond_loss * (1 - bond)
+A fast or slow resolution is handled by a person: it resets ``months_since_personal_contact``
+(attention from the firm, though it builds no bond). Each customer's first failure (path,
+severity, month) is kept for the retention-after-failure table (``sim.analysis.complaints``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 import numpy as np
 
 from sim.mechanisms import MECHANISMS
-from sim.params import check_range
+from sim.params import check_range, param
+
+
+class FailurePath(IntEnum):
+    """What became of a service failure; ``NONE`` for a customer without one."""
+
+    NONE = 0
+    SILENT = 1  # never voiced
+    UNRESOLVED = 2  # complained, not resolved
+    SLOW = 3  # complained, resolved after slow_resolution_months
+    FAST = 4  # complained, resolved in the same month
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+FAILURE_PATHS: tuple[str, ...] = tuple(p.label for p in FailurePath if p is not FailurePath.NONE)
 
 
 @MECHANISMS.register("service")
@@ -35,21 +73,54 @@ class ServiceParams:
     dissatisfaction (Accenture Germany, 2014/15).
     """
 
-    failure_per_month: float = 0.06  # probability of a failed encounter per month
-    complaint_share: float = 0.4  # most failures are never voiced
-    recovery_share: float = 0.5  # complaints resolved to the customer's satisfaction
-    quality: float = 0.75  # experience of a normal month, 0..1
-    failure_experience: float = 0.1  # experience after an unrecovered failure, 0..1
-    recovered_experience: float = 0.9  # recovery paradox, de Matos et al. 2007
-    satisfaction_adaptation: float = 0.3  # share of the gap to experience closed per month
-    failure_bond_loss: float = 0.08  # bond lost to an unrecovered failure, times (1 - bond)
+    failure_per_month: float = param(0.06, "per customer-month", "probability of a failed encounter")
+    large_failure_share: float = param(
+        0.2, "share", "failures that are large (a lost booking, a wrong bill), assumption"
+    )
+    large_failure_weight: float = param(
+        2.5, "factor", "bond loss and exit hazard of a large failure relative to a small one "
+        "(Smith & Bolton 1998: magnitude matters; assumption for the size)",
+    )
+    complaint_share: float = param(
+        0.15, "share", "small failures voiced as a complaint (TARP 1986: most problems are never voiced)"
+    )
+    complaint_share_large: float = param(
+        0.5, "share", "large failures voiced as a complaint (TARP 1986: about half for serious losses)"
+    )
+    recovery_share: float = param(0.5, "share", "complaints resolved to the customer's satisfaction")
+    fast_resolution_share: float = param(
+        0.6, "share", "resolutions made in the month of the complaint (assumption)"
+    )
+    slow_resolution_months: int = param(2, "months", "time a slow resolution takes (assumption)")
+    quality: float = param(0.75, "experience 0..1", "experience of a normal month")
+    failure_experience: float = param(0.1, "experience 0..1", "experience after a failure")
+    unresolved_experience: float = param(
+        0.0, "experience 0..1", "after an unresolved complaint: the double deviation (Bitner et al. 1990)"
+    )
+    recovered_experience: float = param(
+        0.9, "experience 0..1", "after a fast resolution: the recovery paradox (de Matos et al. 2007)"
+    )
+    slow_recovered_experience: float = param(
+        0.7, "experience 0..1", "when a slow resolution arrives (Smith, Bolton & Wagner 1999: speed)"
+    )
+    satisfaction_adaptation: float = param(0.3, "share of gap", "gap to the experience closed per month")
+    failure_bond_loss: float = param(
+        0.08, "share of 1 - bond", "bond lost to a silent failure: strong bonds lose less (C5)"
+    )
+    unresolved_bond_loss: float = param(
+        0.2, "share of 1 - bond", "bond lost to an unresolved complaint (Tax et al. 1998: trust, commitment)"
+    )
+    slow_bond_loss: float = param(0.04, "share of 1 - bond", "bond lost to a slowly resolved complaint")
 
     def __post_init__(self) -> None:
         check_range(self, (
-            "failure_per_month", "complaint_share", "recovery_share", "quality",
-            "failure_experience", "recovered_experience", "satisfaction_adaptation",
-            "failure_bond_loss",
+            "failure_per_month", "large_failure_share", "complaint_share", "complaint_share_large",
+            "recovery_share", "fast_resolution_share", "quality", "failure_experience",
+            "unresolved_experience", "recovered_experience", "slow_recovered_experience",
+            "satisfaction_adaptation", "failure_bond_loss", "unresolved_bond_loss", "slow_bond_loss",
         ), 0.0, 1.0)
+        check_range(self, ("large_failure_weight",), 0.0, 100.0)
+        check_range(self, ("slow_resolution_months",), 1, 24)
 
 
 @dataclass
@@ -67,30 +138,56 @@ class ServiceLevel:
 
 
 def encounters(model, level: ServiceLevel) -> None:
-    """Draw failures, complaints and recoveries for active customers; update satisfaction and bond."""
+    """Draw failures, their severity and path; update satisfaction and bond; set the flows."""
     params: ServiceParams = model.market.service
     pop, flows = model.population, model.flows
-    active = pop.active
-    u_fail = model.uniforms("service.failure")
-    u_complain = model.uniforms("service.complaint")
-    u_recover = model.uniforms("service.recovery")
-    failed = active & (u_fail < level.failure_per_month)
-    recovered = failed & (u_complain < params.complaint_share) & (u_recover < level.recovery_share)
-    unrecovered = failed & ~recovered
-    flows.service_failed_unrecovered, flows.service_recovered = unrecovered, recovered
-
     # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
-    active, unrecovered, recovered = (np.flatnonzero(m) for m in (active, unrecovered, recovered))
+    active = pop.active_ids()
+    failed = active[model.uniforms("service.failure")[active] < level.failure_per_month]
+    large = model.uniforms("service.severity")[failed] < params.large_failure_share
+    voice = np.where(large, params.complaint_share_large, params.complaint_share)
+    complained = model.uniforms("service.complaint")[failed] < voice
+    u_resolve = model.uniforms("service.recovery")[failed]
+    resolved = complained & (u_resolve < level.recovery_share)
+    # The same draw splits resolutions into fast and slow, so more resolutions never means fewer fast ones.
+    fast = resolved & (u_resolve < level.recovery_share * params.fast_resolution_share)
+    path = np.full(failed.size, FailurePath.SILENT, dtype=np.int8)
+    path[complained] = FailurePath.UNRESOLVED
+    path[resolved] = FailurePath.SLOW
+    path[fast] = FailurePath.FAST
+    flows.record_failures(failed, path, large)
+
     experience = np.full(len(pop), level.quality, dtype=np.float32)
-    experience[unrecovered] = params.failure_experience
-    experience[recovered] = params.recovered_experience
+    open_complaints = np.flatnonzero(pop.complaint_months_left)  # few: cheaper than gathering all
+    open_complaints = open_complaints[pop.active[open_complaints]]
+    due = open_complaints[pop.complaint_months_left[open_complaints] == 1]  # resolutions arriving now
+    experience[due] = params.slow_recovered_experience
+    flows.resolved_slowly = due.size
+    # A large failure is a worse experience: half the failure experience.
+    experience[failed] = np.where(large, 0.5, 1.0) * params.failure_experience
+    experience[failed[path == FailurePath.UNRESOLVED]] = params.unresolved_experience
+    experience[failed[fast]] = params.recovered_experience
+    slow = failed[path == FailurePath.SLOW]
+    pop.complaint_months_left[open_complaints] -= 1
+    pop.complaint_months_left[slow] = params.slow_resolution_months
     satisfaction = pop.satisfaction[active]
     pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (
         experience[active] - satisfaction
     )
-    pop.bond[unrecovered] -= params.failure_bond_loss * (1.0 - pop.bond[unrecovered])
+
+    loss = np.array(
+        [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0],
+        dtype=np.float32,
+    )[path] * np.where(large, np.float32(params.large_failure_weight), np.float32(1.0))
+    pop.bond[failed] -= loss * (1.0 - pop.bond[failed])
     if level.staff_bond_gain:
         bond = pop.bond[active]
         pop.bond[active] = bond + level.staff_bond_gain * pop.bond_need[active] * (1.0 - bond)
     # A complaint handled by a person is personal attention, though it builds no bond.
-    pop.months_since_personal_contact[recovered] = 0
+    pop.months_since_personal_contact[failed[fast]] = 0
+    pop.months_since_personal_contact[due] = 0
+
+    first = pop.first_failure_month[failed] < 0
+    pop.first_failure_month[failed[first]] = flows.month
+    pop.first_failure_path[failed[first]] = path[first]
+    pop.first_failure_large[failed[first]] = large[first]

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from sim.mechanisms.attention import raise_attention
 from sim.params import ParamError
-from sim.plugins import NoParams, discover, register_into
+from sim.plugins import NoParams, Reporter, discover, register_into
 from sim.population import Column
 from sim.registry import Registry
 
@@ -34,8 +35,13 @@ class Program:
     name: ClassVar[str] = ""
     # Extra per-customer arrays the program owns; the population carries them (sim.api.Column).
     columns: ClassVar[tuple[Column, ...]] = ()
+    # Monthly results the plugin reports into monthly.parquet (sim.api.Reporter).
+    reporters: ClassVar[tuple[Reporter, ...]] = ()
+    # Whether the program's contacts remind customers of their deal and so raise their attention
+    # (sim.mechanisms.attention); programs report contacts with :meth:`contacted`.
+    contacts_raise_attention: ClassVar[bool] = False
     HOOKS: ClassVar[tuple[str, ...]] = (
-        "start", "stop", "service", "act", "acquisition_multiplier", "onboard",
+        "start", "stop", "service", "act", "term_end", "acquisition_multiplier", "onboard",
     )
 
     def __init__(self, params: Any = None, start_month: int = 1, end_month: int | None = None):
@@ -64,12 +70,22 @@ class Program:
     def act(self, model: LoyaltyModel) -> None:
         """Phase 2: act on customers (contacts, rewards, contracts)."""
 
+    def term_end(self, model: LoyaltyModel, ids: np.ndarray, recontracted: np.ndarray) -> None:
+        """Phase 7: customers ``ids`` stayed at the end of their contract term this month;
+        ``recontracted`` marks those who chose to sign again (the others rolled on)."""
+
+    def contacted(self, model: LoyaltyModel, ids: np.ndarray) -> None:
+        """Report that the program contacted customers ``ids`` this month: raises their
+        attention if ``contacts_raise_attention`` (not a hook; call it, do not override it)."""
+        if self.contacts_raise_attention:
+            raise_attention(model, ids, model.market.attention.contact_gain)
+
     def acquisition_multiplier(self, model: LoyaltyModel) -> float:
-        """Phase 6: factor on the number of new customers this month."""
+        """Phase 8: factor on the number of new customers this month."""
         return 1.0
 
     def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
-        """Phase 6: act on customers who joined this month."""
+        """Phase 8: act on customers who joined this month."""
 
 
 PROGRAMS: Registry[type[Program]] = Registry("program", discover(__name__, "loyalty_sim.programs", Program))

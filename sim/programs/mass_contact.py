@@ -9,6 +9,8 @@ to the excess::
     bond         -= annoyance_bond_loss * contacts * excess
     satisfaction -= annoyance_satisfaction_loss * contacts * excess
 
+Standardised contacts carry offers and remind customers of their deal, so they raise attention
+(``contacts_raise_attention``; Ascarza, Iyengar & Schleicher, J. Marketing Research 53(1), 2016).
 Mass contact is not personal: it does not reset the silence clock (direct mailings raise
 customer share, not retention: Verhoef, J. Marketing 67(4), 2003).
 """
@@ -51,6 +53,7 @@ class MassContactParams:
 @register("mass_contact")
 class MassContact(Program):
     Params = MassContactParams
+    contacts_raise_attention = True
 
     def act(self, model) -> None:
         p: MassContactParams = self.params
@@ -65,4 +68,5 @@ class MassContact(Program):
         bond -= p.annoyance_bond_loss * contacts * excess
         pop.bond[ids] = bond
         pop.satisfaction[ids] -= p.annoyance_satisfaction_loss * contacts * excess
+        self.contacted(model, ids[model.uniforms(self.stream_key)[ids] < min(1.0, contacts)])
         model.charge(self.name, p.cost_per_contact * contacts * ids.size, "contacts")

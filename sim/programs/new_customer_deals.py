@@ -53,7 +53,7 @@ class NewCustomerDeals(Program):
         p: NewCustomerDealsParams = self.params
         pop = model.population
         month = model.flows.month
-        # Joiners arrive after this phase (phase 6), so a deal covers their next deal_months months.
+        # Joiners arrive after this phase (phase 8), so a deal covers their next deal_months months.
         months_since_joining = month - pop.join_month
         on_deal = (
             pop.active

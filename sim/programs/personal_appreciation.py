@@ -69,4 +69,5 @@ class PersonalAppreciation(Program):
         pop.bond[contacted] = bond + p.bond_gain * pop.bond_need[contacted] * freshness * (1.0 - bond)
         pop.satisfaction[contacted] += p.satisfaction_gain * (1.0 - pop.satisfaction[contacted])
         pop.months_since_personal_contact[contacted] = 0
+        self.contacted(model, contacted)  # a thank-you is not about the deal: attention unchanged
         model.charge(self.name, p.cost_per_contact * contacted.size, "contacts")

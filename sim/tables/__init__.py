@@ -11,7 +11,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sim.charts.style import number
+from sim.i18n import number
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import polars as pl
 
-from sim.charts.style import label, number, percent
+from sim.i18n import label, number, percent
 from sim.outcomes import DISCOUNT_RATE_PER_YEAR
 from sim.tables import Cell, Html, interval, table
+from sim.tables.comparison import in_result_order, return_on_spend
 
 
 def economics_table(summary: pl.DataFrame, lang: str) -> Html | None:
@@ -17,10 +18,10 @@ def economics_table(summary: pl.DataFrame, lang: str) -> Html | None:
     if summary.height == 0 or "clv_mean" not in summary.columns:
         return None
     baseline = summary["baseline"][0]
+    base_row = next((r for r in summary.iter_rows(named=True) if r["strategy"] == baseline), None)
     rows = []
-    for r in summary.iter_rows(named=True):
+    for r in in_result_order(summary).iter_rows(named=True):
         is_baseline = r["strategy"] == baseline
-        ros = r.get("return_on_spend_mean")
         rows.append(
             [
                 Cell(r["strategy"], "key"),
@@ -32,12 +33,7 @@ def economics_table(summary: pl.DataFrame, lang: str) -> Html | None:
                 ),
                 *(Cell(number(r[f"{item}_mean"] / 1e3, lang, 1), "num")
                   for item in ("program_cost", "exit_fees", "points_liability")),
-                Cell(
-                    label(lang, "baseline_row") if is_baseline
-                    else interval(ros, r.get("return_on_spend_ci_low"), r.get("return_on_spend_ci_high"),
-                                  lang, digits=2),
-                    "num",
-                ),
+                Cell(return_on_spend(r, base_row, lang)[0], "num"),
             ]
         )
     headers = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from sim.analysis import survival
-from sim.charts.style import label, number, percent
+from sim.i18n import label, number, percent
 from sim.tables import Cell, Html, table
 
 

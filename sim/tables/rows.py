@@ -1,80 +1,13 @@
 """Plain-text rows of a sweep's results for the command line: every cell a string, one dict per
-strategy (and grid point). ``comparison_rows`` is the sweep's comparison table (the report's
-summary paragraph reads it too), ``survival_rows`` the lifetime analysis, ``economics_rows`` the
-economics; ``markdown`` writes rows as a Markdown table."""
+strategy (and grid point): ``survival_rows`` the lifetime analysis, ``economics_rows`` the
+economics. The sweep's comparison table is ``sim.tables.comparison``."""
 
 from __future__ import annotations
-
-import json
 
 import polars as pl
 
 from sim.outcomes import COST_CATEGORIES
-
-
-def _interval(mean: float | None, low: float | None, high: float | None, scale: float, unit: str) -> str:
-    if mean is None:
-        return "-"
-    if low is None or high is None:
-        return f"{mean * scale:.1f}{unit}"
-    return f"{mean * scale:.1f}{unit} [{low * scale:.1f}, {high * scale:.1f}]"
-
-
-def comparison_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
-    """Rows of strings: cohort loss and its paired difference to the baseline with 95% CIs."""
-    has_grid = summary["point"].n_unique() > 1
-    rows = []
-    for r in summary.iter_rows(named=True):
-        is_baseline = r["strategy"] == r["baseline"]
-        row = {"strategy": r["strategy"]}
-        if has_grid:
-            values = json.loads(r["point"]).items()
-            row["grid point"] = ", ".join(f"{path.rsplit('.', 1)[-1]}={v:g}" for path, v in values)
-        row.update(
-            {
-                "runs": str(r["replications"]),
-                "cohort loss [95% CI]": _interval(
-                    r["cohort_loss_mean"], r["cohort_loss_ci_low"], r["cohort_loss_ci_high"], 100, "%"
-                ),
-                f"vs {r['baseline']} (pp)": "baseline"
-                if is_baseline
-                else _interval(
-                    r["cohort_loss_diff_mean"],
-                    r["cohort_loss_diff_ci_low"],
-                    r["cohort_loss_diff_ci_high"],
-                    100,
-                    "",
-                ),
-                "annual churn": _interval(r["annual_churn_mean"], None, None, 100, "%"),
-                "program cost (kEUR)": _interval(r["program_cost_mean"], None, None, 1e-3, ""),
-                "margin (kEUR) [95% CI]": _interval(
-                    r["margin_mean"], r["margin_ci_low"], r["margin_ci_high"], 1e-3, ""
-                ),
-                "cost / retained (EUR)": _interval(r["cost_per_retained_customer_mean"], None, None, 1, ""),
-            }
-        )
-        if "clv_mean" in r:  # results written before the economics columns have neither
-            row["CLV (EUR)"] = _interval(r["clv_mean"], None, None, 1, "")
-            row["return on spend [95% CI]"] = (
-                "baseline"
-                if is_baseline
-                else _interval(
-                    r.get("return_on_spend_mean"),
-                    r.get("return_on_spend_ci_low"),
-                    r.get("return_on_spend_ci_high"),
-                    100,
-                    "%",
-                )
-            )
-        rows.append(row)
-    return rows
-
-
-def markdown(rows: list[dict[str, str]]) -> str:
-    header = list(rows[0])
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
-    lines += ["| " + " | ".join(row[h] for h in header) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+from sim.tables.comparison import in_result_order, return_on_spend
 
 
 def survival_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
@@ -111,9 +44,12 @@ def _share(value: float | None) -> str:
 
 
 def economics_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
-    """Rows of strings of a sweep summary's economics: lifetime value with its interval, the cost
-    split, fees and liability (kEUR), return on spend."""
+    """Rows of strings of a sweep summary's economics in result order: lifetime value with its
+    interval, the cost split, fees and liability (kEUR), return on spend (as everywhere, see
+    ``sim.tables.comparison``)."""
     has_grid = summary["point"].n_unique() > 1
+    summary = in_result_order(summary)
+    bases = {r["point"]: r for r in summary.iter_rows(named=True) if r["strategy"] == r["baseline"]}
     rows = []
     for r in summary.iter_rows(named=True):
         row = {"strategy": r["strategy"]}
@@ -123,11 +59,6 @@ def economics_rows(summary: pl.DataFrame) -> list[dict[str, str]]:
         row.update({c: f"{r[f'cost_{c}_mean'] / 1e3:.1f}" for c in COST_CATEGORIES})
         row["exit fees"] = f"{r['exit_fees_mean'] / 1e3:.1f}"
         row["points liability"] = f"{r['points_liability_mean'] / 1e3:.1f}"
-        ros = r.get("return_on_spend_mean")
-        row["return on spend [95% CI]"] = (
-            "baseline" if r["strategy"] == r["baseline"]
-            else "-" if ros is None
-            else f"{ros:.0%} [{r['return_on_spend_ci_low']:.0%}, {r['return_on_spend_ci_high']:.0%}]"
-        )
+        row["return on spend [95% CI]"] = return_on_spend(r, bases.get(r["point"]))[0]
         rows.append(row)
     return rows

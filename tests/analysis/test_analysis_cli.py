@@ -31,16 +31,19 @@ def test_claims_prints_the_table_and_writes_claims_parquet(tmp_path):
                      "--out", tmp_path / "audit")
     assert result.exit_code == 0, result.output
     assert "F1" in result.output and "5-year cohort loss, rare_contact" in result.output
+    assert "no relationship or service exits" in result.output  # F1's control
     table = pl.read_parquet(tmp_path / "audit" / "claims.parquet")
     assert table.schema == pl.Schema(AUDIT_SCHEMA) and table["check"].to_list() == ["F1"]
+    assert table["control_verdict"].to_list()[0] in {"holds", "fails", "inconclusive"}
     assert "loyalty-sim report" not in result.output  # not a sweep's folder: no report to rebuild
 
 
 def test_claims_written_beside_a_sweep_say_how_to_rebuild_its_report(tmp_path):
     (tmp_path / "manifest.json").write_text("{}")
     result = _invoke("claims", "--check", "F1", "--replications", "2", "--customers", "100", "--workers", "1",
-                     "--out", tmp_path)
+                     "--no-controls", "--out", tmp_path)
     assert result.exit_code == 0 and f"loyalty-sim report {tmp_path}" in result.output, result.output
+    assert pl.read_parquet(tmp_path / "claims.parquet")["control_verdict"].to_list() == ["not run"]
 
 
 @pytest.mark.slow

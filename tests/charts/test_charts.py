@@ -3,22 +3,21 @@ numbers, one colour per strategy everywhere, German labels."""
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import altair as alt
 import polars as pl
 import pytest
 
-from sim.charts.bond_value import bond_value_chart
 from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
-from sim.charts.style import BASELINE_COLOUR, StrategyColours, check_language, number, percent
+from sim.charts.style import BASELINE_COLOUR, GREYS, StrategyColours, check_language, dodge, number, percent
 from sim.charts.survival import survival_chart, survival_frame
-from sim.outcomes import PLANE_BINS
 
 
 def spec_of(chart: alt.TopLevelMixin) -> dict:
@@ -49,13 +48,36 @@ def test_survival_chart_names_the_strategy_that_keeps_most(monthly, colours):
     assert title_of(spec).startswith(
         "bond keeps the most customers: 89% still active after 6 months (base: 53%)"
     )
-    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line"]
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["area", "line", "text"]
+    names = spec["layer"][2]  # the strategies' names at the ends of their lines, no legend
+    assert names["encoding"]["text"]["field"] == "strategy"
+    assert spec["layer"][1]["encoding"]["color"]["legend"] is None
 
 
 def test_churn_chart_title_finds_the_spike(monthly, colours):
     spec = spec_of(churn_chart(monthly, colours))
     assert title_of(spec) == "Churn peaks at 50.0% a month (contract, month 4)"
-    assert spec["mark"]["interpolate"] == "linear"  # no smoothing that would hide one-month spikes
+    line = spec["layer"][0]
+    assert line["mark"]["interpolate"] == "linear"  # no smoothing that would hide one-month spikes
+
+
+def test_churn_axis_is_not_set_by_one_spike(monthly, colours):
+    """The 50% spike would flatten every other line: the axis stops near the other months and the
+    spike is marked at the top edge with its value."""
+    spec = spec_of(churn_chart(monthly, colours))
+    cap = spec["layer"][0]["encoding"]["y"]["scale"]["domain"][1]
+    assert cap < 0.5
+    marks = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    assert marks and marks[0]["mark"]["shape"] == "triangle-up"
+    assert "the axis stops at" in spec["title"]["subtitle"]
+
+
+def test_labels_at_line_ends_keep_apart():
+    placed = dodge([0.50, 0.505, 0.51, 0.9], gap=0.03, low=0.0, high=1.0)
+    ordered = sorted(placed[:3])
+    assert all(b - a >= 0.03 - 1e-12 for a, b in itertools.pairwise(ordered))
+    assert placed[3] == 0.9  # a label with room stays at its line
+    assert max(dodge([0.99, 0.995, 1.0], gap=0.05, low=0.0, high=1.0)) <= 1.0  # kept inside the axis
 
 
 def test_cohort_loss_chart_sorts_best_first_and_marks_the_baseline(summary, colours):
@@ -84,25 +106,17 @@ def test_churn_reasons_chart_reports_the_relational_share_of_the_baseline(runs, 
     assert (
         title_of(spec) == "75% of those who leave base go for relationship or service reasons, 25% for price"
     )
-    assert spec["encoding"]["x"]["stack"] == "zero"
-    assert "life events" in spec["encoding"]["color"]["scale"]["domain"]
+    bars = spec["layer"][0]
+    assert bars["encoding"]["x"]["stack"] == "zero"
+    assert "life events" in bars["encoding"]["color"]["scale"]["domain"]
+    assert set(bars["encoding"]["color"]["scale"]["range"]) <= set(GREYS)  # hues mean strategies only
 
 
-def test_loyalty_types_chart_has_a_panel_per_strategy(monthly, colours):
+def test_loyalty_types_chart_is_one_bonded_line_per_strategy(monthly, colours):
     spec = spec_of(loyalty_types_chart(monthly, colours))
     assert title_of(spec).startswith("bond ends with the most apostles and loyalists: 60%")
-    assert spec["facet"]["field"] == "strategy"
-    assert spec["spec"]["encoding"]["y"]["stack"] == "normalize"
-
-
-def test_bond_value_chart_averages_runs_per_cell(plane, colours):
-    spec = spec_of(bond_value_chart(plane, colours, months=60))
-    assert title_of(spec).startswith("bond ends with the most bonded customers: 75%")
-    rows = data_of(spec)
-    assert len(rows) <= 3 * PLANE_BINS**2
-    cell = next(r for r in rows if r["strategy"] == "bond" and r["bond_bin"] == 15)
-    assert cell["customers"] == pytest.approx(30)  # mean over the two replications, not their sum
-    assert cell["bond"] == pytest.approx(0.75) and cell["bond_end"] == pytest.approx(0.8)
+    assert "facet" not in spec and spec["layer"][0]["mark"]["type"] == "line"
+    assert spec["layer"][0]["encoding"]["color"]["field"] == "strategy"
 
 
 def test_cost_retained_chart_names_the_cheapest_extra_customer(summary, colours):
@@ -118,6 +132,7 @@ def test_grid_chart_plots_the_swept_parameter(grid_summary, summary, colours):
     spec = spec_of(grid_chart(grid_summary, colours))
     assert title_of(spec) == "bond loses the fewest customers at every discount"
     assert spec["layer"][1]["encoding"]["x"]["axis"]["values"] == [0.1, 0.2, 0.3]
+    assert spec["layer"][2]["mark"]["type"] == "text"  # names at the line ends
     with pytest.raises(ValueError, match="no grid"):
         grid_chart(summary, colours)
 
@@ -133,7 +148,11 @@ def test_grid_title_without_one_winner(grid_summary, colours):
 
 
 def test_two_swept_parameters_become_panels(grid_summary, colours):
-    two = grid_summary.with_columns(pl.lit(12).alias("programs.lock_in_contract.term_months"))
+    # a swept path is a grid column: it is in every grid point (sim.scenario.swept_paths)
+    two = grid_summary.with_columns(
+        pl.lit(12).alias("programs.lock_in_contract.term_months"),
+        pl.col("point").str.replace("}", ', "programs.lock_in_contract.term_months": 12}', literal=True),
+    )
     spec = spec_of(grid_chart(two, colours))
     assert spec["facet"]["field"] == "panel"
 
@@ -166,16 +185,23 @@ def _colour_scale(node: object) -> dict | None:
     return next((found for child in children if (found := _colour_scale(child)) is not None), None)
 
 
-def test_the_legend_selects_a_strategy(monthly, colours):
+def test_clicking_a_line_selects_its_strategy(monthly, colours):
     spec = spec_of(churn_chart(monthly, colours))
-    (param,) = spec["params"]
-    assert param["bind"] == "legend" and param["select"]["fields"] == ["strategy"]
+    (param,) = spec.get("params") or [p for layer in spec["layer"] for p in layer.get("params", [])]
+    assert param["select"]["fields"] == ["strategy"] and param["select"]["on"] == "click"
+
+
+def test_result_order_sets_the_order_but_not_the_colours():
+    by_file = StrategyColours(("base", "a", "b"), "base")
+    by_result = StrategyColours(("base", "a", "b"), "base", order=("b", "base", "a"))
+    assert by_result.domain == ["b", "base", "a"]
+    assert {s: by_result.colour_of(s) for s in "ab"} == {s: by_file.colour_of(s) for s in "ab"}
 
 
 def test_german_labels(monthly, summary, colours_de):
     spec = spec_of(survival_chart(monthly, colours_de))
     assert title_of(spec).startswith("bond hält die meisten Kunden: 89 % nach 6 Monaten noch aktiv")
-    assert spec["layer"][0]["encoding"]["x"]["title"] == "Monat"
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "Monat"
     loss = spec_of(cohort_loss_chart(summary, colours_de, 60))
     assert "Verlorene Anfangskunden nach 60 Monaten" in json.dumps(loss, ensure_ascii=False)
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from sim.mechanisms.decision import DecisionParams, stay_or_leave
+from sim.mechanisms.service import FailurePath
 from sim.population import ExitReason
 
 N = 4000
@@ -24,9 +25,9 @@ def quiet(make_model, begin_month, calm):
     model = make_model(customers=N)
     calm(model)
     pop = model.population
-    pop.bond[:] = 1.0  # no relationship hazard, no failure hazard
+    pop.bond[:] = 0.0  # no emotional hold, unless a test gives a bond
     pop.satisfaction[:] = 1.0  # no dissatisfaction hazard
-    pop.bond_need[:] = 0.0  # no relationship hazard even where a test lowers the bond
+    pop.bond_need[:] = 0.0  # no relationship hazard
     pop.price_focus[:] = 0.0
     pop.rational_value[:] = 0.0
     pop.tenure_months[:] = 5
@@ -39,12 +40,12 @@ def groups(k: int) -> list[np.ndarray]:
     return [np.arange(N)[np.arange(N) % k == i] for i in range(k)]
 
 
-def test_nobody_leaves_without_a_hazard_and_stayers_age(quiet):
+def test_nobody_leaves_without_a_hazard(quiet):
     left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
     pop = quiet.population
     assert left.size == 0 and pop.active.all()
-    np.testing.assert_array_equal(pop.tenure_months, 6)
-    np.testing.assert_array_equal(pop.months_since_personal_contact, 3)
+    # Ageing is its own phase (sim.mechanisms.ageing).
+    np.testing.assert_array_equal(pop.tenure_months, 5)
 
 
 def test_free_customers_follow_the_price_pull_and_leavers_are_recorded(quiet):
@@ -55,7 +56,6 @@ def test_free_customers_follow_the_price_pull_and_leavers_are_recorded(quiet):
     np.testing.assert_array_equal(pop.exit_month[left], 3)
     assert not pop.active[left].any()
     np.testing.assert_array_equal(quiet.flows.exited, left)
-    np.testing.assert_array_equal(pop.tenure_months[left], 5)  # leavers do not age
 
 
 def test_bonded_customers_forgive_a_failure(quiet):
@@ -63,12 +63,13 @@ def test_bonded_customers_forgive_a_failure(quiet):
     strong, weak = groups(2)
     pop.bond[strong] = 0.9
     pop.bond[weak] = 0.1
-    quiet.flows.service_failed_unrecovered[:] = True
+    quiet.flows.failure_path[:] = FailurePath.SILENT
     left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
     params = quiet.market.decision
     np.testing.assert_array_equal(pop.exit_reason[left], ExitReason.SERVICE)
     left_strong, left_weak = np.isin(left, strong).sum(), np.isin(left, weak).sum()
-    assert within(left_weak, weak.size, params.failure_exit_share * 0.9**params.forgiveness)
+    hold = math.exp(-params.emotional_hold * 0.1)
+    assert within(left_weak, weak.size, params.failure_exit_share * 0.9**params.forgiveness * hold)
     assert left_strong < left_weak / 5
 
 
@@ -108,37 +109,48 @@ def test_lock_in_blocks_voluntary_exits_unless_resentment_beats_the_barrier(quie
     assert within(breakouts.size, angry_locked.size, params.breakout_share * pull)
     np.testing.assert_array_equal(pop.exit_reason[breakouts], ExitReason.RESENTMENT)
     assert not np.isin(left, angry_high_fee).any()
-    # the term runs down for locked stayers, and being trapped costs bond
+    # being trapped and resentful costs bond; the clock runs in the ageing phase
     stayed = locked[pop.active[locked]]
-    np.testing.assert_array_equal(pop.contract_months_left[stayed], 9)
-    assert np.all(pop.bond[stayed] < 1.0)
-    np.testing.assert_array_equal(pop.bond[free[pop.active[free]]], 1.0)
+    np.testing.assert_array_equal(pop.contract_months_left[stayed], 10)
+    assert np.all(pop.bond[stayed] < 0.0)
+    np.testing.assert_array_equal(pop.bond[free[pop.active[free]]], 0.0)
 
 
-def test_a_term_end_is_a_decision_point_and_stayers_renew_into_the_renewal_term(quiet):
+def test_a_term_end_is_a_decision_for_those_who_pay_attention(quiet):
     pop = quiet.population
     content, resentful = groups(2)
     pop.contract_months_left[:] = 1
     pop.exit_fee_months[:] = 3.0
-    renews = np.arange(N) % 4 < 2  # half of each group renews into 12 months
-    pop.renewal_term_months[:] = np.where(renews, 12, 0)
     pop.resentment[resentful] = 1.0
+    inattentive = np.arange(N) % 4 < 2  # half of each group; the term's end wakes some of them
+    pop.attention[:] = np.where(inattentive, 0.0, 1.0)
     left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
-    params = quiet.market.decision
+    params, gain = quiet.market.decision, quiet.market.attention.term_end_gain
+    flows = quiet.flows
 
+    # content customers who act re-contract; nobody content leaves
     assert not np.isin(left, content).any()
-    p_leave = 1 - math.exp(-params.term_end_resentment_weight * 1.0)
-    assert within(np.isin(left, resentful).sum(), resentful.size, p_leave)
+    p_switch = 1 - math.exp(-params.term_end_resentment_weight * 1.0)
+    awake = resentful[~inattentive[resentful]]
+    assert within(np.isin(left, awake).sum(), awake.size, p_switch)
+    dozing = resentful[inattentive[resentful]]
+    assert within(np.isin(left, dozing).sum(), dozing.size, gain * p_switch)
     np.testing.assert_array_equal(pop.exit_reason[left], ExitReason.CONTRACT_END)
 
-    stayers = pop.active_ids()
-    np.testing.assert_array_equal(pop.contract_months_left[stayers], np.where(renews[stayers], 12, 0))
-    np.testing.assert_array_equal(pop.exit_fee_months[stayers], np.where(renews[stayers], 3.0, 0.0))
+    # every stayer is reported, with whether they re-contracted or rolled on
+    np.testing.assert_array_equal(flows.term_ended, pop.active_ids())
+    actions = flows.term_end_actions
+    assert actions["switched"] == left.size
+    assert actions["recontracted"] + actions["rolled_on"] == N - left.size
+    rolled = flows.term_ended[~flows.recontracted]
+    assert np.all(inattentive[rolled])  # attentive customers never roll on
+    woke = np.count_nonzero(inattentive[content] & np.isin(content, flows.term_ended[flows.recontracted]))
+    assert within(woke, np.count_nonzero(inattentive[content]), gain)
 
 
 def test_pent_up_pull_acts_at_the_term_end(quiet):
     pop = quiet.population
-    pop.contract_months_left[:] = 1
+    pop.contract_months_left[:] = 1  # and attention 1: everyone acts
     pull = 0.1
     left = stay_or_leave(quiet, np.full(N, pull, dtype=np.float32))
     params = quiet.market.decision
@@ -218,3 +230,80 @@ def test_only_active_customers_decide(quiet):
 def test_invalid_decision_params_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         DecisionParams(**{field: value})
+
+
+# --- every hazard term: dropping or changing any one of them fails one of these ----------------
+
+
+def test_the_relationship_hazard_falls_with_the_bond_squared_and_the_emotional_hold(quiet):
+    pop = quiet.population
+    pop.bond_need[:] = 1.0
+    pop.bond[:] = 0.5
+    left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
+    params = quiet.market.decision
+    p = params.relationship_exit_per_month * 0.5**2 * math.exp(-params.emotional_hold * 0.5)
+    assert within(left.size, N, p)
+    np.testing.assert_array_equal(pop.exit_reason[left], ExitReason.RELATIONSHIP)
+
+
+def test_the_relationship_hazard_grows_with_the_need_for_a_bond(quiet):
+    pop = quiet.population
+    needy, content = groups(2)
+    pop.bond_need[needy] = 1.0
+    pop.bond_need[content] = 0.25
+    left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
+    rate = quiet.market.decision.relationship_exit_per_month
+    assert within(np.isin(left, needy).sum(), needy.size, rate)
+    assert within(np.isin(left, content).sum(), content.size, rate * 0.25)
+
+
+def test_the_bond_holds_customers_who_do_not_need_one(quiet):
+    """The emotional hold damps the service hazard of a customer with no need for a bond."""
+    pop = quiet.population
+    bonded, loose = groups(2)
+    pop.satisfaction[:] = 0.0
+    pop.bond[bonded] = 0.5
+    left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
+    params = quiet.market.decision
+    rate = params.dissatisfaction_exit_per_month
+    assert within(np.isin(left, loose).sum(), loose.size, rate)
+    assert within(np.isin(left, bonded).sum(), bonded.size, rate * math.exp(-params.emotional_hold * 0.5))
+
+
+@pytest.mark.parametrize(
+    ("path", "weight"),
+    [
+        (FailurePath.SILENT, lambda p: 1.0),
+        (FailurePath.UNRESOLVED, lambda p: p.unresolved_exit_weight),
+        (FailurePath.SLOW, lambda p: p.slow_exit_weight),
+        (FailurePath.FAST, lambda p: p.fast_exit_weight),
+    ],
+)
+@pytest.mark.parametrize("large", [False, True])
+def test_each_failure_path_and_severity_has_its_own_exit_hazard(quiet, path, weight, large):
+    quiet.flows.failure_path[:] = path
+    quiet.flows.failure_large[:] = large
+    left = stay_or_leave(quiet, np.zeros(N, dtype=np.float32))
+    params = quiet.market.decision
+    severity = quiet.market.service.large_failure_weight if large else 1.0
+    p = min(1.0, params.failure_exit_share * weight(params) * severity)
+    assert within(left.size, N, p)
+    np.testing.assert_array_equal(quiet.population.exit_reason[left], ExitReason.SERVICE)
+
+
+def test_attention_scales_the_price_hazard(quiet):
+    pop = quiet.population
+    watching, dozing = groups(2)
+    pop.attention[dozing] = 0.2
+    left = stay_or_leave(quiet, np.full(N, 0.3, dtype=np.float32))
+    assert within(np.isin(left, watching).sum(), watching.size, 0.3)
+    assert within(np.isin(left, dozing).sum(), dozing.size, 0.3 * 0.2)
+
+
+def test_restlessness_multiplies_the_voluntary_hazards_only(quiet):
+    pop = quiet.population
+    pop.restlessness[:] = 2.0
+    pop.background_exit_per_month[:] = 0.05
+    left = stay_or_leave(quiet, np.full(N, 0.1, dtype=np.float32))
+    p = 1 - (1 - 0.05) * (1 - 0.2)
+    assert within(left.size, N, p)

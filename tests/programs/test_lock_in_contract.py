@@ -94,3 +94,54 @@ def test_when_the_program_stops_nobody_renews_and_contracts_run_out(make_model):
     model.step()
     assert not model.population.contract_months_left[model.population.active & (pop.join_month == 0)].any()
     assert np.count_nonzero(model.population.exit_reason == ExitReason.CONTRACT_END) > 0
+
+
+def test_at_a_term_end_re_contracts_and_renewal_clauses_sign_again(make_model, begin_month):
+    """... and the others go free."""
+    model = make_model(ProgramSpec("lock_in_contract", {"term_months": 12}), customers=N)
+    program = model.programs[0]
+    pop = model.population
+    begin_month(model, 1)
+    program.start(model)
+    ids = np.arange(N)
+    clause = pop.renewal_term_months[ids] > 0
+    recontracted = ids % 3 == 0
+    pop.contract_months_left[:] = 0  # the clock ran down in the ageing phase
+    program.term_end(model, ids, recontracted)
+    signed = recontracted | clause
+    np.testing.assert_array_equal(pop.contract_months_left[signed], 12)
+    np.testing.assert_array_equal(pop.exit_fee_months[signed], np.float32(program.params.exit_fee_months))
+    np.testing.assert_array_equal(pop.contract_months_left[~signed], 0)
+    np.testing.assert_array_equal(pop.exit_fee_months[~signed], 0.0)
+    assert signed.sum() > recontracted.sum() and (~signed).any()
+
+
+def test_an_end_of_contract_notice_wakes_customers_in_their_last_month(make_model, begin_month):
+    spec = ProgramSpec("lock_in_contract", {"end_of_contract_notice": True})
+    model = make_model(spec, customers=N)
+    program = model.programs[0]
+    pop = model.population
+    begin_month(model, 1)
+    program.start(model)
+    last = np.arange(N) % 2 == 0
+    pop.contract_months_left[last] = 1
+    pop.attention[:] = 0.2
+    program.act(model)
+    gain = program.params.notice_attention_gain
+    np.testing.assert_allclose(pop.attention[last], 0.2 + gain * 0.8, rtol=1e-6)
+    np.testing.assert_allclose(pop.attention[~last], 0.2)
+
+
+@pytest.mark.parametrize("notice", [False, True])
+def test_term_end_actions_are_counted_and_a_notice_raises_mostly_re_contracting(make_model, notice):
+    spec = ProgramSpec(
+        "lock_in_contract", {"term_months": 3, "auto_renewal_share": 1.0, "end_of_contract_notice": notice}
+    )
+    monthly = make_model(spec, customers=N, months=3, rng=6).run().monthly
+    counts = {a: int(monthly[f"term_ends_{a}"][2]) for a in ("switched", "recontracted", "rolled_on")}
+    assert monthly["term_ends_switched"][2] == monthly["churned_contract_end"][2]
+    assert sum(counts.values()) > 0.9 * N * 0.9
+    assert monthly["term_ends_rolled_on"][:2].sum() == 0
+    act = (counts["switched"] + counts["recontracted"]) / sum(counts.values())
+    # Without a notice far fewer act than with one (Ofcom 2021: 47% against 62%).
+    assert (0.3 < act < 0.6) if not notice else (0.5 < act < 0.8)

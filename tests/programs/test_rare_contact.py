@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.market import Market
+from sim.mechanisms.offers import OffersParams
 from sim.programs.rare_contact import RareContactParams
 from sim.strategy import ProgramSpec
 
@@ -53,14 +55,18 @@ def test_no_pitches_no_cost_no_change(make_model, begin_month):
 
 def test_silent_pitches_erode_the_bond_over_a_run(make_model):
     """Against the same model and seed without pitches: the bond ends lower."""
+    # Without competitor offers: a pitch also raises attention, which would change who leaves.
+    market = Market(offers=OffersParams(offer_rate_per_month=0.0))
     pitching = make_model(
-        ProgramSpec("rare_contact", {"sales_contacts_per_year": 12.0}), customers=2000, rng=5
+        ProgramSpec("rare_contact", {"sales_contacts_per_year": 12.0}), market=market, customers=2000, rng=5
     )
-    silent = make_model(ProgramSpec("rare_contact", {"sales_contacts_per_year": 0.0}), customers=2000, rng=5)
+    silent = make_model(
+        ProgramSpec("rare_contact", {"sales_contacts_per_year": 0.0}), market=market, customers=2000, rng=5
+    )
     bond_pitching = pitching.run().monthly["mean_bond"].to_numpy()
     bond_silent = silent.run().monthly["mean_bond"].to_numpy()
     # identical until the first pitch meets six months of silence, then lower
     silence_months = pitching.programs[0].params.silence_months
     np.testing.assert_array_equal(bond_pitching[:silence_months], bond_silent[:silence_months])
     assert np.all(bond_pitching[silence_months:] < bond_silent[silence_months:])
-    assert bond_pitching[-1] < bond_silent[-1] - 0.01
+    assert bond_pitching[-1] < bond_silent[-1] - 0.005

@@ -7,6 +7,7 @@ reason, where it is not installed (``.ci/run`` installs it).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from sim.analysis.claims import AUDIT_SCHEMA
 from sim.analysis.sensitivity import SENSITIVITY_SCHEMA
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
+from sim.provenance import write_stamped
 from sim.scenario import load
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -80,7 +82,8 @@ def write_analyses(results: Path) -> None:
             ("F2a", "appreciation loses fewer", 0.01, "inconclusive"),
         )
     ]
-    pl.DataFrame(audit, schema=AUDIT_SCHEMA).write_parquet(results / "claims.parquet")
+    own = json.loads((results / "manifest.json").read_text())["scenario"]["sha256"]
+    write_stamped(results / "claims.parquet", pl.DataFrame(audit, schema=AUDIT_SCHEMA), own)
     indices = [
         {"method": "sobol", "output": output, "parameter": parameter, "index": index, "value": value,
          "ci_low": value - 0.05, "ci_high": value + 0.05, "evaluations": 256}
@@ -88,7 +91,8 @@ def write_analyses(results: Path) -> None:
         for parameter, value in (("market.offers.discount", 0.6), ("service.failure_per_month", 0.2))
         for index in ("S1", "ST")
     ]
-    pl.DataFrame(indices, schema=SENSITIVITY_SCHEMA).write_parquet(results / "sensitivity.parquet")
+    # the sensitivity analysis of another scenario: the report must say so
+    write_stamped(results / "sensitivity.parquet", pl.DataFrame(indices, schema=SENSITIVITY_SCHEMA), "f" * 64)
 
 
 @pytest.fixture(scope="session")

@@ -17,36 +17,77 @@ from pathlib import Path
 
 import pytest
 
-from sim.explore import KNOBS, make_server, simulate
+from sim.explore import KNOBS, Explorer, make_server, render_page, simulate
+from sim.scenario import loads as load_text
 
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 COMMAND = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
 DEFAULTS = {knob.key: knob.default for knob in KNOBS}
+SCENARIO = """\
+months = 24
+baseline = "base"
+[market.offers]
+offer_rate_per_month = 0.08
+[strategies]
+base = {programs = ["rare_contact"], label = {en = "Base", de = "Basis"}}
+cards = {programs = [{program = "point_card", end_month = 13}], label = {en = "Cards", de = "Karten"}}
+[strategies.warmth]
+programs = [{program = "personal_appreciation", params = {contacts_per_year = 6.0}}]
+label = {de = "Wärme"}
+"""
 
 
 def test_simulate_returns_both_charts_and_a_loss_per_strategy():
     result = simulate(DEFAULTS, customers=500)
-    assert [row["strategy"] for row in result["losses"]] == [
+    assert [row["key"] for row in result["losses"]] == [
         "rare_contact",
         "point_card",
         "lock_in_contract",
         "personal_appreciation",
     ]
+    assert result["losses"][0]["strategy"] == "One-night brand"  # names for people
     assert all(0 <= row["cohort_loss"] <= 1 for row in result["losses"])
-    assert (
-        result["survival"]["layer"][1]["mark"]["type"] == "line" and result["churn"]["mark"]["type"] == "line"
-    )
+    assert result["survival"]["layer"][1]["mark"]["type"] == "line"
+    assert result["churn"]["layer"][0]["mark"]["type"] == "line"
+    assert result["survival"]["width"] == "container"  # the charts grow with the window
 
 
 def test_a_slider_changes_the_outcome():
     generous = simulate({**DEFAULTS, "appreciation_contacts_per_year": 12.0}, customers=500)
     none = simulate({**DEFAULTS, "appreciation_contacts_per_year": 0.0}, customers=500)
     loss = {
-        name: {r["strategy"]: r["cohort_loss"] for r in result["losses"]}
+        name: {r["key"]: r["cohort_loss"] for r in result["losses"]}
         for name, result in (("generous", generous), ("none", none))
     }
     assert loss["generous"]["personal_appreciation"] < loss["none"]["personal_appreciation"]
     assert loss["generous"]["rare_contact"] == loss["none"]["rare_contact"]  # the same customers and seed
+
+
+def test_the_previous_run_stays_with_fixed_axes_and_a_change_column():
+    explorer = Explorer(load_text(SCENARIO), customers=400)
+    first = explorer.simulate(explorer.defaults)
+    # Fewer contacts than the file's 6 a year (staff capacity, 3 a year, binds above it): more lost.
+    again = explorer.simulate({**explorer.defaults, "appreciation_contacts_per_year": 1.0}, first)
+    assert again["cap"] == first["cap"]  # the churn axis of the first run, for the whole session
+    assert again["survival"]["layer"][0]["mark"]["strokeDash"]  # the previous run, faint and dashed
+    survival_axis = [layer["encoding"]["y"].get("scale") for layer in again["survival"]["layer"][1:2]]
+    assert survival_axis[0]["domain"] == [0.0, 1.0]
+    changes = {row["key"]: row["change"] for row in again["losses"]}
+    assert changes["cards"] == "±0.0 pp" and changes["warmth"].startswith("+")
+    assert {row["key"]: row["change"] for row in first["losses"]}["cards"] == ""  # nothing to compare
+
+
+def test_a_scenario_file_brings_its_strategies_market_and_values():
+    explorer = Explorer(load_text(SCENARIO), lang="de", customers=400)
+    keys = [knob.key for knob in explorer.knobs]
+    assert "contract_term_months" not in keys  # no strategy runs a contract: no slider for it
+    assert explorer.defaults["appreciation_contacts_per_year"] == 6.0  # the file's value
+    assert explorer.defaults["offers_per_100_customers_month"] == pytest.approx(8.0)
+    assert explorer.defaults["point_card_end_month"] == 12  # the file ends the card after month 12
+    result = explorer.simulate(explorer.defaults)
+    assert [row["strategy"] for row in result["losses"]] == ["Basis", "Karten", "Wärme"]
+    units = render_page(explorer)
+    assert "im Jahr" in units and "Auf die Werte des Szenarios" in units
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sim.i18n import display_name
 from sim.report import FORMATS, SECTIONS, Html, Section, build_report
 
 CHART_KEYS = (
@@ -21,13 +22,12 @@ CHART_KEYS = (
     "cohort_loss",
     "churn_reasons",
     "loyalty_types",
-    "bond_value",
     "cost_retained",
     "cost_split",
 )
 # Sections of a sweep without a grid, claims.parquet or sensitivity.parquet, numbered as they
-# appear; tables (lifetime, economics) take a number but have no image.
-SECTION_KEYS = (*CHART_KEYS[:7], "lifetime", "cost_split", "economics")
+# appear; tables (strategies, lifetime, economics) take a number but have no image.
+SECTION_KEYS = ("strategies", *CHART_KEYS[:6], "lifetime", "cost_split", "economics")
 _SCRIPT = Path(sys.executable).with_name("loyalty-sim")
 
 
@@ -74,12 +74,18 @@ def test_summary_paragraph_is_written_from_the_comparison(small_results, report)
     paragraph = re.search(r'<p class="summary">(.*?)</p>', text, re.S).group(1)
     summary = pl.read_parquet(small_results / "summary.parquet").sort("cohort_loss_mean")
     best = summary.row(0, named=True)
-    assert f"<strong>{best['strategy']}</strong> kept the most customers" in paragraph
+    name = display_name(best["strategy"], "en")  # "personal_appreciation": "Personal appreciation"
+    assert f"<strong>{name}</strong> kept the most customers" in paragraph
     assert f"lost {best['cohort_loss_mean'] * 100:.1f}% [{best['cohort_loss_ci_low'] * 100:.1f}," in paragraph
     diff = f"{best['cohort_loss_diff_mean'] * 100:.1f} [{best['cohort_loss_diff_ci_low'] * 100:.1f}, "
     assert diff in paragraph
     clear = best["cohort_loss_diff_ci_high"] < 0
     assert ("not chance" in paragraph) == clear and ("more replications" in paragraph) == (not clear)
+    # the money side as well: extra spend, lifetime value against the baseline's, the richest strategy
+    assert "In money:" in paragraph
+    assert "kEUR more on its programs than <strong>One-night brand</strong>" in paragraph
+    richest = summary.sort("clv_mean", descending=True).row(0, named=True)
+    assert f"{richest['clv_mean']:,.0f} EUR" in paragraph
 
 
 def test_report_closes_with_scenario_and_manifest(small_results, report):
@@ -97,13 +103,24 @@ def test_german_report(small_results, tmp_path):
     assert "Verbleib der Anfangskunden" in text and files.images == ()
 
 
-def test_sections_need_their_input_file(small_results, tmp_path):
-    results = tmp_path / "results"
-    shutil.copytree(small_results, results)
-    (results / "horizon_plane.parquet").unlink()  # results written before the plane existed
-    files = build_report(results, formats=["html", "svg"])
-    assert "bond_value" not in " ".join(p.name for p in files.images)
-    assert 'id="chart-bond_value"' not in files.html.read_text()
+def test_presentation_mode(report):
+    """Charts fill their screen (width and height from the page), one section per screen with
+    keys to step through them, titles as HTML that wraps, names for people, no strategy legends."""
+    text = report[0].html.read_text()
+    spec = json.loads(re.search(r'id="spec-survival">(.*?)</script>', text, re.S).group(1))
+    assert spec["width"] == "container" and spec["height"] == "container" and "title" not in spec
+    assert spec["config"]["axis"]["labelFontSize"] >= 20
+    assert '<section id="survival" class="slide chart">' in text and "scroll-snap-type" in text
+    assert 'addEventListener("keydown"' in text and '"ArrowRight"' in text
+    assert re.search(r"<h2>[^<]+ keeps the most customers: ", text)  # the takeaway, as a heading
+    cast = text[text.index('<section id="strategies"') : text.index('<section id="survival"')]
+    assert "One-night brand" in cast and "rare_contact" in cast and "unscheduled personal contacts" in cast
+
+
+def test_a_rebuilt_report_keeps_its_language(small_results, tmp_path):
+    build_report(small_results, tmp_path, lang="de", formats=["html"])
+    again = build_report(small_results, tmp_path, formats=["html"])  # no language asked for
+    assert '<html lang="de">' in again.html.read_text()
 
 
 def test_a_new_section_is_one_line(small_results, tmp_path):
@@ -119,7 +136,8 @@ def test_a_new_section_is_one_line(small_results, tmp_path):
     pl.DataFrame({"rule": ["R1"]}).write_parquet(results / "discovery.parquet")
     with_rules = build_report(results, tmp_path / "b", formats=["html"], sections=(*SECTIONS, table))
     text = with_rules.html.read_text()
-    assert '<section id="discovery">' in text and "<h2>11. discovery</h2>" in text  # no label: its key
+    number = len(SECTION_KEYS) + 1
+    assert '<section id="discovery" class="slide table">' in text and f"<h2>{number}. discovery</h2>" in text
 
 
 def test_bad_input_is_refused_before_anything_is_written(small_results, tmp_path):
@@ -142,7 +160,11 @@ def test_analyses_in_the_results_directory_become_sections(analysed_results, tmp
     text = files.html.read_text()
     first = len(SECTION_KEYS) + 1
     assert f"<h2>{first}. Claims audit</h2>" in text
-    assert f"<h2>{first + 1}. Which parameters matter</h2>" in text
+    assert f"{first + 1}. Which parameters matter</p>" in text  # a chart: the heading above its title
+    # claims.parquet carries this sweep's scenario hash; sensitivity.parquet another one
+    claims = text[text.index('<section id="claims"') : text.index('<section id="sensitivity"')]
+    sensitivity = text[text.index('<section id="sensitivity"') : text.index('<section id="scenario"')]
+    assert "another scenario" not in claims and "was made for another scenario" in sensitivity
     assert text.count('class="verdict verdict-') == 3
     assert "1 of 3 checks hold, 1 fail, 1 inconclusive." in text
     assert 'id="spec-sensitivity"' in text

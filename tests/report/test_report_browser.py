@@ -68,10 +68,10 @@ def test_every_section_renders_offline(analysed_results, tmp_path, offline_page,
     files = build_report(analysed_results, tmp_path, lang=lang, formats=["html"])
     seconds = open_report(offline_page, files.html)
     marks = chart_marks(offline_page)
-    assert len(marks) == 9, marks  # charts 1-7, the cost split and the sensitivity indices
+    assert len(marks) == 8, marks  # six charts, the cost split and the sensitivity indices
     assert all(count > 0 for count in marks.values()), marks  # an SVG with data marks per chart
     contents = section_contents(offline_page)
-    assert set(contents) == {*marks, "lifetime", "economics", "claims"}, contents
+    assert set(contents) == {*marks, "strategies", "lifetime", "economics", "claims"}, contents
     strategies = 4
     assert contents["lifetime"]["rows"] == strategies and contents["economics"]["rows"] == strategies
     assert contents["claims"]["rows"] == 3
@@ -85,6 +85,31 @@ def test_every_section_renders_offline(analysed_results, tmp_path, offline_page,
     assert offline_page.refused == []  # not one request to any host
     offline_page.screenshot(path=screenshots / f"report-{lang}.png", full_page=True)
     print(f"report.html ({lang}) drawn in {seconds:.2f} s")
+
+
+def test_presentation_mode_on_a_1080p_projector(small_results, tmp_path, browser, screenshots):
+    """At 1920 x 1080 a chart fills its screen, ticks are at least 20 px, and the arrow keys step
+    from one section to the next as on slides."""
+    files = build_report(small_results, tmp_path, formats=["html"])
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    try:
+        open_report(page, files.html)
+        box = page.locator("#chart-survival svg").bounding_box()
+        assert box["width"] >= 1600 and box["height"] >= 0.55 * 1080, box
+        sizes = page.evaluate(
+            """Array.from(document.querySelectorAll("g.role-axis-label text"))
+                 .map((t) => parseFloat(getComputedStyle(t).fontSize))"""
+        )
+        assert sizes and min(sizes) >= 20, sorted(set(sizes))
+        page.keyboard.press("ArrowRight")  # summary -> the strategies
+        page.keyboard.press("ArrowRight")  # -> survival
+        page.wait_for_function("() => document.body.dataset.slide === 'survival'", timeout=5_000)
+        top = page.evaluate("document.getElementById('survival').getBoundingClientRect().top")
+        assert abs(top) < 2
+        page.screenshot(path=screenshots / "report-1080p-survival.png")
+    finally:
+        page.close()
 
 
 def test_chart_pngs_are_not_blank(small_results, tmp_path, offline_page):

@@ -12,16 +12,19 @@ from sim.tables.claims import claims_table
 
 def audit_frame() -> pl.DataFrame:
     rows = [
-        ("C1", "bond decays", 0.2, 0.1, 0.3, "> 0", "holds"),
-        ("C2", "card disappoints", -0.2, -0.3, -0.1, "> 0", "fails"),
-        ("F6a", "mass contact barely moves the bond", 0.01, -0.03, 0.05, "in (-0.02, 0.02)", "inconclusive"),
-        ("S1", "retention rises", math.nan, math.nan, math.nan, "> 0", "inconclusive"),
+        ("C1", "bond decays", 0.2, 0.1, 0.3, "> 0.1", "holds", "fails"),
+        ("F3b", "card disappoints", -0.2, -0.3, -0.1, "> 0.1", "fails", "holds"),
+        ("F6a", "mass contact barely moves the bond", 0.01, -0.03, 0.05, "in (-0.02, 0.02)", "inconclusive",
+         "not run"),
+        ("S1", "retention rises", math.nan, math.nan, math.nan, "> 0.05", "inconclusive", "fails"),
     ]
     return pl.DataFrame(
         [
             {"check": c, "claim": c[:2], "statement": s, "effect": "loss <difference>", "estimate": e,
-             "ci_low": lo, "ci_high": hi, "region": r, "verdict": v, "replications": 6}
-            for c, s, e, lo, hi, r, v in rows
+             "ci_low": lo, "ci_high": hi, "region": r, "source": "assumption", "verdict": v,
+             "control": "mechanism removed", "control_estimate": -e, "control_ci_low": -hi,
+             "control_ci_high": -lo, "control_verdict": cv, "replications": 6}
+            for c, s, e, lo, hi, r, v, cv in rows
         ],
         schema=AUDIT_SCHEMA,
     )
@@ -36,13 +39,28 @@ def test_one_row_per_check_with_its_verdict_class_and_a_count_above():
     assert "\u2713 holds" in text and "\u2717 fails" in text and "? inconclusive" in text
     assert "1 of 4 checks hold, 1 fail, 2 inconclusive." in text
     assert "0.2 [0.1, 0.3]" in text and "- [-, -]" in text  # NaN effect: too few finite runs
-    assert "&lt; 0" not in text and "&gt; 0" in text and "loss &lt;difference&gt;" in text  # escaped
+    assert "&lt; 0" not in text and "&gt; 0.1" in text and "loss &lt;difference&gt;" in text  # escaped
+
+
+def test_each_row_shows_where_its_minimum_comes_from_and_its_control():
+    text = claims_table(audit_frame(), "en").text
+    assert "<th>Minimum from</th>" in text and text.count("<td>assumption</td>") == 4
+    assert '<td class="control control-fails">mechanism removed: -0.2 [-0.3, -0.1] \u2717 fails</td>' in text
+    assert '<td class="control control-holds">mechanism removed: 0.2 [0.1, 0.3] \u2713 holds</td>' in text
+    assert '<td class="control">mechanism removed: not run</td>' in text
+
+
+def test_an_audit_written_before_controls_leaves_their_cells_empty():
+    old = audit_frame().drop("source", "control", "control_estimate", "control_ci_low", "control_ci_high",
+                             "control_verdict")
+    text = claims_table(old, "en").text
+    assert text.count("<tr>") == 5 and text.count("<td></td>") == 8  # source and control of four rows
 
 
 def test_german_verdicts_and_decimal_commas():
     text = claims_table(audit_frame(), "de").text
     assert "\u2717 widerlegt" in text and "\u2713 gilt" in text and "? offen" in text
-    assert "0,2 [0,1; 0,3]" in text and "in (-0,02; 0,02)" in text
+    assert "0,2 [0,1; 0,3]" in text and "in (-0,02; 0,02)" in text and "nicht gerechnet" in text
     assert "Urteil" in text and "1 von 4 Prüfungen gelten" in text
 
 

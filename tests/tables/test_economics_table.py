@@ -32,17 +32,18 @@ def test_a_row_per_strategy_with_intervals_and_the_baseline_marked():
     card = text[text.index(">card<"):text.index(">cheap<")]
     assert "480.5 [478.5, 482.5]" in card and "10.5 [9.5, 11.5]" in card
     assert ">770.0<" in card and ">1.5<" in card  # kEUR
-    assert "-0.14 [-0.24, -0.04]" in card
+    assert "-14% [-24, -4]" in card  # in %, as the CLI shows it
     base = text[text.index(">base<"):text.index(">card<")]
     assert base.count(">baseline<") == 2  # no difference and no return against itself
     cheap = text[text.index(">cheap<"):]
-    assert '<td class="num">-</td>' in cheap  # spends less than the baseline: no ratio
+    assert '<td class="num">n/a (no extra spend)</td>' in cheap  # spends less than the baseline: no ratio
     assert "vs base (EUR)" in text and "12% a year" in text
 
 
 def test_german():
     text = economics_table(summary_frame(), "de").text
     assert "480,5 [478,5; 482,5]" in text and "Vergleichsbasis" in text and "12 % pro Jahr" in text
+    assert "-14 % [-24; -4]" in text and "k. A. (keine Mehrausgabe)" in text
 
 
 def test_results_before_the_cost_split_have_no_section():

@@ -35,7 +35,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim.api import Behaviour, Column, ParamError, check_range, param
+from sim.api import Behaviour, Column, ParamError, Reporter, check_range, param
 from sim.outcomes import LoyaltyTypes
 
 NETWORKS = ("small_world", "scale_free")
@@ -69,6 +69,12 @@ class WordOfMouth(Behaviour):
         Column("exposure", "float32", 0.0, "neighbours who left recently, fading with memory_months"),
         Column("referred_by", "int32", -1, "row of the apostle who brought the customer; -1 = none"),
     )
+    reporters = (
+        Reporter("word_of_mouth_exposed", "share 0..1", lambda model: _exposed_share(model.population),
+                 "share of active customers who remember a neighbour's exit"),
+        Reporter("word_of_mouth_referred", "customers", "referred_this_month",
+                 "newcomers brought by an apostle this month"),
+    )
 
     def setup(self, model) -> None:
         p: WordOfMouthParams = self.params
@@ -81,6 +87,11 @@ class WordOfMouth(Behaviour):
         self.adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(n), dtype=np.float32, format="csr")
         self._apostles = np.empty(0, dtype=np.int64)
         self._referral_share = 0.0
+        self._referred = 0
+
+    def referred_this_month(self, model) -> int:
+        """Newcomers brought by an apostle this month (a monthly reporter)."""
+        return self._referred
 
     def offers(self, model, switch: np.ndarray) -> None:
         p: WordOfMouthParams = self.params
@@ -103,6 +114,7 @@ class WordOfMouth(Behaviour):
             pop.active & (pop.satisfaction >= types.apostle_satisfaction) & (pop.bond >= types.apostle_bond)
         )
         referred = p.referrals_per_apostle_year / 12 * self._apostles.size
+        self._referred = 0  # counted in onboard, if anyone joins this month
         base = model.market.acquisition.new_customers_per_month_share * model.initial_customers
         self._referral_share = referred / (base + referred) if base + referred > 0 else 0.0
         return 1.0 + referred / base if base > 0 else 1.0  # referrals ride on the market's joiners
@@ -114,6 +126,7 @@ class WordOfMouth(Behaviour):
         referred = ids[rng.random(ids.size) < self._referral_share] if self._apostles.size else ids[:0]
         apostles = rng.choice(self._apostles, size=referred.size) if referred.size else referred
         pop.referred_by[referred] = apostles
+        self._referred = referred.size
         pop.bond[referred] += p.referred_bond_bonus * (1.0 - pop.bond[referred])
         # Ties: referred newcomers to their apostle; everyone to a few random active customers.
         active = pop.active_ids()
@@ -127,6 +140,12 @@ class WordOfMouth(Behaviour):
         ties = sp.csr_array((np.ones(rows.size, dtype=np.float32), (rows, cols)), shape=(n, n))
         # Symmetric, and a repeated tie counts once.
         self.adjacency = ((_grown(self.adjacency, n) + ties + ties.T) > 0).astype(np.float32).tocsr()
+
+
+def _exposed_share(pop) -> float:
+    active = pop.active
+    count = np.count_nonzero(active)
+    return float(np.count_nonzero(active & (pop.exposure > 0.05)) / count) if count else float("nan")
 
 
 def _grown(adjacency: sp.csr_array, n: int) -> sp.csr_array:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shlex
 import sys
@@ -19,7 +20,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim import defaults
+from sim.defaults import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
 from sim.errors import UserError, debugging
+from sim.io import check_output
 from sim.progress import Progress
 
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
@@ -149,10 +152,13 @@ def run(
     ] = None,
     customers: Annotated[
         int | None,
-        typer.Option(min=1, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."),
+        typer.Option(
+            min=1, max=MAX_CUSTOMERS, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."
+        ),
     ] = None,
     months: Annotated[
-        int | None, typer.Option(min=1, max=600, help=f"Months to simulate [default: {defaults.MONTHS}].")
+        int | None,
+        typer.Option(min=1, max=MAX_MONTHS, help=f"Months to simulate [default: {defaults.MONTHS}]."),
     ] = None,
     seed: Annotated[
         int | None, typer.Option(min=0, help=f"Seed; same seed, same results [default: {defaults.SEED}].")
@@ -227,7 +233,11 @@ def sweep_command(
     file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")],
     replications: Annotated[
         int | None,
-        typer.Option(min=1, help="Replications per strategy and grid point [default: the file's]."),
+        typer.Option(
+            min=1,
+            max=MAX_REPLICATIONS,
+            help="Replications per strategy and grid point [default: the file's].",
+        ),
     ] = None,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
@@ -273,7 +283,8 @@ def sweep_command(
     customer_records = customer_records or old_customers_switch
     if resume and force:
         raise _fail("--resume and --force exclude each other")
-    finished = None if force or dry_run else provenance.finished_sweep(file, out, replications)
+    # --resume checks the parts of a finished sweep first (below), so it takes the longer way
+    finished = None if force or dry_run or resume else provenance.finished_sweep(file, out, replications)
     if finished:  # without loading the model or even the scenario: this answers in well under 1 s
         _reprint(*finished, output_format, wide)
         return
@@ -282,12 +293,18 @@ def sweep_command(
     if dry_run:
         _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications, not no_report)
         return
+    _check_out(out)
     manifest = provenance.read_manifest(out)
-    if not force and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications):
+    from sim.sweep import SweepError, SweepInterrupted, intact
+
+    if (
+        not force
+        and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications)
+        and (not resume or intact(chosen, out, replications, customer_records))
+    ):
         _reprint(out, manifest, output_format, wide)  # a file without `replications`, say
         return
     from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
-    from sim.sweep import SweepError, SweepInterrupted
 
     executor = _executor(workers, scheduler)
     with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
@@ -316,6 +333,8 @@ def sweep_command(
                 markup=False,
             )
             raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
+    for line in report.set_aside:
+        stderr.print(f"warning: {out / 'parts'}/{line}", highlight=False, markup=False)
     _print_comparison(report.summary, output_format, wide)
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
@@ -546,6 +565,7 @@ def report_command(
 def _build_report(results_dir: Path, out: Path | None, lang: Language | None, formats: str) -> None:
     from sim.report import build_report  # Altair and vl-convert load only when a report is built
 
+    check_output(out or results_dir, "--out")
     try:
         chosen = [f.strip() for f in formats.split(",") if f.strip()]
         files = build_report(results_dir, out, lang.value if lang else None, chosen)
@@ -694,8 +714,9 @@ def survival_command(
     from sim.tables import rows
 
     try:
+        check_output(results_dir, "RESULTS_DIR")
         _, summary = survival.write(results_dir)
-    except FileNotFoundError as error:
+    except UserError as error:
         raise _fail(str(error)) from None
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(summary.to_dicts(), indent=2) + "\n")
@@ -730,9 +751,12 @@ def calibrate_command(
     strategy: Annotated[
         str | None, typer.Option(help="Strategy whose cohort is fitted [default: the scenario's baseline].")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Runs per evaluation (same seeds each time).")] = 2,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Runs per evaluation (same seeds each time).")
+    ] = 2,
     customers: Annotated[
-        int | None, typer.Option(min=1, help="Cohort size per run [default: the scenario's].")
+        int | None,
+        typer.Option(min=1, max=MAX_CUSTOMERS, help="Cohort size per run [default: the scenario's]."),
     ] = None,
     intervals: Annotated[
         bool, typer.Option(help="Profile-likelihood 95% intervals (about three times the fit's runs).")
@@ -759,6 +783,10 @@ def calibrate_command(
 
     chosen = _load_scenario(scenario)
     out = out or scenario.with_name(f"{scenario.stem}-calibrated.toml")
+    try:
+        check_output(out, "--out", directory=False)
+    except UserError as error:
+        raise _fail(str(error)) from None
     if out.exists() and not force:
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
@@ -840,8 +868,9 @@ def economics_command(
     from sim.tables import rows
 
     try:
+        check_output(results_dir, "RESULTS_DIR")
         summary = load(results_dir).summary
-    except FileNotFoundError as error:
+    except UserError as error:
         raise _fail(str(error)) from None
     if "clv_mean" not in summary.columns:
         raise _fail(f"{results_dir}: these results predate the cost split; run the sweep again with --force")
@@ -858,13 +887,20 @@ def economics_command(
 # --- analysis: claims audit, sensitivity, scenario discovery ---------------------------------
 
 
+def _check_out(out: Path | None) -> None:
+    """A bad --out is a one-line error before the work, not after it."""
+    if out is not None:
+        try:
+            check_output(out, "--out")
+        except UserError as error:
+            raise _fail(str(error)) from None
+
+
 def _write_table(out: Path, name: str, frame, scenario_hash: str | None) -> Path:
     """Write ``frame`` to ``out/name`` atomically, stamped with the hash of the scenario it
-    analysed (``None``: the default market); a bad --out is a one-line error."""
+    analysed (``None``: the default market); ``out`` was checked by :func:`_check_out`."""
     from sim.provenance import write_stamped
 
-    if out.exists() and not out.is_dir():
-        raise _fail(f"--out: {out} is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     write_stamped(out / name, frame, scenario_hash)
     return out / name
@@ -902,12 +938,18 @@ def claims_command(
     replications: Annotated[
         int | None,
         typer.Option(
-            min=2, help=f"Replications per experiment [default: the file's, else {defaults.REPLICATIONS}]."
+            min=2,
+            max=MAX_REPLICATIONS,
+            help=f"Replications per experiment [default: the file's, else {defaults.REPLICATIONS}].",
         ),
     ] = None,
     customers: Annotated[
         int | None,
-        typer.Option(min=1, help=f"Customers per run [default: the file's, else {defaults.CUSTOMERS}]."),
+        typer.Option(
+            min=1,
+            max=MAX_CUSTOMERS,
+            help=f"Customers per run [default: the file's, else {defaults.CUSTOMERS}].",
+        ),
     ] = None,
     check: Annotated[
         list[str] | None,
@@ -933,6 +975,7 @@ def claims_command(
 
     chosen = _load_scenario(file) if file else None
     where = str(file) if file else "default market"
+    _check_out(out)
     try:
         select(check)
     except ClaimsError as error:
@@ -996,7 +1039,9 @@ def sensitivity_command(
     samples: Annotated[
         int | None, typer.Option(help="Base samples (sobol, a power of two) or trajectories (morris).")
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per point.")] = 1,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Replications averaged per point.")
+    ] = 1,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[
@@ -1009,6 +1054,7 @@ def sensitivity_command(
     from sim.analysis.space import AnalysisError, parse_outputs, space_of
 
     chosen = _load_scenario(file)
+    _check_out(out)
     try:
         parsed = parse_outputs(outputs, chosen)
         check_method(method.value, samples)
@@ -1047,9 +1093,14 @@ def discover_command(
     threshold: Annotated[float, typer.Option(help="A market is a case when the outcome is above this.")],
     below: Annotated[bool, typer.Option("--below", help="Cases are below the threshold instead.")] = False,
     samples: Annotated[
-        int | None, typer.Option(min=2, help="Markets to sample [default: the latin_hypercube samples].")
+        int | None,
+        typer.Option(
+            min=2, max=MAX_GRID_POINTS, help="Markets to sample [default: the latin_hypercube samples]."
+        ),
     ] = None,
-    replications: Annotated[int, typer.Option(min=1, help="Replications averaged per market.")] = 1,
+    replications: Annotated[
+        int, typer.Option(min=1, max=MAX_REPLICATIONS, help="Replications averaged per market.")
+    ] = 1,
     workers: WorkersOption = None,
     scheduler: SchedulerOption = None,
     out: Annotated[Path | None, typer.Option(help="Also write discovery.parquet to this directory.")] = None,
@@ -1059,6 +1110,9 @@ def discover_command(
     from sim.analysis.space import AnalysisError, parse_outputs, space_of
 
     chosen = _load_scenario(file)
+    _check_out(out)
+    if not math.isfinite(threshold):
+        raise _fail(f"--threshold: expected a finite number, found {threshold}")
     try:
         parsed = parse_outputs(outcome, chosen, option="--outcome")
         space_of(chosen)
@@ -1090,6 +1144,10 @@ def main() -> None:
     debug = debugging()
     try:
         app()
+    except SystemExit as leaving:
+        if leaving.code == EXIT_INTERRUPTED and _after_ctrl_c(leaving):
+            stderr.print("interrupted", highlight=False, markup=False)  # Typer's Exit(130) says nothing
+        raise
     except UserError as error:
         if debug:
             traceback.print_exc()
@@ -1108,3 +1166,14 @@ def main() -> None:
             markup=False,
         )
         raise SystemExit(EXIT_FAILED_RUNS) from None
+
+
+def _after_ctrl_c(error: BaseException) -> bool:
+    """Whether ``error`` was caused by a Ctrl-C that no command reported (Typer turns one into
+    a silent exit 130; a command that reports its own interruption raises ``from None``)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    return False

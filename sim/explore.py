@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -271,16 +272,42 @@ def make_server(
                 sessions.popitem(last=False)
         return {k: v for k, v in result.items() if k != "monthly"}
 
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(page, run))
+    server = _QuietServer(("127.0.0.1", port), _handler(page, run))
     server.daemon_threads = True
     return server
+
+
+ALLOWED_HOSTS = ("127.0.0.1", "localhost")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A browser that closes a tab or reloads mid-response is no error for the presenter's screen."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # reset, broken pipe, aborted
+            super().handle_error(request, client_address)
+
+
+def host_allowed(host: str | None, port: int) -> bool:
+    """Whether a request's Host header names this server: ``localhost`` or ``127.0.0.1``, with
+    its port or none. Anything else is a page elsewhere that rebinds its DNS name to 127.0.0.1
+    to drive the model (DNS rebinding)."""
+    if not host:
+        return False
+    host = host.strip().lower()
+    name, colon, given = host.rpartition(":")
+    if not colon:
+        name, given = host, ""
+    return name in ALLOWED_HOSTS and given in ("", str(port))
 
 
 def _handler(page: bytes, run: Callable[[dict[str, list[str]]], dict]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             url = urlsplit(self.path)
-            if url.path == "/":
+            if not host_allowed(self.headers.get("Host"), self.server.server_address[1]):
+                self._send(403, "text/plain", b"forbidden: open the page at http://127.0.0.1:<port>/")
+            elif url.path == "/":
                 self._send(200, "text/html; charset=utf-8", page)
             elif url.path == "/run":
                 try:

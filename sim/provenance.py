@@ -80,17 +80,20 @@ def command_line() -> str:
 
 
 def read_manifest(out: Path) -> dict[str, Any] | None:
+    """The manifest as a dict, or None when it is missing or damaged."""
     try:
-        return json.loads((out / "manifest.json").read_text())
+        manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return manifest if isinstance(manifest, dict) else None
 
 
 def is_complete(manifest: dict[str, Any] | None, scenario_hash: str, replications: int) -> bool:
     """Whether ``manifest`` records a finished sweep of this very scenario and replications."""
     return (
         manifest is not None
-        and manifest.get("scenario", {}).get("sha256") == scenario_hash
+        and isinstance(manifest.get("scenario"), dict)
+        and manifest["scenario"].get("sha256") == scenario_hash
         and manifest.get("replications") == replications
         and str(manifest.get("status", "")).startswith("complete")
     )

@@ -59,7 +59,7 @@ from sim.errors import OptionError
 from sim.i18n import description, display_name, number, percent
 from sim.io import write_atomic
 from sim.provenance import scenario_of
-from sim.results import Results, load
+from sim.results import Results, ResultsError, load
 from sim.seeds import point_text
 from sim.tables import Html
 from sim.tables.claims import claims_table
@@ -216,6 +216,15 @@ class ReportFiles:
     images: tuple[Path, ...]
 
 
+def recorded_scenario(results: Results) -> scenarios.Scenario:
+    """The scenario recorded in a sweep's manifest; a broken one is reported as the manifest's."""
+    recorded = results.manifest.get("scenario")
+    where = results.path / "manifest.json"
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("text"), str):
+        raise ResultsError(f"{where}: scenario.text: expected the scenario's text, found none")
+    return scenarios.loads(recorded["text"], file=f"{where} (scenario.text)")
+
+
 def previous_language(out: str | Path) -> str | None:
     """The language of the ``report.html`` already in ``out`` (``<html lang="..">``), if any."""
     try:
@@ -244,9 +253,7 @@ def build_report(
     results = load(results_dir)
     if results.summary.height == 0:
         raise OptionError(f"{results.path}: no finished runs to report on")
-    scenario = scenarios.loads(
-        results.manifest["scenario"]["text"], file=results.manifest["scenario"]["file"]
-    )
+    scenario = recorded_scenario(results)
     report = ReportInput(results, scenario, lang)
     out = Path(out) if out is not None else results.path
     out.mkdir(parents=True, exist_ok=True)

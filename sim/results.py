@@ -1,4 +1,9 @@
-"""Load a sweep's results as polars frames, for notebooks and reports."""
+"""Load a sweep's results as polars frames, for notebooks and reports.
+
+A result folder is input like any other: a missing, damaged or foreign file raises a
+:class:`ResultsError` (a :class:`~sim.errors.UserError`) naming the file, never a polars or JSON
+traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+
+from sim.errors import UserError
+from sim.io import PathError, read_input
+
+MAX_MANIFEST_BYTES = 500_000_000  # a manifest lists every run: 200,000 runs take about 40 MB
+
+
+class ResultsError(UserError):
+    """A result folder that cannot be read: the message names the file and what is wrong."""
+
+
+class NoResults(ResultsError, FileNotFoundError):
+    """A folder without (finished) sweep results."""
 
 
 @dataclass(frozen=True)
@@ -29,20 +47,44 @@ def load(path: str | Path) -> Results:
     path = Path(path)
     manifest_file = path / "manifest.json"
     if not manifest_file.exists():
-        raise FileNotFoundError(f"{path} holds no sweep results (no manifest.json)")
-    manifest = json.loads(manifest_file.read_text())
+        raise NoResults(f"{path} holds no sweep results (no manifest.json)")
+    manifest = _manifest(manifest_file)
     if not (path / "summary.parquet").exists():
-        raise FileNotFoundError(
-            f"{path}: sweep status is '{manifest.get('status')}'; complete it with --resume"
-        )
+        raise NoResults(f"{path}: sweep status is '{manifest.get('status')}'; complete it with --resume")
     customers = path / "customers.parquet"
     plane = path / "horizon_plane.parquet"
     return Results(
         path=path,
-        runs=pl.read_parquet(path / "runs.parquet"),
-        monthly=pl.read_parquet(path / "monthly.parquet"),
-        summary=pl.read_parquet(path / "summary.parquet"),
+        runs=_frame(path / "runs.parquet"),
+        monthly=_frame(path / "monthly.parquet"),
+        summary=_frame(path / "summary.parquet"),
         manifest=manifest,
-        customers=pl.read_parquet(customers) if customers.exists() else None,
-        horizon_plane=pl.read_parquet(plane) if plane.exists() else None,
+        customers=_frame(customers) if customers.exists() else None,
+        horizon_plane=_frame(plane) if plane.exists() else None,
     )
+
+
+def _manifest(file: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads(read_input(file, "sweep manifest", MAX_MANIFEST_BYTES).decode("utf-8"))
+    except PathError as error:
+        raise ResultsError(str(error)) from None
+    except ValueError as error:  # JSON or UTF-8
+        raise ResultsError(f"{file}: expected the JSON manifest of a sweep, found {error}") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{file}: expected a JSON object, found {type(manifest).__name__}")
+    return manifest
+
+
+def _frame(file: Path) -> pl.DataFrame:
+    if not file.is_file():
+        found = "nothing" if not file.exists() else "something that is not a file"
+        raise NoResults(f"{file}: expected a Parquet file of the sweep, found {found}; use sweep --resume")
+    try:
+        return pl.read_parquet(file)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ResultsError(
+            f"{file}: expected a Parquet file written by a sweep, found damaged data ({first}); "
+            "run the sweep again with --resume to rewrite it"
+        ) from None

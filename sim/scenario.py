@@ -25,8 +25,18 @@ import numpy as np
 
 from sim import defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
+from sim.defaults import (
+    MAX_CUSTOMERS,
+    MAX_DEPTH,
+    MAX_GRID_POINTS,
+    MAX_MONTHS,
+    MAX_NAME_LENGTH,
+    MAX_REPLICATIONS,
+    MAX_RUNS,
+)
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
+from sim.io import PathError, read_input
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
@@ -61,6 +71,7 @@ DEFAULTS = {
     "seed": defaults.SEED,
 }
 
+LIMITS = {"customers": MAX_CUSTOMERS, "months": MAX_MONTHS, "replications": MAX_REPLICATIONS}
 
 
 @dataclass(frozen=True)
@@ -137,26 +148,38 @@ def load(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
     file = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(file, [Problem("", "an existing scenario file", "no such file")]) from None
-    except IsADirectoryError:
-        raise ScenarioError(file, [Problem("", "a scenario file", "a directory")]) from None
-    except (OSError, UnicodeDecodeError) as error:
+        data = read_input(path, "scenario file")
+    except PathError as error:
+        raise ScenarioError(file, [Problem("", error.expected, error.found)]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
         raise ScenarioError(file, [Problem("", "a readable UTF-8 text file", str(error))]) from None
     return loads(text, file, default_name=Path(path).stem)
 
 
 def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
-    """Validate scenario text (TOML)."""
+    """Validate scenario text (TOML); a leading UTF-8 byte order mark (Windows editors) is skipped."""
     try:
-        raw = tomllib.loads(text)
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as error:
         # The message carries "(at line L, column C)".
         raise ScenarioError(file, [Problem("", "valid TOML", str(error))]) from None
+    except RecursionError:
+        problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
+        raise ScenarioError(file, [problem]) from None
+    if _depth(raw) > MAX_DEPTH:
+        problem = Problem("", f"tables and arrays nested at most {MAX_DEPTH} deep", "deeper nesting")
+        raise ScenarioError(file, [problem])
     built = _build(raw, file)
     variants = _variants(raw.get("variants"), file)
     grid, paired = _grid(raw.get("grid", {}), built["seed"], file, variants)
+    runs = len(built["strategies"]) * len(grid) * built["replications"]
+    if runs > MAX_RUNS:
+        found = f"{len(built['strategies'])} x {len(grid)} x {built['replications']} = {runs:,}"
+        expected = f"at most {MAX_RUNS:,} runs (strategies x grid points x replications)"
+        problem = Problem("replications", expected, found, "fewer replications or grid points")
+        raise ScenarioError(file, [problem])
     problems = []
     for point in grid:
         try:
@@ -189,6 +212,22 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
     )
 
 
+def _depth(raw: Any) -> int:
+    """How deeply tables and arrays nest, counted up to MAX_DEPTH + 1 (iteratively: the
+    structure may be deeper than Python's recursion limit)."""
+    deepest, stack = 0, [(raw, 1)]
+    while stack:
+        value, level = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        for child in children:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+    return deepest
+
+
 # --- building validated objects from the parsed TOML ------------------------------------------
 
 
@@ -203,13 +242,19 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
     if (
         isinstance(name, str)
         and name
-        and (name in (".", "..") or any(c in name for c in "/\\") or not name.isprintable())
+        and (
+            name in (".", "..")
+            or any(c in name for c in "/\\")
+            or not name.isprintable()
+            or len(name) > MAX_NAME_LENGTH
+        )
     ):
         # The name is the default result directory results/<name>/: one plain folder name.
         problems.append(
             Problem(
                 "name",
-                "a name usable as a folder name (no '/', '\\', control characters; not '.' or '..')",
+                f"a name usable as a folder name (at most {MAX_NAME_LENGTH} characters; no '/', '\\', "
+                "control characters; not '.' or '..')",
                 _describe(name),
             )
         )
@@ -217,6 +262,8 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         value = _typed(raw, key, int, "", problems, DEFAULTS[key])
         if isinstance(value, int) and value < minimum:
             problems.append(Problem(key, f"an integer >= {minimum}", repr(value)))
+        elif isinstance(value, int) and key in LIMITS and value > LIMITS[key]:
+            problems.append(Problem(key, f"an integer <= {LIMITS[key]:,}", repr(value)))
         out[key] = value
     behaviours = _behaviours(raw.get("behaviours", []), problems)
     out["market"] = _market(raw.get("market", {}), raw.get("service"), behaviours, problems)
@@ -322,6 +369,10 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
     strategies = {}
     for name, entry in raw.items():
         path = f"strategies.{name}"
+        if len(name) > MAX_NAME_LENGTH:
+            expected = f"a strategy name of at most {MAX_NAME_LENGTH} characters"
+            problems.append(Problem(path, expected, f"{len(name)} characters"))
+            continue
         programs = entry.get("programs") if isinstance(entry, dict) else entry
         if isinstance(entry, dict):
             _unknown_keys(entry, STRATEGY_ENTRY_KEYS, path, problems)
@@ -468,6 +519,10 @@ def _coerce(value: Any, expected: Any, path: str, problems: list[Problem]) -> An
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         ok = isinstance(value, int) and not isinstance(value, bool)
+        if ok and "." in path and path.endswith(("month", "months")) and value > MAX_MONTHS:
+            # Months and terms are stored as int16 (contract_months_left, tenure_months, ...).
+            problems.append(Problem(path, f"an integer <= {MAX_MONTHS:,} (months)", repr(value)))
+            return None
     elif expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
@@ -608,6 +663,10 @@ def _grid(
                     "keep it in one of the two",
                 )
             )
+    points = math.prod(len(values) for _, values in axes) * len(samples)
+    if points > MAX_GRID_POINTS and not problems:
+        sizes = " x ".join([*(str(len(v)) for _, v in axes), *([str(len(samples))] if samples[0] else [])])
+        problems.append(Problem("grid", f"at most {MAX_GRID_POINTS:,} grid points", f"{sizes} = {points:,}"))
     if problems:
         raise ScenarioError(file, problems)
     factorial = [
@@ -632,10 +691,11 @@ def _axis(spec: Any, path: str, problems: list[Problem]) -> list[GridValue] | No
             and len(args) == 3
             and all(_finite(a) for a in args)
             and isinstance(args[2], int)
-            and args[2] >= 2
+            and 2 <= args[2] <= MAX_GRID_POINTS
         ):
             return [float(v) for v in np.linspace(args[0], args[1], args[2])]
-        problems.append(Problem(f"{path}.linspace", "[start, stop, count >= 2]", _describe(args)))
+        expected = f"[start, stop, count >= 2] with count <= {MAX_GRID_POINTS:,}"
+        problems.append(Problem(f"{path}.linspace", expected, _describe(args)))
         return None
     hint = ""
     if isinstance(spec, dict) and "linspace" not in spec:
@@ -657,8 +717,10 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
         problems.append(Problem(path, "a table with 'samples' and ranges", _describe(raw)))
         return [()]
     samples = raw.get("samples")
-    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
-        problems.append(Problem(f"{path}.samples", "an integer >= 1", _describe(samples)))
+    if not isinstance(samples, int) or isinstance(samples, bool) or not 1 <= samples <= MAX_GRID_POINTS:
+        below = isinstance(samples, int) and samples < 1
+        expected = "an integer >= 1" if below else f"an integer in 1..{MAX_GRID_POINTS:,}"
+        problems.append(Problem(f"{path}.samples", expected, _describe(samples)))
         return [()]
     # Sorted, so that the samples do not depend on the order of the ranges in the file.
     ranges = {k: raw[k] for k in sorted(raw) if k != "samples"}

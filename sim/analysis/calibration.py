@@ -68,10 +68,11 @@ from sim.analysis.survival import fit_sbg
 from sim.batch import Batch, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
+from sim.io import PathError, read_input
 from sim.market import Market
 from sim.params import ParamError
 from sim.population import Segment
-from sim.scenario import Scenario, ScenarioError, _set_path, loads
+from sim.scenario import MAX_MONTHS, Scenario, ScenarioError, _set_path, loads
 from sim.seeds import replication_seed
 from sim.strategy import Strategy
 
@@ -119,9 +120,11 @@ def read_curve(path: str | Path) -> Curve:
     """Read and validate a retention curve CSV (see the module doc)."""
     file = str(path)
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise CalibrationError(f"{file}: expected a readable CSV file, {error.strerror or error}") from None
+        lines = read_input(path, "CSV file").decode("utf-8-sig").splitlines()  # -sig: a BOM is fine
+    except PathError as error:
+        raise CalibrationError(str(error)) from None
+    except UnicodeDecodeError as error:
+        raise CalibrationError(f"{file}: expected a UTF-8 text CSV file, found {error.reason}") from None
     rows = list(csv.reader(line for line in lines if line.strip() and not line.lstrip().startswith("#")))
     if not rows:
         raise CalibrationError(f"{file}: expected a header and rows, found no data")
@@ -141,9 +144,11 @@ def read_curve(path: str | Path) -> Curve:
             raise CalibrationError(
                 f"{file}: data row {number}: expected numbers in '{unit}' and '{value}', found {row}"
             ) from None
-        if period < 0 or period != int(period) or not math.isfinite(amount) or amount < 0:
+        finite = math.isfinite(period) and math.isfinite(amount)
+        if not finite or not 0 <= period <= MAX_MONTHS or period != int(period) or amount < 0:
             raise CalibrationError(
-                f"{file}: data row {number}: expected a whole {unit} >= 0 and a {value} >= 0, found {row}"
+                f"{file}: data row {number}: expected a whole {unit} in 0..{MAX_MONTHS} and a finite "
+                f"{value} >= 0, found {row}"
             )
         periods.append(int(period))
         values.append(amount)

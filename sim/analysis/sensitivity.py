@@ -41,7 +41,7 @@ import polars as pl
 
 from sim.analysis.space import AnalysisError, Output, Space, evaluate, space_of
 from sim.executors import Executor
-from sim.scenario import Scenario
+from sim.scenario import MAX_GRID_POINTS, Scenario
 
 METHODS: tuple[str, ...] = ("sobol", "morris")
 DEFAULT_SAMPLES: dict[str, int] = {"sobol": 64, "morris": 10}
@@ -72,6 +72,8 @@ def check_method(method: str, samples: int | None) -> int:
     if method not in METHODS:
         raise AnalysisError(f"--method: expected one of {', '.join(METHODS)}, found '{method}'")
     samples = DEFAULT_SAMPLES[method] if samples is None else samples
+    if samples > MAX_GRID_POINTS:
+        raise AnalysisError(f"--samples: expected at most {MAX_GRID_POINTS:,}, found {samples:,}")
     if method == "sobol" and (samples < 2 or samples & (samples - 1)):
         raise AnalysisError(f"--samples: sobol needs a power of two >= 2 (e.g. 64), found {samples}")
     if method == "morris" and samples < 2:

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -159,3 +161,38 @@ def test_a_busy_port_is_a_clear_error(explorer):
     result = CliRunner().invoke(app, ["explore", "--port", str(explorer.server_address[1])])
     assert result.exit_code == 2
     assert "--port: cannot listen on 127.0.0.1:" in result.output and "choose another port" in result.output
+
+
+# --- Host header and client disconnects (issue 14) ---------------------------------------------
+
+
+def _get(port: int, host: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_explore_answers_only_to_its_own_host_names(explorer):
+    """Issue 14: no Host check, so a page using DNS rebinding could drive the model."""
+    port = explorer.server_address[1]
+    for host in ("127.0.0.1", f"127.0.0.1:{port}", "localhost", f"LOCALHOST:{port}"):
+        assert _get(port, host) == 200, host
+    foreign = ("evil.example", f"evil.example:{port}", "127.0.0.1.evil.example", f"127.0.0.1:{port + 1}", "")
+    for host in foreign:
+        assert _get(port, host) == 403, host
+
+
+def test_explore_is_quiet_when_a_client_disconnects_mid_response(explorer, capfd):
+    """Issue 14: clients that disconnected mid-response printed tracebacks on the presenter's screen."""
+    port = explorer.server_address[1]
+    for _ in range(3):
+        client = socket.create_connection(("127.0.0.1", port))
+        client.sendall(f"GET /run HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        client.close()  # a reset while the server still computes the answer
+    time.sleep(3)  # the runs finish and their answers meet closed sockets
+    assert _get(port, "127.0.0.1") == 200  # still serving
+    assert "Traceback" not in capfd.readouterr().err

@@ -721,7 +721,7 @@ def calibrate_command(
         typer.Option(
             help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
             "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
-            "market.heterogeneity.propensity_mean=0.1:10,market.heterogeneity.propensity_cv=0:4]."
+            "market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4]."
         ),
     ] = None,
     holdout: Annotated[

@@ -89,7 +89,7 @@ MONTHS_PER_UNIT = {"month": 1, "year": 12}
 # Default search range around the scenario's value when --fit names no bounds: a factor of 4.
 DEFAULT_RANGE_FACTOR = 4.0
 # What `calibrate` fits without --fit: the level and spread of the churn propensity (module doc).
-DEFAULT_FIT = "market.heterogeneity.propensity_mean=0.1:10,market.heterogeneity.propensity_cv=0:4"
+DEFAULT_FIT = "market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4"
 CHI2_95 = 3.841458820694124  # chi-squared quantile, 1 degree of freedom, 95%
 Z_95 = 1.959963984540054
 ON_BOUND = 0.01  # distance to a bound, as a share of the search range, that counts as "on it"

@@ -86,8 +86,9 @@ HORIZON = 6  # months after a neighbour's exit in which a follower's exit counts
 
 
 def neighbour_excess_churn(run: LoyaltyModel) -> float:
-    """Share of churners' neighbours who leave within HORIZON months, minus the same share for
-    all other active customers, pooled over months."""
+    """Share of churners' neighbours who leave within HORIZON months, relative to the same share
+    for all other active customers, minus one, pooled over months (0.5: neighbours leave 50% more
+    often). Relative, so the check does not depend on the market's overall churn level."""
     pop, adjacency = run.population, run.behaviours[0].adjacency
     n = len(pop)
     exit_month = pop.exit_month.astype(np.int64)
@@ -101,7 +102,7 @@ def neighbour_excess_churn(run: LoyaltyModel) -> float:
         for row, group in enumerate((neighbour, present & ~neighbour)):
             counts[row] += (np.count_nonzero(group), np.count_nonzero(group & soon))
     rates = counts[:, 1] / counts[:, 0]
-    return float(rates[0] - rates[1])
+    return float(rates[0] / rates[1] - 1.0)
 
 
 def _ci95(values) -> tuple[float, float]:
@@ -118,11 +119,11 @@ def test_churn_clusters_on_the_network():
             run.run()
         return [neighbour_excess_churn(run) for run in runs]
 
-    # Default contagion: measured +8.5 points over a 6-month exit rate of about 10% (seeds 0-9),
-    # close to the +80% hazard Nitzan & Libai (2011) found in a telecom call graph.
+    # Nitzan & Libai (2011) found about +80% exit hazard for neighbours of churners in a telecom
+    # call graph; default contagion must give at least +30% (a clear, not an exact, match).
     contagion, control = excess(0.05), excess(0.0)
     low, _ = _ci95(contagion)
-    assert low > 0.04  # neighbours of churners leave at least 4 points more often in 6 months
+    assert low > 0.3  # neighbours of churners leave at least 30% more often in 6 months
     control_low, control_high = _ci95(control)
-    assert control_low < 0 < control_high or abs(np.mean(control)) < 0.005  # no bias without contagion
+    assert control_low < 0 < control_high or abs(np.mean(control)) < 0.05  # no bias without contagion
     assert control_high < low

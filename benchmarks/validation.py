@@ -110,7 +110,7 @@ def replicate(task: Task) -> dict[str, float]:
     ofcom = dict.fromkeys(("ofcom_without_notice", "ofcom_with_notice", "ofcom_rise_recontracting"), math.nan)
     if task.contract_end:
         without, notice = (
-            _term_end_actions(name, seed, task.customers // 2)
+            term_end_actions(name, seed, task.customers // 2)
             for name in ("lock_in_contract", "lock_in_with_notice")
         )
         rise = {a: notice[a] / sum(notice.values()) - without[a] / sum(without.values())
@@ -145,7 +145,7 @@ def replicate(task: Task) -> dict[str, float]:
     }
 
 
-def _term_end_actions(strategy: str, seed: np.random.SeedSequence, customers: int) -> dict[str, int]:
+def term_end_actions(strategy: str, seed: int | np.random.SeedSequence, customers: int) -> dict[str, int]:
     """Term-end actions in ``scenarios/contract-end.toml`` (its own market and strategies), pooled
     over its 12-month points (every auto-renewal share), ``customers`` x 48 months each."""
     scenario = load(CONTRACT_END)

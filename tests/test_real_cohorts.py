@@ -13,33 +13,23 @@ propensity) give no rising retention.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benchmarks.validation import term_end_actions
 from sim.market import Market
 from sim.mechanisms.heterogeneity import HeterogeneityParams
 from sim.model import LoyaltyModel
-from sim.scenario import load
 from sim.strategy import builtin_strategies
 
 pytestmark = pytest.mark.slow
-CONTRACT_END = Path(__file__).resolve().parents[1] / "scenarios" / "contract-end.toml"
 
 
 def _term_end_actions(strategy: str) -> dict[str, int]:
-    """Term-end actions pooled over the scenario's 12-month points (every auto-renewal share)."""
-    scenario = load(CONTRACT_END)
-    totals = dict.fromkeys(("switched", "recontracted", "rolled_on"), 0)
-    for point in scenario.grid:
-        if dict(point)["programs.lock_in_contract.term_months"] != 12:
-            continue
-        market, strategies, _, _ = scenario.at(point)
-        monthly = LoyaltyModel(strategies[strategy], market, 2500, 48, rng=1).run().monthly
-        for action in totals:
-            totals[action] += int(monthly[f"term_ends_{action}"].sum())
-    return totals
+    """Term-end actions pooled over contract-end.toml's 12-month points, counted as the
+    validation table counts them."""
+    return term_end_actions(strategy, 1, 2500)
 
 
 def _act(totals: dict[str, int]) -> float:

@@ -299,7 +299,7 @@ def sweep_command(
 
     if (
         not force
-        and provenance.is_complete(manifest, chosen.hash(), replications or chosen.replications)
+        and provenance.reprintable(out, manifest, chosen.hash(), replications or chosen.replications)
         and (not resume or intact(chosen, out, replications, customer_records))
     ):
         _reprint(out, manifest, output_format, wide)  # a file without `replications`, say

@@ -99,6 +99,12 @@ def is_complete(manifest: dict[str, Any] | None, scenario_hash: str, replication
     )
 
 
+def reprintable(folder: Path, manifest: dict[str, Any] | None, scenario_hash: str, replications: int) -> bool:
+    """Whether ``folder`` holds a finished sweep (:func:`is_complete`) whose comparison can be
+    re-printed as it is: without ``summary.parquet`` the sweep goes on and writes it again."""
+    return is_complete(manifest, scenario_hash, replications) and (folder / "summary.parquet").is_file()
+
+
 def finished_sweep(
     file: Path, out: Path | None, replications: int | None
 ) -> tuple[Path, dict[str, Any]] | None:
@@ -122,7 +128,7 @@ def finished_sweep(
         return None
     folder = out or Path("results") / name
     manifest = read_manifest(folder)
-    if not is_complete(manifest, hashlib.sha256(text.encode()).hexdigest(), wanted):
+    if not reprintable(folder, manifest, hashlib.sha256(text.encode()).hexdigest(), wanted):
         return None
     return folder, manifest
 

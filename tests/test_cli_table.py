@@ -226,3 +226,16 @@ def test_quick_commands_do_not_load_the_model_or_the_plotting_stack(results, com
                           timeout=120)
     loaded = set(json.loads(done.stderr.strip().splitlines()[-1]))
     assert not loaded & heavy, loaded & heavy
+
+
+def test_a_finished_sweep_without_its_summary_writes_it_again(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    out = tmp_path / "out"
+    sweep_and_summarise(load(tmp_path / "s.toml"), out, SerialExecutor())
+    (out / "summary.parquet").unlink()
+    for args in ([], ["--resume"]):
+        command = ["sweep", str(tmp_path / "s.toml"), "--out", str(out), "--workers", "1", "--no-report"]
+        shown = invoke(*command, *args)
+        assert shown.exit_code == 0, shown.output
+        assert (out / "summary.parquet").is_file()
+        (out / "summary.parquet").unlink()

@@ -22,7 +22,7 @@ from sim.mechanisms.service import ServiceLevel
 from sim.params import ParamError, check_positive, check_range
 from sim.plugins import NoParams, PluginError, PluginRunError, Reporter, param
 from sim.population import Column
-from sim.programs import Program
+from sim.programs import Program, Terms
 from sim.programs import register as register_program
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Program",
     "Reporter",
     "ServiceLevel",
+    "Terms",
     "check_positive",
     "check_range",
     "param",

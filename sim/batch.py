@@ -116,7 +116,7 @@ def run_batch(batch: Batch) -> BatchResult:
         runs,
         # diagonal: a program's monthly reporters are columns only in the strategies that run it
         pl.concat(monthly, how="diagonal_relaxed") if monthly else None,
-        pl.concat(customers) if customers else None,
+        pl.concat(customers, how="diagonal_relaxed") if customers else None,  # programs add columns
         pl.concat(planes) if planes else None,
     )
 

@@ -31,7 +31,7 @@ from sim.outcomes import (
 )
 from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
-from sim.programs import Program
+from sim.programs import Program, Terms
 from sim.strategy import Strategy
 
 _STATE_BOUNDS = (
@@ -64,7 +64,7 @@ PHASES: tuple[Phase, ...] = (
         "decay and adaptation", "_decay_and_adapt",
         "bond decay, expectations, disappointment, rational value, resentment fades, attention "
         "fades; states clamped",
-        "adapt (behaviours)",
+        "adapt (behaviours); reads terms, balance (programs)",
     ),
     Phase(
         "competitor offers", "_competitor_offers", "offers arrive; switch probability per customer", "offers"
@@ -72,9 +72,13 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "stay or leave", "_stay_or_leave",
         "competing exit hazards, lock-in, breakouts, term-end decisions; states clamped",
-        "exit_hazards, stay_or_leave (behaviours)",
+        "exit_hazards, stay_or_leave (behaviours); reads terms (programs)",
     ),
-    Phase("ageing", "_ageing", "tenure, months since personal contact and contract clocks of stayers", "-"),
+    Phase(
+        "ageing", "_ageing",
+        "tenure and months since personal contact of stayers; programs' own clocks (contract terms)",
+        "age (programs, every month)",
+    ),
     Phase(
         "contract ends", "_contract_ends", "renewal or re-contract of customers whose term ended", "term_end"
     ),
@@ -82,7 +86,7 @@ PHASES: tuple[Phase, ...] = (
         "new customers", "_new_customers", "acquisition multiplier; joiners draw traits; onboarding",
         "acquisition_multiplier, onboard",
     ),
-    Phase("record", "_record", "one row of the monthly table", "-"),
+    Phase("record", "_record", "one row of the monthly table", "reads terms, balance (programs)"),
 )
 
 
@@ -145,6 +149,11 @@ class LoyaltyModel(mesa.Model):
         for index, program in enumerate(self.programs):
             repeats = sum(p.name == program.name for p in self.programs[:index])
             program.stream_key = f"{program.name}#{repeats}" if repeats else program.name
+        # The first instance of each program class keeps the class's columns (state hooks).
+        owners: dict[type, Program] = {}
+        for program in self.programs:
+            owners.setdefault(type(program), program)
+        self._state_owners = tuple(owners.values())
         self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
         self.initial_customers = customers
         self.months = months
@@ -200,6 +209,31 @@ class LoyaltyModel(mesa.Model):
         slots = self.slots.rows(len(self.population))
         numbers = draw(self.slots.end)
         return numbers if self.slots.end == self.slots.customers else numbers[slots]
+
+    def terms(self, ids: np.ndarray) -> Terms | None:
+        """The contracts binding customers ``ids`` (programs' ``terms`` hooks, combined by
+        :meth:`Terms.combine`), or None when no program of the strategy binds anyone."""
+        found = [
+            terms for program in self._state_owners
+            if (terms := call_hook("program", program, "terms", self, ids)) is not None
+        ]
+        return Terms.combine(found) if found else None
+
+    def locked(self, ids: np.ndarray) -> np.ndarray:
+        """Which of customers ``ids`` are under contract this month (bool, aligned with ``ids``)."""
+        terms = self.terms(ids)
+        return np.zeros(ids.size, dtype=bool) if terms is None else terms.months_left > 0
+
+    def balance(self, ids: np.ndarray) -> np.ndarray | None:
+        """Rewards, EUR, customers ``ids`` hold and lose when they leave (programs' ``balance``
+        hooks, summed), or None when no program of the strategy holds any."""
+        found = [
+            balance for program in self._state_owners
+            if (balance := call_hook("program", program, "balance", self, ids)) is not None
+        ]
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else np.add.reduce(found)
 
     def exit_hazard_factors(self, ids: np.ndarray) -> ExitHazards | None:
         """Phase 5: the behaviours' factors on each exit reason's hazard (``exit_hazards`` hook)."""
@@ -265,6 +299,8 @@ class LoyaltyModel(mesa.Model):
 
     def _ageing(self) -> None:
         ageing.age(self)
+        for program in self._state_owners:
+            call_hook("program", program, "age", self)
 
     def _new_customers(self) -> None:
         running = self._running_now
@@ -318,6 +354,12 @@ class LoyaltyModel(mesa.Model):
                 running.append(program)
         return running
 
+    def _locked_rows(self, ids: np.ndarray) -> np.ndarray:
+        """A mask over every row: customers ``ids`` who are under contract."""
+        locked = np.zeros(len(self.population), dtype=bool)
+        locked[ids[self.locked(ids)]] = True
+        return locked
+
     def _clamp_states(self) -> None:
         pop = self.population
         for name, low, high in _STATE_BOUNDS:
@@ -340,6 +382,7 @@ class LoyaltyModel(mesa.Model):
             self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur
 
         active_ids = np.flatnonzero(active)  # gathers by id are several times faster than by mask
+        points = self.balance(active_ids)  # the programs' reward balances (point card's points)
 
         def mean(column: np.ndarray) -> float:
             return float(column[active_ids].mean()) if n_active else 0.0
@@ -362,7 +405,7 @@ class LoyaltyModel(mesa.Model):
             "margin": self.market.gross_margin_share * revenue - cost,
             **{f"cost_{c}": flows.cost_by_category.get(c, 0.0) for c in COST_CATEGORIES},
             "exit_fees": flows.exit_fees,
-            "points_liability": float(pop.points[active_ids].sum()),
+            "points_liability": float(points.sum()) if points is not None else 0.0,
             "failures": int(flows.failures_by_path[1:].sum()),
             "failures_large": flows.failures_large,
             **{f"failures_{p}": int(flows.failures_by_path[i + 1]) for i, p in enumerate(FAILURE_PATHS)},
@@ -375,7 +418,7 @@ class LoyaltyModel(mesa.Model):
                 f"share_{kind}": share
                 for kind, share in zip(
                     LOYALTY_TYPES,
-                    loyalty_type_shares(pop),
+                    loyalty_type_shares(pop, self._locked_rows(active_ids)),
                     strict=True,
                 )
             }

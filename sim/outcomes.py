@@ -125,8 +125,11 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes()) -> np.ndarray:
-    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order).
+def loyalty_type_shares(
+    pop: Population, locked: np.ndarray, thresholds: LoyaltyTypes = LoyaltyTypes()
+) -> np.ndarray:
+    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order); ``locked`` marks
+    the rows under contract (``LoyaltyModel.locked``).
 
     Classifies every row and masks with ``active``: comparisons over whole arrays are cheaper
     than gathering the active rows first, and only counts are needed.
@@ -137,7 +140,7 @@ def loyalty_type_shares(pop: Population, thresholds: LoyaltyTypes = LoyaltyTypes
         return np.zeros(len(LOYALTY_TYPES))
     t = thresholds
     sat, bond = pop.satisfaction, pop.bond
-    hostage = active & (pop.contract_months_left > 0) & (pop.resentment >= t.hostage_resentment)
+    hostage = active & locked & (pop.resentment >= t.hostage_resentment)
     apostle = active & ~hostage & (sat >= t.apostle_satisfaction) & (bond >= t.apostle_bond)
     loyalist = active & ~hostage & ~apostle & (sat >= t.loyalist_satisfaction) & (bond >= t.loyalist_bond)
     mercenary = (

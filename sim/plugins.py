@@ -430,13 +430,16 @@ def _info(kind: str, name: str, cls: type, base: type) -> PluginInfo:
 
 # Hooks that return a value; every other hook acts in place and returns None.
 VALUE_HOOKS: tuple[str, ...] = ("acquisition_multiplier",)
+# State hooks that return per-customer arrays aligned with their ``ids`` argument, or None:
+# the arrays each hook returns (``terms`` a sim.programs.Terms).
+ARRAY_HOOKS: dict[str, tuple[str, ...]] = {"balance": ("",), "terms": ("months_left", "exit_fee_months")}
 
 
 def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
     """Call ``plugin.hook(model, *args)``. An exception becomes a :class:`PluginRunError` that
     names the plugin, the hook and the month; so does a hook that breaks its contract: a value
     returned by an in-place hook (``return switch * 0.5`` would be ignored), or a multiplier
-    that is not a finite number >= 0."""
+    that is not a finite number >= 0, or per-customer arrays that do not match the ids."""
     try:
         result = getattr(plugin, hook)(model, *args)
     except PluginRunError:
@@ -449,6 +452,9 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
         if not (number and 0.0 <= result < float("inf")):
             where = _where(kind, plugin, hook, model)
             raise PluginRunError(f"{where}: expected a number >= 0, got {result!r}")
+    elif hook in ARRAY_HOOKS:
+        if result is not None:
+            _check_arrays(kind, plugin, hook, model, result, len(args[0]))
     elif result is not None:
         raise PluginRunError(
             f"{_where(kind, plugin, hook, model)}: returned {type(result).__name__}, which would be ignored; "
@@ -456,6 +462,17 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
             "see 'Hook reference' in docs/extending.md)"
         )
     return result
+
+
+def _check_arrays(kind: str, plugin: Any, hook: str, model: Any, result: Any, size: int) -> None:
+    for field in ARRAY_HOOKS[hook]:
+        array = getattr(result, field, None) if field else result
+        if not (isinstance(array, np.ndarray) and array.shape == (size,)):
+            what = f"{field} " if field else ""
+            raise PluginRunError(
+                f"{_where(kind, plugin, hook, model)}: expected {what}an array with one entry per id "
+                f"({size}), got {type(array).__name__} {getattr(array, 'shape', '')}".rstrip()
+            )
 
 
 def _where(kind: str, plugin: Any, hook: str, model: Any) -> str:

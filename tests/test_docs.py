@@ -21,6 +21,7 @@ import sim.mechanisms
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.outcomes import LoyaltyTypes
+from sim.plugins import BUILT_IN, source_of
 from sim.population import DEFAULT_SEGMENTS, SCHEMA, Segment
 from sim.programs import PROGRAMS
 
@@ -122,6 +123,20 @@ def test_state_variable_table_matches_schema() -> None:
     assert not problems, "\n".join(problems)
     text = _doc()
     assert all(f"`{column.name}`" in text for column in SCHEMA)
+
+
+def test_program_column_table_matches_the_built_in_programs() -> None:
+    rows = _rows(_section("Columns owned by programs"))
+    declared = {
+        column.name: (column, name)
+        for name in PROGRAMS.names()
+        if source_of(PROGRAMS.get(name)) == BUILT_IN
+        for column in PROGRAMS.get(name).columns
+    }
+    assert sorted(rows) == sorted(declared)
+    for name, (column, program) in declared.items():
+        documented = [_plain(cell) for cell in rows[name][1:4]]
+        assert documented == [column.dtype, repr(column.initial), program], name
 
 
 def _render(distribution: object) -> str:

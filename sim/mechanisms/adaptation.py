@@ -26,7 +26,9 @@ switching cost: Burnham, Frels & Mahajan, JAMS 31(2), 2003)::
 A reward the customer has come to expect is partly taken for granted (``reward_habituation``),
 so a card's pull fades in the months after joining while the points at stake remain.
 
-Resentment fades once a customer is free again.
+``points`` are the reward balances the strategy's programs hold for the customer (their
+``balance`` hook: the point card's points). Resentment fades once no contract binds the
+customer (programs' ``terms``).
 """
 
 from __future__ import annotations
@@ -131,10 +133,10 @@ def decay_and_adapt(model) -> None:
         received - expectation
     )
     surprise = np.maximum(0.0, received - params.reward_habituation * expectation)
-    pop.rational_value[active] = np.minimum(
-        1.0,
-        surprise / params.reward_reference
-        + pop.points[active] / (pop.spend_per_month[active] * params.points_reference_months),
-    )
-    free = active[pop.contract_months_left[active] == 0]
+    value = surprise / params.reward_reference
+    points = model.balance(active)  # the programs' reward balances (point card's points), EUR
+    if points is not None:
+        value += points / (pop.spend_per_month[active] * params.points_reference_months)
+    pop.rational_value[active] = np.minimum(1.0, value)
+    free = active[~model.locked(active)]
     pop.resentment[free] *= 1.0 - params.resentment_decay_per_month

@@ -22,8 +22,10 @@ Frels & Mahajan, JAMS 31(2), 2003; affective commitment raises retention, Verhoe
 hazard).
 
 A free customer leaves with probability ``1 - prod(1 - p)``, and the reason is drawn in
-proportion to the component probabilities (competing risks). A customer under contract cannot
-leave for voluntary reasons; the blocked pull ``v = 1 - (1-relationship)(1-service)(1-price)``
+proportion to the component probabilities (competing risks). Who is under contract, with
+which exit fee, and whose term ends this month, the programs of the strategy say (their
+``terms`` hook, ``sim.programs.Terms``; the lock-in program's contracts). A customer under
+contract cannot leave for voluntary reasons; the blocked pull ``v = 1 - (1-relationship)(1-service)(1-price)``
 turns into resentment (C3)::
 
     resentment += resentment_per_blocked_exit * v
@@ -181,7 +183,8 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     relationship = np.minimum(1.0, relationship)
     service = np.minimum(1.0, service)
 
-    months_left = pop.contract_months_left[ids]
+    terms = model.terms(ids)  # the programs' contracts (sim.programs.Terms)
+    months_left = np.zeros(ids.size, dtype=np.int16) if terms is None else terms.months_left
     term_ends_at = np.flatnonzero(months_left == 1)
     raise_attention(model, ids[term_ends_at], model.market.attention.term_end_gain)
     price = np.minimum(1.0, price[ids] * propensity * pop.attention[ids])
@@ -199,7 +202,8 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     resentment[locked_at] = np.minimum(
         1.0, resentment[locked_at] + params.resentment_per_blocked_exit * pull[locked_at]
     )
-    barrier = 1.0 - np.exp(-pop.exit_fee_months[ids[locked_at]] / params.fee_reference_months)
+    fee = terms.exit_fee_months[locked_at] if terms is not None else np.zeros(0, dtype=np.float32)
+    barrier = 1.0 - np.exp(-fee / params.fee_reference_months)
     breakout_at = locked_at[resentment[locked_at] > barrier]
     breakout = np.zeros_like(locked)
     breakout[breakout_at] = True
@@ -252,8 +256,9 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
 
     leavers = ids[leaves]
     # Leaving during a term (not at its end) costs the exit fee, in months of spend.
-    early = leavers[np.flatnonzero(leaver_locked & ~leaver_term_ends)]
-    flows.exit_fees += float((pop.exit_fee_months[early] * pop.spend_per_month[early]).sum())
+    early = leaves[np.flatnonzero(leaver_locked & ~leaver_term_ends)]
+    if early.size:
+        flows.exit_fees += float((terms.exit_fee_months[early] * pop.spend_per_month[ids[early]]).sum())
     pop.active[leavers] = False
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons

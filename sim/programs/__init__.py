@@ -3,7 +3,20 @@
 A program subclasses :class:`Program`, names its frozen parameter dataclass in ``Params`` and
 overrides only the hooks of the phases it acts in (see :meth:`sim.model.LoyaltyModel.step`).
 Hooks run only in months where the program runs (``start_month <= month < end_month``);
-``start`` and ``stop`` run once at those edges. Costs are booked with
+``start`` and ``stop`` run once at those edges.
+
+A program owns the per-customer state it changes: it declares it as ``columns`` and keeps it with
+its *state hooks*, which run in every month, inside and outside the window (a contract signed
+while the program ran still binds after it stopped), once per program class in a strategy
+(instances of one class share its columns):
+
+- ``age(model)``: advance the program's clocks for the customers who stayed (phase 6);
+- ``terms(model, ids)``: the contract that binds customers (:class:`Terms`), which the core reads
+  for the lock-in (exit fee, resentment, break-outs, the term-end decision, attention at a term's
+  end, the "hostage" loyalty type) without knowing the program's columns;
+- ``balance(model, ids)``: rewards customers hold with the program and lose when they leave
+  (points): rational value (phase 3) and the monthly ``points_liability``.
+ Costs are booked with
 ``model.charge(name, eur, category)``, the category one of ``sim.outcomes.COST_CATEGORIES``.
 Built-in programs use the same public API as plugins (:mod:`sim.api`); installed plugins of the
 entry-point group ``loyalty_sim.programs`` are registered on the first lookup.
@@ -13,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -26,6 +40,29 @@ from sim.registry import Registry
 if TYPE_CHECKING:
     from sim.mechanisms.service import ServiceLevel
     from sim.model import LoyaltyModel
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The contract binding customers ``ids``, aligned with them (a program's ``terms``).
+
+    A customer is free where ``months_left == 0``; under contract where it is > 0, and the term
+    ends this month (a decision, phase 5) where it is 1. ``exit_fee_months`` is read only where
+    the customer is under contract.
+    """
+
+    months_left: np.ndarray  # integer: months of the term left, this month included; 0 = free
+    exit_fee_months: np.ndarray  # float32: fee for leaving during the term, months of spend
+
+    @staticmethod
+    def combine(terms: list[Terms]) -> Terms:
+        """Several programs' contracts as one: bound until the last term ends, and leaving
+        early costs the fee of every contract still running."""
+        if len(terms) == 1:
+            return terms[0]
+        months_left = np.maximum.reduce([t.months_left for t in terms])
+        fees = [np.where(t.months_left > 0, t.exit_fee_months, 0.0) for t in terms]
+        return Terms(months_left, np.add.reduce(fees).astype(np.float32))
 
 
 class Program:
@@ -42,7 +79,10 @@ class Program:
     contacts_raise_attention: ClassVar[bool] = False
     HOOKS: ClassVar[tuple[str, ...]] = (
         "start", "stop", "service", "act", "term_end", "acquisition_multiplier", "onboard",
+        "age", "terms", "balance",
     )
+    # Hooks that run every month, inside and outside the window, once per program class.
+    STATE_HOOKS: ClassVar[tuple[str, ...]] = ("age", "terms", "balance")
 
     def __init__(self, params: Any = None, start_month: int = 1, end_month: int | None = None):
         self.params = params if params is not None else self.Params()
@@ -86,6 +126,20 @@ class Program:
 
     def onboard(self, model: LoyaltyModel, ids: np.ndarray) -> None:
         """Phase 8: act on customers who joined this month."""
+
+    def age(self, model: LoyaltyModel) -> None:
+        """Phase 6, every month (state hook): advance the clocks in the program's columns for
+        the customers who stayed (``model.population.active``), e.g. a contract's term."""
+
+    def terms(self, model: LoyaltyModel, ids: np.ndarray) -> Terms | None:
+        """Every month (state hook): the contract binding customers ``ids`` (:class:`Terms`,
+        aligned with ``ids``), or None if the program binds nobody."""
+        return None
+
+    def balance(self, model: LoyaltyModel, ids: np.ndarray) -> np.ndarray | None:
+        """Every month (state hook): rewards, EUR, that customers ``ids`` hold with the program
+        and lose when they leave (points), aligned with ``ids``; None if the program holds none."""
+        return None
 
 
 PROGRAMS: Registry[type[Program]] = Registry("program", discover(__name__, "loyalty_sim.programs", Program))

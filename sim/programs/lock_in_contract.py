@@ -17,6 +17,10 @@ that it ends, which raises their attention by ``notice_attention_gain`` (Ofcom's
 end-of-contract notifications: 47% of broadband customers act at the end of a contract
 without one, 62% with one, the rise mostly re-contracting; Ofcom 2021). When the program
 stops, running contracts run out and end free (nobody renews or re-contracts).
+
+The program owns its state: the columns ``contract_months_left``, ``exit_fee_months`` and
+``renewal_term_months``, the countdown of the term (its ``age`` hook, phase 6) and what binds a
+customer, which the core reads through its ``terms`` hook (``sim.programs.Terms``).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ import numpy as np
 from sim.mechanisms.attention import raise_attention
 from sim.params import check_range
 from sim.plugins import param
-from sim.programs import Program, register
+from sim.population import Column
+from sim.programs import Program, Terms, register
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ class LockInContractParams:
 @register("lock_in_contract")
 class LockInContract(Program):
     Params = LockInContractParams
+    columns = (
+        Column("contract_months_left", "int16", 0, "months left on the current contract term; 0 = free"),
+        Column("exit_fee_months", "float32", 0.0, "fee for leaving during the term, months of spend"),
+        Column("renewal_term_months", "int16", 0, "term the contract renews into at its end; 0 = free"),
+    )
 
     def start(self, model) -> None:
         self.onboard(model, model.population.active_ids())
@@ -89,3 +99,15 @@ class LockInContract(Program):
 
     def stop(self, model) -> None:
         model.population.renewal_term_months[:] = 0
+
+    def age(self, model) -> None:
+        """A running term gets one month shorter for every customer who stayed; it ends in the
+        month its clock shows 1 (and shows 0 after that month's ageing)."""
+        pop = model.population
+        running = np.flatnonzero(pop.contract_months_left > 0)
+        running = running[pop.active[running]]
+        pop.contract_months_left[running] -= 1
+
+    def terms(self, model, ids: np.ndarray) -> Terms:
+        pop = model.population
+        return Terms(pop.contract_months_left[ids], pop.exit_fee_months[ids])

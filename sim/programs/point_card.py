@@ -7,6 +7,9 @@ redeemed when the balance reaches ``redemption_threshold``; the firm pays at red
 of the card leaves expectations above the reward received: disappointment (phase 3). With
 ``forfeit_points_at_end`` the balance is lost when the card ends.
 
+The balance is the card's column ``points``; the core reads it through the ``balance`` hook
+(rational value, phase 3; the monthly ``points_liability``).
+
 Calibration: Payback-style cards return about 0.5-3% of spend; the causal effect of membership
 is small (Leenheer et al., IJRM 24(1), 2007) and erodes 6-9 months after joining
 (Meyer-Waarden), which the expectation adaptation reproduces.
@@ -16,8 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.params import check_positive, check_range
 from sim.plugins import param
+from sim.population import Column
 from sim.programs import Program, register
 
 
@@ -51,6 +57,7 @@ class PointCardParams:
 @register("point_card")
 class PointCard(Program):
     Params = PointCardParams
+    columns = (Column("points", "float32", 0.0, "unredeemed reward points, EUR value"),)
 
     def act(self, model) -> None:
         p: PointCardParams = self.params
@@ -68,3 +75,6 @@ class PointCard(Program):
     def stop(self, model) -> None:
         if self.params.forfeit_points_at_end:
             model.population.points[:] = 0.0
+
+    def balance(self, model, ids: np.ndarray) -> np.ndarray:
+        return model.population.points[ids]

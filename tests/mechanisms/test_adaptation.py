@@ -12,7 +12,8 @@ N = 400
 
 @pytest.fixture
 def model(make_model, begin_month):
-    model = make_model(customers=N)
+    # with the programs that own points and contracts (their balance and terms hooks), not started
+    model = make_model("point_card", "lock_in_contract", customers=N)
     pop = model.population
     pop.bond[:] = 0.6
     pop.satisfaction[:] = 0.5

@@ -21,8 +21,9 @@ def within(count: int, n: int, p: float, se_count: float = 4.0) -> bool:
 
 @pytest.fixture
 def quiet(make_model, begin_month, calm):
-    """A model whose customers have no hazard at all unless a test gives them one."""
-    model = make_model(customers=N)
+    """A model whose customers have no hazard at all unless a test gives them one; the lock-in
+    program (not started) owns the contract columns that tests set."""
+    model = make_model("rare_contact", "lock_in_contract", customers=N)
     calm(model)
     pop = model.population
     pop.bond[:] = 0.0  # no emotional hold, unless a test gives a bond

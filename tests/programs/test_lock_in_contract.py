@@ -145,3 +145,25 @@ def test_term_end_actions_are_counted_and_a_notice_raises_mostly_re_contracting(
     act = (counts["switched"] + counts["recontracted"]) / sum(counts.values())
     # Without a notice far fewer act than with one (Ofcom 2021: 47% against 62%).
     assert (0.3 < act < 0.6) if not notice else (0.5 < act < 0.8)
+
+
+def test_the_program_runs_its_clock_down_for_stayers_once_a_month_also_when_listed_twice(make_model):
+    spec = ProgramSpec("lock_in_contract", {"term_months": 6})
+    model = make_model(spec, spec, customers=N, months=2, rng=5)
+    model.step()
+    pop = model.population
+    initial = pop.join_month == 0
+    # one clock per customer, whatever the number of instances: the age hook runs once per class
+    np.testing.assert_array_equal(pop.contract_months_left[initial & pop.active], 5)
+    np.testing.assert_array_equal(pop.contract_months_left[initial & ~pop.active], 6)  # leavers keep theirs
+
+
+def test_the_core_reads_contracts_through_the_terms_hook(make_model):
+    model = make_model("rare_contact", "lock_in_contract", customers=100)
+    assert make_model(customers=100).terms(np.arange(100)) is None  # nobody binds anyone
+    pop = model.population
+    pop.contract_months_left[:50] = 3
+    pop.exit_fee_months[:50] = 2.0
+    terms = model.terms(np.arange(100))
+    np.testing.assert_array_equal(terms.months_left, pop.contract_months_left)
+    np.testing.assert_array_equal(model.locked(np.arange(100)), np.arange(100) < 50)

@@ -351,7 +351,11 @@ def _rows_hash(runs: pl.DataFrame) -> str:
 
 def _write_parts(parts: Path, result: BatchResult, fingerprint: str) -> None:
     """Write a batch's parts, then its runs part (the commit mark) sealed with the checksum and
-    row count of every part, so that a resume can tell a damaged or foreign part."""
+    row count of every part, so that a resume can tell a damaged or foreign part.
+
+    The seal is Parquet metadata of the runs part, and it holds the scenario's hash: the runs
+    part's bytes change with any edit of the scenario text (a comment too) or of the settings,
+    while its table does not. To compare results, compare the tables, not the files."""
     sealed = {}
     for kind in PART_KINDS:
         frame = getattr(result, kind)

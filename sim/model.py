@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,7 @@ import mesa
 import numpy as np
 import polars as pl
 
+from sim import kernels
 from sim.behaviours import Behaviour, ExitHazards, exit_hazard_factors
 from sim.defaults import CUSTOMERS, MONTHS
 from sim.flows import MonthFlows
@@ -193,22 +193,32 @@ class LoyaltyModel(mesa.Model):
             np.random.PCG64(np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key))
         )
 
-    def uniforms(self, purpose: str) -> np.ndarray:
-        """One uniform number in [0, 1) per customer row, from :meth:`stream` of ``purpose``.
+    def uniforms(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+        """One float32 uniform number in [0, 1) per customer of ``ids`` (default: every row),
+        from the counter-based stream of ``purpose`` this month (``sim.kernels``).
 
-        Customer rows read the number of their slot (``sim.mechanisms.acquisition.Slots``), so
-        a customer gets the same numbers under every strategy, joiners included.
+        A customer's number is a function of the seed, the month, ``purpose`` and the customer's
+        slot (``sim.mechanisms.acquisition.Slots``) alone, so a customer gets the same numbers
+        under every strategy, joiners included, and only the customers asked about cost a draw:
+        pass ``ids`` rather than indexing the numbers of every row.
         """
-        return self._by_slot(lambda n: self.stream(purpose).random(n, dtype=np.float32))
+        return kernels.uniforms(self._counter_key(purpose), self._slots_of(ids))
 
-    def normals(self, purpose: str) -> np.ndarray:
-        """One standard normal number per customer row, by slot as in :meth:`uniforms`."""
-        return self._by_slot(lambda n: self.stream(purpose).standard_normal(n, dtype=np.float32))
+    def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+        """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
+        return kernels.normals(self._counter_key(purpose), self._slots_of(ids))
 
-    def _by_slot(self, draw: Callable[[int], np.ndarray]) -> np.ndarray:
-        slots = self.slots.rows(len(self.population))
-        numbers = draw(self.slots.end)
-        return numbers if self.slots.end == self.slots.customers else numbers[slots]
+    def _slots_of(self, ids: np.ndarray | None) -> np.ndarray:
+        n = len(self.population)
+        slots = self.slots.rows(n)
+        return slots[:n] if ids is None else slots[ids]
+
+    def _counter_key(self, purpose: str) -> int:
+        """The 64-bit key of the counter-based stream of ``purpose`` this month."""
+        key = int.from_bytes(hashlib.blake2b(f"counter:{purpose}".encode(), digest_size=4).digest(), "little")
+        spawn_key = (*self.seed_sequence.spawn_key, self.month, key)
+        sequence = np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key)
+        return int(sequence.generate_state(1, np.uint64)[0])
 
     def terms(self, ids: np.ndarray) -> Terms | None:
         """The contracts binding customers ``ids`` (programs' ``terms`` hooks, combined by

@@ -177,7 +177,7 @@ class {Class}(Program):
         p: {Class}Params = self.params
         pop = model.population
         ids = pop.active_ids()
-        ids = ids[(pop.tenure_months[ids] >= p.min_tenure_months) & (model.uniforms(self.name)[ids] < 1 / 12)]
+        ids = ids[(pop.tenure_months[ids] >= p.min_tenure_months) & (model.uniforms(self.name, ids) < 1 / 12)]
         pop.bond[ids] += p.bond_gain * (1.0 - pop.bond[ids])  # in place, on whole arrays
         model.charge(self.name, p.cost_per_call * ids.size, "contacts")
         self._calls = ids.size

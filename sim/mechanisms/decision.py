@@ -209,8 +209,8 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     breakout[breakout_at] = True
     term_ends = months_left == 1
     acts = np.zeros(0, dtype=bool)
-    if term_ends_at.size:  # a draw for every row costs a month's worth of time: only when needed
-        acts = model.uniforms("decision.term_end")[ids[term_ends_at]] < pop.attention[ids[term_ends_at]]
+    if term_ends_at.size:
+        acts = model.uniforms("decision.term_end", ids[term_ends_at]) < pop.attention[ids[term_ends_at]]
     voluntary = pull.astype(np.float32)
     voluntary[locked_at] = 0.0
     voluntary[breakout_at] = np.minimum(1.0, params.breakout_share * pull[breakout_at])
@@ -225,7 +225,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
         0.0,
     )
     leave = _one_minus_product(background, voluntary)
-    leaves = np.flatnonzero(model.uniforms("decision")[ids] < leave)
+    leaves = np.flatnonzero(model.uniforms("decision", ids) < leave)
 
     # Competing risks: the reason is drawn in proportion to each component's probability.
     leaver_locked, leaver_term_ends = locked[leaves], term_ends[leaves]
@@ -247,7 +247,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
         dtype=np.int8,
     )
     cumulative = np.cumsum(weights, axis=0)
-    draw = model.uniforms("decision.reason")[ids[leaves]] * cumulative[-1]
+    draw = model.uniforms("decision.reason", ids[leaves]) * cumulative[-1]
     reasons = reason_codes[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(reason_codes) - 1)]
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).

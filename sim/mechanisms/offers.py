@@ -62,9 +62,10 @@ def competitor_offers(model) -> np.ndarray:
     params: OffersParams = model.market.offers
     pop, flows = model.population, model.flows
     rate, discount = params.terms(flows.month)
-    offered = pop.active & (model.uniforms("offers") < rate)
-    flows.offered = offered
-    offered = np.flatnonzero(offered)  # ids gather several times faster than a mask
+    active = pop.active_ids()  # ids gather several times faster than a mask
+    offered = active[model.uniforms("offers", active) < rate]
+    flows.offered = np.zeros(len(pop), dtype=bool)
+    flows.offered[offered] = True
     switch = np.zeros(len(pop), dtype=np.float32)
     focus = pop.price_focus[offered]
     pull = focus * (discount / params.discount_reference) - focus * pop.rational_value[offered]

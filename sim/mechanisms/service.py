@@ -143,11 +143,11 @@ def encounters(model, level: ServiceLevel) -> None:
     pop, flows = model.population, model.flows
     # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
     active = pop.active_ids()
-    failed = active[model.uniforms("service.failure")[active] < level.failure_per_month]
-    large = model.uniforms("service.severity")[failed] < params.large_failure_share
+    failed = active[model.uniforms("service.failure", active) < level.failure_per_month]
+    large = model.uniforms("service.severity", failed) < params.large_failure_share
     voice = np.where(large, params.complaint_share_large, params.complaint_share)
-    complained = model.uniforms("service.complaint")[failed] < voice
-    u_resolve = model.uniforms("service.recovery")[failed]
+    complained = model.uniforms("service.complaint", failed) < voice
+    u_resolve = model.uniforms("service.recovery", failed)
     resolved = complained & (u_resolve < level.recovery_share)
     # The same draw splits resolutions into fast and slow, so more resolutions never means fewer fast ones.
     fast = resolved & (u_resolve < level.recovery_share * params.fast_resolution_share)

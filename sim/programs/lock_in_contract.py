@@ -74,7 +74,7 @@ class LockInContract(Program):
         p: LockInContractParams = self.params
         pop = model.population
         self._sign(pop, ids)
-        renews = model.uniforms(self.stream_key)[ids] < p.auto_renewal_share
+        renews = model.uniforms(self.stream_key, ids) < p.auto_renewal_share
         pop.renewal_term_months[ids] = np.where(renews, p.term_months, 0)
 
     def _sign(self, pop, ids: np.ndarray) -> None:

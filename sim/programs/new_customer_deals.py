@@ -64,8 +64,8 @@ class NewCustomerDeals(Program):
         # Integer ids, not masks: NumPy gathers and scatters by id several times faster.
         discount = p.welcome_discount_share * float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
         model.charge(self.name, discount, "discounts")
-        sees = model.uniforms(self.stream_key) < p.visibility_per_month
-        seen = np.flatnonzero(pop.active & ~on_deal & sees)
+        candidates = np.flatnonzero(pop.active & ~on_deal)
+        seen = candidates[model.uniforms(self.stream_key, candidates) < p.visibility_per_month]
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty
         pop.satisfaction[seen] -= p.unfairness_satisfaction_loss * loyalty

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from sim.params import check_range
 from sim.plugins import param
 from sim.programs import Program, register
@@ -45,8 +43,9 @@ class RareContact(Program):
     def act(self, model) -> None:
         p: RareContactParams = self.params
         pop = model.population
-        pitched = pop.active & (model.uniforms(self.stream_key) < p.sales_contacts_per_year / 12)
-        model.charge(self.name, p.cost_per_contact * np.count_nonzero(pitched), "contacts")
-        self.contacted(model, np.flatnonzero(pitched))
-        cold = np.flatnonzero(pitched & (pop.months_since_personal_contact >= p.silence_months))
+        active = pop.active_ids()
+        pitched = active[model.uniforms(self.stream_key, active) < p.sales_contacts_per_year / 12]
+        model.charge(self.name, p.cost_per_contact * pitched.size, "contacts")
+        self.contacted(model, pitched)
+        cold = pitched[pop.months_since_personal_contact[pitched] >= p.silence_months]
         pop.bond[cold] *= 1.0 - p.pitch_after_silence_bond_loss

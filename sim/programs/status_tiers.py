@@ -86,7 +86,7 @@ class StatusTiers(Program):
 
     def onboard(self, model, ids: np.ndarray) -> None:
         pop = model.population
-        noise = self._noise(model, "onboard")[ids]
+        noise = self._noise(model, "onboard", ids)
         pop.activity[ids] = np.maximum(0.0, self._target(pop.bond[ids]) + self.params.activity_noise * noise)
         pop.qualifying_activity[ids] = pop.activity[ids]
         pop.tier[ids] = 0
@@ -101,7 +101,7 @@ class StatusTiers(Program):
         activity = (
             p.activity_habit * pop.activity[ids]
             + (1.0 - p.activity_habit) * self._target(pop.bond[ids])
-            + p.activity_noise * self._noise(model, "activity")[ids]
+            + p.activity_noise * self._noise(model, "activity", ids)
         )
         pop.activity[ids] = np.maximum(0.0, activity)
         qualifying = pop.qualifying_activity[ids]
@@ -134,6 +134,6 @@ class StatusTiers(Program):
         p: StatusTiersParams = self.params
         return 1.0 + p.activity_per_bond * (bond - p.reference_bond)
 
-    def _noise(self, model, purpose: str) -> np.ndarray:
-        """One standard normal draw per customer row, from a stream of the program's own."""
-        return model.normals(f"{self.stream_key}.{purpose}")
+    def _noise(self, model, purpose: str, ids: np.ndarray) -> np.ndarray:
+        """One standard normal draw per customer of ``ids``, from a stream of the program's own."""
+        return model.normals(f"{self.stream_key}.{purpose}", ids)

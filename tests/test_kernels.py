@@ -1,0 +1,51 @@
+"""The compiled kernels (sim.kernels) against their pure-NumPy twins, and the counter-based
+random numbers: uniform, independent of which customers are asked, and common to strategies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import kernels
+from sim.model import LoyaltyModel
+from sim.strategy import builtin_strategies
+
+SLOTS = np.concatenate([np.arange(50_000), np.array([2**40, 2**62 - 1])]).astype(np.int64)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_compiled_draws_equal_the_numpy_twins_bit_for_bit():
+    for key in (0, 1, 2**63 + 12345, 2**64 - 1):
+        np.testing.assert_array_equal(kernels.uniforms(key, SLOTS), kernels.uniforms_numpy(key, SLOTS))
+        np.testing.assert_allclose(
+            kernels.normals(key, SLOTS), kernels.normals_numpy(key, SLOTS), rtol=1e-6, atol=1e-6
+        )
+
+
+def test_counter_draws_are_uniform_and_normal_and_depend_only_on_the_slot():
+    u = kernels.uniforms_numpy(7, SLOTS)
+    assert u.dtype == np.float32 and u.min() >= 0.0 and u.max() < 1.0
+    counts = np.histogram(u, bins=10, range=(0.0, 1.0))[0]
+    assert np.all(np.abs(counts - u.size / 10) < 5 * np.sqrt(u.size / 10))  # chi-square-ish
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.02  # neighbouring slots are not related
+    z = kernels.normals_numpy(7, SLOTS)
+    assert abs(z.mean()) < 0.02 and abs(z.std() - 1.0) < 0.02
+    # a slot's number does not depend on which other slots are drawn with it
+    np.testing.assert_array_equal(kernels.uniforms_numpy(7, SLOTS[::7]), u[::7])
+    assert not np.array_equal(kernels.uniforms_numpy(8, SLOTS), u)  # another stream
+
+
+def test_a_run_on_the_numpy_twins_equals_the_compiled_run(monkeypatch):
+    strategy = builtin_strategies()["status_tiers"]  # uniforms and normals
+    compiled = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
+    monkeypatch.setattr(kernels, "COMPILED", False)
+    twins = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
+    assert compiled.equals(twins)
+
+
+def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():
+    model = LoyaltyModel(builtin_strategies()["rare_contact"], customers=2_000, months=3, rng=5)
+    model.step()  # joiners hold slots after the initial cohort's
+    ids = np.flatnonzero(model.population.active)[::3]
+    np.testing.assert_array_equal(model.uniforms("probe", ids), model.uniforms("probe")[ids])
+    np.testing.assert_array_equal(model.normals("probe", ids), model.normals("probe")[ids])

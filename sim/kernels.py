@@ -108,3 +108,59 @@ def normals(key: int, slots: np.ndarray) -> np.ndarray:
         return normals_numpy(key, slots)
     return _normals_compiled(np.uint64(key), slots)
 
+
+# --- phase 3: decay and adaptation ---------------------------------------------------------------
+# One pass over the active customers instead of a gather, a temporary and a scatter per term.
+# Parameters arrive as float32 and every step rounds to float32 in the NumPy twin's order, so
+# the results are bit-identical to sim.mechanisms.adaptation's NumPy code (tests compare them).
+
+
+@_jit()
+def _maximum(a: np.float32, b: np.float32) -> np.float32:
+    return a if a >= b else b  # np.maximum's choice for equal values (and -0.0 == 0.0)
+
+
+@_jit()
+def _minimum(a: np.float32, b: np.float32) -> np.float32:
+    return a if a <= b else b
+
+
+@_jit()
+def decay_and_adapt_compiled(
+    active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, satisfaction: np.ndarray,
+    received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray, spend: np.ndarray,
+    points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray,
+) -> None:
+    """``p``: float32 [bond share, decay, doubling, recovery, satisfaction loss, bond loss,
+    expectation adaptation, habituation, reward reference, points reference, 1 - resentment
+    decay]; ``points`` empty when no program holds a balance; ``locked`` aligned with ``active``."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    with_points = points.size > 0
+    for k in range(active.size):
+        i = active[k]
+        sat = satisfaction[i]
+        b = bond[i]
+        excess = b - p[0] * sat
+        rate = p[1] * (one + np.float32(silence_months[i]) / p[2]) if excess > zero else p[3]
+        b = b - rate * excess
+        got = received[i]
+        expected = expectation[i]
+        gap = _maximum(expected - got, zero)
+        satisfaction[i] = sat - p[4] * gap
+        bond[i] = b - p[5] * gap
+        expectation[i] = expected + p[6] * (got - expected)
+        value = _maximum(zero, got - p[7] * expected) / p[8]
+        if with_points:
+            value = value + points[k] / (spend[i] * p[9])
+        rational_value[i] = _minimum(one, value)
+        if not locked[k]:
+            resentment[i] = resentment[i] * p[10]
+
+
+@_jit()
+def fade_compiled(
+    active: np.ndarray, attention: np.ndarray, attentiveness: np.ndarray, fade: np.float32
+) -> None:
+    for k in range(active.size):
+        i = active[k]
+        attention[i] = attention[i] + fade * (attentiveness[i] - attention[i])

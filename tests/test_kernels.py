@@ -49,3 +49,32 @@ def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():
     ids = np.flatnonzero(model.population.active)[::3]
     np.testing.assert_array_equal(model.uniforms("probe", ids), model.uniforms("probe")[ids])
     np.testing.assert_array_equal(model.normals("probe", ids), model.normals("probe")[ids])
+
+
+def _scrambled(make_model) -> LoyaltyModel:
+    """A model with points and contracts whose states are spread over their whole ranges."""
+    model = make_model("point_card", "lock_in_contract", customers=3_000, rng=4)
+    pop, rng = model.population, np.random.default_rng(1)
+    for name in ("bond", "satisfaction", "reward_expectation", "reward_received", "resentment", "attention"):
+        getattr(pop, name)[:] = rng.random(len(pop), dtype=np.float32)
+    pop.reward_received[::3] = 0.0
+    pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
+    pop.contract_months_left[::2] = 5
+    pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))
+    pop.active[::7] = False
+    return model
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(make_model, monkeypatch):
+    from sim.mechanisms import adaptation, attention
+
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled)
+        model = _scrambled(make_model)
+        adaptation.decay_and_adapt(model)
+        attention.fade(model)
+        results.append(model.population.to_dict())
+    for name, values in results[0].items():
+        np.testing.assert_array_equal(values, results[1][name], err_msg=name)

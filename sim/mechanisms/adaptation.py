@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.params import check_positive, check_range, param
 
@@ -111,6 +112,28 @@ def decay_and_adapt(model) -> None:
     pop = model.population
     # Integer ids, not a boolean mask: NumPy gathers and scatters by id several times faster.
     active = pop.active_ids()
+    points = model.balance(active)  # the programs' reward balances (point card's points), EUR
+    locked = model.locked(active)
+    if not kernels.COMPILED:
+        _decay_and_adapt_numpy(params, pop, active, points, locked)
+        return
+    kernels.decay_and_adapt_compiled(
+        active, pop.months_since_personal_contact, pop.bond, pop.satisfaction, pop.reward_received,
+        pop.reward_expectation, pop.rational_value, pop.spend_per_month,
+        np.zeros(0, dtype=np.float32) if points is None else points.astype(np.float32, copy=False),
+        locked, pop.resentment,
+        np.array([
+            params.satisfaction_bond_share, params.bond_decay_per_month, params.silence_doubling_months,
+            params.trust_recovery_per_month, params.disappointment_satisfaction_loss,
+            params.disappointment_bond_loss, params.expectation_adaptation, params.reward_habituation,
+            params.reward_reference, params.points_reference_months,
+            1.0 - params.resentment_decay_per_month,
+        ], dtype=np.float32),
+    )
+
+
+def _decay_and_adapt_numpy(params: AdaptationParams, pop, active, points, locked) -> None:
+    """The NumPy twin of ``sim.kernels.decay_and_adapt_compiled`` (tests compare them)."""
     silence = pop.months_since_personal_contact[active].astype(np.float32)
     bond = pop.bond[active]
     satisfaction = pop.satisfaction[active]
@@ -134,9 +157,8 @@ def decay_and_adapt(model) -> None:
     )
     surprise = np.maximum(0.0, received - params.reward_habituation * expectation)
     value = surprise / params.reward_reference
-    points = model.balance(active)  # the programs' reward balances (point card's points), EUR
     if points is not None:
         value += points / (pop.spend_per_month[active] * params.points_reference_months)
     pop.rational_value[active] = np.minimum(1.0, value)
-    free = active[~model.locked(active)]
+    free = active[~locked]
     pop.resentment[free] *= 1.0 - params.resentment_decay_per_month

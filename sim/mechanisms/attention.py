@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.params import check_range, param
 
@@ -64,6 +65,10 @@ def fade(model) -> None:
     params: AttentionParams = model.market.attention
     pop = model.population
     active = pop.active_ids()
+    if kernels.COMPILED:
+        fade = np.float32(params.attention_fade_per_month)
+        kernels.fade_compiled(active, pop.attention, pop.attentiveness, fade)
+        return
     attention = pop.attention[active]
     pop.attention[active] = attention + params.attention_fade_per_month * (
         pop.attentiveness[active] - attention

@@ -77,36 +77,42 @@ def _mix(key: np.uint64, position: np.uint64) -> np.float32:
 
 
 @_jit()
-def _uniforms_compiled(key: np.uint64, slots: np.ndarray) -> np.ndarray:
-    out = np.empty(slots.size, dtype=np.float32)
-    for i in range(slots.size):
-        out[i] = _mix(key, np.uint64(slots[i]))
+def _uniforms_compiled(key: np.uint64, slots: np.ndarray, ids: np.ndarray, everyone: bool) -> np.ndarray:
+    n = slots.size if everyone else ids.size
+    out = np.empty(n, dtype=np.float32)
+    for k in range(n):
+        out[k] = _mix(key, np.uint64(slots[k] if everyone else slots[ids[k]]))
     return out
 
 
 @_jit()
-def _normals_compiled(key: np.uint64, slots: np.ndarray) -> np.ndarray:
-    out = np.empty(slots.size, dtype=np.float32)
-    for i in range(slots.size):
-        doubled = np.uint64(2) * np.uint64(slots[i])
+def _normals_compiled(key: np.uint64, slots: np.ndarray, ids: np.ndarray, everyone: bool) -> np.ndarray:
+    n = slots.size if everyone else ids.size
+    out = np.empty(n, dtype=np.float32)
+    for k in range(n):
+        doubled = np.uint64(2) * np.uint64(slots[k] if everyone else slots[ids[k]])
         radius = 1.0 - np.float64(_mix(key, doubled))
         angle = np.float64(_mix(key, doubled + np.uint64(1)))
-        out[i] = np.float32(np.sqrt(-2.0 * np.log(radius)) * np.cos(2.0 * np.pi * angle))
+        out[k] = np.float32(np.sqrt(-2.0 * np.log(radius)) * np.cos(2.0 * np.pi * angle))
     return out
 
 
-def uniforms(key: int, slots: np.ndarray) -> np.ndarray:
-    """One float32 uniform in [0, 1) per slot of ``slots`` (int64), for the stream ``key``."""
-    if not COMPILED:
-        return uniforms_numpy(key, slots)
-    return _uniforms_compiled(np.uint64(key), slots)
+_EVERYONE = np.zeros(0, dtype=np.int64)
 
 
-def normals(key: int, slots: np.ndarray) -> np.ndarray:
-    """One float32 standard normal per slot of ``slots`` (int64), for the stream ``key``."""
+def uniforms(key: int, slots: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    """One float32 uniform in [0, 1) per entry of ``slots`` (int64), or per row of ``ids`` with
+    slot ``slots[ids]`` (gathered inside the kernel), for the stream ``key``."""
     if not COMPILED:
-        return normals_numpy(key, slots)
-    return _normals_compiled(np.uint64(key), slots)
+        return uniforms_numpy(key, slots if ids is None else slots[ids])
+    return _uniforms_compiled(np.uint64(key), slots, _EVERYONE if ids is None else ids, ids is None)
+
+
+def normals(key: int, slots: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    """One float32 standard normal per entry of ``slots``, or per row of ``ids``, as :func:`uniforms`."""
+    if not COMPILED:
+        return normals_numpy(key, slots if ids is None else slots[ids])
+    return _normals_compiled(np.uint64(key), slots, _EVERYONE if ids is None else ids, ids is None)
 
 
 # --- phase 3: decay and adaptation ---------------------------------------------------------------
@@ -164,3 +170,17 @@ def fade_compiled(
     for k in range(active.size):
         i = active[k]
         attention[i] = attention[i] + fade * (attentiveness[i] - attention[i])
+
+
+@_jit()
+def clamp_compiled(
+    active: np.ndarray, bond: np.ndarray, satisfaction: np.ndarray, rational_value: np.ndarray,
+    resentment: np.ndarray,
+) -> None:
+    """Clamp the four states of the active customers to [0, 1] (as np.clip: -0.0 stays)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for k in range(active.size):
+        i = active[k]
+        for column in (bond, satisfaction, rational_value, resentment):
+            x = column[i]
+            column[i] = zero if x < zero else (one if x > one else x)

@@ -34,7 +34,7 @@ from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program, Terms
 from sim.strategy import Strategy
 
-_STATE_BOUNDS = (
+_STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
     ("bond", 0.0, 1.0),
     ("satisfaction", 0.0, 1.0),
     ("rational_value", 0.0, 1.0),
@@ -88,6 +88,16 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase("record", "_record", "one row of the monthly table", "reads terms, balance (programs)"),
 )
+
+
+def _row_numbers(ids: np.ndarray | None) -> np.ndarray | None:
+    """``ids`` as int64 row numbers; a boolean mask is a mistake (it would index rows 0 and 1)."""
+    if ids is None:
+        return None
+    ids = np.asarray(ids)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"ids must be customer row numbers (np.flatnonzero(mask)), got dtype {ids.dtype}")
+    return ids.astype(np.int64, copy=False)
 
 
 class _NotTheStream:
@@ -202,16 +212,16 @@ class LoyaltyModel(mesa.Model):
         under every strategy, joiners included, and only the customers asked about cost a draw:
         pass ``ids`` rather than indexing the numbers of every row.
         """
-        return kernels.uniforms(self._counter_key(purpose), self._slots_of(ids))
+        return kernels.uniforms(self._counter_key(purpose), self._slots(), _row_numbers(ids))
 
     def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
-        return kernels.normals(self._counter_key(purpose), self._slots_of(ids))
+        return kernels.normals(self._counter_key(purpose), self._slots(), _row_numbers(ids))
 
-    def _slots_of(self, ids: np.ndarray | None) -> np.ndarray:
+    def _slots(self) -> np.ndarray:
+        """The slot of every customer row."""
         n = len(self.population)
-        slots = self.slots.rows(n)
-        return slots[:n] if ids is None else slots[ids]
+        return self.slots.rows(n)[:n]
 
     def _counter_key(self, purpose: str) -> int:
         """The 64-bit key of the counter-based stream of ``purpose`` this month."""
@@ -371,10 +381,16 @@ class LoyaltyModel(mesa.Model):
         return locked
 
     def _clamp_states(self) -> None:
+        """Clamp the states of the customers active at the start of the month (this month's
+        leavers included) to their ranges; earlier leavers' states were clamped then and stay."""
         pop = self.population
+        active = np.flatnonzero(self.flows.active_at_start)
+        if kernels.COMPILED:
+            kernels.clamp_compiled(active, pop.bond, pop.satisfaction, pop.rational_value, pop.resentment)
+            return
         for name, low, high in _STATE_BOUNDS:
             column = getattr(pop, name)
-            np.clip(column, low, high, out=column)
+            column[active] = np.clip(column[active], low, high)
 
     def _record(self) -> None:
         pop, flows = self.population, self.flows

@@ -216,7 +216,8 @@ class Population:
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
         for trait, distribution in (traits or {}).items():
             getattr(self, trait)[rows] = distribution.sample(rng, count)
-        np.clip(self.background_exit_per_month, 0.0, 0.5, out=self.background_exit_per_month)
+        added = self.background_exit_per_month[rows]  # a view: older rows are clipped already
+        np.clip(added, 0.0, 0.5, out=added)
         return np.arange(start, stop)
 
     def truncate(self, size: int) -> None:

@@ -78,3 +78,9 @@ def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(make
         results.append(model.population.to_dict())
     for name, values in results[0].items():
         np.testing.assert_array_equal(values, results[1][name], err_msg=name)
+
+
+def test_a_boolean_mask_instead_of_ids_is_refused():
+    model = LoyaltyModel(builtin_strategies()["rare_contact"], customers=100, months=1, rng=1)
+    with pytest.raises(TypeError, match="row numbers"):
+        model.uniforms("probe", model.population.active)

@@ -184,3 +184,43 @@ def clamp_compiled(
         for column in (bond, satisfaction, rational_value, resentment):
             x = column[i]
             column[i] = zero if x < zero else (one if x > one else x)
+
+
+# --- phase 9: record ---------------------------------------------------------------------------
+
+
+@_jit()
+def record_compiled(
+    active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
+    rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray,
+    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One pass over the active customers for the monthly row: sums (float64) of bond, rational
+    value, satisfaction, resentment, attention and of the spend of those already customers at
+    the month's start (rows below ``rows_at_start``), and counts of the initial cohort, of the
+    loyalty types apostle, loyalist, mercenary, hostage and of the customers at the start
+    (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order; ``locked``
+    aligned with ``active``)."""
+    sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
+    initial = apostles = loyalists = mercenaries = hostages = at_start = 0
+    for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
+        i = active[k]
+        b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
+        sum_b += b
+        sum_v += v
+        sum_s += s
+        sum_r += r
+        sum_a += attention[i]
+        here = np.int64(i < rows_at_start)
+        at_start += here
+        revenue += here * np.float64(spend[i])
+        initial += np.int64(join_month[i] == 0)
+        hostage = np.int64(locked[k]) * np.int64(r >= t[0])
+        apostle = (1 - hostage) * np.int64(s >= t[1]) * np.int64(b >= t[2])
+        loyalist = (1 - hostage - apostle) * np.int64(s >= t[3]) * np.int64(b >= t[4])
+        hostages += hostage
+        apostles += apostle
+        loyalists += loyalist
+        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
+    sums = np.array([sum_b, sum_v, sum_s, sum_r, sum_a, revenue])
+    return sums, np.array([initial, apostles, loyalists, mercenaries, hostages, at_start], dtype=np.int64)

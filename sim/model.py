@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import math
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sim.mesa_tools import from_keywords, outcome_collector
 from sim.outcomes import (
     COST_CATEGORIES,
     LOYALTY_TYPES,
+    LoyaltyTypes,
     MonthlyRecorder,
     bond_value_plane,
     customer_frame,
@@ -34,6 +36,8 @@ from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program, Terms
 from sim.strategy import Strategy
 
+_MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
+_MEANS = tuple(f"mean_{column}" for column in _MEAN_COLUMNS)  # monthly columns, in the kernel's order
 _STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
     ("bond", 0.0, 1.0),
     ("satisfaction", 0.0, 1.0),
@@ -374,11 +378,36 @@ class LoyaltyModel(mesa.Model):
                 running.append(program)
         return running
 
-    def _locked_rows(self, ids: np.ndarray) -> np.ndarray:
-        """A mask over every row: customers ``ids`` who are under contract."""
-        locked = np.zeros(len(self.population), dtype=bool)
-        locked[ids[self.locked(ids)]] = True
-        return locked
+    def _state_summary(
+        self, active: np.ndarray, rows_at_start: int
+    ) -> tuple[dict[str, float], int, np.ndarray, float, int]:
+        """Over the active customers, in one compiled pass (or its NumPy twin): mean states
+        (accumulated in float64), the initial cohort's count, the loyalty type shares, and the
+        spend and count of those who were customers at the month's start (rows below
+        ``rows_at_start``: not this month's joiners)."""
+        pop, n = self.population, active.size
+        locked = self.locked(active)
+        if kernels.COMPILED:
+            thresholds = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)
+            sums, counts = kernels.record_compiled(
+                active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
+                pop.resentment, pop.attention, thresholds, pop.spend_per_month, rows_at_start,
+            )
+            types = counts[1:5]
+            shares = np.append(types, n - types.sum()) / n if n else np.zeros(len(LOYALTY_TYPES))
+            means = dict(zip(_MEANS, (sums[:5] / n if n else np.zeros(len(_MEANS))).tolist(), strict=True))
+            return means, int(counts[0]), shares, float(sums[5]), int(counts[5])
+        rows = np.zeros(len(pop), dtype=bool)
+        rows[active[locked]] = True
+        means = {
+            name: float(getattr(pop, column)[active].mean(dtype=np.float64)) if n else 0.0
+            for name, column in zip(_MEANS, _MEAN_COLUMNS, strict=True)
+        }
+        stayers = active[active < rows_at_start]
+        return (
+            means, int(np.count_nonzero(pop.join_month[active] == 0)), loyalty_type_shares(pop, rows),
+            float(pop.spend_per_month[stayers].sum(dtype=np.float64)), stayers.size,
+        )
 
     def _clamp_states(self) -> None:
         """Clamp the states of the customers active at the start of the month (this month's
@@ -394,38 +423,32 @@ class LoyaltyModel(mesa.Model):
 
     def _record(self) -> None:
         pop, flows = self.population, self.flows
-        active = pop.active
-        n_active = int(np.count_nonzero(active))
-        start_active = flows.active_at_start
-        initial = pop.join_month == 0
         exited = flows.exited if flows.exited is not None else np.empty(0, dtype=np.int64)
         reasons = np.bincount(pop.exit_reason[exited], minlength=len(ExitReason))
-        initial_at_start = int(np.count_nonzero(start_active & initial[: start_active.size]))
-        initial_churned = int(np.count_nonzero(initial[exited]))
-        revenue = float(pop.spend_per_month[np.flatnonzero(start_active)].sum())
+        initial_churned = int(np.count_nonzero(pop.join_month[exited] == 0))
         cost = sum(flows.costs.values())
         for program, eur in flows.costs.items():
             self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur
 
-        active_ids = np.flatnonzero(active)  # gathers by id are several times faster than by mask
+        active_ids = pop.active_ids()  # gathers by id are several times faster than by mask
+        n_active = active_ids.size
         points = self.balance(active_ids)  # the programs' reward balances (point card's points)
-
-        def mean(column: np.ndarray) -> float:
-            return float(column[active_ids].mean()) if n_active else 0.0
+        summary = self._state_summary(active_ids, flows.active_at_start.size)
+        means, active_initial, type_shares, stayers_revenue, stayers_at_start = summary
+        # Customers at the month's start: those still active (not this month's joiners) and the leavers.
+        revenue = stayers_revenue + float(pop.spend_per_month[exited].sum(dtype=np.float64))
+        initial_at_start = active_initial + initial_churned
 
         row = {
             "month": self.month,
-            "active_initial": int(np.count_nonzero(active & initial)),
+            "active_initial": active_initial,
             "active_total": n_active,
             "acquired": flows.acquired,
             "churned_total": int(exited.size),
             **{f"churned_{r}": int(reasons[i + 1]) for i, r in enumerate(EXIT_REASONS)},
-            "churn_rate": exited.size / max(1, int(np.count_nonzero(start_active))),
+            "churn_rate": exited.size / max(1, stayers_at_start + exited.size),
             "cohort_churn_rate": initial_churned / max(1, initial_at_start),
-            "mean_bond": mean(pop.bond),
-            "mean_rational_value": mean(pop.rational_value),
-            "mean_satisfaction": mean(pop.satisfaction),
-            "mean_resentment": mean(pop.resentment),
+            **means,
             "revenue": revenue,
             "program_cost": cost,
             "margin": self.market.gross_margin_share * revenue - cost,
@@ -437,18 +460,8 @@ class LoyaltyModel(mesa.Model):
             **{f"failures_{p}": int(flows.failures_by_path[i + 1]) for i, p in enumerate(FAILURE_PATHS)},
             "slow_resolutions_arrived": flows.resolved_slowly,
             **{f"term_ends_{a}": flows.term_end_actions.get(a, 0) for a in TERM_END_ACTIONS},
-            "mean_attention": mean(pop.attention),
         }
-        row.update(
-            {
-                f"share_{kind}": share
-                for kind, share in zip(
-                    LOYALTY_TYPES,
-                    loyalty_type_shares(pop, self._locked_rows(active_ids)),
-                    strict=True,
-                )
-            }
-        )
+        row.update({f"share_{kind}": share for kind, share in zip(LOYALTY_TYPES, type_shares, strict=True)})
         row.update(report(self._plugins(), self))  # plugins' monthly reporters
         self._recorder.record(row)
         self.monthly_row = row

@@ -40,7 +40,12 @@ def test_a_run_on_the_numpy_twins_equals_the_compiled_run(monkeypatch):
     compiled = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
     monkeypatch.setattr(kernels, "COMPILED", False)
     twins = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
-    assert compiled.equals(twins)
+    assert compiled.columns == twins.columns
+    for column in compiled.columns:  # sums accumulate in float64, in another order: not bit for bit
+        if compiled[column].dtype.is_float():
+            np.testing.assert_allclose(compiled[column], twins[column], rtol=1e-12, err_msg=column)
+        else:
+            assert compiled[column].equals(twins[column]), column
 
 
 def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():

@@ -224,3 +224,48 @@ def record_compiled(
         mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
     sums = np.array([sum_b, sum_v, sum_s, sum_r, sum_a, revenue])
     return sums, np.array([initial, apostles, loyalists, mercenaries, hostages, at_start], dtype=np.int64)
+
+
+# --- phase 5: exit hazards -----------------------------------------------------------------------
+# Two passes around NumPy's exp (numba's exp may differ from NumPy's in the last bit), each
+# rounding to float32 in sim.mechanisms.decision's NumPy order: the same bits as the twin.
+
+
+@_jit()
+def hold_exponent_compiled(
+    ids: np.ndarray, price_focus: np.ndarray, rational_value: np.ndarray, bond: np.ndarray,
+    minus_rational_hold: np.float32, emotional_hold: np.float32,
+) -> np.ndarray:
+    out = np.empty(ids.size, dtype=np.float32)
+    for k in range(ids.size):
+        i = ids[k]
+        out[k] = minus_rational_hold * price_focus[i] * rational_value[i] - emotional_hold * bond[i]
+    return out
+
+
+@_jit()
+def hazards_compiled(
+    ids: np.ndarray, exp_hold: np.ndarray, failure_weight: np.ndarray, switch: np.ndarray,
+    bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Relationship, service, background and price hazards of customers ``ids`` with a
+    forgiveness exponent of 2; ``p``: float32 [relationship exit, failure exit share,
+    dissatisfaction exit, content level]."""
+    n = ids.size
+    relationship = np.empty(n, dtype=np.float32)
+    service = np.empty(n, dtype=np.float32)
+    background = np.empty(n, dtype=np.float32)
+    price = np.empty(n, dtype=np.float32)
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for k in range(n):
+        i = ids[k]
+        propensity = restlessness[i] * churn_propensity[i]
+        hold = propensity * exp_hold[k]
+        gap = one - bond[i]
+        relationship[k] = _minimum(one, p[0] * bond_need[i] * (gap * gap) * hold)
+        discontent = _maximum(zero, one - satisfaction[i] / p[3])
+        service[k] = _minimum(one, (p[1] * failure_weight[k] * (gap * gap) + p[2] * discontent) * hold)
+        background[k] = _minimum(one, background_exit[i] * churn_propensity[i])
+        price[k] = _minimum(one, switch[i] * propensity * attention[i])
+    return relationship, service, background, price

@@ -89,3 +89,20 @@ def test_a_boolean_mask_instead_of_ids_is_refused():
     model = LoyaltyModel(builtin_strategies()["rare_contact"], customers=100, months=1, rng=1)
     with pytest.raises(TypeError, match="row numbers"):
         model.uniforms("probe", model.population.active)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+def test_the_exit_hazard_kernels_equal_the_numpy_twin_bit_for_bit(make_model):
+    from sim.mechanisms import decision
+
+    model = _scrambled(make_model)  # forgiveness 2 (the kernel's; another exponent runs the twin)
+    pop, rng = model.population, np.random.default_rng(2)
+    pop.price_focus[:] = rng.random(len(pop), dtype=np.float32)
+    pop.rational_value[:] = rng.random(len(pop), dtype=np.float32)
+    model.flows.failure_path[::5] = 1 + np.arange(len(pop))[::5] % 4
+    switch = rng.random(len(pop), dtype=np.float32)
+    ids = pop.active_ids()
+    compiled = decision._hazards_compiled(model, ids, switch)
+    twin = decision._hazards_numpy(model, ids, switch)
+    for name, a, b in zip(("relationship", "service", "background", "price"), compiled, twin, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.mechanisms.attention import raise_attention
 from sim.params import check_positive, check_range, param
@@ -157,17 +158,11 @@ def failure_weight(model, ids: np.ndarray) -> np.ndarray:
     return weight
 
 
-def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
-    """Decide exits for all active customers; return the ids of those who left.
-
-    Sets ``flows.exited``, ``flows.term_ended`` (ids of stayers whose term ended),
-    ``flows.recontracted`` (which of those re-contracted) and ``flows.term_end_actions``.
-    Subsets are selected by integer positions (``np.flatnonzero``), not boolean masks: NumPy
-    gathers and scatters by position several times faster on large populations.
-    """
+def _hazards_numpy(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Relationship, service, background and price hazards of customers ``ids`` (the NumPy twin
+    of ``sim.kernels.hazards_compiled``, which gives the same bits)."""
     params: DecisionParams = model.market.decision
-    pop, flows = model.population, model.flows
-    ids = pop.active_ids()
+    pop = model.population
     bond = pop.bond[ids]
     propensity = pop.restlessness[ids] * pop.churn_propensity[ids]
     hold = propensity * np.exp(
@@ -182,12 +177,49 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     background = np.minimum(1.0, pop.background_exit_per_month[ids] * pop.churn_propensity[ids])
     relationship = np.minimum(1.0, relationship)
     service = np.minimum(1.0, service)
+    price = np.minimum(1.0, switch[ids] * propensity * pop.attention[ids])
+    return relationship, service, background, price
 
+
+def _hazards_compiled(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The hazards in two compiled passes around NumPy's exp (so the bits equal the twin's)."""
+    params: DecisionParams = model.market.decision
+    pop = model.population
+    f32 = np.float32
+    hold_exponent = kernels.hold_exponent_compiled(
+        ids, pop.price_focus, pop.rational_value, pop.bond,
+        f32(-params.rational_hold), f32(params.emotional_hold),
+    )
+    return kernels.hazards_compiled(
+        ids, np.exp(hold_exponent), failure_weight(model, ids), switch, pop.bond, pop.restlessness,
+        pop.churn_propensity, pop.bond_need, pop.satisfaction, pop.background_exit_per_month,
+        pop.attention,
+        np.array([
+            params.relationship_exit_per_month, params.failure_exit_share,
+            params.dissatisfaction_exit_per_month, params.content_level,
+        ], dtype=f32),
+    )
+
+
+def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
+    """Decide exits for all active customers; return the ids of those who left.
+
+    Sets ``flows.exited``, ``flows.term_ended`` (ids of stayers whose term ended),
+    ``flows.recontracted`` (which of those re-contracted) and ``flows.term_end_actions``.
+    Subsets are selected by integer positions (``np.flatnonzero``), not boolean masks: NumPy
+    gathers and scatters by position several times faster on large populations.
+    """
+    params: DecisionParams = model.market.decision
+    pop, flows = model.population, model.flows
+    ids = pop.active_ids()
     terms = model.terms(ids)  # the programs' contracts (sim.programs.Terms)
     months_left = np.zeros(ids.size, dtype=np.int16) if terms is None else terms.months_left
     term_ends_at = np.flatnonzero(months_left == 1)
     raise_attention(model, ids[term_ends_at], model.market.attention.term_end_gain)
-    price = np.minimum(1.0, price[ids] * propensity * pop.attention[ids])
+    # The kernel squares like NumPy's ** 2.0; another exponent takes NumPy's float32 power.
+    compiled = kernels.COMPILED and params.forgiveness == 2.0
+    hazards = _hazards_compiled if compiled else _hazards_numpy
+    relationship, service, background, price = hazards(model, ids, price)
     factors = model.exit_hazard_factors(ids)  # behaviours' exit_hazards hook (sim.behaviours)
     if factors is not None:
         price, service, relationship, background = (

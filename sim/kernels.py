@@ -115,6 +115,19 @@ def normals(key: int, slots: np.ndarray, ids: np.ndarray | None = None) -> np.nd
     return _normals_compiled(np.uint64(key), slots, _EVERYONE if ids is None else ids, ids is None)
 
 
+# --- phase 1: service encounters ----------------------------------------------------------------
+
+
+@_jit()
+def follow_experience_compiled(
+    active: np.ndarray, satisfaction: np.ndarray, experience: np.ndarray, adaptation: np.float32
+) -> None:
+    """Satisfaction closes ``adaptation`` of its gap to this month's experience (per row)."""
+    for k in range(active.size):
+        i = active[k]
+        satisfaction[i] = satisfaction[i] + adaptation * (experience[i] - satisfaction[i])
+
+
 # --- phase 3: decay and adaptation ---------------------------------------------------------------
 # One pass over the active customers instead of a gather, a temporary and a scatter per term.
 # Parameters arrive as float32 and every step rounds to float32 in the NumPy twin's order, so

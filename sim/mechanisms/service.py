@@ -43,6 +43,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.params import check_range, param
 
@@ -170,10 +171,14 @@ def encounters(model, level: ServiceLevel) -> None:
     slow = failed[path == FailurePath.SLOW]
     pop.complaint_months_left[open_complaints] -= 1
     pop.complaint_months_left[slow] = params.slow_resolution_months
-    satisfaction = pop.satisfaction[active]
-    pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (
-        experience[active] - satisfaction
-    )
+    if kernels.COMPILED:  # one pass instead of two gathers, a temporary and a scatter; same bits
+        adaptation = np.float32(params.satisfaction_adaptation)
+        kernels.follow_experience_compiled(active, pop.satisfaction, experience, adaptation)
+    else:
+        satisfaction = pop.satisfaction[active]
+        pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (
+            experience[active] - satisfaction
+        )
 
     loss = np.array(
         [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0],

@@ -45,6 +45,7 @@ from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
 from sim.seeds import GridPoint, GridValue, point_id
 from sim.strategy import BASELINE, ProgramSpec, Strategy
+from sim.targeting import BUDGET_PERIODS, CONTRACT_STATES, Budget, Target
 
 TOP_LEVEL_KEYS = (
     "name",
@@ -62,7 +63,10 @@ TOP_LEVEL_KEYS = (
     "grid",
 )
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
-PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
+PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params", "target", "budget")
+TARGET_KEYS = tuple(f.name for f in dataclasses.fields(Target))
+BUDGET_KEYS = tuple(f.name for f in dataclasses.fields(Budget))
+BANDS = ("tenure_months", "spend_per_month", "attention")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
 DEFAULTS = {
     "customers": defaults.CUSTOMERS,
@@ -267,7 +271,8 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         out[key] = value
     behaviours = _behaviours(raw.get("behaviours", []), problems)
     out["market"] = _market(raw.get("market", {}), raw.get("service"), behaviours, problems)
-    out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems)
+    segment_names = [s.name for s in out["market"].segments] if out["market"] is not None else None
+    out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems, segment_names)
     baseline = _typed(raw, "baseline", str, "", problems, None)
     names = list(out["strategies"] or {})
     if baseline is None:
@@ -359,7 +364,9 @@ def _reweight(segments: tuple[Segment, ...], raw: Any, problems: list[Problem]) 
     return tuple(dataclasses.replace(s, share=shares.get(s.name, 0.0)) for s in segments)
 
 
-def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Strategy] | None:
+def _strategies(
+    raw: Any, months: Any, problems: list[Problem], segments: list[str] | None = None
+) -> dict[str, Strategy] | None:
     if raw is None:
         problems.append(Problem("strategies", "a table of at least one strategy", "nothing"))
         return None
@@ -381,7 +388,9 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
         if not isinstance(programs, list) or not programs:
             problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
             continue
-        specs = [_program(item, f"{path}.programs[{i}]", months, problems) for i, item in enumerate(programs)]
+        specs = [
+            _program(item, f"{path}.programs[{i}]", months, problems, segments) for i, item in enumerate(programs)
+        ]
         if all(spec is not None for spec in specs):
             strategies[name] = Strategy(name, tuple(specs))
     return strategies if len(strategies) == len(raw) else None
@@ -414,7 +423,9 @@ def _display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
     return display
 
 
-def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> ProgramSpec | None:
+def _program(
+    raw: Any, path: str, months: Any, problems: list[Problem], segments: list[str] | None = None
+) -> ProgramSpec | None:
     if isinstance(raw, str):
         raw = {"program": raw}
     if not isinstance(raw, dict):
@@ -442,9 +453,72 @@ def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> Progr
         return None
     params_raw = raw.get("params", {})
     params = _params(PROGRAMS.get(name).Params, params_raw, f"{path}.params", problems)
-    if params is None or start is None:
+    before = len(problems)
+    target = _target(raw["target"], f"{path}.target", problems, segments) if "target" in raw else None
+    budget = _budget(raw["budget"], f"{path}.budget", problems) if "budget" in raw else None
+    if params is None or start is None or len(problems) > before:
         return None
-    return ProgramSpec(name, _overrides(params, params_raw), start, end)
+    return ProgramSpec(name, _overrides(params, params_raw), start, end, target, budget)
+
+
+def _target(raw: Any, path: str, problems: list[Problem], segments: list[str] | None) -> Target | None:
+    """A program's ``target``: whom it reaches (sim.targeting.Target)."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a table of targeting keys", _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(raw, TARGET_KEYS, path, problems)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"{path}.{key}"
+        if key == "segments":
+            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                problems.append(Problem(where, "a non-empty array of segment names", _describe(value)))
+                continue
+            for index, name in enumerate(value):
+                if segments is not None and name not in segments:
+                    problems.append(_unknown(f"{where}[{index}]", "segment", name, segments))
+            values[key] = tuple(value)
+        elif key in BANDS:
+            if not (isinstance(value, list) and len(value) == 2 and all(_finite(v) for v in value)
+                    and 0 <= value[0] <= value[1]):
+                problems.append(Problem(where, "[low, high] with 0 <= low <= high", _describe(value)))
+                continue
+            values[key] = (float(value[0]), float(value[1]))
+        elif key == "contract":
+            if value not in CONTRACT_STATES:
+                problems.append(Problem(where, f"one of {', '.join(CONTRACT_STATES)}", _describe(value)))
+                continue
+            values[key] = value
+        elif key in TARGET_KEYS:
+            number = _coerce(value, float, where, problems)
+            if number is not None and not 0.0 <= number <= 1.0:
+                problems.append(Problem(where, "a value in [0, 1]", repr(number)))
+                continue
+            values[key] = number
+    if len(problems) > before:
+        return None
+    return Target(**values)
+
+
+def _budget(raw: Any, path: str, problems: list[Problem]) -> Budget | None:
+    """A program's ``budget``: ``{ eur = ..., per = "month" | "year" }`` (sim.targeting.Budget)."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, 'a table { eur = ..., per = "month" or "year" }', _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(raw, BUDGET_KEYS, path, problems)
+    if "eur" not in raw:
+        problems.append(Problem(f"{path}.eur", "a cap in EUR (a number >= 0)", "nothing"))
+    eur = _typed(raw, "eur", float, path, problems, None)
+    if eur is not None and eur < 0:
+        problems.append(Problem(f"{path}.eur", "a number >= 0 (EUR)", repr(eur)))
+    per = raw.get("per", "month")
+    if per not in BUDGET_PERIODS:
+        problems.append(_unknown(f"{path}.per", "budget period", str(per), list(BUDGET_PERIODS)))
+    if len(problems) > before:
+        return None
+    return Budget(eur, per)
 
 
 def _behaviours(raw: Any, problems: list[Problem]) -> tuple[BehaviourSpec, ...] | None:

@@ -439,7 +439,10 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
     that is not a finite number >= 0."""
     try:
         reach = getattr(plugin, "reach", None)  # a program's targeting and budget (sim.targeting)
-        result = reach.call(plugin, hook, model, *args) if reach is not None else getattr(plugin, hook)(model, *args)
+        if reach is not None:
+            result = reach.call(plugin, hook, model, *args)
+        else:
+            result = getattr(plugin, hook)(model, *args)
     except PluginRunError:
         raise
     except Exception as error:

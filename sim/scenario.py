@@ -389,7 +389,8 @@ def _strategies(
             problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
             continue
         specs = [
-            _program(item, f"{path}.programs[{i}]", months, problems, segments) for i, item in enumerate(programs)
+            _program(item, f"{path}.programs[{i}]", months, problems, segments)
+            for i, item in enumerate(programs)
         ]
         if all(spec is not None for spec in specs):
             strategies[name] = Strategy(name, tuple(specs))

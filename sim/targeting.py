@@ -71,7 +71,9 @@ class Target:
             if band is not None and not (len(band) == 2 and 0 <= band[0] <= band[1]):
                 raise ParamError(name, f"must be [low, high] with 0 <= low <= high, got {list(band)}")
         if self.contract is not None and self.contract not in CONTRACT_STATES:
-            raise ParamError("contract", f"must be one of {', '.join(CONTRACT_STATES)}, got {self.contract!r}")
+            raise ParamError(
+                "contract", f"must be one of {', '.join(CONTRACT_STATES)}, got {self.contract!r}"
+            )
         for name in ("churn_risk_top_share", "churn_risk_above", "share"):
             value = getattr(self, name)
             if value is not None and not 0.0 <= value <= 1.0:
@@ -92,10 +94,15 @@ class Target:
                 reached &= (column >= band[0]) & (column <= band[1])
         if self.contract is not None:
             months_left = (
-                pop.contract_months_left if "contract_months_left" in pop.columns
+                pop.contract_months_left
+                if "contract_months_left" in pop.columns
                 else np.zeros(len(pop), dtype=np.int16)
             )
-            state = {"free": months_left == 0, "under_contract": months_left > 0, "term_ending": months_left == 1}
+            state = {
+                "free": months_left == 0,
+                "under_contract": months_left > 0,
+                "term_ending": months_left == 1,
+            }
             reached &= state[self.contract]
         if self.churn_risk_top_share is not None or self.churn_risk_above is not None:
             reached &= _risky(model, churn_score(model), self.churn_risk_top_share, self.churn_risk_above)
@@ -104,7 +111,9 @@ class Target:
         return reached
 
 
-def _risky(model: LoyaltyModel, score: np.ndarray, top_share: float | None, above: float | None) -> np.ndarray:
+def _risky(
+    model: LoyaltyModel, score: np.ndarray, top_share: float | None, above: float | None
+) -> np.ndarray:
     active = model.population.active_ids()
     risky = np.zeros(score.size, dtype=bool)
     if top_share is not None:
@@ -129,11 +138,16 @@ def churn_score(model: LoyaltyModel) -> np.ndarray:
     pop = model.population
     bond = pop.bond.astype(np.float64)
     propensity = pop.restlessness * pop.churn_propensity
-    hold = propensity * np.exp(-params.rational_hold * pop.price_focus * pop.rational_value - params.emotional_hold * bond)
+    hold = propensity * np.exp(
+        -params.rational_hold * pop.price_focus * pop.rational_value - params.emotional_hold * bond
+    )
     discontent = np.maximum(0.0, 1.0 - pop.satisfaction / params.content_level)
     stay = (
         (1.0 - np.minimum(1.0, pop.background_exit_per_month * pop.churn_propensity))
-        * (1.0 - np.minimum(1.0, params.relationship_exit_per_month * pop.bond_need * (1.0 - bond) ** 2 * hold))
+        * (
+            1.0
+            - np.minimum(1.0, params.relationship_exit_per_month * pop.bond_need * (1.0 - bond) ** 2 * hold)
+        )
         * (1.0 - np.minimum(1.0, params.dissatisfaction_exit_per_month * discontent * hold))
     )
     return np.where(pop.active, 1.0 - stay, 0.0)
@@ -147,7 +161,7 @@ def fixed_uniforms(model: LoyaltyModel, purpose: str) -> np.ndarray:
     rng = np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seeds.entropy, spawn_key=(*seeds.spawn_key, 0, key)))
     )
-    return model._by_slot(lambda n: rng.random(n, dtype=np.float32))  # noqa: SLF001 - slots are the model's
+    return model._by_slot(lambda n: rng.random(n, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -195,7 +209,9 @@ class Reach:
             return _run_on(program, hook, model, args, mask)
         return self._within_budget(program, hook, model, args, mask)
 
-    def _within_budget(self, program: Any, hook: str, model: LoyaltyModel, args: tuple, mask: np.ndarray) -> Any:
+    def _within_budget(
+        self, program: Any, hook: str, model: LoyaltyModel, args: tuple, mask: np.ndarray
+    ) -> Any:
         left = self.budget.eur - self.spent
         saved = _Saved(model, program, args)
         cost = saved.attempt(lambda: _run_on(program, hook, model, args, mask))
@@ -203,7 +219,9 @@ class Reach:
             return self._commit(saved, model, cost)
         # Too dear: find the most customers (in a fixed random order) whose call fits.
         reached = np.flatnonzero(mask)
-        priority = reached[np.argsort(fixed_uniforms(model, f"budget.{program.stream_key}")[reached], kind="stable")]
+        priority = reached[
+            np.argsort(fixed_uniforms(model, f"budget.{program.stream_key}")[reached], kind="stable")
+        ]
         low, high, fits = 0, reached.size, None
         while low < high:
             k = (low + high + 1) // 2

@@ -24,7 +24,9 @@ from typing import Any
 import numpy as np
 
 from sim import defaults
+from sim import customer_table
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
+from sim.customer_base import CustomerBase
 from sim.defaults import (
     MAX_CUSTOMERS,
     MAX_DEPTH,
@@ -61,7 +63,9 @@ TOP_LEVEL_KEYS = (
     "behaviours",
     "variants",
     "grid",
+    "population",
 )
+POPULATION_KEYS = ("file", "as_of")
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params", "target", "budget")
 TARGET_KEYS = tuple(f.name for f in dataclasses.fields(Target))
@@ -148,8 +152,12 @@ class Scenario:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+def load(path: str | Path, population: str | Path | None = None, as_of: str | None = None) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem.
+
+    ``population`` (and ``as_of``) start the model from a customer table, as the scenario key
+    ``population`` does (``--population`` of ``run`` and ``sweep``); it is written into the
+    scenario's text, so that results record it."""
     file = str(path)
     try:
         data = read_input(path, "scenario file")
@@ -159,7 +167,23 @@ def load(path: str | Path) -> Scenario:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ScenarioError(file, [Problem("", "a readable UTF-8 text file", str(error))]) from None
+    if population is not None:
+        text = with_population(text, file, population, as_of)
     return loads(text, file, default_name=Path(path).stem)
+
+
+def with_population(text: str, file: str, population: str | Path, as_of: str | None = None) -> str:
+    """Scenario text with a top-level ``population`` key (an absolute path) in front."""
+    try:
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError:
+        raw = {}  # reported when the text is validated
+    if "population" in raw:
+        problem = Problem("population", "one customer table", "one in the file and one from --population")
+        raise ScenarioError(file, [problem])
+    table = {"file": str(Path(population).resolve()), **({"as_of": as_of} if as_of is not None else {})}
+    entries = ", ".join(f"{key} = {json.dumps(value)}" for key, value in table.items())
+    return f"population = {{ {entries} }}\n" + text.removeprefix("\ufeff")
 
 
 def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
@@ -271,6 +295,11 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         out[key] = value
     behaviours = _behaviours(raw.get("behaviours", []), problems)
     out["market"] = _market(raw.get("market", {}), raw.get("service"), behaviours, problems)
+    if "population" in raw and out["market"] is not None:
+        base = _population(raw["population"], file, tuple(s.name for s in out["market"].segments), problems)
+        if base is not None:  # the firm's own customers; the table sets their number
+            out["market"] = dataclasses.replace(out["market"], customer_base=base)
+            out["customers"] = len(base)
     segment_names = [s.name for s in out["market"].segments] if out["market"] is not None else None
     out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems, segment_names)
     baseline = _typed(raw, "baseline", str, "", problems, None)
@@ -460,6 +489,31 @@ def _program(
     if params is None or start is None or len(problems) > before:
         return None
     return ProgramSpec(name, _overrides(params, params_raw), start, end, target, budget)
+
+
+def _population(raw: Any, file: str, segments: tuple[str, ...], problems: list[Problem]) -> CustomerBase | None:
+    """``population``: a customer table (CSV) as the initial cohort, by its path (relative to
+    the scenario file) or as ``{ file = ..., as_of = "YYYY-MM-DD" }``."""
+    table = {"file": raw} if isinstance(raw, str) else raw
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str):
+        expected = 'a CSV path, or { file = "customers.csv", as_of = "YYYY-MM-DD" }'
+        problems.append(Problem("population", expected, _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(table, POPULATION_KEYS, "population", problems)
+    as_of = _typed(table, "as_of", str, "population", problems, None)
+    if len(problems) > before:
+        return None
+    path = Path(table["file"])
+    if not path.is_absolute() and Path(file).is_file():
+        path = Path(file).parent / path
+    try:
+        return customer_table.load(path, segments, as_of)
+    except customer_table.CustomerTableError as error:
+        for p in error.problems:
+            where = f"{error.file}: {p.where}" if p.where else error.file
+            problems.append(Problem(f"population ({where})", p.expected, p.found))
+        return None
 
 
 def _target(raw: Any, path: str, problems: list[Problem], segments: list[str] | None) -> Target | None:

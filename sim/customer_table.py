@@ -18,11 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 
 from sim.customer_base import NPS_BANDS, CustomerBase
 from sim.defaults import MAX_CUSTOMERS, MAX_MONTHS
 from sim.errors import UserError
-from sim.io import PathError, read_input
+from sim.io import PathError, read_input, write_atomic
+from sim.model import LoyaltyModel
+from sim.population import EXIT_REASONS
+from sim.targeting import churn_score
 
 REQUIRED = ("customer_id", "tenure_months", "spend_per_month", "segment")
 OPTIONAL = ("contract_end", "exit_fee_months", "points", "nps_band", "bond", "satisfaction")
@@ -140,10 +144,6 @@ def _header_problems(header: list[str], as_of: str | None) -> list[TableProblem]
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         problems.append(TableProblem("header", f"the columns {', '.join(REQUIRED)}", f"no {', '.join(missing)}"))
-    if "contract_end" in header and as_of is None:
-        problems.append(
-            TableProblem("contract_end", "an as_of date (population.as_of or --as-of) to count months left from")
-        )
     if as_of is not None:
         try:
             _date(as_of, "as_of")
@@ -186,7 +186,11 @@ def _row(
     if spend is None or spend < 0:
         problem("spend_per_month", "a number >= 0 (EUR per month)")
     months_left = 0
-    if values.get("contract_end"):
+    if values.get("contract_end") and start is None:
+        if not any(p.where == "column contract_end" for p in problems):  # said once
+            expected = "an as_of date (population.as_of or --as-of) to count months left from"
+            problems.append(TableProblem("column contract_end", expected, f"a date in row {row} and no as_of"))
+    elif values.get("contract_end"):
         try:
             end = _date(values["contract_end"], "contract_end")
             months_left = max(0, (end.year - start.year) * 12 + end.month - start.month + (end.day > start.day))
@@ -230,3 +234,55 @@ def _date(text: str, what: str) -> datetime.date:
         return datetime.date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{what} {text!r} is not a date YYYY-MM-DD") from None
+
+
+# --- the monthly panel, keyed by the table's customer ids -------------------------------------
+
+PANEL_STATES = ("bond", "satisfaction", "rational_value", "resentment", "attention")
+# Columns a program owns (where it runs) or the core schema holds, written when present.
+PANEL_OPTIONAL = ("points", "contract_months_left", "tier")
+
+
+class CustomerPanel:
+    """A probe (``sim.runs.Probe``) that records, after every month, one row per customer of
+    the table who was a customer at the start of that month (so a leaver's last row is the
+    month they left): ``month``, ``customer_id``, ``active``, ``exit_reason``,
+    ``tenure_months``, ``spend_per_month``, the states, ``churn_score`` and the optional
+    columns the population has."""
+
+    def __init__(self, customer_id: np.ndarray) -> None:
+        self.customer_id = customer_id
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def observe(self, model: LoyaltyModel) -> None:
+        pop = model.population
+        rows = np.flatnonzero(model.flows.active_at_start[: self.customer_id.size])
+        labels = np.array(["", *EXIT_REASONS])
+        part = {
+            "month": np.full(rows.size, model.month, dtype=np.int16),
+            "customer_id": self.customer_id[rows],
+            "active": pop.active[rows],
+            "exit_reason": labels[pop.exit_reason[rows]],
+            "tenure_months": pop.tenure_months[rows],
+            "spend_per_month": pop.spend_per_month[rows],
+            **{name: getattr(pop, name)[rows] for name in PANEL_STATES},
+            "churn_score": churn_score(model)[rows].astype(np.float32),
+            **{name: getattr(pop, name)[rows] for name in PANEL_OPTIONAL if name in pop.columns},
+        }
+        self.parts.append({name: np.array(values, copy=True) for name, values in part.items()})
+
+    def value(self) -> pl.DataFrame:
+        frame = pl.concat([pl.DataFrame(part) for part in self.parts], how="vertical")
+        return frame.with_columns(pl.col("exit_reason").replace("", None))
+
+
+def write_panel(path: Path, panels: list[tuple[str, int, pl.DataFrame]]) -> None:
+    """Write the panels of (strategy, seed, frame) as one Parquet file, atomically."""
+    frame = pl.concat(
+        [
+            panel.select(pl.lit(strategy).alias("strategy"), pl.lit(seed, dtype=pl.Int64).alias("seed"), pl.all())
+            for strategy, seed, panel in panels
+        ],
+        how="vertical",
+    )
+    write_atomic(Path(path), lambda tmp: frame.write_parquet(tmp))

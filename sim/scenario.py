@@ -512,7 +512,7 @@ def _population(raw: Any, file: str, segments: tuple[str, ...], problems: list[P
     except customer_table.CustomerTableError as error:
         for p in error.problems:
             where = f"{error.file}: {p.where}" if p.where else error.file
-            problems.append(Problem(f"population ({where})", p.expected, p.found))
+            problems.append(Problem(f"population: {where}", p.expected, p.found))
         return None
 
 

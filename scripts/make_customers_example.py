@@ -37,7 +37,10 @@ def main() -> None:
     bands[rng.random(CUSTOMERS) < 0.3] = ""  # not every customer answered the survey
     contract = rng.random(CUSTOMERS) < 0.3
     days = rng.integers(1, 730, CUSTOMERS)
-    contract_end = [str(AS_OF + datetime.timedelta(days=int(d))) if c else None for c, d in zip(contract, days)]
+    contract_end = [
+        str(AS_OF + datetime.timedelta(days=int(d))) if c else None
+        for c, d in zip(contract, days, strict=True)
+    ]
     points = np.where(rng.random(CUSTOMERS) < 0.6, np.round(rng.uniform(0.0, 30.0, CUSTOMERS), 2), 0.0)
     table = pl.DataFrame(
         {
@@ -53,7 +56,8 @@ def main() -> None:
     )
     header = (
         "# 5,000 synthetic customers (made up, not a real firm's): scripts/make_customers_example.py\n"
-        "# contract_end counts from as_of = 2026-01-01; empty contract_end = no contract; empty nps_band = no answer\n"
+        "# contract_end counts from as_of = 2026-01-01; empty contract_end = no contract;"
+        " empty nps_band = no answer\n"
     )
     OUT.write_text(header + table.write_csv())
 

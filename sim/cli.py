@@ -213,8 +213,9 @@ def run(
     from sim.strategy import BASELINE, builtin_strategies
 
     if panel is not None:
-        if population is None and (file is None or "population" not in _load_scenario(file).raw):
-            raise _fail("--panel: expected customers from a table (--population or the scenario's population)")
+        in_file = file is not None and "population" in _load_scenario(file).raw
+        if population is None and not in_file:
+            raise _fail("--panel: expected customers from a table (--population, or population in the scenario)")
         check_output(panel, "--panel", directory=False)
     if file is None:
         market, available, default_baseline = Market(), builtin_strategies(), BASELINE
@@ -235,7 +236,8 @@ def run(
     seed = default_seed if seed is None else seed
     summaries, panels = [], []
     base = market.customer_base
-    probes = {"panel": lambda: CustomerPanel(base.customer_id)} if panel is not None and base is not None else None
+    panel_probe = {"panel": lambda: CustomerPanel(base.customer_id)}
+    probes = panel_probe if panel is not None and base is not None else None
     with Progress("simulating", "strategies") as progress:
         progress.update(0, len(strategies))
         for picked in strategies:

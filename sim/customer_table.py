@@ -143,7 +143,9 @@ def _header_problems(header: list[str], as_of: str | None) -> list[TableProblem]
         problems.append(TableProblem("header", "each column once", ", ".join(duplicated)))
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        problems.append(TableProblem("header", f"the columns {', '.join(REQUIRED)}", f"no {', '.join(missing)}"))
+        problems.append(
+            TableProblem("header", f"the columns {', '.join(REQUIRED)}", f"no {', '.join(missing)}")
+        )
     if as_of is not None:
         try:
             _date(as_of, "as_of")
@@ -171,7 +173,9 @@ def _row(
     elif customer in first_row:
         problems.append(
             TableProblem(
-                f"row {row}, column customer_id", "unique ids", f"{customer!r} again (first in row {first_row[customer]})"
+                f"row {row}, column customer_id",
+                "unique ids",
+                f"{customer!r} again (first in row {first_row[customer]})",
             )
         )
     segment = values["segment"]
@@ -189,23 +193,34 @@ def _row(
     if values.get("contract_end") and start is None:
         if not any(p.where == "column contract_end" for p in problems):  # said once
             expected = "an as_of date (population.as_of or --as-of) to count months left from"
-            problems.append(TableProblem("column contract_end", expected, f"a date in row {row} and no as_of"))
+            problems.append(
+                TableProblem("column contract_end", expected, f"a date in row {row} and no as_of")
+            )
     elif values.get("contract_end"):
         try:
             end = _date(values["contract_end"], "contract_end")
-            months_left = max(0, (end.year - start.year) * 12 + end.month - start.month + (end.day > start.day))
+            months_left = max(
+                0, (end.year - start.year) * 12 + end.month - start.month + (end.day > start.day)
+            )
         except ValueError:
             problem("contract_end", "a date YYYY-MM-DD (or empty: no contract)")
         else:
             if months_left > MAX_MONTHS:
                 problem("contract_end", f"a date within {MAX_MONTHS:,} months of as_of")
     optional = {}
-    for column, low, high in (("exit_fee_months", 0, math.inf), ("points", 0, math.inf), ("bond", 0, 1),
-                              ("satisfaction", 0, 1)):
+    for column, low, high in (
+        ("exit_fee_months", 0, math.inf),
+        ("points", 0, math.inf),
+        ("bond", 0, 1),
+        ("satisfaction", 0, 1),
+    ):
         cell = values.get(column, "")
         number = _number(cell) if cell else (math.nan if column in ("bond", "satisfaction") else 0.0)
         if number is None or (cell and not low <= number <= high):
-            problem(column, f"a number in [{low}, {high}] (or empty)" if high < math.inf else "a number >= 0 (or empty)")
+            problem(
+                column,
+                f"a number in [{low}, {high}] (or empty)" if high < math.inf else "a number >= 0 (or empty)",
+            )
         optional[column] = number
     band = values.get("nps_band", "")
     if band and band not in NPS_BANDS:
@@ -214,9 +229,13 @@ def _row(
         return
     first_row[customer] = row
     for column, value in (
-        ("customer_id", customer), ("segment", segment), ("tenure_months", int(tenure)),
-        ("spend_per_month", spend), ("contract_end", months_left),
-        ("nps_band", NPS_BANDS.index(band) if band else -1), *optional.items(),
+        ("customer_id", customer),
+        ("segment", segment),
+        ("tenure_months", int(tenure)),
+        ("spend_per_month", spend),
+        ("contract_end", months_left),
+        ("nps_band", NPS_BANDS.index(band) if band else -1),
+        *optional.items(),
     ):
         columns[column].append(value)
 
@@ -280,7 +299,9 @@ def write_panel(path: Path, panels: list[tuple[str, int, pl.DataFrame]]) -> None
     """Write the panels of (strategy, seed, frame) as one Parquet file, atomically."""
     frame = pl.concat(
         [
-            panel.select(pl.lit(strategy).alias("strategy"), pl.lit(seed, dtype=pl.Int64).alias("seed"), pl.all())
+            panel.select(
+                pl.lit(strategy).alias("strategy"), pl.lit(seed, dtype=pl.Int64).alias("seed"), pl.all()
+            )
             for strategy, seed, panel in panels
         ],
         how="vertical",

@@ -162,9 +162,8 @@ class LoyaltyModel(mesa.Model):
                 traits=self.market.customer_traits(),
             )
         else:
-            base.populate(
-                self.population, self.stream("population"), self.market.segments, self.market.customer_traits()
-            )
+            traits = self.market.customer_traits()
+            base.populate(self.population, self.stream("population"), self.market.segments, traits)
         self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")

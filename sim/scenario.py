@@ -23,8 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim import defaults
-from sim import customer_table
+from sim import customer_table, defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
 from sim.customer_base import CustomerBase
 from sim.defaults import (
@@ -491,7 +490,9 @@ def _program(
     return ProgramSpec(name, _overrides(params, params_raw), start, end, target, budget)
 
 
-def _population(raw: Any, file: str, segments: tuple[str, ...], problems: list[Problem]) -> CustomerBase | None:
+def _population(
+    raw: Any, file: str, segments: tuple[str, ...], problems: list[Problem]
+) -> CustomerBase | None:
     """``population``: a customer table (CSV) as the initial cohort, by its path (relative to
     the scenario file) or as ``{ file = ..., as_of = "YYYY-MM-DD" }``."""
     table = {"file": raw} if isinstance(raw, str) else raw

@@ -47,7 +47,9 @@ def test_the_example_table_has_5000_customers_of_the_default_segments():
 
 def test_what_the_table_says_is_what_the_model_starts_from(tmp_path):
     base = customer_table.load(_write(tmp_path, GOOD), SEGMENTS, as_of="2026-01-01")
-    model = LoyaltyModel(Strategy("s", (ProgramSpec("rare_contact"),)), Market(customer_base=base), months=1, rng=1)
+    model = LoyaltyModel(
+        Strategy("s", (ProgramSpec("rare_contact"),)), Market(customer_base=base), months=1, rng=1
+    )
     pop = model.population
     assert len(pop) == 3 and model.initial_customers == 3
     assert pop.segment.tolist() == [0, 1, 2]
@@ -63,7 +65,9 @@ def test_unknown_traits_are_drawn_conditioned_on_what_is_known(tmp_path):
     rows = [f"o{i},120,50,relationship_seekers,,0,promoter," for i in range(2000)]
     rows += [f"n{i},0,50,relationship_seekers,,0,detractor," for i in range(2000)]
     base = customer_table.load(_write(tmp_path, rows), SEGMENTS, as_of="2026-01-01")
-    model = LoyaltyModel(Strategy("s", (ProgramSpec("rare_contact"),)), Market(customer_base=base), months=1, rng=1)
+    model = LoyaltyModel(
+        Strategy("s", (ProgramSpec("rare_contact"),)), Market(customer_base=base), months=1, rng=1
+    )
     pop = model.population
     old, new = slice(0, 2000), slice(2000, 4000)
     # Survivors of ten years are, on average, far less prone to leave than newcomers.
@@ -75,11 +79,23 @@ def test_unknown_traits_are_drawn_conditioned_on_what_is_known(tmp_path):
 @pytest.mark.parametrize(
     ("rows", "header", "message"),
     [
-        (GOOD, "customer_id,tenure_months,segment", "header: expected the columns customer_id, tenure_months, "
-         "spend_per_month, segment, found no spend_per_month"),
+        (
+            GOOD,
+            "customer_id,tenure_months,segment",
+            "header: expected the columns customer_id, tenure_months, "
+            "spend_per_month, segment, found no spend_per_month",
+        ),
         (["x,1,-5,bargain_hunters,,0,,"], HEADER, "row 2, column spend_per_month: expected a number >= 0"),
-        ([GOOD[0], GOOD[0]], HEADER, "row 3, column customer_id: expected unique ids, found 'a1' again (first in row 2)"),
-        (["x,1,5,bargain_hunters,2026-13-45,0,,"], HEADER, "row 2, column contract_end: expected a date YYYY-MM-DD"),
+        (
+            [GOOD[0], GOOD[0]],
+            HEADER,
+            "row 3, column customer_id: expected unique ids, found 'a1' again (first in row 2)",
+        ),
+        (
+            ["x,1,5,bargain_hunters,2026-13-45,0,,"],
+            HEADER,
+            "row 2, column contract_end: expected a date YYYY-MM-DD",
+        ),
         (["x,1,5,bargain_hunter,,0,,"], HEADER, "did you mean 'bargain_hunters'?"),
         (GOOD, HEADER.replace("points", "pionts"), "found 'pionts' (did you mean 'points'?)"),
         (["x,1.5,5,bargain_hunters,,0,,"], HEADER, "row 2, column tenure_months: expected a whole number"),
@@ -104,24 +120,31 @@ def test_contract_end_needs_an_as_of_date(tmp_path):
 def test_the_scenario_key_reads_the_table_next_to_the_scenario(tmp_path):
     _write(tmp_path, GOOD)
     scenario_file = tmp_path / "s.toml"
-    scenario_file.write_text('population = { file = "customers.csv", as_of = "2026-01-01" }\ncustomers = 99\n'
-                             '[strategies]\nrare_contact = ["rare_contact"]\n')
+    scenario_file.write_text(
+        'population = { file = "customers.csv", as_of = "2026-01-01" }\ncustomers = 99\n'
+        '[strategies]\nrare_contact = ["rare_contact"]\n'
+    )
     from sim.scenario import load
 
     chosen = load(scenario_file)
     assert chosen.customers == 3 and len(chosen.market.customer_base) == 3
-    with pytest.raises(ScenarioError, match=r"population: .*customers.csv: row 2, column spend_per_month: expected"):
+    with pytest.raises(
+        ScenarioError, match=r"population: .*customers\.csv: row 2, column spend_per_month: expected"
+    ):
         _write(tmp_path, ["x,1,-5,bargain_hunters,,0,,"])
         load(scenario_file)
-    with pytest.raises(ScenarioError, match="population.as_of: expected a string"):
-        loads('population = { file = "x.csv", as_of = 2026 }\n[strategies]\nrare_contact = ["rare_contact"]\n')
+    with pytest.raises(ScenarioError, match=r"population\.as_of: expected a string"):
+        loads(
+            'population = { file = "x.csv", as_of = 2026 }\n[strategies]\nrare_contact = ["rare_contact"]\n'
+        )
 
 
 def test_bad_input_on_the_command_line_exits_2_and_writes_nothing(tmp_path):
     table = _write(tmp_path, ["x,1,-5,bargain_hunters,,0,,"])
     panel = tmp_path / "panel.parquet"
     result = CliRunner().invoke(
-        app, ["run", "--population", str(table), "--as-of", "2026-01-01", "--months", "2", "--panel", str(panel)]
+        app,
+        ["run", "--population", str(table), "--as-of", "2026-01-01", "--months", "2", "--panel", str(panel)],
     )
     assert result.exit_code == 2
     assert "row 2, column spend_per_month: expected a number >= 0" in result.output
@@ -133,8 +156,20 @@ def test_the_panel_is_keyed_by_the_tables_ids_and_the_same_file_and_seed_give_th
     panels = []
     for name in ("one.parquet", "two.parquet"):
         result = CliRunner().invoke(
-            app, ["run", "--population", str(table), "--months", "4", "-s", "point_card", "--panel",
-                  str(tmp_path / name), "--seed", "5"],
+            app,
+            [
+                "run",
+                "--population",
+                str(table),
+                "--months",
+                "4",
+                "-s",
+                "point_card",
+                "--panel",
+                str(tmp_path / name),
+                "--seed",
+                "5",
+            ],
         )
         assert result.exit_code == 0, result.output
         panels.append(pl.read_parquet(tmp_path / name))
@@ -144,7 +179,10 @@ def test_the_panel_is_keyed_by_the_tables_ids_and_the_same_file_and_seed_give_th
     first = panel.filter((pl.col("month") == 1) & (pl.col("strategy") == "point_card"))
     assert first["customer_id"].to_list() == [f"id{i}" for i in range(400)]
     left = panel.filter(~pl.col("active"))
-    assert left["exit_reason"].null_count() == 0 and panel.filter(pl.col("active"))["exit_reason"].null_count() > 0
+    assert (
+        left["exit_reason"].null_count() == 0
+        and panel.filter(pl.col("active"))["exit_reason"].null_count() > 0
+    )
 
 
 def test_a_run_from_a_table_is_deterministic_under_targeting():
@@ -152,7 +190,13 @@ def test_a_run_from_a_table_is_deterministic_under_targeting():
     market = Market(customer_base=base)
     spec = ProgramSpec("personal_appreciation", target=Target(churn_risk_top_share=0.2))
     runs = [
-        run_strategies([Strategy("s", (spec,))], market, months=3, seeds=[2], probes={"p": lambda: CustomerPanel(base.customer_id)})[0]
+        run_strategies(
+            [Strategy("s", (spec,))],
+            market,
+            months=3,
+            seeds=[2],
+            probes={"p": lambda: CustomerPanel(base.customer_id)},
+        )[0]
         for _ in range(2)
     ]
     assert runs[0].result.monthly.equals(runs[1].result.monthly)

@@ -215,7 +215,7 @@ def run(
     if panel is not None:
         in_file = file is not None and "population" in _load_scenario(file).raw
         if population is None and not in_file:
-            raise _fail("--panel: expected customers from a table (--population, or population in the scenario)")
+            raise _fail("--panel: expected a customer table (--population or the scenario's population)")
         check_output(panel, "--panel", directory=False)
     if file is None:
         market, available, default_baseline = Market(), builtin_strategies(), BASELINE

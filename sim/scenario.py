@@ -886,8 +886,9 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
 
 def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
     """Apply a grid value: ``customers``, ``months``, ``market.<section>.<field>``,
-    ``market.gross_margin_share``, ``service.<field>``, ``programs.<program>.<field>``
-    (in every strategy that runs the program) or ``behaviours.<behaviour>.<field>``."""
+    ``market.gross_margin_share``, ``service.<field>``, ``programs.<program>.<field>`` or
+    ``programs.<program>.target.<key>`` / ``.budget.<key>`` (in every strategy that runs the
+    program) or ``behaviours.<behaviour>.<field>``."""
     parts = path.split(".")
     if parts[0] == "behaviours" and len(parts) == 3:
         for index, entry in enumerate(raw.get("behaviours") or []):
@@ -896,13 +897,15 @@ def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
                 entry.setdefault("params", {})[parts[2]] = value
                 raw["behaviours"][index] = entry
         return
-    if parts[0] == "programs" and len(parts) == 3:
+    if parts[0] == "programs" and len(parts) in (3, 4):
+        # programs.<program>.<parameter>, or programs.<program>.target|budget.<key>
+        section, key = ("params", parts[2]) if len(parts) == 3 else (parts[2], parts[3])
         for strategy in (raw.get("strategies") or {}).values():
             entries = strategy.get("programs") if isinstance(strategy, dict) else strategy
             for index, entry in enumerate(entries or []):
                 entry = {"program": entry} if isinstance(entry, str) else entry
                 if isinstance(entry, dict) and entry.get("program") == parts[1]:
-                    entry.setdefault("params", {})[parts[2]] = value
+                    entry.setdefault(section, {})[key] = value
                     entries[index] = entry
         return
     target = raw
@@ -946,10 +949,10 @@ def _check_grid_path(raw: dict[str, Any], path: str) -> None:
             for e in ((s.get("programs") if isinstance(s, dict) else s) or [])
             if isinstance(e, str | dict)
         }
-        if len(parts) != 3 or parts[1] not in used:
-            raise ScenarioError(
-                "", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>", repr(path))]
-            )
+        targeting = len(parts) == 4 and parts[2] in ("target", "budget")
+        if not (len(parts) == 3 or targeting) or parts[1] not in used:
+            expected = "programs.<program run by a strategy>.<parameter> (or .target.<key>, .budget.<key>)"
+            raise ScenarioError("", [Problem(grid_path, expected, repr(path))])
     elif parts[0] == "behaviours":
         used = {e if isinstance(e, str) else e.get("behaviour") for e in raw.get("behaviours") or []
                 if isinstance(e, str | dict)}

@@ -135,3 +135,18 @@ def test_a_capped_run_books_only_what_it_keeps():
     monthly = model.result().monthly
     assert pl.Series(monthly["program_cost"]).max() <= 5.0
     assert monthly["cost_contacts"].to_list() == monthly["program_cost"].to_list()
+
+
+def test_targeting_keys_are_grid_axes():
+    from sim.scenario import loads
+
+    scenario = loads(
+        'months = 4\n[strategies]\na = [{ program = "mass_contact", target = { share = 0.5 } }]\n'
+        '[grid]\n"programs.mass_contact.target.share" = [0.2, 0.4]\n"programs.mass_contact.budget.eur" = [9.0]\n'
+    )
+    reaches = []
+    for point in scenario.grid:
+        _, strategies, _, _ = scenario.at(point)
+        (spec,) = strategies["a"].programs
+        reaches.append((spec.target.share, spec.budget.eur))
+    assert sorted(reaches) == [(0.2, 9.0), (0.4, 9.0)]

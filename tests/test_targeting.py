@@ -142,7 +142,8 @@ def test_targeting_keys_are_grid_axes():
 
     scenario = loads(
         'months = 4\n[strategies]\na = [{ program = "mass_contact", target = { share = 0.5 } }]\n'
-        '[grid]\n"programs.mass_contact.target.share" = [0.2, 0.4]\n"programs.mass_contact.budget.eur" = [9.0]\n'
+        '[grid]\n"programs.mass_contact.target.share" = [0.2, 0.4]\n'
+        '"programs.mass_contact.budget.eur" = [9.0]\n'
     )
     reaches = []
     for point in scenario.grid:

@@ -202,3 +202,15 @@ def test_a_run_from_a_table_is_deterministic_under_targeting():
     assert runs[0].result.monthly.equals(runs[1].result.monthly)
     assert runs[0].probes["p"].equals(runs[1].probes["p"])
     assert np.unique(runs[0].probes["p"]["customer_id"].to_numpy()).size == 5000
+
+
+def test_a_sweep_starts_from_the_table_given_on_the_command_line(tmp_path):
+    table = _write(tmp_path, [f"id{i},{i % 50},{30 + i % 40},{SEGMENTS[i % 3]},,0,," for i in range(60)])
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('customers = 9999\nmonths = 2\nreplications = 1\n[strategies]\ncard = ["point_card"]\n')
+    out = tmp_path / "out"
+    arguments = ["sweep", str(scenario), "--population", str(table), "--workers", "1", "--no-report"]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    monthly = pl.read_parquet(out / "monthly.parquet").filter(pl.col("month") == 1)
+    assert 50 <= monthly["active_initial"].item() <= 60  # the table's 60 customers, not the file's 9999

@@ -17,16 +17,21 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import polars as pl
 
 from sim.customer_base import NPS_BANDS, CustomerBase
 from sim.defaults import MAX_CUSTOMERS, MAX_MONTHS
 from sim.errors import UserError
 from sim.io import PathError, read_input, write_atomic
-from sim.model import LoyaltyModel
 from sim.population import EXIT_REASONS
 from sim.targeting import churn_score
+
+if TYPE_CHECKING:  # polars and the model load in the commands that run, not in `validate`
+    import polars as pl
+
+    from sim.model import LoyaltyModel
 
 REQUIRED = ("customer_id", "tenure_months", "spend_per_month", "segment")
 OPTIONAL = ("contract_end", "exit_fee_months", "points", "nps_band", "bond", "satisfaction")
@@ -291,12 +296,16 @@ class CustomerPanel:
         self.parts.append({name: np.array(values, copy=True) for name, values in part.items()})
 
     def value(self) -> pl.DataFrame:
+        import polars as pl
+
         frame = pl.concat([pl.DataFrame(part) for part in self.parts], how="vertical")
         return frame.with_columns(pl.col("exit_reason").replace("", None))
 
 
 def write_panel(path: Path, panels: list[tuple[str, int, pl.DataFrame]]) -> None:
     """Write the panels of (strategy, seed, frame) as one Parquet file, atomically."""
+    import polars as pl
+
     frame = pl.concat(
         [
             panel.select(

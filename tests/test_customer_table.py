@@ -206,8 +206,9 @@ def test_a_run_from_a_table_is_deterministic_under_targeting():
 
 def test_a_sweep_starts_from_the_table_given_on_the_command_line(tmp_path):
     table = _write(tmp_path, [f"id{i},{i % 50},{30 + i % 40},{SEGMENTS[i % 3]},,0,," for i in range(60)])
-    scenario = tmp_path / "s.toml"
-    scenario.write_text('customers = 9999\nmonths = 2\nreplications = 1\n[strategies]\ncard = ["point_card"]\n')
+    scenario = tmp_path / "s.toml"  # its 9999 customers are replaced by the table's 60
+    scenario.write_text('customers = 9999\nmonths = 2\nreplications = 1\n'
+                        '[strategies]\ncard = ["point_card"]\n')
     out = tmp_path / "out"
     arguments = ["sweep", str(scenario), "--population", str(table), "--workers", "1", "--no-report"]
     result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--format", "json"])

@@ -20,7 +20,8 @@ Programs need no code of their own:
   runs again on fewer customers (the first *k* in a fixed random order, *k* found by
   bisection) until it fits; what is left of the period's cap is then forfeited and the program
   rests until the next period (month, or year of 12 months counted from month 1). The cap is
-  never exceeded.
+  never exceeded. While it rests, its hooks do not run, except ``stop`` at the end of its
+  window (within what is left of the budget).
 
 Everything here is NumPy masks over all customer rows; no per-customer Python.
 """
@@ -198,7 +199,7 @@ class Reach:
             period = self.budget.period(max(model.month, 1))
             if period != self.period:
                 self.period, self.spent, self.exhausted = period, 0.0, False
-            if self.exhausted:
+            if self.exhausted and hook != "stop":  # resting; its end (cards end, tiers go) still happens
                 return 1.0 if hook in _VALUE_HOOKS else None
         mask = self.target.mask(model, program.stream_key) if self.target else model.population.active.copy()
         if hook in _VALUE_HOOKS:

@@ -151,3 +151,11 @@ def test_targeting_keys_are_grid_axes():
         (spec,) = strategies["a"].programs
         reaches.append((spec.target.share, spec.budget.eur))
     assert sorted(reaches) == [(0.2, 9.0), (0.4, 9.0)]
+
+
+def test_a_resting_program_still_ends_at_the_end_of_its_window():
+    # The card's year budget is spent in month 1; its end in month 4 still forfeits the points.
+    model = _run(ProgramSpec("point_card", end_month=4, budget=Budget(30.0, "year")), months=5, customers=300)
+    reach = model.programs[0].reach
+    assert reach.exhausted and reach.spent_by_month == {1: 30.0, 4: 0.0}  # month 4: the end, free
+    assert not model.population.points.any()

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.params import ParamError
+from sim.programs import Program
 
 if TYPE_CHECKING:
     from sim.model import LoyaltyModel
@@ -119,14 +120,25 @@ def _risky(
     risky = np.zeros(score.size, dtype=bool)
     if top_share is not None:
         count = int(np.floor(top_share * active.size + 1e-9))
-        # Highest score first; ties broken by row (stable), so the count is exact.
-        order = np.argsort(-score[active], kind="stable")[:count]
-        risky[active[order]] = True
+        risky[active[_top(score[active], count)]] = True
     else:
         risky[active] = True
     if above is not None:
         risky &= score >= above
     return risky
+
+
+def _top(values: np.ndarray, count: int) -> np.ndarray:
+    """Positions of the ``count`` largest values, ties taken in row order so the count is
+    exact (what a stable sort would pick), in linear time."""
+    if count <= 0:
+        return np.empty(0, dtype=np.int64)
+    if count >= values.size:
+        return np.arange(values.size)
+    kth = np.partition(values, values.size - count)[values.size - count]
+    above = np.flatnonzero(values > kth)
+    ties = np.flatnonzero(values == kth)[: count - above.size]
+    return np.concatenate([above, ties])
 
 
 def churn_score(model: LoyaltyModel) -> np.ndarray:
@@ -201,11 +213,13 @@ class Reach:
                 self.period, self.spent, self.exhausted = period, 0.0, False
             if self.exhausted and hook != "stop":  # resting; its end (cards end, tiers go) still happens
                 return 1.0 if hook in _VALUE_HOOKS else None
-        mask = self.target.mask(model, program.stream_key) if self.target else model.population.active.copy()
+        if getattr(type(program), hook) is getattr(Program, hook):  # a no-op: nothing to aim or cap
+            return getattr(program, hook)(model, *args)
         if hook in _VALUE_HOOKS:
             value = getattr(program, hook)(model, *args)
             share = self.target.share if self.target else 1.0
             return value if share == 1.0 or not _is_number(value) else 1.0 + (value - 1.0) * share
+        mask = self.target.mask(model, program.stream_key) if self.target else model.population.active.copy()
         if self.budget is None:
             return _run_on(program, hook, model, args, mask)
         return self._within_budget(program, hook, model, args, mask)
@@ -223,17 +237,24 @@ class Reach:
         priority = reached[
             np.argsort(fixed_uniforms(model, f"budget.{program.stream_key}")[reached], kind="stable")
         ]
-        low, high, fits = 0, reached.size, None
-        while low < high:
-            k = (low + high + 1) // 2
+        # The largest k that fits: guesses from the cost per customer (costs are about
+        # proportional to the customers reached, so two or three calls usually do), and
+        # bisection whenever a guess falls outside what is still open.
+        low, high, fits = 0, reached.size - 1, None
+        guess = int(reached.size * left / cost) if cost > 0 else high
+        while low < high:  # k = low fits (or is 0), k > high does not
+            k = guess if low < guess <= high else (low + high + 1) // 2
             saved.restore()
             subset = np.zeros_like(mask)
             subset[priority[:k]] = True
             cost = saved.attempt(lambda subset=subset: _run_on(program, hook, model, args, subset))
             if cost <= left:
                 low, fits = k, saved.take()
+                per_customer = cost / k if k else 0.0
+                guess = k + max(1, int((left - cost) / per_customer)) if per_customer > 0 else high
             else:
                 high = k - 1
+                guess = int(k * left / cost)
         saved.restore()
         self.exhausted = True
         if fits is None:  # not even nobody fits (a fixed cost): the call does not happen

@@ -159,3 +159,14 @@ def test_a_resting_program_still_ends_at_the_end_of_its_window():
     reach = model.programs[0].reach
     assert reach.exhausted and reach.spent_by_month == {1: 30.0, 4: 0.0}  # month 4: the end, free
     assert not model.population.points.any()
+
+
+@settings(max_examples=50, deadline=None)
+@given(values=st.lists(st.sampled_from([0.0, 0.1, 0.2, 0.5]), max_size=40), share=st.floats(0.0, 1.0))
+def test_the_riskiest_share_is_what_a_stable_sort_picks(values, share):
+    from sim.targeting import _top
+
+    scores = np.array(values)
+    count = int(share * scores.size)
+    expected = np.argsort(-scores, kind="stable")[:count]
+    assert sorted(_top(scores, count).tolist()) == sorted(expected.tolist())

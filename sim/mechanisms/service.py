@@ -125,7 +125,8 @@ class ServiceParams:
 
 @dataclass
 class ServiceLevel:
-    """This month's effective service; programs in the ``service`` phase improve it."""
+    """This month's effective service; programs in the ``service`` phase improve it. A field a
+    targeted program changed is a per-customer ``float32`` array over every row (sim.targeting)."""
 
     failure_per_month: float
     recovery_share: float

@@ -54,6 +54,7 @@ class CustomerBase:
     """A validated customer table, one entry per customer; NaN (or -1) where unknown."""
 
     file: str
+    sha256: str  # of the file's bytes
     customer_id: np.ndarray  # str, unique
     segment: np.ndarray  # str, a segment name of the market
     tenure_months: np.ndarray  # int16, months as a customer

@@ -11,6 +11,7 @@ import csv
 import datetime
 import difflib
 import functools
+import hashlib
 import io
 import math
 import os
@@ -60,6 +61,14 @@ class CustomerTableError(UserError):
         super().__init__("\n".join(lines))
 
 
+def sha256(path: str | Path) -> str | None:
+    """The SHA-256 of the table's bytes, or None if it cannot be read (``load`` says why)."""
+    try:
+        return hashlib.sha256(read_input(path, "customer table (CSV)", MAX_TABLE_BYTES)).hexdigest()
+    except PathError:
+        return None
+
+
 def load(path: str | Path, segments: tuple[str, ...], as_of: str | None = None) -> CustomerBase:
     """Read and check the table at ``path`` against the market's ``segments``; ``as_of`` (a
     date, YYYY-MM-DD) is the day the simulation starts, needed to turn ``contract_end`` dates
@@ -83,10 +92,10 @@ def _load(key: tuple, file: str, segments: tuple[str, ...], as_of: str | None) -
         text = data.decode("utf-8-sig")  # a byte order mark (spreadsheet exports) is skipped
     except UnicodeDecodeError as error:
         raise CustomerTableError(file, [TableProblem("", "a UTF-8 text file", str(error))]) from None
-    return _parse(text, file, segments, as_of)
+    return _parse(text, file, segments, as_of, hashlib.sha256(data).hexdigest())
 
 
-def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None) -> CustomerBase:
+def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, sha256: str) -> CustomerBase:
     # Lines starting with '#' are comments (a source, a date); row numbers still count them.
     lines = ["" if line.startswith("#") else line for line in text.splitlines(keepends=True)]
     reader = csv.reader(io.StringIO("".join(lines), newline=""))
@@ -121,6 +130,7 @@ def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None) -
         raise CustomerTableError(file, problems[:MAX_PROBLEMS])
     return CustomerBase(
         file=file,
+        sha256=sha256,
         customer_id=np.array(columns["customer_id"], dtype=str),
         segment=np.array(columns["segment"], dtype=str),
         tenure_months=np.array(columns["tenure_months"], dtype=np.int16),

@@ -64,7 +64,7 @@ TOP_LEVEL_KEYS = (
     "grid",
     "population",
 )
-POPULATION_KEYS = ("file", "as_of")
+POPULATION_KEYS = ("file", "as_of", "sha256")
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params", "target", "budget")
 TARGET_KEYS = tuple(f.name for f in dataclasses.fields(Target))
@@ -172,7 +172,8 @@ def load(path: str | Path, population: str | Path | None = None, as_of: str | No
 
 
 def with_population(text: str, file: str, population: str | Path, as_of: str | None = None) -> str:
-    """Scenario text with a top-level ``population`` key (an absolute path) in front."""
+    """Scenario text with a top-level ``population`` key (an absolute path, and the table's
+    SHA-256, so that a changed table is a changed scenario) in front."""
     try:
         raw = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError:
@@ -181,6 +182,8 @@ def with_population(text: str, file: str, population: str | Path, as_of: str | N
         problem = Problem("population", "one customer table", "one in the file and one from --population")
         raise ScenarioError(file, [problem])
     table = {"file": str(Path(population).resolve()), **({"as_of": as_of} if as_of is not None else {})}
+    digest = customer_table.sha256(population)  # so that the text, and the results, name the contents
+    table.update({"sha256": digest} if digest else {})
     entries = ", ".join(f"{key} = {json.dumps(value)}" for key, value in table.items())
     return f"population = {{ {entries} }}\n" + text.removeprefix("\ufeff")
 
@@ -503,18 +506,24 @@ def _population(
     before = len(problems)
     _unknown_keys(table, POPULATION_KEYS, "population", problems)
     as_of = _typed(table, "as_of", str, "population", problems, None)
+    pinned = _typed(table, "sha256", str, "population", problems, None)
     if len(problems) > before:
         return None
     path = Path(table["file"])
     if not path.is_absolute() and Path(file).is_file():
         path = Path(file).parent / path
     try:
-        return customer_table.load(path, segments, as_of)
+        base = customer_table.load(path, segments, as_of)
     except customer_table.CustomerTableError as error:
         for p in error.problems:
             where = f"{error.file}: {p.where}" if p.where else error.file
             problems.append(Problem(f"population: {where}", p.expected, p.found))
         return None
+    if pinned is not None and pinned != base.sha256:
+        expected = f"the table whose SHA-256 is {pinned[:12]}... (the file has changed)"
+        problems.append(Problem("population.sha256", expected, f"{base.sha256[:12]}..."))
+        return None
+    return base
 
 
 def _target(raw: Any, path: str, problems: list[Problem], segments: list[str] | None) -> Target | None:

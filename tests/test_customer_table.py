@@ -215,3 +215,13 @@ def test_a_sweep_starts_from_the_table_given_on_the_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     monthly = pl.read_parquet(out / "monthly.parquet").filter(pl.col("month") == 1)
     assert 50 <= monthly["active_initial"].item() <= 60  # the table's 60 customers, not the file's 9999
+
+
+def test_a_pinned_table_that_changed_is_refused(tmp_path):
+    table = _write(tmp_path, GOOD)
+    pin = "0" * 64
+    text = f'population = {{ file = "{table}", as_of = "2026-01-01", sha256 = "{pin}" }}\n'
+    text += '[strategies]\nrare = ["rare_contact"]\n'
+    with pytest.raises(ScenarioError, match=r"population\.sha256: expected the table whose SHA-256 is 0000"):
+        loads(text)
+    assert loads(text.replace(pin, customer_table.sha256(table))).customers == 3

@@ -15,9 +15,10 @@ import hashlib
 import io
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -98,9 +99,9 @@ def _load(key: tuple, file: str, segments: tuple[str, ...], as_of: str | None) -
 def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, sha256: str) -> CustomerBase:
     # Lines starting with '#' are comments (a source, a date); row numbers still count them.
     lines = ["" if line.startswith("#") else line for line in text.splitlines(keepends=True)]
-    reader = csv.reader(io.StringIO("".join(lines), newline=""))
+    rows = _rows(csv.reader(io.StringIO("".join(lines), newline="")), file)
     header: list[str] = []
-    for cells in reader:
+    for _, cells in rows:
         if any(c.strip() for c in cells):
             header = [h.strip() for h in cells]
             break
@@ -110,8 +111,7 @@ def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, s
     start = _date(as_of, "as_of") if as_of is not None else None
     columns: dict[str, list] = {name: [] for name in (*REQUIRED, *OPTIONAL)}
     first_row: dict[str, int] = {}
-    for cells in reader:
-        row_number = reader.line_num
+    for row_number, cells in rows:
         if not any(c.strip() for c in cells):
             continue  # blank lines (a trailing one, say)
         if len(cells) != len(header):
@@ -142,6 +142,19 @@ def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, s
         satisfaction=np.array(columns["satisfaction"], dtype=np.float32),
         nps_band=np.array(columns["nps_band"], dtype=np.int8),
     )
+
+
+def _rows(reader: Any, file: str) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of each row; a row the CSV reader cannot read is a table error."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # an overlong field, an unterminated quote at the end
+            problem = TableProblem(f"row {reader.line_num}", "a readable CSV row", str(error))
+            raise CustomerTableError(file, [problem]) from None
+        yield reader.line_num, cells
 
 
 def _header_problems(header: list[str], as_of: str | None) -> list[TableProblem]:

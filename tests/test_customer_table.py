@@ -225,3 +225,9 @@ def test_a_pinned_table_that_changed_is_refused(tmp_path):
     with pytest.raises(ScenarioError, match=r"population\.sha256: expected the table whose SHA-256 is 0000"):
         loads(text)
     assert loads(text.replace(pin, customer_table.sha256(table))).customers == 3
+
+
+def test_a_row_the_csv_reader_cannot_read_is_a_table_error(tmp_path):
+    path = _write(tmp_path, [f"x,1,5,bargain_hunters,,0,,{'9' * 200_000}"])
+    with pytest.raises(CustomerTableError, match=r"row 2: expected a readable CSV row, found field larger"):
+        customer_table.load(path, SEGMENTS)

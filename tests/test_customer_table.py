@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim import customer_table
@@ -231,3 +233,19 @@ def test_a_row_the_csv_reader_cannot_read_is_a_table_error(tmp_path):
     path = _write(tmp_path, [f"x,1,5,bargain_hunters,,0,,{'9' * 200_000}"])
     with pytest.raises(CustomerTableError, match=r"row 2: expected a readable CSV row, found field larger"):
         customer_table.load(path, SEGMENTS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(edits=st.lists(st.tuples(st.integers(0, 1999), st.binary(max_size=3)), min_size=1, max_size=4))
+def test_a_mangled_table_loads_or_is_refused_as_a_table_error(tmp_path_factory, edits):
+    data = bytearray(EXAMPLE.read_bytes()[:2000])
+    for at, replacement in edits:
+        data[at : at + 1] = replacement
+    path = tmp_path_factory.mktemp("mangled") / "customers.csv"
+    path.write_bytes(bytes(data))
+    try:
+        base = customer_table.load(path, SEGMENTS, as_of="2026-01-01")
+    except CustomerTableError as error:
+        assert str(error).startswith(f"{path}: ")
+        return
+    assert len(base) >= 1 and (base.spend_per_month >= 0).all()

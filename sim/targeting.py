@@ -28,9 +28,10 @@ Everything here is NumPy masks over all customer rows; no per-customer Python.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
@@ -228,9 +229,13 @@ class Reach:
         self, program: Any, hook: str, model: LoyaltyModel, args: tuple, mask: np.ndarray
     ) -> Any:
         left = self.budget.eur - self.spent
+
+        def fits_in(cost: float) -> bool:  # the sum that is kept, compared with the cap itself
+            return self.spent + cost <= self.budget.eur
+
         saved = _Saved(model, program, args)
         cost = saved.attempt(lambda: _run_on(program, hook, model, args, mask))
-        if cost <= left:
+        if fits_in(cost):
             return self._commit(saved, model, cost)
         # Too dear: find the most customers (in a fixed random order) whose call fits.
         reached = np.flatnonzero(mask)
@@ -248,7 +253,7 @@ class Reach:
             subset = np.zeros_like(mask)
             subset[priority[:k]] = True
             cost = saved.attempt(lambda subset=subset: _run_on(program, hook, model, args, subset))
-            if cost <= left:
+            if fits_in(cost):
                 low, fits = k, saved.take()
                 per_customer = cost / k if k else 0.0
                 guess = k + max(1, int((left - cost) / per_customer)) if per_customer > 0 else high
@@ -257,7 +262,7 @@ class Reach:
                 guess = int(k * left / cost)
         saved.restore()
         self.exhausted = True
-        if fits is None:  # not even nobody fits (a fixed cost): the call does not happen
+        if fits is None:  # not even one customer fits: the call does not happen
             return None
         fits.reapply()
         return self._commit(fits, model, fits.cost)
@@ -279,10 +284,17 @@ def _run_on(program: Any, hook: str, model: LoyaltyModel, args: tuple, mask: np.
         args = tuple(a[keep] if isinstance(a, np.ndarray) and a.shape[:1] == keep.shape else a for a in args)
     if hook == "service":
         return _service(program, model, args[0], mask)
+    with _seen_through(model, mask):
+        return getattr(program, hook)(model, *args)
+
+
+@contextlib.contextmanager
+def _seen_through(model: LoyaltyModel, mask: np.ndarray) -> Iterator[None]:
+    """``model.population`` as a view in which only ``mask`` is active, for the duration."""
     population = model.population
     model.population = _TargetedPopulation(population, mask)
     try:
-        return getattr(program, hook)(model, *args)
+        yield
     finally:
         model.population = population
 
@@ -296,12 +308,8 @@ def _service(program: Any, model: LoyaltyModel, level: Any, mask: np.ndarray) ->
         if isinstance(getattr(level, f.name), np.ndarray):
             setattr(scalar, f.name, getattr(base, f.name))
     given = copy.copy(scalar)
-    population = model.population
-    model.population = _TargetedPopulation(population, mask)
-    try:
+    with _seen_through(model, mask):
         result = program.service(model, scalar)
-    finally:
-        model.population = population
     for f in fields(level):
         new = getattr(scalar, f.name)
         if new != getattr(given, f.name):

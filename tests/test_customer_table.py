@@ -49,9 +49,9 @@ def test_the_example_table_has_5000_customers_of_the_default_segments():
 
 def test_what_the_table_says_is_what_the_model_starts_from(tmp_path):
     base = customer_table.load(_write(tmp_path, GOOD), SEGMENTS, as_of="2026-01-01")
-    model = LoyaltyModel(
-        Strategy("s", (ProgramSpec("rare_contact"),)), Market(customer_base=base), months=1, rng=1
-    )
+    # The card and the contract carry the points and contract columns, wherever they are declared.
+    programs = (ProgramSpec("point_card"), ProgramSpec("lock_in_contract", start_month=12))
+    model = LoyaltyModel(Strategy("s", programs), Market(customer_base=base), months=1, rng=1)
     pop = model.population
     assert len(pop) == 3 and model.initial_customers == 3
     assert pop.segment.tolist() == [0, 1, 2]

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 
 CONTRACT_STATES = ("free", "under_contract", "term_ending")
 BUDGET_PERIODS = {"month": 1, "year": 12}
+# The hooks of the program's window, which targeting and budgets concern; any other program
+# hook (state a program keeps for every customer, in and out of its window) runs as it is.
+WINDOW_HOOKS = ("start", "stop", "service", "act", "term_end", "acquisition_multiplier", "onboard")
 # Hooks whose first argument is customer ids (and whose further array arguments are aligned).
 _ID_HOOKS = ("onboard", "term_end")
 _VALUE_HOOKS = ("acquisition_multiplier",)
@@ -175,7 +178,8 @@ def fixed_uniforms(model: LoyaltyModel, purpose: str) -> np.ndarray:
     rng = np.random.Generator(
         np.random.PCG64(np.random.SeedSequence(seeds.entropy, spawn_key=(*seeds.spawn_key, 0, key)))
     )
-    return model._by_slot(lambda n: rng.random(n, dtype=np.float32))
+    n = len(model.population)
+    return rng.random(model.slots.end, dtype=np.float32)[model.slots.rows(n)[:n]]
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,8 @@ class Reach:
 
     def call(self, program: Any, hook: str, model: LoyaltyModel, *args: Any) -> Any:
         """Run ``program.hook(model, *args)`` on the reached customers within the budget."""
+        if hook not in WINDOW_HOOKS:
+            return getattr(program, hook)(model, *args)
         if self.budget is not None:
             period = self.budget.period(max(model.month, 1))
             if period != self.period:

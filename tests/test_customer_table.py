@@ -249,3 +249,12 @@ def test_a_mangled_table_loads_or_is_refused_as_a_table_error(tmp_path_factory, 
         assert str(error).startswith(f"{path}: ")
         return
     assert len(base) >= 1 and (base.spend_per_month >= 0).all()
+
+
+def test_a_table_from_the_command_line_and_one_in_the_file_are_refused_together(tmp_path):
+    from sim.scenario import with_population
+
+    table = _write(tmp_path, GOOD)
+    text = f'population = "{table}"\n[strategies]\nrare = ["rare_contact"]\n'
+    with pytest.raises(ScenarioError, match="one in the file and one from --population"):
+        with_population(text, "s.toml", table)

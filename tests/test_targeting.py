@@ -172,3 +172,25 @@ def test_the_riskiest_share_is_what_a_stable_sort_picks(values, share):
     count = int(share * scores.size)
     expected = np.argsort(-scores, kind="stable")[:count]
     assert sorted(_top(scores, count).tolist()) == sorted(expected.tolist())
+
+
+def test_a_targeted_service_level_is_per_customer_and_several_do_not_mix(make_model, begin_month):
+    from sim.mechanisms.service import ServiceLevel
+    from sim.plugins import call_hook
+
+    seekers, hunters = Target(segments=("relationship_seekers",)), Target(segments=("bargain_hunters",))
+    model = make_model(
+        ProgramSpec("service_excellence", {"failure_reduction": 0.5}, target=seekers),
+        ProgramSpec("service_excellence", {"failure_reduction": 0.2}, target=hunters),
+        customers=500,
+    )
+    begin_month(model)
+    level = ServiceLevel.from_params(model.market.service)
+    for program in model.programs:
+        call_hook("program", program, "service", model, level)
+    base, segment = model.market.service.failure_per_month, model.population.segment
+    expected = np.select([segment == 1, segment == 0], [base * 0.5, base * 0.8], base).astype(np.float32)
+    assert np.allclose(level.failure_per_month, expected)
+    assert isinstance(level.quality, np.ndarray) and level.quality[segment == 2].max() == np.float32(
+        model.market.service.quality
+    )

@@ -169,6 +169,8 @@ class LoyaltyModel(mesa.Model):
             owners.setdefault(type(program), program)
         self._state_owners = tuple(owners.values())
         self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
+        base = self.market.customer_base  # the firm's own customers (sim.customer_base), if given
+        customers = len(base) if base is not None else customers
         self.initial_customers = customers
         self.months = months
         self.month = 0
@@ -177,10 +179,14 @@ class LoyaltyModel(mesa.Model):
             capacity=acquisition.capacity(self.market.acquisition, customers, months),
             extra_columns=self._plugin_columns(),
         )
-        self.population.add(
-            self.stream("population"), customers, self.market.segments, month=0,
-            traits=self.market.customer_traits(),
-        )
+        if base is None:
+            self.population.add(
+                self.stream("population"), customers, self.market.segments, month=0,
+                traits=self.market.customer_traits(),
+            )
+        else:
+            traits = self.market.customer_traits()
+            base.populate(self.population, self.stream("population"), self.market.segments, traits)
         self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")

@@ -351,10 +351,16 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path):
     started = time.monotonic()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     bare_start_up = time.monotonic() - started
-    process = subprocess.Popen([str(CLI), "programs"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, env={**env, "PYTHONUNBUFFERED": "1"})
-    time.sleep(max(0.3, 2 * bare_start_up))  # the imports take longer
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    # On a loaded machine the command may finish before the signal lands (its whole listing is
+    # printed): that is no start-up, so try again sooner, still after the interpreter's own.
+    for delay in (max(0.3, factor * bare_start_up) for factor in (2.0, 1.5, 1.2)):
+        process = subprocess.Popen([str(CLI), "programs"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env={**env, "PYTHONUNBUFFERED": "1"})
+        time.sleep(delay)  # the imports take longer
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        if process.returncode != 130 and "lock_in_contract" in out:
+            continue  # finished before the signal
+        break
     assert process.returncode == 130, (out, err)
     assert err.strip() == "interrupted"

@@ -285,7 +285,7 @@ def _date(text: str, what: str) -> datetime.date:
 # --- the monthly panel, keyed by the table's customer ids -------------------------------------
 
 PANEL_STATES = ("bond", "satisfaction", "rational_value", "resentment", "attention")
-# Columns a program owns (where it runs) or the core schema holds, written when present.
+# Columns a program owns, written where the strategy runs it (null in other strategies' rows).
 PANEL_OPTIONAL = ("points", "contract_months_left", "tier")
 
 
@@ -335,6 +335,6 @@ def write_panel(path: Path, panels: list[tuple[str, int, pl.DataFrame]]) -> None
             )
             for strategy, seed, panel in panels
         ],
-        how="vertical",
+        how="diagonal_relaxed",  # a program's columns (points, contract) only where it runs
     )
     write_atomic(Path(path), lambda tmp: frame.write_parquet(tmp))

@@ -262,7 +262,7 @@ def text_table(
 
     A number never wraps or splits: each column is as wide as its widest cell, a longer header
     wraps onto more lines, and when the table is still too wide the ``left`` (name) columns are
-    shortened with an ellipsis.
+    shortened with an ellipsis (to 8 characters, then to 4 if it must).
     """
     from rich import box
     from rich.console import Console
@@ -294,14 +294,15 @@ def text_table(
 
     text = draw(cells)
     excess = max(map(len, text.splitlines())) - width if width else 0
-    for i in names:
-        if excess <= 0:
-            break
-        cut = min(excess, cells[i] - 8)
-        if cut > 0:
-            cells[i] -= cut
-            excess -= cut
-            text = draw(cells)
+    for shortest in (8, 4):  # names keep 8 characters, or 4 where that is still too wide
+        for i in names:
+            if excess <= 0:
+                break
+            cut = min(excess, cells[i] - shortest)
+            if cut > 0:
+                cells[i] -= cut
+                excess -= cut
+                text = draw(cells)
     return text
 
 

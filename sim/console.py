@@ -13,12 +13,9 @@ EXIT_INTERRUPTED = 130
 def main() -> None:
     try:
         from sim.cli import main as command_line
-
-        # Typer builds the command (resolving type hints) before any command runs: a Ctrl-C there
-        # reaches us as a bare KeyboardInterrupt too.
-        command_line()
     except KeyboardInterrupt:
         if os.environ.get("LOYALTY_SIM_DEBUG"):
             raise
         sys.stderr.write("interrupted\n")
         raise SystemExit(EXIT_INTERRUPTED) from None
+    command_line()

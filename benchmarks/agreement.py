@@ -38,8 +38,14 @@ def reason_shares(summary: dict) -> np.ndarray:
     return counts / max(1.0, counts.sum())
 
 
-def disagreements(a: Sequence[dict], b: Sequence[dict]) -> list[str]:
-    """The outcomes on which runs ``a`` and ``b`` disagree beyond the margins (empty: they agree)."""
+def disagreements(a: Sequence[dict], b: Sequence[dict], customers: int | None = None) -> list[str]:
+    """The outcomes on which runs ``a`` and ``b`` disagree beyond the margins (empty: they agree).
+
+    ``customers`` (the initial cohort of every run) puts a binomial floor under the standard error
+    of each month's churn rate: in a month with one or two exits per run (the first month of a
+    lock-in, when only life events take anyone) the sample variance of a few seeds is mostly
+    luck, and many runs with no exit at all make it far too small.
+    """
     if min(len(a), len(b)) < 5:
         raise ValueError("need at least 5 runs a side for standard errors")
     found = []
@@ -58,6 +64,9 @@ def disagreements(a: Sequence[dict], b: Sequence[dict]) -> list[str]:
 
     curves = [np.array([s["monthly_churn"] for s in side]) for side in (a, b)]
     differences, ses = _welch(*curves)
+    if customers:
+        pooled = np.concatenate(curves).mean(axis=0)
+        ses = np.maximum(ses, np.sqrt(pooled * (1 - pooled) / customers * (1 / len(a) + 1 / len(b))))
     worst = int(np.argmax(np.abs(differences) / np.maximum(ses, 1e-12)))
     check(f"monthly churn in month {worst + 1}", differences[worst], ses[worst], Z_CURVE)
     return found

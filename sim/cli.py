@@ -741,8 +741,10 @@ def calibrate_command(
         str | None,
         typer.Option(
             help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
-            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
-            "market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4]."
+            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread "
+            "(market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4), alone "
+            "or with market.adaptation.trust_recovery_per_month or bond_decay_per_month, whichever best "
+            "predicts the last third of the fitted periods from the rest]."
         ),
     ] = None,
     holdout: Annotated[
@@ -791,12 +793,14 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        spec = fit or calibration.DEFAULT_FIT
-        parameters = calibration.parse_fit(spec, chosen, strategy or chosen.baseline)
+        specs = [fit] if fit else list(calibration.DEFAULT_FITS)
+        parameters, *alternatives = (
+            calibration.parse_fit(spec, chosen, strategy or chosen.baseline) for spec in specs
+        )
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
                 chosen, observed, parameters, executor, strategy, holdout, replications, customers,
-                intervals=intervals,
+                intervals=intervals, alternatives=tuple(alternatives),
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:
@@ -834,6 +838,17 @@ def _calibration_tables(data: dict) -> str:
         f"{data['evaluations']} evaluations, {data['seconds']:.0f} s",
     )
     unit, sbg = data["unit"], data["sbg_holdout_error"] is not None
+    if data["selection"]:
+        estimates += _text_table(
+            ["fit set", f"error predicting the last {data['validation_periods']} fitted {unit}s", ""],
+            [
+                [" + ".join(p.rsplit(".", 1)[-1] for p in c["parameters"]),
+                 number(c["validation_mae"], ".4f"), "chosen" if c["chosen"] else ""]
+                for c in data["selection"]
+            ],
+            left=("fit set", ""),
+            caption="fit sets compared (mean absolute error, share of the cohort)",
+        )
     periods = _text_table(
         [unit, "observed", "model", *(["sBG"] if sbg else []), ""],
         [

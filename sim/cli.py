@@ -793,14 +793,12 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        specs = [fit] if fit else list(calibration.DEFAULT_FITS)
-        parameters, *alternatives = (
-            calibration.parse_fit(spec, chosen, strategy or chosen.baseline) for spec in specs
-        )
+        specs = [fit] if fit else calibration.DEFAULT_FITS
+        parameters, alternatives = calibration.parse_fits(specs, chosen, strategy or chosen.baseline)
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
                 chosen, observed, parameters, executor, strategy, holdout, replications, customers,
-                intervals=intervals, alternatives=tuple(alternatives),
+                intervals=intervals, alternatives=alternatives,
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:

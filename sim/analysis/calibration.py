@@ -358,6 +358,14 @@ def parse_fit(spec: str, scenario: Scenario, strategy: str) -> list[FitParameter
     return out
 
 
+def parse_fits(
+    specs: list[str] | tuple[str, ...], scenario: Scenario, strategy: str
+) -> tuple[list[FitParameter], tuple[list[FitParameter], ...]]:
+    """The first fit set of ``specs`` and the others (``calibrate``'s ``alternatives``)."""
+    first, *others = (parse_fit(spec, scenario, strategy) for spec in specs)
+    return first, tuple(others)
+
+
 # --- the model's curve -----------------------------------------------------------------------
 
 

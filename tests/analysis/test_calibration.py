@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.analysis.calibration import (
+    DEFAULT_FITS,
     CalibrationError,
     Curve,
     FitParameter,
@@ -20,6 +21,7 @@ from sim.analysis.calibration import (
     deviance,
     fit_curve,
     parse_fit,
+    parse_fits,
     read_curve,
     select_fit,
     simulate,
@@ -421,6 +423,36 @@ def test_calibrate_command_prints_json_with_every_period(tmp_path):
     assert all(0 < p["predicted"] <= 1 for p in data["periods"]) and data["periods"][0]["predicted"] == 1
     assert data["parameters"][0]["path"] == "market.decision.relationship_exit_per_month"
     assert {"fit_error", "holdout_error", "warnings", "correlation"} <= set(data)
+
+
+def test_the_default_fit_sets_are_valid_and_nested():
+    first, others = parse_fits(DEFAULT_FITS, _scenario(), "rare_contact")
+    paths = [p.path for p in first]
+    assert paths == ["market.heterogeneity.propensity_mean", "market.heterogeneity.propensity_cv"]
+    assert len(others) == 2 and all([p.path for p in other][:2] == paths for other in others)
+
+
+def test_calibrate_command_without_fit_chooses_among_the_default_fit_sets(tmp_path, monkeypatch):
+    """The command's wiring, with two cheap one-parameter sets standing in for DEFAULT_FITS."""
+    monkeypatch.setattr(
+        "sim.analysis.calibration.DEFAULT_FITS",
+        ("market.decision.relationship_exit_per_month", "market.offers.offer_rate_per_month"),
+    )
+    curve = "month,share\n0,1\n2,0.9\n4,0.83\n6,0.78\n8,0.74\n10,0.71\n"
+    options = ("--holdout", "1", "--customers", "100", "--replications", "1", "--workers", "1")
+    options += ("--no-intervals",)
+    outcome = CliRunner().invoke(app, _arguments(tmp_path, curve, *options, "--format", "json"))
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads(outcome.stdout)
+    assert [c["parameters"] for c in data["selection"]] == [
+        ["market.decision.relationship_exit_per_month"], ["market.offers.offer_rate_per_month"]
+    ]
+    assert sum(c["chosen"] for c in data["selection"]) == 1 and data["validation_periods"] == 1
+    chosen = next(c for c in data["selection"] if c["chosen"])
+    assert [p["path"] for p in data["parameters"]] == chosen["parameters"]
+    assert chosen["validation_mae"] == min(c["validation_mae"] for c in data["selection"])
+    table = CliRunner().invoke(app, _arguments(tmp_path, curve, *options, "--force"))
+    assert "fit sets compared" in table.stdout and "chosen" in table.stdout
 
 
 @pytest.mark.parametrize(

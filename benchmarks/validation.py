@@ -210,8 +210,10 @@ FIGURES: tuple[Figure, ...] = (
            "pp"),
     Figure("... and persists after the program ends (churn below baseline in the year after)",
            "Melnyk & Bijmolt (2015)", "appreciation_after_end", (-math.inf, 0.0), "pp"),
-    Figure("affective commitment raises retention: top third of bond at month 12 stays markedly longer",
-           "Verhoef, J. Marketing 67(4), 2003", "bond_lifetime_ratio", (1.2, math.inf), "x"),
+    Figure("emotionally connected customers stay 1.5x as long as merely satisfied ones (5.1 vs 3.4 years): "
+           "top third of bond at month 12 against the bottom third",
+           "Motista, Leveraging the Value of Emotional Connection for Retailers, 2018; direction: Verhoef, "
+           "J. Marketing 67(4), 2003", "bond_lifetime_ratio", (1.5, math.inf), "x"),
     Figure("direct mailings do not raise retention (mass contact: at most 2 pp fewer lost in 5 years)",
            "Verhoef (2003)", "mass_contact_gain", (-math.inf, 0.02), "pp"),
     Figure("fully engaged customers bring a 23% share-of-wallet premium", "Gallup customer engagement", "",

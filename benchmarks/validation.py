@@ -175,6 +175,7 @@ class Figure:
     region: tuple[float, float] = (-math.inf, math.inf)
     unit: str = "%"  # "%" (shares), "pp" (differences of shares), "x" (ratios)
     note: str = ""  # for rows without a measure: why
+    unlike: str = ""  # measured and shown, but the figure compares other things: why (no verdict)
 
 
 FIGURES: tuple[Figure, ...] = (
@@ -190,7 +191,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("held-out years 8-12 of the 'high end' cohort within 1.5x the sBG's error (17.9 of 1,000)",
            "Fader & Hardie (2007), Table 1", "fh_high_end", (-math.inf, 17.9), "customers"),
     Figure("no-contract churn 2.8-4%/month vs contract 0.8-1%/month: about 3-5 times higher",
-           "US carriers' reports; Strategy Analytics 2012", "contract_churn_ratio", (2.8, 5.0), "x"),
+           "US carriers' reports; Strategy Analytics 2012", "contract_churn_ratio", (2.8, 5.0), "x",
+           unlike="prepaid and postpaid subscribers are different, self-selected customers; the model's "
+                  "ratio is a contract's effect on the same customers (docs/validation.md)"),
     Figure("at contract end 47% act (re-contract or switch) without an end-of-contract notice",
            "Ofcom end-of-contract notification review, 2021", "ofcom_without_notice", (0.42, 0.52)),
     Figure("... 62% with a notice", "Ofcom (2021)", "ofcom_with_notice", (0.57, 0.67)),
@@ -231,6 +234,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("54% of switchers name service dissatisfaction, 46% lost trust (service share of the two)",
            "Accenture Germany, 2014/15", "service_share", (0.44, 0.64)),
 )
+
+
+NOT_ALIKE = "not like with like"
 
 
 @dataclass
@@ -310,7 +316,7 @@ def table(market: Market, customers: int, replications: int, executor: Executor,
             else:
                 low, high = t_interval(row.estimate, sample.std(ddof=1), sample.size)
                 row.ci_low, row.ci_high = float(low), float(high)
-            row.verdict = verdict(row.ci_low, row.ci_high, figure.region)
+            row.verdict = NOT_ALIKE if figure.unlike else verdict(row.ci_low, row.ci_high, figure.region)
         rows.append(row)
     return rows
 
@@ -350,6 +356,8 @@ def render(rows: list[Row]) -> str:
                 value = f"{_shown(row.estimate, f.unit)} {interval}"
             else:
                 value = "-"
+            if f.unlike:
+                value += f" ({f.unlike})"
         lines.append(f"| {f.figure} | {f.source} | {value} | {region} | **{row.verdict}** |")
     return "\n".join(lines) + "\n"
 
@@ -375,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         rows = table(market, customers, replications, executor,
                      None if args.quick or args.no_calibration else fits)
     sys.stdout.write(render(rows))
-    verdicts = ("holds", "fails", "inconclusive", "not modelled")
+    verdicts = ("holds", "fails", "inconclusive", NOT_ALIKE, "not modelled")
     counts = {v: sum(r.verdict == v for r in rows) for v in verdicts}
     print(f"\n{replications} replications x {customers:,} customers; " + ", ".join(
         f"{n} {v}" for v, n in counts.items()) + f"; {time.perf_counter() - started:.0f} s")

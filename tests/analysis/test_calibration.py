@@ -267,7 +267,7 @@ def _mean_absolute(fit, share: np.ndarray | None = None) -> float:
 
 def test_the_fit_set_that_predicts_the_last_fitted_years_is_chosen_and_predicts_the_held_out_ones():
     """A cohort whose own hazards fall with tenure (Weibull d = 0.5, little spread): the
-    duration-dependent set is chosen on years 5-7 (fitted on 1-4) and, refitted on years 1-7,
+    duration-dependent set is chosen on years 6-7 (fitted on 1-5) and, refitted on years 1-7,
     predicts years 8-12 within 1.5x the sBG's error (the acceptance of issue 12), far better
     than level and spread alone; the held-out years are never looked at."""
     curve = _from_survival(np.random.default_rng(11), _weibull_gamma({"h": 0.35, "cv": 0.3, "d": 0.5}))

@@ -1134,6 +1134,73 @@ def discover_command(
         stderr.print(f"wrote {written}", highlight=False)
 
 
+# --- decisions: optimise, robustness ----------------------------------------------------------
+
+
+ResumeOption = Annotated[bool, typer.Option(help="Complete an interrupted run (or extend it).")]
+ForceOption = Annotated[bool, typer.Option(help="Start over, discarding stored evaluations.")]
+DecisionFormat = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+
+
+def _decision_out(out: Path | None, chosen: scenarios.Scenario) -> Path:
+    folder = out or Path("results") / chosen.name
+    _check_out(folder)
+    return folder
+
+
+@app.command("optimise")
+def optimise_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with an [optimise] table.")],
+    evaluations: Annotated[
+        int | None, typer.Option(min=2, help="Candidates to try [default: optimise.evaluations of the file].")
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the candidates, tables and scenario files [default: results/NAME]."),
+    ] = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+    output_format: DecisionFormat = OutputFormat.table,
+) -> None:
+    """Search the strategy settings the file's [optimise] table names for one or two objectives
+    under a budget; re-run the finalists on fresh seeds and write the winner as a scenario."""
+    from sim.analysis.optimise import optimise, settings_of
+    from sim.analysis.space import AnalysisError
+    from sim.tables.decisions import finalist_rows
+
+    chosen = _load_scenario(file)
+    folder = _decision_out(out, chosen)
+    try:
+        settings_of(chosen, evaluations)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    found = _run_analysis(
+        "optimise",
+        workers,
+        scheduler,
+        lambda executor, on_progress: optimise(
+            chosen, folder, executor, resume, force, evaluations, on_progress
+        ),
+    )
+    summary = found.summary
+    if output_format == OutputFormat.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        objectives = ", ".join(summary["settings"]["objectives"])
+        front = "Pareto front" if len(summary["settings"]["objectives"]) == 2 else "best candidates"
+        sys.stdout.write(_strategy_table(
+            finalist_rows(summary),
+            caption=f"{front} for {objectives} of {summary['feasible']} feasible among "
+            f"{summary['candidates']}; "
+            f"mean [95% CI] over {summary['settings']['final_replications']} fresh seeds (not the search's)",
+        ))
+    stderr.print(f"evaluated {found.evaluated} candidates here; wrote {folder}/winner.toml, front.toml, "
+                 "optimisation.json", highlight=False)
+    _report_hint(folder)
+
+
 def main() -> None:
     """Console entry point: exit codes that tell the truth.
 

@@ -60,6 +60,8 @@ TOP_LEVEL_KEYS = (
     "behaviours",
     "variants",
     "grid",
+    "optimise",  # decision variables and objectives: sim.analysis.optimise checks this table
+    "robustness",  # uncertainty ranges and thresholds: sim.analysis.robustness checks this table
 )
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
 PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")

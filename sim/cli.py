@@ -1201,6 +1201,59 @@ def optimise_command(
     _report_hint(folder)
 
 
+@app.command("robustness")
+def robustness_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with a [robustness] table.")],
+    markets: Annotated[
+        int | None,
+        typer.Option(min=2, max=MAX_GRID_POINTS, help="Markets to sample [default: robustness.markets]."),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for robustness.parquet and .json [default: results/NAME].")
+    ] = None,
+    output_format: DecisionFormat = OutputFormat.table,
+) -> None:
+    """Regret and satisficing of strategies over markets sampled from the file's uncertainty
+    ranges; the markets where one misses a threshold go to `loyalty-sim discover`."""
+    from sim.analysis.robustness import robustness, robustness_settings
+    from sim.analysis.space import AnalysisError
+    from sim.tables.decisions import robustness_rows
+
+    chosen = _load_scenario(file)
+    folder = _decision_out(out, chosen)
+    try:
+        robustness_settings(chosen, markets)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    found = _run_analysis(
+        "robustness",
+        workers,
+        scheduler,
+        lambda executor, on_progress: robustness(chosen, folder, executor, markets, on_progress),
+    )
+    summary = found.summary
+    if output_format == OutputFormat.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        thresholds = ", ".join(
+            f"{k} {'<=' if k == 'cost' else '>='} {v:g}" for k, v in summary["thresholds"].items()
+        )
+        sys.stdout.write(_text_table(
+            list(robustness_rows(summary)[0]), [list(r.values()) for r in robustness_rows(summary)],
+            left=("strategy",),
+            caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
+            f"on {summary['objective']} against the best strategy of each market"
+            + (f"; thresholds: {thresholds}" if thresholds else ""),
+        ))
+        for row in summary["strategies"]:
+            for command in row["discover"]:
+                print(f"where {row['strategy']} misses: {command}")
+    stderr.print(f"wrote {folder}/robustness.parquet, robustness.json", highlight=False)
+    _report_hint(folder)
+
+
 def main() -> None:
     """Console entry point: exit codes that tell the truth.
 

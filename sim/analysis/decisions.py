@@ -151,7 +151,9 @@ def set_values(raw: dict[str, Any], values: Mapping[str, Any], file: str, where:
                 f"strategies.NAME.programs[0].params.FIELD or market.SECTION.FIELD, found '{path}'"
             ) from None
         container: Any = out
+        parent: Any = None
         for depth, part in enumerate(parts[:-1]):
+            parent = container
             container = _step(container, part, parts[depth + 1], parts[: depth + 1], file, where, path)
         last = parts[-1]
         if last == ENABLED and isinstance(container, dict) and "program" in container:
@@ -160,7 +162,6 @@ def set_values(raw: dict[str, Any], values: Mapping[str, Any], file: str, where:
                     f'{file}: {where}."{path}": expected true or false, found {json.dumps(value)}'
                 )
             if not value:
-                parent = _parent_list(out, parts)
                 dropped.append((parent, container))
             continue
         if not isinstance(container, dict) or isinstance(last, int):
@@ -171,13 +172,6 @@ def set_values(raw: dict[str, Any], values: Mapping[str, Any], file: str, where:
     for entries, entry in dropped:
         entries[:] = [e for e in entries if e is not entry]
     return out
-
-
-def _parent_list(raw: dict[str, Any], parts: list[str | int]) -> list:
-    container: Any = raw
-    for part in parts[:-2]:
-        container = container[part]
-    return container
 
 
 def _step(
@@ -214,7 +208,7 @@ def _step(
                 f"{_render(seen[:-1])}, found '{part}'{hint}"
             )
         container[part] = [] if isinstance(following, int) else {}
-    if isinstance(container[part], list) and not isinstance(following, int):
+    if isinstance(container[part], list) and not isinstance(following, int) and following != "programs":
         raise AnalysisError(f'{file}: {where}."{path}": expected an index [N] after {at}, found .{following}')
     return container[part]
 

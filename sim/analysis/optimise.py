@@ -43,6 +43,7 @@ candidates into a new study and evaluates only what is missing, reaching the sam
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import warnings
@@ -189,8 +190,6 @@ def settings_of(scenario: Scenario, evaluations: int | None = None) -> Settings:
     if strategy is None and len([n for n in names if n != scenario.baseline]) == 1:
         strategy = next(n for n in names if n != scenario.baseline)
     if strategy not in names:
-        import difflib
-
         close = difflib.get_close_matches(str(strategy), names, n=1, cutoff=0.5)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise AnalysisError(
@@ -232,9 +231,15 @@ def _check_variables(scenario: Scenario, settings: Settings) -> None:
         if variable.path.startswith("strategies.") and not (
             variable.path.startswith(prefix + ".") or variable.path.startswith(prefix + "[")
         ):
+            other = variable.path.split(".")[1].split("[")[0] if "." in variable.path else ""
+            hint = (
+                "; did you mean '" + settings.strategy + "'?"
+                if difflib.get_close_matches(other, [settings.strategy], n=1, cutoff=0.5)
+                else ""
+            )
             raise AnalysisError(
                 f'{scenario.file}: optimise.variables."{variable.path}": expected a path of the decided '
-                f"strategy ({prefix}...) or of the market, found another strategy's"
+                f"strategy '{settings.strategy}' ({prefix}...) or of the market, found strategy '{other}'{hint}"
             )
         for end in variable.corners():
             candidate(scenario, settings, {variable.path: end}, f'optimise.variables."{variable.path}"')
@@ -637,7 +642,7 @@ def _summary(
         "settings": settings.to_json(),
         "candidates": trials.height,
         "feasible": int(trials["feasible"].sum()),
-        "winner": {"candidate": winner, "name": _name(settings, winner), "params": params[winner], **best},
+        "winner": {**best, "name": _name(settings, winner), "params": params[winner]},
         "finalists": finalists.to_dicts(),
         "customers": scenario.customers,
         "months": scenario.months,

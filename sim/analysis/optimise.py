@@ -239,7 +239,8 @@ def _check_variables(scenario: Scenario, settings: Settings) -> None:
             )
             raise AnalysisError(
                 f'{scenario.file}: optimise.variables."{variable.path}": expected a path of the decided '
-                f"strategy '{settings.strategy}' ({prefix}...) or of the market, found strategy '{other}'{hint}"
+                f"strategy '{settings.strategy}' ({prefix}...) or of the market, "
+                f"found strategy '{other}'{hint}"
             )
         for end in variable.corners():
             candidate(scenario, settings, {variable.path: end}, f'optimise.variables."{variable.path}"')

@@ -43,7 +43,7 @@ import numpy as np
 import polars as pl
 
 from sim.analysis.decisions import OBJECTIVES, Objective, check_keys, integer, objectives_of, section
-from sim.analysis.discovery import sample
+from sim.analysis.discovery import prim, rules, sample
 from sim.analysis.space import RANGES_SECTION, AnalysisError, Output, Space, evaluate
 from sim.defaults import MAX_GRID_POINTS, MAX_REPLICATIONS
 from sim.executors import Executor
@@ -216,6 +216,7 @@ def robustness(
                 "best_share": float((regret[:, j] <= 0.0).mean()),
                 "failing": failing[strategy],
                 "discover": _discover_commands(scenario, settings, strategy, failing[strategy], out),
+                "fails_where": _where(points, ~meets[:, j], space),
             }
         )
     rows.sort(key=lambda r: (-r["satisficing"], r["regret_p90"]))
@@ -240,6 +241,13 @@ def robustness(
         out / "robustness.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=1, default=str) + "\n")
     )
     return Robustness(table, summary)
+
+
+def _where(points: np.ndarray, cases: np.ndarray, space: Space) -> list[str]:
+    """PRIM's rules for the markets where a strategy misses (empty when it never or always does)."""
+    if not 0 < cases.sum() < len(cases):
+        return []
+    return rules(prim(points, cases, space.lows, space.highs), space)
 
 
 def _discover_commands(

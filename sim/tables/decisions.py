@@ -16,7 +16,7 @@ def _amount(value: float | None, unit: str) -> str:
         return "n/a"
     if unit == "EUR" and abs(value) >= 10_000:
         return f"{value / 1000:,.0f}k"
-    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) < 1000 and not float(value).is_integer() else f"{value:,.0f}"
 
 
 def _ci(row: dict[str, Any], prefix: str, unit: str) -> str:
@@ -44,6 +44,17 @@ def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         )
         rows.append(shown)
     return rows
+
+
+def settings_text(strategy: str, params: dict[str, Any], equals: str) -> str:
+    """A candidate's values, paths shortened to the strategy's; the parameters of a program that
+    is switched off are left out (they do nothing)."""
+    prefix = f"strategies.{strategy}."
+    off = [
+        p.removesuffix(".enabled") + "." for p, v in params.items() if p.endswith(".enabled") and v is False
+    ]
+    shown = {p: v for p, v in params.items() if not any(p.startswith(o) for o in off)}
+    return ", ".join(f"{p.removeprefix(prefix)}{equals}{_value(v)}" for p, v in shown.items())
 
 
 def _params(row: dict[str, Any]) -> dict[str, Any]:
@@ -77,4 +88,73 @@ def robustness_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-__all__ = ["finalist_rows", "robustness_rows"]
+def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, Any] | None) -> list[str]:
+    """ "What should we do", in plain sentences computed from the numbers: the recommended
+    strategy with its settings, its 95% CI on fresh seeds against the baseline, its cost against
+    the budget, how it was found, how robust it is and where it fails."""
+    sentences: list[str] = []
+    name = None
+    if optimisation:
+        winner, settings = optimisation["winner"], optimisation["settings"]
+        name = winner["name"]
+        chosen = settings_text(optimisation["strategy"], winner["params"], " = ")
+        sentences.append(f"Recommended: {name}, that is {optimisation['strategy']} with {chosen}.")
+        for objective in settings["objectives"]:
+            spec = OBJECTIVES[objective]
+            unit = f" {spec.unit}"
+            sentences.append(
+                f"Its {objective} ({spec.meaning}) is {_ci(winner, objective, spec.unit)}{unit} "
+                f"(mean [95% CI]), {_ci(winner, objective + '_diff', spec.unit)}{unit} against "
+                f"{optimisation['baseline']} on the same customers."
+            )
+        budget = settings["budget"]
+        within = ""
+        if budget is not None:
+            within = (
+                f", within the budget of {_amount(budget, 'EUR')} EUR"
+                if winner["cost_ci_high"] <= budget
+                else f"; the budget is {_amount(budget, 'EUR')} EUR, inside its interval: it may overrun"
+                if winner["cost_mean"] <= budget
+                else f", above the budget of {_amount(budget, 'EUR')} EUR on fresh runs"
+            )
+        sentences.append(
+            f"Its programs cost {_ci(winner, 'cost', 'EUR')} EUR over {optimisation['months']} "
+            f"months{within}."
+        )
+        sentences.append(
+            f"It was the best of {optimisation['candidates']} candidates ({optimisation['feasible']} within "
+            f"budget) searched on {settings['replications']} shared seeds; the figures above come from "
+            f"{settings['final_replications']} fresh runs the search never saw, so they are not flattered "
+            "by the search."
+        )
+    if robustness:
+        rows = {r["strategy"]: r for r in robustness["strategies"]}
+        row = rows.get(name) if name else None
+        row = row or robustness["strategies"][0]
+        markets = robustness["markets"]
+        unit = OBJECTIVES[robustness["objective"]].unit
+        met = round(row["satisficing"] * markets)
+        targets = ", ".join(
+            f"{k} {'at most' if k == 'cost' else 'at least'} "
+            f"{_amount(v, OBJECTIVES[k].unit)} {OBJECTIVES[k].unit}"
+            for k, v in robustness["thresholds"].items()
+        )
+        lead = f"Across {markets} markets sampled from the uncertainty ranges, {row['strategy']}"
+        if targets:
+            sentences.append(f"{lead} meets the targets ({targets}) in {met} of them.")
+        else:
+            sentences.append(f"{lead} is the best strategy in {round(row['best_share'] * markets)} of them.")
+        sentences.append(
+            f"Its regret (the {robustness['objective']} it gives up against the best strategy of each "
+            f"market) is at most {_amount(row['regret_max'], unit)} {unit}, and "
+            f"{_amount(row['regret_p90'], unit)} {unit} "
+            "or less in 9 markets of 10."
+        )
+        if row["fails_where"]:
+            sentences.append(f"It falls short mostly where {' and '.join(row['fails_where'])}.")
+        elif row["failing"]:
+            sentences.append("Where it falls short follows no simple rule over the ranges.")
+    return sentences
+
+
+__all__ = ["finalist_rows", "recommendation", "robustness_rows"]

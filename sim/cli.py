@@ -217,6 +217,7 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
+    _check_decision_tables(checked)
     variants = len(checked.variants)
     points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
     grid = f"{variants} paired variants x " if variants else ""
@@ -226,6 +227,23 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
         f"x {checked.months} months; baseline '{checked.baseline}'"
     )
+
+
+def _check_decision_tables(checked: scenarios.Scenario) -> None:
+    """``[optimise]`` and ``[robustness]`` are checked by their analyses (paths, ranges, objectives)."""
+    if "optimise" not in checked.raw and "robustness" not in checked.raw:
+        return
+    from sim.analysis.optimise import settings_of
+    from sim.analysis.robustness import robustness_settings
+    from sim.analysis.space import AnalysisError
+
+    try:
+        if "optimise" in checked.raw:
+            settings_of(checked)
+        if "robustness" in checked.raw:
+            robustness_settings(checked)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command("sweep")

@@ -639,6 +639,7 @@ def _summary(
         "scenario": scenario.file,
         "scenario_sha256": scenario.hash(),
         "strategy": settings.strategy,
+        "programs": [spec.name for spec in scenario.strategies[settings.strategy].programs],
         "baseline": scenario.baseline,
         "settings": settings.to_json(),
         "candidates": trials.height,

@@ -6,6 +6,7 @@ the command line and the report show the same rows.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sim.analysis.decisions import OBJECTIVES
@@ -16,7 +17,7 @@ def _amount(value: float | None, unit: str) -> str:
         return "n/a"
     if unit == "EUR" and abs(value) >= 10_000:
         return f"{value / 1000:,.0f}k"
-    return f"{value:,.1f}" if abs(value) < 1000 and not float(value).is_integer() else f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
 def _ci(row: dict[str, Any], prefix: str, unit: str) -> str:
@@ -46,15 +47,31 @@ def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def settings_text(strategy: str, params: dict[str, Any], equals: str) -> str:
-    """A candidate's values, paths shortened to the strategy's; the parameters of a program that
-    is switched off are left out (they do nothing)."""
-    prefix = f"strategies.{strategy}."
-    off = [
-        p.removesuffix(".enabled") + "." for p, v in params.items() if p.endswith(".enabled") and v is False
-    ]
-    shown = {p: v for p, v in params.items() if not any(p.startswith(o) for o in off)}
-    return ", ".join(f"{p.removeprefix(prefix)}{equals}{_value(v)}" for p, v in shown.items())
+def settings_text(summary: dict[str, Any], params: dict[str, Any], equals: str) -> str:
+    """A candidate's values in words: ``programs[i]`` by its program's name, a program switched off
+    as "off" (its parameters left out: they do nothing), other paths as written."""
+    prefix = f"strategies.{summary['strategy']}."
+    programs = summary.get("programs", [])
+
+    def named(path: str) -> str:
+        path = path.removeprefix(prefix)
+        found = re.match(r"programs\[(\d+)\]\.(params\.)?", path)
+        if found and int(found.group(1)) < len(programs):
+            return f"{programs[int(found.group(1))]}.{path[found.end():]}"
+        return path
+
+    off = [p.removesuffix("enabled") for p, v in params.items() if p.endswith(".enabled") and v is False]
+    parts = []
+    for path, value in params.items():
+        if any(path.startswith(o) for o in off):
+            if path.endswith(".enabled"):
+                parts.append(f"{named(path).removesuffix('.enabled')} off")
+            continue
+        if path.endswith(".enabled"):
+            parts.append(f"{named(path).removesuffix('.enabled')} on")
+            continue
+        parts.append(f"{named(path)}{equals}{_value(value)}")
+    return ", ".join(parts)
 
 
 def _params(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +114,7 @@ def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, An
     if optimisation:
         winner, settings = optimisation["winner"], optimisation["settings"]
         name = winner["name"]
-        chosen = settings_text(optimisation["strategy"], winner["params"], " = ")
+        chosen = settings_text(optimisation, winner["params"], " = ")
         sentences.append(f"Recommended: {name}, that is {optimisation['strategy']} with {chosen}.")
         for objective in settings["objectives"]:
             spec = OBJECTIVES[objective]
@@ -136,7 +153,7 @@ def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, An
         met = round(row["satisficing"] * markets)
         targets = ", ".join(
             f"{k} {'at most' if k == 'cost' else 'at least'} "
-            f"{_amount(v, OBJECTIVES[k].unit)} {OBJECTIVES[k].unit}"
+            f"{v:,g} {OBJECTIVES[k].unit}"
             for k, v in robustness["thresholds"].items()
         )
         lead = f"Across {markets} markets sampled from the uncertainty ranges, {row['strategy']}"

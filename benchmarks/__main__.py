@@ -2,8 +2,8 @@
 
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
-    uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep, dask, cli,
-                                                 # optimise, robustness (benchmarks/decisions.py)
+    uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep,
+                                                 # dask, cli, optimise, robustness (benchmarks/decisions.py)
     uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.

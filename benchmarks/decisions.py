@@ -91,7 +91,8 @@ clv = 450.0
 SIZES = {
     # quick: a check that the benchmark runs; full: the sizes
     "optimise": ({"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
-                 {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000}),
+                 {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5,
+                  "budget": 1_500_000}),
     "robustness": ({"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
                    {"customers": 10_000, "months": 60, "markets": 100, "replications": 5}),
 }

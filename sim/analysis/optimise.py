@@ -389,9 +389,11 @@ def _sampler(settings: Settings, seed: int, round_number: int) -> Any:
 
     round_seed = int(np.random.SeedSequence([seed, round_number]).generate_state(1)[0])
     if len(settings.objectives) == 1:
-        return optuna.samplers.TPESampler(
-            seed=round_seed, n_startup_trials=max(10, settings.batch), multivariate=True
-        )
+        with warnings.catch_warnings():  # optuna marks multivariate TPE experimental: not news to users
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.samplers.TPESampler(
+                seed=round_seed, n_startup_trials=max(10, settings.batch), multivariate=True
+            )
     return optuna.samplers.NSGAIISampler(population_size=settings.batch, seed=round_seed)
 
 
@@ -446,7 +448,6 @@ def optimise(
     settings = settings_of(scenario, evaluations)
     _prepare(out, scenario, settings, resume, force)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     directions = ["maximize" if o.maximise else "minimize" for o in settings.objectives]
     study = optuna.create_study(directions=directions, sampler=_sampler(settings, scenario.seed, 0))
     distributions = {v.path: v.distribution() for v in settings.variables}
@@ -456,8 +457,8 @@ def optimise(
     total = settings.evaluations
     for start in range(0, total, settings.batch):
         numbers = range(start, min(start + settings.batch, total))
-        if on_progress:
-            on_progress(start, total)
+        if on_progress:  # in runs, as every analysis reports: candidates x replications
+            on_progress(start * settings.replications, total * settings.replications)
         if all(n in stored for n in numbers):
             for n in numbers:
                 _replay(study, stored[n], distributions)
@@ -484,7 +485,7 @@ def optimise(
             record = _tell(study, settings, trial, results.get(trial.number), failed.get(trial.number))
             _write_json(_trial_path(out, trial.number), record)
     if on_progress:
-        on_progress(total, total)
+        on_progress(total * settings.replications, total * settings.replications)
     return _finish(scenario, settings, study, out, executor, evaluated)
 
 

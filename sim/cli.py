@@ -1208,12 +1208,16 @@ def optimise_command(
     else:
         objectives = ", ".join(summary["settings"]["objectives"])
         front = "Pareto front" if len(summary["settings"]["objectives"]) == 2 else "best candidates"
-        sys.stdout.write(_strategy_table(
-            finalist_rows(summary),
+        shown = finalist_rows(summary)
+        settings = [row.pop("settings") for row in shown]
+        sys.stdout.write(_text_table(
+            list(shown[0]), [list(r.values()) for r in shown], left=("candidate",),
             caption=f"{front} for {objectives} of {summary['feasible']} feasible among "
             f"{summary['candidates']}; "
             f"mean [95% CI] over {summary['settings']['final_replications']} fresh seeds (not the search's)",
         ))
+        for row, text in zip(shown, settings, strict=True):
+            print(f"{row['candidate'].split()[0]}: {text}")
     stderr.print(f"evaluated {found.evaluated} candidates here; wrote {folder}/winner.toml, front.toml, "
                  "optimisation.json", highlight=False)
     _report_hint(folder)
@@ -1258,9 +1262,9 @@ def robustness_command(
         thresholds = ", ".join(
             f"{k} {'<=' if k == 'cost' else '>='} {v:g}" for k, v in summary["thresholds"].items()
         )
+        shown = robustness_rows(summary)
         sys.stdout.write(_text_table(
-            list(robustness_rows(summary)[0]), [list(r.values()) for r in robustness_rows(summary)],
-            left=("strategy",),
+            list(shown[0]), [list(r.values()) for r in shown], left=("strategy",),
             caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
             f"on {summary['objective']} against the best strategy of each market"
             + (f"; thresholds: {thresholds}" if thresholds else ""),

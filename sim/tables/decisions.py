@@ -37,12 +37,14 @@ def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
         for name in summary["settings"]["objectives"]:
             unit = OBJECTIVES[name].unit
             shown[f"{name} [95% CI]"] = _ci(row, name, unit)
-            shown[f"vs {summary['baseline']}"] = _ci(row, f"{name}_diff", unit)
+            versus = (
+                f"vs {summary['baseline']}"
+                if len(summary["settings"]["objectives"]) == 1
+                else f"{name} vs base"
+            )
+            shown[versus] = _ci(row, f"{name}_diff", unit)
         shown["cost EUR [95% CI]"] = _ci(row, "cost", "EUR")
-        prefix = f"strategies.{summary['strategy']}."
-        shown["settings"] = ", ".join(
-            f"{path.removeprefix(prefix)}={_value(v)}" for path, v in _params(row).items()
-        )
+        shown["settings"] = settings_text(summary, _params(row), "=")
         rows.append(shown)
     return rows
 
@@ -57,7 +59,7 @@ def settings_text(summary: dict[str, Any], params: dict[str, Any], equals: str) 
         path = path.removeprefix(prefix)
         found = re.match(r"programs\[(\d+)\]\.(params\.)?", path)
         if found and int(found.group(1)) < len(programs):
-            return f"{programs[int(found.group(1))]}.{path[found.end():]}"
+            return f"{programs[int(found.group(1))]}.{path[found.end() :]}"
         return path
 
     off = [p.removesuffix("enabled") for p, v in params.items() if p.endswith(".enabled") and v is False]
@@ -152,8 +154,7 @@ def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, An
         unit = OBJECTIVES[robustness["objective"]].unit
         met = round(row["satisficing"] * markets)
         targets = ", ".join(
-            f"{k} {'at most' if k == 'cost' else 'at least'} "
-            f"{v:,g} {OBJECTIVES[k].unit}"
+            f"{k} {'at most' if k == 'cost' else 'at least'} {v:,g} {OBJECTIVES[k].unit}"
             for k, v in robustness["thresholds"].items()
         )
         lead = f"Across {markets} markets sampled from the uncertainty ranges, {row['strategy']}"

@@ -104,6 +104,8 @@ def test_an_interrupted_search_resumes_without_rerunning_and_reaches_the_same_re
 def test_two_objectives_give_a_pareto_front_of_non_dominated_candidates(tmp_path):
     scenario = _scenario(tmp_path, objectives='["retained", "cost"]')
     found = optimise(scenario, tmp_path / "out", SerialExecutor())
+    (tmp_path / "out" / "optimise" / "trials" / "trial-00006.json").unlink()  # NSGA-II resumes too
+    assert optimise(scenario, tmp_path / "out", SerialExecutor(), resume=True).trials.equals(found.trials)
     front = found.trials.filter(found.trials["candidate"].is_in(found.finalists["candidate"].to_list()))
     for row in front.iter_rows(named=True):
         dominated = found.trials.filter(

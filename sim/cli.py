@@ -1208,7 +1208,11 @@ def optimise_command(
         print(json.dumps(summary, indent=2, default=str))
     else:
         objectives = ", ".join(summary["settings"]["objectives"])
-        front = "Pareto front" if len(summary["settings"]["objectives"]) == 2 else "best candidates"
+        front = (
+            f"Pareto front ({summary['front']} candidates, these spread along it)"
+            if len(summary["settings"]["objectives"]) == 2
+            else "best candidates"
+        )
         shown = finalist_rows(summary)
         settings = [row.pop("settings") for row in shown]
         sys.stdout.write(_text_table(

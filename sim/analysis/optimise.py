@@ -549,19 +549,28 @@ def _trials_table(settings: Settings, study: Any) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _front(settings: Settings, trials: pl.DataFrame) -> list[int]:
-    """Candidate numbers of the finalists: the best feasible ones (one objective) or the feasible
-    Pareto front (two), ordered by the first objective, at most ``finalists``."""
+def pareto_front(settings: Settings, trials: pl.DataFrame) -> list[int]:
+    """The feasible candidates no other feasible candidate beats on every objective, ordered by
+    the first objective (with one objective: the best)."""
     feasible = trials.filter(pl.col("feasible"))
     first = settings.objectives[0]
     ordered = feasible.sort(f"{first.name}_mean", descending=first.maximise, maintain_order=True)
-    if len(settings.objectives) == 1:
-        return ordered["candidate"].head(settings.finalists).to_list()
     signs = np.array([1.0 if o.maximise else -1.0 for o in settings.objectives])
     points = ordered.select([f"{o.name}_mean" for o in settings.objectives]).to_numpy() * signs
     front = [i for i, p in enumerate(points) if not any(np.all(q >= p) and np.any(q > p) for q in points)]
-    chosen = [int(ordered["candidate"][i]) for i in front]
-    if len(chosen) > settings.finalists:  # spread along the front: evenly spaced members
+    return [int(ordered["candidate"][i]) for i in front]
+
+
+def _finalists(settings: Settings, trials: pl.DataFrame) -> list[int]:
+    """The best ``finalists`` feasible candidates (one objective), or members of the Pareto front
+    (two), evenly spread along it when it has more."""
+    if len(settings.objectives) == 1:
+        feasible = trials.filter(pl.col("feasible"))
+        first = settings.objectives[0]
+        ordered = feasible.sort(f"{first.name}_mean", descending=first.maximise, maintain_order=True)
+        return ordered["candidate"].head(settings.finalists).to_list()
+    chosen = pareto_front(settings, trials)
+    if len(chosen) > settings.finalists:
         picks = np.unique(np.round(np.linspace(0, len(chosen) - 1, settings.finalists)).astype(int))
         chosen = [chosen[i] for i in picks]
     return chosen
@@ -577,7 +586,8 @@ def _finish(
     scenario: Scenario, settings: Settings, study: Any, out: Path, executor: Executor, evaluated: int
 ) -> Optimisation:
     trials = _trials_table(settings, study)
-    finalists = _front(settings, trials)
+    trials = trials.with_columns(pl.col("candidate").is_in(pareto_front(settings, trials)).alias("front"))
+    finalists = _finalists(settings, trials)
     if not finalists:
         cheapest = trials["cost_mean"].min()
         found = (
@@ -645,6 +655,7 @@ def _summary(
         "settings": settings.to_json(),
         "candidates": trials.height,
         "feasible": int(trials["feasible"].sum()),
+        "front": int(trials["front"].sum()),
         "winner": {**best, "name": _name(settings, winner), "params": params[winner]},
         "finalists": finalists.to_dicts(),
         "customers": scenario.customers,
@@ -708,6 +719,7 @@ __all__ = [
     "candidate",
     "fresh_seeds",
     "optimise",
+    "pareto_front",
     "search_seeds",
     "settings_of",
     "strategies_text",

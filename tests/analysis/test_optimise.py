@@ -106,7 +106,8 @@ def test_two_objectives_give_a_pareto_front_of_non_dominated_candidates(tmp_path
     found = optimise(scenario, tmp_path / "out", SerialExecutor())
     (tmp_path / "out" / "optimise" / "trials" / "trial-00006.json").unlink()  # NSGA-II resumes too
     assert optimise(scenario, tmp_path / "out", SerialExecutor(), resume=True).trials.equals(found.trials)
-    front = found.trials.filter(found.trials["candidate"].is_in(found.finalists["candidate"].to_list()))
+    assert set(found.finalists["candidate"]) <= set(found.trials.filter(found.trials["front"])["candidate"])
+    front = found.trials.filter(found.trials["front"])
     for row in front.iter_rows(named=True):
         dominated = found.trials.filter(
             (found.trials["retained_mean"] >= row["retained_mean"])

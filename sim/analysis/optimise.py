@@ -552,7 +552,8 @@ def _trials_table(settings: Settings, study: Any) -> pl.DataFrame:
 def pareto_front(settings: Settings, trials: pl.DataFrame) -> list[int]:
     """The feasible candidates no other feasible candidate beats on every objective, ordered by
     the first objective (with one objective: the best)."""
-    feasible = trials.filter(pl.col("feasible"))
+    # a candidate asked twice (NSGA-II can) counts once, as its first evaluation
+    feasible = trials.filter(pl.col("feasible")).unique("params", keep="first", maintain_order=True)
     first = settings.objectives[0]
     ordered = feasible.sort(f"{first.name}_mean", descending=first.maximise, maintain_order=True)
     signs = np.array([1.0 if o.maximise else -1.0 for o in settings.objectives])
@@ -565,7 +566,7 @@ def _finalists(settings: Settings, trials: pl.DataFrame) -> list[int]:
     """The best ``finalists`` feasible candidates (one objective), or members of the Pareto front
     (two), evenly spread along it when it has more."""
     if len(settings.objectives) == 1:
-        feasible = trials.filter(pl.col("feasible"))
+        feasible = trials.filter(pl.col("feasible")).unique("params", keep="first", maintain_order=True)
         first = settings.objectives[0]
         ordered = feasible.sort(f"{first.name}_mean", descending=first.maximise, maintain_order=True)
         return ordered["candidate"].head(settings.finalists).to_list()

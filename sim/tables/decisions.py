@@ -43,7 +43,8 @@ def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
                 else f"{name} vs base"
             )
             shown[versus] = _ci(row, f"{name}_diff", unit)
-        shown["cost EUR [95% CI]"] = _ci(row, "cost", "EUR")
+        if "cost" not in summary["settings"]["objectives"]:
+            shown["cost EUR [95% CI]"] = _ci(row, "cost", "EUR")
         shown["settings"] = settings_text(summary, _params(row), "=")
         rows.append(shown)
     return rows

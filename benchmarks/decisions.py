@@ -90,11 +90,14 @@ clv = 450.0
 
 SIZES = {
     # quick: a check that the benchmark runs; full: the issue's sizes
-    "optimise": ({"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
-                 {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5,
-                  "budget": 1_500_000}),
-    "robustness": ({"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
-                   {"customers": 10_000, "months": 60, "markets": 100, "replications": 5}),
+    "optimise": (
+        {"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
+        {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000},
+    ),
+    "robustness": (
+        {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
+        {"customers": 10_000, "months": 60, "markets": 100, "replications": 5},
+    ),
 }
 
 
@@ -127,54 +130,64 @@ def _measure(work: Callable[[Executor, Path], Any], tmp: Path) -> dict[str, floa
     return out
 
 
+def _bench(
+    kind: str, text: str, quick: bool, answer: Callable[[Any, Executor, Path], str]
+) -> dict[str, float]:
+    """``answer(scenario, executor, out)`` at the quick or full sizes of ``kind``, on each executor."""
+    sizes = SIZES[kind][0 if quick else 1]
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{kind}.toml"
+        path.write_text(text.format(**sizes))
+        scenario = load(path)
+        return {**sizes, **_measure(lambda executor, out: answer(scenario, executor, out), Path(tmp))}
+
+
 def bench_optimise(quick: bool) -> dict[str, float]:
     """The optimisation of the issue's performance section, on each executor."""
-    sizes = SIZES["optimise"][0 if quick else 1]
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / "optimise.toml"
-        path.write_text(OPTIMISE.format(**sizes))
-        scenario = load(path)
 
-        def work(executor: Executor, out: Path) -> str:
-            return json.dumps(optimise(scenario, out, executor).summary, sort_keys=True, default=str)
+    def answer(scenario: Any, executor: Executor, out: Path) -> str:
+        return json.dumps(optimise(scenario, out, executor).summary, sort_keys=True, default=str)
 
-        runs = sizes["evaluations"] * sizes["replications"] + 4 * 10 * 2
-        return {**sizes, "variables": 6, "runs": runs, **_measure(work, Path(tmp))}
+    found = _bench("optimise", OPTIMISE, quick, answer)
+    return {**found, "variables": 6, "runs": found["evaluations"] * found["replications"] + 4 * 10 * 2}
 
 
 def bench_robustness(quick: bool) -> dict[str, float]:
     """The robustness run of the issue's performance section, on each executor."""
-    sizes = SIZES["robustness"][0 if quick else 1]
-    with TemporaryDirectory() as tmp:
-        path = Path(tmp) / "robustness.toml"
-        path.write_text(ROBUSTNESS.format(**sizes))
-        scenario = load(path)
 
-        def work(executor: Executor, out: Path) -> str:
-            # the table: the summary names the output folder (its discover commands)
-            return json.dumps(robustness(scenario, out, executor).table.to_dicts(), default=str)
+    def answer(scenario: Any, executor: Executor, out: Path) -> str:
+        # the table: the summary names the output folder (its discover commands)
+        return json.dumps(robustness(scenario, out, executor).table.to_dicts(), default=str)
 
-        runs = 10 * sizes["markets"] * sizes["replications"]
-        return {**sizes, "strategies": 10, "runs": runs, **_measure(work, Path(tmp))}
+    found = _bench("robustness", ROBUSTNESS, quick, answer)
+    return {**found, "strategies": 10, "runs": 10 * found["markets"] * found["replications"]}
 
 
 def rows(results: dict) -> list[tuple[str, str, str, str]]:
     """The README's performance rows of the two benchmarks that ran."""
     out = []
     for name, figure in (
-        ("optimise", "optimisation: 6 variables, {evaluations} candidates x {replications} replications of "
-                     "{customers:,} customers x {months} months"),
-        ("robustness", "robustness: 10 strategies x {markets} markets x {replications} replications of "
-                       "{customers:,} customers x {months} months"),
+        (
+            "optimise",
+            "optimisation: 6 variables, {evaluations} candidates x {replications} replications of "
+            "{customers:,} customers x {months} months",
+        ),
+        (
+            "robustness",
+            "robustness: 10 strategies x {markets} markets x {replications} replications of "
+            "{customers:,} customers x {months} months",
+        ),
     ):
         found = results.get(name)
         if not found:
             continue
-        out.append((
-            name,
-            figure.format(**found),
-            "minutes on 2 cores; 2 vs 1 worker >= 1.8x; Dask within 10% of the pool",
-            f"{found['2_workers_seconds']:.0f} s on 2 workers ({found['1_worker_seconds']:.0f} s on 1: "
-            f"{found['speedup_2_vs_1']:.2f}x); Dask takes {found['dask_over_pool']:.2f}x the pool's time",
-        ))
+        out.append(
+            (
+                name,
+                figure.format(**found),
+                "minutes on 2 cores; 2 vs 1 worker >= 1.8x; Dask within 10% of the pool",
+                f"{found['2_workers_seconds']:.0f} s on 2 workers ({found['1_worker_seconds']:.0f} s on 1: "
+                f"{found['speedup_2_vs_1']:.2f}x); Dask takes {found['dask_over_pool']:.2f}x the pool's time",
+            )
+        )
     return out

@@ -59,15 +59,19 @@ OBJECTIVES: dict[str, Objective] = {
 }
 
 
+def did_you_mean(name: str, valid: list[str] | tuple[str, ...]) -> str:
+    """``"; did you mean 'x'?"`` for the closest valid name, or nothing."""
+    close = difflib.get_close_matches(str(name), list(valid), n=1, cutoff=0.5)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
 def check_keys(table: Mapping[str, Any], allowed: tuple[str, ...], where: str, file: str) -> None:
     """An unknown key of a decision table: one line, with a suggestion."""
     for key in table:
         if key not in allowed:
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
             raise AnalysisError(
                 f"{file}: {where}.{key}: expected a known key ({', '.join(allowed)}), "
-                f"found unknown key '{key}'{hint}"
+                f"found unknown key '{key}'{did_you_mean(key, allowed)}"
             )
 
 
@@ -105,8 +109,7 @@ def objectives_of(value: Any, where: str, most: int = 2) -> tuple[Objective, ...
         )
     for name in names:
         if name not in OBJECTIVES:
-            close = difflib.get_close_matches(name, list(OBJECTIVES), n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(name, list(OBJECTIVES))
             raise AnalysisError(
                 f"{where}: expected a known objective ({', '.join(OBJECTIVES)}), "
                 f"found unknown objective '{name}'{hint}"
@@ -201,8 +204,7 @@ def _step(
     if part not in container:
         if (len(seen) == 2 and seen[0] == "strategies") or seen[-1:] == ["programs"]:
             names = list(container)
-            close = difflib.get_close_matches(str(part), names, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(str(part), names)
             raise AnalysisError(
                 f'{file}: {where}."{path}": expected one of {", ".join(names) or "nothing"} at '
                 f"{_render(seen[:-1])}, found '{part}'{hint}"
@@ -240,6 +242,7 @@ __all__ = [
     "OBJECTIVES",
     "Objective",
     "check_keys",
+    "did_you_mean",
     "integer",
     "objectives_of",
     "scenario_with",

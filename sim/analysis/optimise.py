@@ -43,7 +43,6 @@ candidates into a new study and evaluates only what is missing, reaching the sam
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import warnings
@@ -58,6 +57,7 @@ import polars as pl
 from sim.analysis.decisions import (
     Objective,
     check_keys,
+    did_you_mean,
     integer,
     objectives_of,
     scenario_with,
@@ -190,11 +190,9 @@ def settings_of(scenario: Scenario, evaluations: int | None = None) -> Settings:
     if strategy is None and len([n for n in names if n != scenario.baseline]) == 1:
         strategy = next(n for n in names if n != scenario.baseline)
     if strategy not in names:
-        close = difflib.get_close_matches(str(strategy), names, n=1, cutoff=0.5)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
         raise AnalysisError(
             f"{where}.strategy: expected the strategy to decide, one of {', '.join(names)}, "
-            f"found {json.dumps(strategy)}{hint}"
+            f"found {json.dumps(strategy)}{did_you_mean(str(strategy), names)}"
         )
     objectives = objectives_of(table.get("objectives", ["clv"]), f"{where}.objectives")
     budget = table.get("budget")
@@ -232,11 +230,7 @@ def _check_variables(scenario: Scenario, settings: Settings) -> None:
             variable.path.startswith(prefix + ".") or variable.path.startswith(prefix + "[")
         ):
             other = variable.path.split(".")[1].split("[")[0] if "." in variable.path else ""
-            hint = (
-                "; did you mean '" + settings.strategy + "'?"
-                if difflib.get_close_matches(other, [settings.strategy], n=1, cutoff=0.5)
-                else ""
-            )
+            hint = did_you_mean(other, [settings.strategy])
             raise AnalysisError(
                 f'{scenario.file}: optimise.variables."{variable.path}": expected a path of the decided '
                 f"strategy '{settings.strategy}' ({prefix}...) or of the market, "

@@ -42,7 +42,15 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from sim.analysis.decisions import OBJECTIVES, Objective, check_keys, integer, objectives_of, section
+from sim.analysis.decisions import (
+    OBJECTIVES,
+    Objective,
+    check_keys,
+    did_you_mean,
+    integer,
+    objectives_of,
+    section,
+)
 from sim.analysis.discovery import prim, rules, sample
 from sim.analysis.space import RANGES_SECTION, AnalysisError, Output, Space, evaluate
 from sim.defaults import MAX_GRID_POINTS, MAX_REPLICATIONS
@@ -116,13 +124,9 @@ def robustness_settings(scenario: Scenario, markets: int | None = None) -> Robus
         )
     for name in chosen:
         if name not in names:
-            import difflib
-
-            close = difflib.get_close_matches(name, names, n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
             raise AnalysisError(
                 f"{where}.strategies: expected strategies of the file ({', '.join(names)}), "
-                f"found '{name}'{hint}"
+                f"found '{name}'{did_you_mean(name, names)}"
             )
     thresholds = table.get("thresholds", {})
     if not isinstance(thresholds, dict):

@@ -1156,9 +1156,14 @@ def discover_command(
 # --- decisions: optimise, robustness ----------------------------------------------------------
 
 
-ResumeOption = Annotated[bool, typer.Option(help="Complete an interrupted run (or extend it).")]
-ForceOption = Annotated[bool, typer.Option(help="Start over, discarding stored evaluations.")]
-DecisionFormat = Annotated[OutputFormat, typer.Option("--format", help="table or json.")]
+class DecisionOutput(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ResumeOption = Annotated[bool, typer.Option("--resume", help="Complete an interrupted run (or extend it).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Start over, discarding stored evaluations.")]
+DecisionFormat = Annotated[DecisionOutput, typer.Option("--format", help="table, or json (the summary).")]
 
 
 def _decision_out(out: Path | None, chosen: scenarios.Scenario) -> Path:
@@ -1181,7 +1186,7 @@ def optimise_command(
     ] = None,
     resume: ResumeOption = False,
     force: ForceOption = False,
-    output_format: DecisionFormat = OutputFormat.table,
+    output_format: DecisionFormat = DecisionOutput.table,
 ) -> None:
     """Search the strategy settings the file's [optimise] table names for one or two objectives
     under a budget; re-run the finalists on fresh seeds and write the winner as a scenario."""
@@ -1204,7 +1209,7 @@ def optimise_command(
         ),
     )
     summary = found.summary
-    if output_format == OutputFormat.json:
+    if output_format == DecisionOutput.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
         objectives = ", ".join(summary["settings"]["objectives"])
@@ -1240,7 +1245,7 @@ def robustness_command(
     out: Annotated[
         Path | None, typer.Option(help="Folder for robustness.parquet and .json [default: results/NAME].")
     ] = None,
-    output_format: DecisionFormat = OutputFormat.table,
+    output_format: DecisionFormat = DecisionOutput.table,
 ) -> None:
     """Regret and satisficing of strategies over markets sampled from the file's uncertainty
     ranges; the markets where one misses a threshold go to `loyalty-sim discover`."""
@@ -1261,7 +1266,7 @@ def robustness_command(
         lambda executor, on_progress: robustness(chosen, folder, executor, markets, on_progress),
     )
     summary = found.summary
-    if output_format == OutputFormat.json:
+    if output_format == DecisionOutput.json:
         print(json.dumps(summary, indent=2, default=str))
     else:
         thresholds = ", ".join(

@@ -107,11 +107,19 @@ def _executor(workers: int | None, scheduler: str | None) -> Executor:
         raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
 
 
-def _load_scenario(file: Path) -> scenarios.Scenario:
+def _load_scenario(
+    file: Path | None, population: Path | None = None, as_of: str | None = None
+) -> scenarios.Scenario:
+    """The scenario of FILE, or of the default market with ``population`` (``run --population``
+    without FILE); its problems are printed one a line, and the command exits with code 2."""
     from sim import scenario as scenarios
 
     try:
-        return scenarios.load(file)
+        if file is None:
+            plain = '[strategies]\nrare_contact = ["rare_contact"]\n'  # the market is what is used
+            text = scenarios.with_population(plain, "--population", population or Path(), as_of)
+            return scenarios.loads(text, "--population", default_name="default")
+        return scenarios.load(file, population, as_of)
     except scenarios.ScenarioError as error:
         for problem in error.problems:
             stderr.print(f"error: {problem.render(error.file)}", highlight=False, markup=False)
@@ -138,6 +146,19 @@ BaselineOption = Annotated[
 WideOption = Annotated[
     bool,
     typer.Option("--wide", help="Every column (runs, churn, margin, cost per retained, return on spend)."),
+]
+
+
+PopulationOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Start from the firm's own customers: a customer table (CSV, docs/customers.md) instead of "
+        "drawn customers; it sets the number of customers."
+    ),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Date the simulation starts (YYYY-MM-DD): contract_end counts from it."),
 ]
 
 
@@ -168,6 +189,15 @@ def run(
     output_format: Annotated[
         SweepFormat, typer.Option("--format", help="Output format (json, csv: every outcome of every run).")
     ] = SweepFormat.table,
+    population: PopulationOption = None,
+    as_of: AsOfOption = None,
+    panel: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a monthly panel of the --population customers (Parquet, keyed by customer_id); "
+            "see docs/customers.md."
+        ),
+    ] = None,
 ) -> None:
     """Run strategies once and print a comparison table.
 
@@ -176,16 +206,24 @@ def run(
     with the same seed, so all start from the same customers. --baseline is run too when
     --strategy leaves it out, so that the "vs" column always has a reference.
     """
+    from sim.customer_table import CustomerPanel, write_panel
     from sim.market import Market
     from sim.plugins import PluginRunError
     from sim.runs import run_strategies
     from sim.strategy import BASELINE, builtin_strategies
 
+    if panel is not None:
+        in_file = file is not None and "population" in _load_scenario(file).raw
+        if population is None and not in_file:
+            raise _fail("--panel: expected a customer table (--population or the scenario's population)")
+        check_output(panel, "--panel", directory=False)
     if file is None:
         market, available, default_baseline = Market(), builtin_strategies(), BASELINE
         default_customers, default_months, default_seed = defaults.CUSTOMERS, defaults.MONTHS, defaults.SEED
+        if population is not None:  # the default market with the firm's own customers
+            market = _load_scenario(None, population, as_of).market
     else:
-        chosen = _load_scenario(file)
+        chosen = _load_scenario(file, population, as_of)
         market, available, default_baseline = chosen.market, chosen.strategies, chosen.baseline
         default_customers, default_months, default_seed = chosen.customers, chosen.months, chosen.seed
     baseline = baseline or default_baseline
@@ -196,20 +234,27 @@ def run(
     customers = customers or default_customers
     months = months or default_months
     seed = default_seed if seed is None else seed
-    summaries = []
+    summaries, panels = [], []
+    base = market.customer_base
+    panel_probe = {"panel": lambda: CustomerPanel(base.customer_id)}
+    probes = panel_probe if panel is not None and base is not None else None
     with Progress("simulating", "strategies") as progress:
         progress.update(0, len(strategies))
         for picked in strategies:
             progress.describe(f"simulating {picked.name}")
             try:
-                [done] = run_strategies([picked], market, customers, months, seeds=[seed])
+                [done] = run_strategies([picked], market, customers, months, seeds=[seed], probes=probes)
             except PluginRunError as error:
                 if debugging():
                     traceback.print_exc()
                 stderr.print(f"error: strategy '{picked.name}': {error}", highlight=False, markup=False)
                 raise typer.Exit(EXIT_FAILED_RUNS) from None
             summaries.append(done.result.summary())
+            if probes:
+                panels.append((picked.name, seed, done.probes["panel"]))
             progress.advance()
+    if panels:
+        write_panel(panel, panels)
     sys.stdout.write(_render(summaries, output_format, baseline, wide))
 
 
@@ -281,6 +326,8 @@ def sweep_command(
     no_report: Annotated[
         bool, typer.Option("--no-report", help="Do not build report.html and the chart images at the end.")
     ] = False,
+    population: PopulationOption = None,
+    as_of: AsOfOption = None,
 ) -> None:
     """Run every strategy x grid point x replication of a scenario and compare them.
 
@@ -302,11 +349,13 @@ def sweep_command(
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     # --resume checks the parts of a finished sweep first (below), so it takes the longer way
-    finished = None if force or dry_run or resume else provenance.finished_sweep(file, out, replications)
+    # (not with --population: the finished sweep's scenario text is not the file's then)
+    quick = not (force or dry_run or resume or population)
+    finished = provenance.finished_sweep(file, out, replications) if quick else None
     if finished:  # without loading the model or even the scenario: this answers in well under 1 s
         _reprint(*finished, output_format, wide)
         return
-    chosen = _load_scenario(file)
+    chosen = _load_scenario(file, population, as_of)
     out = out or Path("results") / chosen.name
     if dry_run:
         _print_estimate(chosen, workers or os.cpu_count() or 1, out, replications, not no_report)

@@ -64,6 +64,7 @@ class Executor:
     workers = 1
     # Errors that mean a worker process died (killed, out of memory) rather than a run failing.
     lost_worker_errors: tuple[type[BaseException], ...] = ()
+    closed = False
 
     def run(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
         pending = iter(tasks)
@@ -83,8 +84,11 @@ class Executor:
                             break
                     yield future.result()
         finally:
-            for future in running:
-                future.cancel()
+            # A run abandoned by Ctrl-C may be finalised only after close(), which has already
+            # dropped every future; cancelling one on a closed Dask client would raise here.
+            if not self.closed:
+                for future in running:
+                    future.cancel()
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> Any:
         raise NotImplementedError
@@ -94,6 +98,12 @@ class Executor:
 
     def close(self) -> None:
         """Release workers; idempotent."""
+        if not self.closed:
+            self.closed = True
+            self._release()
+
+    def _release(self) -> None:
+        """Stop the workers and drop their pending work (called once, by close)."""
 
     def __enter__(self) -> Executor:
         return self
@@ -171,7 +181,7 @@ class LocalPoolExecutor(Executor):
         done, running = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
         return set(done), set(running)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -224,7 +234,7 @@ class DaskExecutor(Executor):
         done, running = wait(list(futures), return_when="FIRST_COMPLETED")
         return set(done), set(running)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._client.close()
         if self._cluster is not None:
             # Shutting the cluster down (after Ctrl-C, say) makes Dask log lost connections;

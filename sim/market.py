@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.behaviours import BehaviourSpec
+from sim.customer_base import CustomerBase
 from sim.distributions import Gamma
 from sim.mechanisms.acquisition import AcquisitionParams
 from sim.mechanisms.adaptation import AdaptationParams
@@ -31,6 +32,8 @@ class Market:
     attention: AttentionParams = field(default_factory=AttentionParams)
     gross_margin_share: float = 0.3  # share of revenue left after the cost of goods
     behaviours: tuple[BehaviourSpec, ...] = ()  # customer behaviours beyond the core mechanisms
+    # The firm's own customers as the initial cohort (sim.customer_base); None: drawn customers.
+    customer_base: CustomerBase | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.segments:

@@ -146,6 +146,8 @@ class LoyaltyModel(mesa.Model):
             repeats = sum(p.name == program.name for p in self.programs[:index])
             program.stream_key = f"{program.name}#{repeats}" if repeats else program.name
         self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
+        base = self.market.customer_base  # the firm's own customers (sim.customer_base), if given
+        customers = len(base) if base is not None else customers
         self.initial_customers = customers
         self.months = months
         self.month = 0
@@ -154,10 +156,14 @@ class LoyaltyModel(mesa.Model):
             capacity=acquisition.capacity(self.market.acquisition, customers, months),
             extra_columns=self._plugin_columns(),
         )
-        self.population.add(
-            self.stream("population"), customers, self.market.segments, month=0,
-            traits=self.market.customer_traits(),
-        )
+        if base is None:
+            self.population.add(
+                self.stream("population"), customers, self.market.segments, month=0,
+                traits=self.market.customer_traits(),
+            )
+        else:
+            traits = self.market.customer_traits()
+            base.populate(self.population, self.stream("population"), self.market.segments, traits)
         self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")

@@ -438,7 +438,11 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
     returned by an in-place hook (``return switch * 0.5`` would be ignored), or a multiplier
     that is not a finite number >= 0."""
     try:
-        result = getattr(plugin, hook)(model, *args)
+        reach = getattr(plugin, "reach", None)  # a program's targeting and budget (sim.targeting)
+        if reach is not None:
+            result = reach.call(plugin, hook, model, *args)
+        else:
+            result = getattr(plugin, hook)(model, *args)
     except PluginRunError:
         raise
     except Exception as error:

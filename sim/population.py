@@ -197,6 +197,7 @@ class Population:
         segments: tuple[Segment, ...],
         month: int,
         traits: Mapping[str, Beta | Gamma | LogNormal] | None = None,
+        segment_codes: np.ndarray | None = None,
     ) -> np.ndarray:
         """Append ``count`` new customers drawn from ``segments``; return their ids.
 
@@ -208,7 +209,10 @@ class Population:
         stop = start + count
         self._reserve(stop)
         weights = np.array([s.share for s in segments], dtype=float)
-        seg = rng.choice(len(segments), size=count, p=weights / weights.sum()).astype(np.int8)
+        if segment_codes is None:
+            seg = rng.choice(len(segments), size=count, p=weights / weights.sum()).astype(np.int8)
+        else:  # known segments (the firm's own customers, sim.customer_base)
+            seg = segment_codes.astype(np.int8)
         object.__setattr__(self, "n", stop)
         rows = slice(start, stop)
         self.segment[rows] = seg

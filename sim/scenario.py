@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from sim import defaults
+from sim import customer_table, defaults
 from sim.behaviours import BEHAVIOURS, BehaviourSpec
+from sim.customer_base import CustomerBase
 from sim.defaults import (
     MAX_CUSTOMERS,
     MAX_DEPTH,
@@ -45,6 +46,7 @@ from sim.population import DEFAULT_SEGMENTS, Segment
 from sim.programs import PROGRAMS
 from sim.seeds import GridPoint, GridValue, point_id
 from sim.strategy import BASELINE, ProgramSpec, Strategy
+from sim.targeting import BUDGET_PERIODS, CONTRACT_STATES, Budget, Target
 
 TOP_LEVEL_KEYS = (
     "name",
@@ -62,9 +64,14 @@ TOP_LEVEL_KEYS = (
     "grid",
     "optimise",  # decision variables and objectives: sim.analysis.optimise checks this table
     "robustness",  # uncertainty ranges and thresholds: sim.analysis.robustness checks this table
+    "population",
 )
+POPULATION_KEYS = ("file", "as_of", "sha256")
 STRATEGY_ENTRY_KEYS = ("programs", "label", "description")
-PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params")
+PROGRAM_ENTRY_KEYS = ("program", "start_month", "end_month", "params", "target", "budget")
+TARGET_KEYS = tuple(f.name for f in dataclasses.fields(Target))
+BUDGET_KEYS = tuple(f.name for f in dataclasses.fields(Budget))
+BANDS = ("tenure_months", "spend_per_month", "attention")
 BEHAVIOUR_ENTRY_KEYS = ("behaviour", "params")
 DEFAULTS = {
     "customers": defaults.CUSTOMERS,
@@ -146,8 +153,12 @@ class Scenario:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
 
-def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem."""
+def load(path: str | Path, population: str | Path | None = None, as_of: str | None = None) -> Scenario:
+    """Read and validate a scenario file; raise :class:`ScenarioError` listing every problem.
+
+    ``population`` (and ``as_of``) start the model from a customer table, as the scenario key
+    ``population`` does (``--population`` of ``run`` and ``sweep``); it is written into the
+    scenario's text, so that results record it."""
     file = str(path)
     try:
         data = read_input(path, "scenario file")
@@ -157,7 +168,26 @@ def load(path: str | Path) -> Scenario:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ScenarioError(file, [Problem("", "a readable UTF-8 text file", str(error))]) from None
+    if population is not None:
+        text = with_population(text, file, population, as_of)
     return loads(text, file, default_name=Path(path).stem)
+
+
+def with_population(text: str, file: str, population: str | Path, as_of: str | None = None) -> str:
+    """Scenario text with a top-level ``population`` key (an absolute path, and the table's
+    SHA-256, so that a changed table is a changed scenario) in front."""
+    try:
+        raw = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError:
+        raw = {}  # reported when the text is validated
+    if "population" in raw:
+        problem = Problem("population", "one customer table", "one in the file and one from --population")
+        raise ScenarioError(file, [problem])
+    table = {"file": str(Path(population).resolve()), **({"as_of": as_of} if as_of is not None else {})}
+    digest = customer_table.sha256(population)  # so that the text, and the results, name the contents
+    table.update({"sha256": digest} if digest else {})
+    entries = ", ".join(f"{key} = {json.dumps(value)}" for key, value in table.items())
+    return f"population = {{ {entries} }}\n" + text.removeprefix("\ufeff")
 
 
 def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -> Scenario:
@@ -269,7 +299,13 @@ def _build(raw: dict[str, Any], file: str) -> dict[str, Any]:
         out[key] = value
     behaviours = _behaviours(raw.get("behaviours", []), problems)
     out["market"] = _market(raw.get("market", {}), raw.get("service"), behaviours, problems)
-    out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems)
+    if "population" in raw and out["market"] is not None:
+        base = _population(raw["population"], file, tuple(s.name for s in out["market"].segments), problems)
+        if base is not None:  # the firm's own customers; the table sets their number
+            out["market"] = dataclasses.replace(out["market"], customer_base=base)
+            out["customers"] = len(base)
+    segment_names = [s.name for s in out["market"].segments] if out["market"] is not None else None
+    out["strategies"] = _strategies(raw.get("strategies"), out["months"], problems, segment_names)
     baseline = _typed(raw, "baseline", str, "", problems, None)
     names = list(out["strategies"] or {})
     if baseline is None:
@@ -361,7 +397,9 @@ def _reweight(segments: tuple[Segment, ...], raw: Any, problems: list[Problem]) 
     return tuple(dataclasses.replace(s, share=shares.get(s.name, 0.0)) for s in segments)
 
 
-def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Strategy] | None:
+def _strategies(
+    raw: Any, months: Any, problems: list[Problem], segments: list[str] | None = None
+) -> dict[str, Strategy] | None:
     if raw is None:
         problems.append(Problem("strategies", "a table of at least one strategy", "nothing"))
         return None
@@ -383,7 +421,10 @@ def _strategies(raw: Any, months: Any, problems: list[Problem]) -> dict[str, Str
         if not isinstance(programs, list) or not programs:
             problems.append(Problem(f"{path}.programs", "a non-empty array of programs", _describe(programs)))
             continue
-        specs = [_program(item, f"{path}.programs[{i}]", months, problems) for i, item in enumerate(programs)]
+        specs = [
+            _program(item, f"{path}.programs[{i}]", months, problems, segments)
+            for i, item in enumerate(programs)
+        ]
         if all(spec is not None for spec in specs):
             strategies[name] = Strategy(name, tuple(specs))
     return strategies if len(strategies) == len(raw) else None
@@ -416,7 +457,9 @@ def _display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
     return display
 
 
-def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> ProgramSpec | None:
+def _program(
+    raw: Any, path: str, months: Any, problems: list[Problem], segments: list[str] | None = None
+) -> ProgramSpec | None:
     if isinstance(raw, str):
         raw = {"program": raw}
     if not isinstance(raw, dict):
@@ -444,9 +487,105 @@ def _program(raw: Any, path: str, months: Any, problems: list[Problem]) -> Progr
         return None
     params_raw = raw.get("params", {})
     params = _params(PROGRAMS.get(name).Params, params_raw, f"{path}.params", problems)
-    if params is None or start is None:
+    before = len(problems)
+    target = _target(raw["target"], f"{path}.target", problems, segments) if "target" in raw else None
+    budget = _budget(raw["budget"], f"{path}.budget", problems) if "budget" in raw else None
+    if params is None or start is None or len(problems) > before:
         return None
-    return ProgramSpec(name, _overrides(params, params_raw), start, end)
+    return ProgramSpec(name, _overrides(params, params_raw), start, end, target, budget)
+
+
+def _population(
+    raw: Any, file: str, segments: tuple[str, ...], problems: list[Problem]
+) -> CustomerBase | None:
+    """``population``: a customer table (CSV) as the initial cohort, by its path (relative to
+    the scenario file) or as ``{ file = ..., as_of = "YYYY-MM-DD" }``."""
+    table = {"file": raw} if isinstance(raw, str) else raw
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str):
+        expected = 'a CSV path, or { file = "customers.csv", as_of = "YYYY-MM-DD" }'
+        problems.append(Problem("population", expected, _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(table, POPULATION_KEYS, "population", problems)
+    as_of = _typed(table, "as_of", str, "population", problems, None)
+    pinned = _typed(table, "sha256", str, "population", problems, None)
+    if len(problems) > before:
+        return None
+    path = Path(table["file"])
+    if not path.is_absolute() and Path(file).is_file():
+        path = Path(file).parent / path
+    try:
+        base = customer_table.load(path, segments, as_of)
+    except customer_table.CustomerTableError as error:
+        for p in error.problems:
+            where = f"{error.file}: {p.where}" if p.where else error.file
+            problems.append(Problem(f"population: {where}", p.expected, p.found))
+        return None
+    if pinned is not None and pinned != base.sha256:
+        expected = f"the table whose SHA-256 is {pinned[:12]}... (the file has changed)"
+        problems.append(Problem("population.sha256", expected, f"{base.sha256[:12]}..."))
+        return None
+    return base
+
+
+def _target(raw: Any, path: str, problems: list[Problem], segments: list[str] | None) -> Target | None:
+    """A program's ``target``: whom it reaches (sim.targeting.Target)."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, "a table of targeting keys", _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(raw, TARGET_KEYS, path, problems)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        where = f"{path}.{key}"
+        if key == "segments":
+            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
+                problems.append(Problem(where, "a non-empty array of segment names", _describe(value)))
+                continue
+            for index, name in enumerate(value):
+                if segments is not None and name not in segments:
+                    problems.append(_unknown(f"{where}[{index}]", "segment", name, segments))
+            values[key] = tuple(value)
+        elif key in BANDS:
+            if not (isinstance(value, list) and len(value) == 2 and all(_finite(v) for v in value)
+                    and 0 <= value[0] <= value[1]):
+                problems.append(Problem(where, "[low, high] with 0 <= low <= high", _describe(value)))
+                continue
+            values[key] = (float(value[0]), float(value[1]))
+        elif key == "contract":
+            if value not in CONTRACT_STATES:
+                problems.append(Problem(where, f"one of {', '.join(CONTRACT_STATES)}", _describe(value)))
+                continue
+            values[key] = value
+        elif key in TARGET_KEYS:
+            number = _coerce(value, float, where, problems)
+            if number is not None and not 0.0 <= number <= 1.0:
+                problems.append(Problem(where, "a value in [0, 1]", repr(number)))
+                continue
+            values[key] = number
+    if len(problems) > before:
+        return None
+    return Target(**values)
+
+
+def _budget(raw: Any, path: str, problems: list[Problem]) -> Budget | None:
+    """A program's ``budget``: ``{ eur = ..., per = "month" | "year" }`` (sim.targeting.Budget)."""
+    if not isinstance(raw, dict):
+        problems.append(Problem(path, 'a table { eur = ..., per = "month" or "year" }', _describe(raw)))
+        return None
+    before = len(problems)
+    _unknown_keys(raw, BUDGET_KEYS, path, problems)
+    if "eur" not in raw:
+        problems.append(Problem(f"{path}.eur", "a cap in EUR (a number >= 0)", "nothing"))
+    eur = _typed(raw, "eur", float, path, problems, None)
+    if eur is not None and eur < 0:
+        problems.append(Problem(f"{path}.eur", "a number >= 0 (EUR)", repr(eur)))
+    per = raw.get("per", "month")
+    if per not in BUDGET_PERIODS:
+        problems.append(_unknown(f"{path}.per", "budget period", str(per), list(BUDGET_PERIODS)))
+    if len(problems) > before:
+        return None
+    return Budget(eur, per)
 
 
 def _behaviours(raw: Any, problems: list[Problem]) -> tuple[BehaviourSpec, ...] | None:
@@ -758,8 +897,9 @@ def _latin_hypercube(raw: Any, seed: int, problems: list[Problem]) -> list[GridP
 
 def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
     """Apply a grid value: ``customers``, ``months``, ``market.<section>.<field>``,
-    ``market.gross_margin_share``, ``service.<field>``, ``programs.<program>.<field>``
-    (in every strategy that runs the program) or ``behaviours.<behaviour>.<field>``."""
+    ``market.gross_margin_share``, ``service.<field>``, ``programs.<program>.<field>`` or
+    ``programs.<program>.target.<key>`` / ``.budget.<key>`` (in every strategy that runs the
+    program) or ``behaviours.<behaviour>.<field>``."""
     parts = path.split(".")
     if parts[0] == "behaviours" and len(parts) == 3:
         for index, entry in enumerate(raw.get("behaviours") or []):
@@ -768,13 +908,15 @@ def _set_path(raw: dict[str, Any], path: str, value: GridValue) -> None:
                 entry.setdefault("params", {})[parts[2]] = value
                 raw["behaviours"][index] = entry
         return
-    if parts[0] == "programs" and len(parts) == 3:
+    if parts[0] == "programs" and len(parts) in (3, 4):
+        # programs.<program>.<parameter>, or programs.<program>.target|budget.<key>
+        section, key = ("params", parts[2]) if len(parts) == 3 else (parts[2], parts[3])
         for strategy in (raw.get("strategies") or {}).values():
             entries = strategy.get("programs") if isinstance(strategy, dict) else strategy
             for index, entry in enumerate(entries or []):
                 entry = {"program": entry} if isinstance(entry, str) else entry
                 if isinstance(entry, dict) and entry.get("program") == parts[1]:
-                    entry.setdefault("params", {})[parts[2]] = value
+                    entry.setdefault(section, {})[key] = value
                     entries[index] = entry
         return
     target = raw
@@ -818,10 +960,10 @@ def _check_grid_path(raw: dict[str, Any], path: str) -> None:
             for e in ((s.get("programs") if isinstance(s, dict) else s) or [])
             if isinstance(e, str | dict)
         }
-        if len(parts) != 3 or parts[1] not in used:
-            raise ScenarioError(
-                "", [Problem(grid_path, "programs.<program run by a strategy>.<parameter>", repr(path))]
-            )
+        targeting = len(parts) == 4 and parts[2] in ("target", "budget")
+        if not (len(parts) == 3 or targeting) or parts[1] not in used:
+            expected = "programs.<program run by a strategy>.<parameter> (or .target.<key>, .budget.<key>)"
+            raise ScenarioError("", [Problem(grid_path, expected, repr(path))])
     elif parts[0] == "behaviours":
         used = {e if isinstance(e, str) else e.get("behaviour") for e in raw.get("behaviours") or []
                 if isinstance(e, str | dict)}

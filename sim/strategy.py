@@ -8,6 +8,7 @@ from typing import Any
 
 from sim.plugins import BUILT_IN, build_params, source_of
 from sim.programs import PROGRAMS, Program
+from sim.targeting import Budget, Reach, Target
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class ProgramSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     start_month: int = 1
     end_month: int | None = None
+    target: Target | None = None  # whom it reaches (sim.targeting); None: every active customer
+    budget: Budget | None = None  # its spending cap; None: no cap
 
     def __post_init__(self) -> None:
         PROGRAMS.get(self.name)  # unknown names fail early, with a suggestion
@@ -28,7 +31,10 @@ class ProgramSpec:
 
     def build(self) -> Program:
         cls = PROGRAMS.get(self.name)
-        return cls(build_params("program", cls, self.params), self.start_month, self.end_month)
+        program = cls(build_params("program", cls, self.params), self.start_month, self.end_month)
+        if self.target is not None or self.budget is not None:
+            program.reach = Reach(self.target, self.budget)
+        return program
 
 
 @dataclass(frozen=True)

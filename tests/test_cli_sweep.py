@@ -65,6 +65,7 @@ LONG_RUNS = 3 * 24
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "LOYALTY_SIM_DEBUG"}
     env["PYTHONUNBUFFERED"] = "1"
+    env["COLUMNS"] = "120"  # wide enough for whole names, whatever terminal (or xdist) runs the tests
     return env
 
 
@@ -238,11 +239,10 @@ def test_dry_run_estimates_and_writes_nothing(small):
 )
 def test_unreachable_scheduler_is_a_clean_error(small, command):
     (small / "curve.csv").write_text("year,share\n0,1\n1,0.8\n2,0.7\n")
-    started = time.monotonic()
+    # Gives up after its 10 s connection timeout; the subprocess limit only catches a hang
+    # (no tighter bound: start-up alone can take half a minute on a loaded 2-core machine).
     result = cli(small, *command, "--scheduler", "tcp://127.0.0.1:1", "--out", "out", timeout=120)
-    elapsed = time.monotonic() - started
     assert_clean_error(result, "--scheduler", "tcp://127.0.0.1:1")
-    assert elapsed < 30  # about 10 s of connection attempts plus start-up
     assert not (small / "out").exists()
 
 

@@ -13,7 +13,7 @@ from sim.behaviours import BEHAVIOURS
 from sim.programs import PROGRAMS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-GUIDES = ["extending.md"]
+GUIDES = ["extending.md", "customers.md"]
 
 
 @pytest.mark.parametrize("guide", GUIDES)

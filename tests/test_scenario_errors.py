@@ -113,6 +113,27 @@ EXPECTED: dict[str, tuple[str, str]] = {
     ),
     "unknown_top_level_key.toml": ("replication", "did you mean 'replications'?"),
     "zero_replications.toml": ("replications", "expected an integer >= 1, found 0"),
+    "target_unknown_key.toml": (
+        "strategies.riskiest.programs[0].target.churn_risk_top_shar",
+        "did you mean 'churn_risk_top_share'?",
+    ),
+    "target_unknown_segment.toml": (
+        "strategies.seekers.programs[0].target.segments[0]",
+        "did you mean 'relationship_seekers'?",
+    ),
+    "target_share_out_of_range.toml": (
+        "strategies.half.programs[0].target.share",
+        "expected a value in [0, 1]",
+    ),
+    "budget_unknown_period.toml": (
+        "strategies.capped.programs[0].budget.per",
+        "unknown budget period 'week'",
+    ),
+    "budget_negative.toml": ("strategies.capped.programs[0].budget.eur", "expected a number >= 0 (EUR)"),
+    "population_missing_file.toml": (  # the table's path, next to the scenario file
+        f"population: {CORPUS / 'no-such-customers.csv'}",
+        "expected an existing customer table (CSV), found no such file",
+    ),
 }
 
 # Defects that are not files: (name, how to make the path in tmp_path, key path, fragment).

@@ -167,9 +167,14 @@ def set_values(raw: dict[str, Any], values: Mapping[str, Any], file: str, where:
             if not value:
                 dropped.append((parent, container))
             continue
+        # a key of a table, or an element of an array the file has (one end of a band: [0])
+        if isinstance(last, int) and isinstance(container, list) and last < len(container):
+            container[last] = value
+            continue
         if not isinstance(container, dict) or isinstance(last, int):
             raise AnalysisError(
-                f"{file}: {where}.\"{path}\": expected a path that ends in a key, found '{path}'"
+                f"{file}: {where}.\"{path}\": expected a path to a key or to an element of an array "
+                f"of the file, found '{path}'"
             )
         container[last] = value
     for entries, entry in dropped:
@@ -222,6 +227,23 @@ def _render(parts: list[str | int]) -> str:
     return text or "the top level"
 
 
+def relocatable(raw: dict[str, Any], file: str) -> dict[str, Any]:
+    """``raw`` to be written elsewhere than ``file``: a customer table (``population``) named
+    relative to the scenario file is named by its absolute path."""
+    from pathlib import Path
+
+    population = raw.get("population")
+    table = {"file": population} if isinstance(population, str) else population
+    if (
+        not isinstance(table, dict)
+        or not isinstance(table.get("file"), str)
+        or Path(table["file"]).is_absolute()
+    ):
+        return raw
+    path = Path(file).parent / table["file"] if Path(file).is_file() else Path(table["file"])
+    return {**raw, "population": {**table, "file": str(path.resolve())}}
+
+
 def scenario_with(
     scenario: Scenario, raw: dict[str, Any], where: str, drop: tuple[str, ...] = ("optimise", "robustness")
 ) -> Scenario:
@@ -245,6 +267,7 @@ __all__ = [
     "did_you_mean",
     "integer",
     "objectives_of",
+    "relocatable",
     "scenario_with",
     "section",
     "set_values",

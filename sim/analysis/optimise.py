@@ -60,6 +60,7 @@ from sim.analysis.decisions import (
     did_you_mean,
     integer,
     objectives_of,
+    relocatable,
     scenario_with,
     section,
     set_values,
@@ -700,6 +701,7 @@ def strategies_text(
         ),
         "",
     ]
+    raw = relocatable(raw, scenario.file)
     text = "\n".join(lines) + tomli_w.dumps(raw)
     scenario_with(scenario, raw, "the written strategies", drop=("optimise",))
     return text

@@ -287,7 +287,7 @@ def markets_text(scenario: Scenario, settings: RobustnessSettings) -> str:
     seed and name kept, so ``discover`` samples the same markets) and only the tested strategies."""
     import tomli_w
 
-    from sim.analysis.decisions import scenario_with
+    from sim.analysis.decisions import relocatable, scenario_with
 
     raw = {k: v for k, v in scenario.raw.items() if k not in ("optimise", "robustness", "grid", "variants")}
     raw["strategies"] = {name: scenario.raw["strategies"][name] for name in settings.strategies}
@@ -304,6 +304,7 @@ def markets_text(scenario: Scenario, settings: RobustnessSettings) -> str:
         }
     }
     raw["name"] = scenario.name
+    raw = relocatable(raw, scenario.file)
     text = (
         f"# Written by `loyalty-sim robustness` from {scenario.file}: "
         f"the {settings.markets} sampled markets,\n"

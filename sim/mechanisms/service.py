@@ -125,7 +125,8 @@ class ServiceParams:
 
 @dataclass
 class ServiceLevel:
-    """This month's effective service; programs in the ``service`` phase improve it."""
+    """This month's effective service; programs in the ``service`` phase improve it. A field a
+    targeted program changed is a per-customer ``float32`` array over every row (sim.targeting)."""
 
     failure_per_month: float
     recovery_share: float
@@ -137,27 +138,34 @@ class ServiceLevel:
         return cls(params.failure_per_month, params.recovery_share, params.quality)
 
 
+def _at(value: float | np.ndarray, ids: np.ndarray) -> float | np.ndarray:
+    """A service level field for customers ``ids``: per-customer where a targeted program set
+    it (an array over all rows, sim.targeting), else the month's one value."""
+    return value[ids] if isinstance(value, np.ndarray) else value
+
+
 def encounters(model, level: ServiceLevel) -> None:
     """Draw failures, their severity and path; update satisfaction and bond; set the flows."""
     params: ServiceParams = model.market.service
     pop, flows = model.population, model.flows
     # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
     active = pop.active_ids()
-    failed = active[model.uniforms("service.failure")[active] < level.failure_per_month]
+    failed = active[model.uniforms("service.failure")[active] < _at(level.failure_per_month, active)]
     large = model.uniforms("service.severity")[failed] < params.large_failure_share
     voice = np.where(large, params.complaint_share_large, params.complaint_share)
     complained = model.uniforms("service.complaint")[failed] < voice
     u_resolve = model.uniforms("service.recovery")[failed]
-    resolved = complained & (u_resolve < level.recovery_share)
+    resolved = complained & (u_resolve < _at(level.recovery_share, failed))
     # The same draw splits resolutions into fast and slow, so more resolutions never means fewer fast ones.
-    fast = resolved & (u_resolve < level.recovery_share * params.fast_resolution_share)
+    fast = resolved & (u_resolve < _at(level.recovery_share, failed) * params.fast_resolution_share)
     path = np.full(failed.size, FailurePath.SILENT, dtype=np.int8)
     path[complained] = FailurePath.UNRESOLVED
     path[resolved] = FailurePath.SLOW
     path[fast] = FailurePath.FAST
     flows.record_failures(failed, path, large)
 
-    experience = np.full(len(pop), level.quality, dtype=np.float32)
+    experience = np.empty(len(pop), dtype=np.float32)
+    experience[:] = level.quality
     open_complaints = np.flatnonzero(pop.complaint_months_left)  # few: cheaper than gathering all
     open_complaints = open_complaints[pop.active[open_complaints]]
     due = open_complaints[pop.complaint_months_left[open_complaints] == 1]  # resolutions arriving now
@@ -180,9 +188,9 @@ def encounters(model, level: ServiceLevel) -> None:
         dtype=np.float32,
     )[path] * np.where(large, np.float32(params.large_failure_weight), np.float32(1.0))
     pop.bond[failed] -= loss * (1.0 - pop.bond[failed])
-    if level.staff_bond_gain:
+    if np.any(level.staff_bond_gain):
         bond = pop.bond[active]
-        pop.bond[active] = bond + level.staff_bond_gain * pop.bond_need[active] * (1.0 - bond)
+        pop.bond[active] = bond + _at(level.staff_bond_gain, active) * pop.bond_need[active] * (1.0 - bond)
     # A complaint handled by a person is personal attention, though it builds no bond.
     pop.months_since_personal_contact[failed[fast]] = 0
     pop.months_since_personal_contact[due] = 0

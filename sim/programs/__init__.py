@@ -26,6 +26,7 @@ from sim.registry import Registry
 if TYPE_CHECKING:
     from sim.mechanisms.service import ServiceLevel
     from sim.model import LoyaltyModel
+    from sim.targeting import Reach
 
 
 class Program:
@@ -54,6 +55,9 @@ class Program:
         # Purpose of this instance's random streams (``model.uniforms(self.stream_key)``): the
         # name, plus ``#k`` for the k-th repeat of a program in one strategy (set by the model).
         self.stream_key = self.name
+        # Whom the program reaches and its budget cap (sim.targeting.Reach; set by the
+        # strategy from the scenario's ``target`` and ``budget``); None: every active customer.
+        self.reach: Reach | None = None
 
     def runs_in(self, month: int) -> bool:
         return self.start_month <= month and (self.end_month is None or month < self.end_month)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sim import scenario as scenarios
 from sim.analysis.decisions import set_values, tokens
-from sim.analysis.optimise import fresh_seeds, optimise, search_seeds
+from sim.analysis.optimise import candidate, fresh_seeds, optimise, search_seeds, settings_of
 from sim.analysis.space import AnalysisError
 from sim.cli import app
 from sim.executors import SerialExecutor
@@ -209,3 +209,18 @@ def test_the_command_prints_the_finalists_and_json(tmp_path):
     summary = json.loads((tmp_path / "o" / "optimisation.json").read_text())
     assert summary["winner"]["candidate"] in [f["candidate"] for f in summary["finalists"]]
     assert summary["candidates"] == 4
+
+
+def test_targeting_thresholds_are_decision_variables_like_any_key(tmp_path):
+    targeted = '"strategies.care.programs[0].target.churn_risk_top_share" = [0.05, 0.5]'
+    scenario = _scenario(tmp_path, extra=targeted)
+    settings = settings_of(scenario)
+    built = candidate(
+        scenario, settings, {"strategies.care.programs[0].target.churn_risk_top_share": 0.3}, "c"
+    )
+    assert built.strategies["care"].programs[0].target.churn_risk_top_share == 0.3
+    band = set_values({"t": {"tenure_months": [0, 120]}}, {"t.tenure_months[1]": 36}, "f.toml", "v")
+    assert band["t"]["tenure_months"] == [0, 36]
+    _scenario(tmp_path, extra=targeted.replace("churn_risk_top_share", "churn_risk_top_shar"))
+    result = runner.invoke(app, ["validate", str(tmp_path / "known.toml")])
+    assert result.exit_code == 2 and "did you mean 'churn_risk_top_share'" in result.output, result.output

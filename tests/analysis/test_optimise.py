@@ -15,7 +15,7 @@ from sim.analysis.decisions import set_values, tokens
 from sim.analysis.optimise import candidate, fresh_seeds, optimise, search_seeds, settings_of
 from sim.analysis.space import AnalysisError
 from sim.cli import app
-from sim.executors import SerialExecutor
+from sim.executors import LocalPoolExecutor, SerialExecutor
 from sim.runs import run_strategies
 from sim.strategy import ProgramSpec, Strategy
 
@@ -224,3 +224,12 @@ def test_targeting_thresholds_are_decision_variables_like_any_key(tmp_path):
     _scenario(tmp_path, extra=targeted.replace("churn_risk_top_share", "churn_risk_top_shar"))
     result = runner.invoke(app, ["validate", str(tmp_path / "known.toml")])
     assert result.exit_code == 2 and "did you mean 'churn_risk_top_share'" in result.output, result.output
+
+
+@pytest.mark.slow
+def test_the_search_is_the_same_on_a_pool_of_workers(tmp_path):
+    scenario = _scenario(tmp_path, evaluations=4)
+    serial = optimise(scenario, tmp_path / "serial", SerialExecutor())
+    with LocalPoolExecutor(2) as pool:
+        pooled = optimise(scenario, tmp_path / "pool", pool)
+    assert pooled.trials.equals(serial.trials) and pooled.summary == serial.summary

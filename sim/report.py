@@ -177,16 +177,25 @@ def _read(report: ReportInput, name: str) -> pl.DataFrame:
 
 def decision_file(report: ReportInput, name: str) -> dict | None:
     """``optimisation.json`` or ``robustness.json``: in the results folder, else beside the swept
-    scenario file (``loyalty-sim optimise`` writes ``front.toml`` next to its own), if either
-    analysed this sweep's strategies; None without one."""
+    scenario file (``loyalty-sim optimise`` writes ``front.toml`` next to its own), if it speaks
+    of this sweep's strategies (the recommended one, or one it tested); None otherwise."""
     recorded = Path(str(report.results.manifest["scenario"].get("file") or ""))
     for folder in (report.results.path, recorded.parent if recorded.name else None):
-        if folder is not None and (folder / name).is_file():
-            try:
-                return json.loads((folder / name).read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                return None
+        if folder is None or not (folder / name).is_file():
+            continue
+        try:
+            found = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(found, dict) and _speaks_of(found, set(report.codes)):
+            return found
     return None
+
+
+def _speaks_of(summary: dict, strategies: set[str]) -> bool:
+    if isinstance(summary.get("winner"), dict):
+        return summary["winner"].get("name") in strategies
+    return any(row.get("strategy") in strategies for row in summary.get("strategies") or [])
 
 
 def _decision(report: ReportInput) -> Html | None:

@@ -12,7 +12,7 @@ from sim.tables.decisions import recommendation, settings_text
 
 WINNER = {
     "candidate": 7,
-    "name": "mix_optimised_7",
+    "name": "personal_appreciation",  # a strategy of the small sweep
     "params": {
         "strategies.mix.programs[0].params.contacts_per_year": 2.5,
         "strategies.mix.programs[1].enabled": False,
@@ -48,7 +48,7 @@ ROBUSTNESS = {
     "ranges": {"market.offers.discount": [0.05, 0.3]},
     "strategies": [
         {
-            "strategy": "mix_optimised_7",
+            "strategy": "personal_appreciation",
             "mean": 432.0,
             "regret_max": 3.0,
             "regret_p90": 1.5,
@@ -59,7 +59,7 @@ ROBUSTNESS = {
             "fails_where": ["market.offers.discount >= 0.22"],
         },
         {
-            "strategy": "personal_appreciation",
+            "strategy": "rare_contact",
             "mean": 420.0,
             "regret_max": 20.0,
             "regret_p90": 15.0,
@@ -76,7 +76,7 @@ ROBUSTNESS = {
 def test_the_recommendation_is_written_from_the_numbers():
     text = " ".join(recommendation(OPTIMISATION, ROBUSTNESS))
     assert (
-        "Recommended: mix_optimised_7, that is mix with personal_appreciation.contacts_per_year = 2.5, "
+        "Recommended: personal_appreciation, that is mix with personal_appreciation.contacts_per_year = 2.5, "
         "point_card off." in text
     )
     assert "436.1 [425.2, 447.0] EUR" in text and "56.5 [52.1, 60.8] EUR against rare_contact" in text
@@ -107,8 +107,12 @@ def test_decision_files_beside_the_results_become_the_first_section_and_a_chart(
     page = files.html.read_text()
     sections = re.findall(r'<section id="([a-z_]+)"', page)
     assert sections[0] == "decision" and "robustness" in sections
-    assert "What should we do" in page and "Recommended: mix_optimised_7" in page
-    assert "mix_optimised_7 meets the targets in 8 of 12 possible markets" in page
+    assert "What should we do" in page and "Recommended: personal_appreciation" in page
+    assert "meets the targets in 8 of 12 possible markets" in page
     assert any(path.name.endswith("-robustness.svg") for path in files.images)
     plain = build_report(small_results, tmp_path / "plain", formats=["html"]).html.read_text()
     assert 'id="decision"' not in plain and 'id="robustness"' not in plain
+    stale = {**OPTIMISATION, "winner": {**WINNER, "name": "mix_optimised_99"}}  # not a strategy of this sweep
+    (results / "optimisation.json").write_text(json.dumps(stale))
+    page = build_report(results, tmp_path / "stale", formats=["html"]).html.read_text()
+    assert "Recommended:" not in page and "meets the targets" in page

@@ -48,7 +48,7 @@ OBJECTIVES: dict[str, Objective] = {
     o.name: o
     for o in (
         Objective(
-            "clv", "clv", True, "EUR", "lifetime value per initial customer over the horizon (discounted)"
+            "clv", "clv", True, "EUR", "discounted lifetime value per initial customer over the horizon"
         ),
         Objective("margin", "margin", True, "EUR", "margin over the horizon, program cost deducted"),
         Objective(
@@ -173,7 +173,7 @@ def set_values(raw: dict[str, Any], values: Mapping[str, Any], file: str, where:
             continue
         if not isinstance(container, dict) or isinstance(last, int):
             raise AnalysisError(
-                f"{file}: {where}.\"{path}\": expected a path to a key or to an element of an array "
+                f'{file}: {where}."{path}": expected a path to a key or to an element of an array '
                 f"of the file, found '{path}'"
             )
         container[last] = value

@@ -123,8 +123,9 @@ def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, An
             spec = OBJECTIVES[objective]
             unit = f" {spec.unit}"
             sentences.append(
-                f"Its {objective} ({spec.meaning}) is {_ci(winner, objective, spec.unit)}{unit} "
-                f"(mean [95% CI]), {_ci(winner, objective + '_diff', spec.unit)}{unit} against "
+                f"{spec.meaning[0].upper()}{spec.meaning[1:]} ({objective}): "
+                f"{_ci(winner, objective, spec.unit)}{unit} (mean [95% CI]), "
+                f"{_ci(winner, objective + '_diff', spec.unit)}{unit} against "
                 f"{optimisation['baseline']} on the same customers."
             )
         budget = settings["budget"]
@@ -163,12 +164,14 @@ def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, An
             sentences.append(f"{lead} meets the targets ({targets}) in {met} of them.")
         else:
             sentences.append(f"{lead} is the best strategy in {round(row['best_share'] * markets)} of them.")
-        sentences.append(
-            f"Its regret (the {robustness['objective']} it gives up against the best strategy of each "
-            f"market) is at most {_amount(row['regret_max'], unit)} {unit}, and "
-            f"{_amount(row['regret_p90'], unit)} {unit} "
-            "or less in 9 markets of 10."
-        )
+        if row["regret_max"] <= 0.0:
+            sentences.append("It is the best of the strategies tested in every one of them (no regret).")
+        else:
+            sentences.append(
+                f"Its regret (the {robustness['objective']} it gives up against the best strategy of each "
+                f"market) is at most {_amount(row['regret_max'], unit)} {unit}, and "
+                f"{_amount(row['regret_p90'], unit)} {unit} or less in 9 markets of 10."
+            )
         if row["fails_where"]:
             sentences.append(f"It falls short mostly where {' and '.join(row['fails_where'])}.")
         elif row["failing"]:

@@ -85,6 +85,13 @@ def test_the_recommendation_is_written_from_the_numbers():
     assert "meets the targets (clv at least 430 EUR) in 8 of them" in text
     assert "at most 3.0 EUR, and 1.5 EUR or less in 9 markets of 10" in text
     assert "falls short mostly where market.offers.discount >= 0.22" in text
+    always_best = {
+        **ROBUSTNESS,
+        "strategies": [{**ROBUSTNESS["strategies"][0], "regret_max": 0.0, "regret_p90": 0.0}],
+    }
+    assert "best of the strategies tested in every one of them" in " ".join(
+        recommendation(OPTIMISATION, always_best)
+    )
     over = {**OPTIMISATION, "settings": {**OPTIMISATION["settings"], "budget": 100_000.0}}
     assert "above the budget of 100k EUR" in " ".join(recommendation(over, None))
     assert recommendation(None, None) == []

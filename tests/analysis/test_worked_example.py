@@ -51,10 +51,13 @@ def test_the_readme_decision_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     commands = _commands()
     names = [c[0] for c in commands]
-    assert names[-4:] == ["calibrate", "optimise", "robustness", "sweep"], names  # after own customers
+    assert names == ["run", "calibrate", "optimise", "robustness", "sweep"], names
+    assert "--population" in commands[0] and "--panel" in commands[0]  # the firm's own customers
     for command in commands:
         fewer = ["--replications", "1"] if command[0] == "calibrate" else []  # half the fit's runs
-        result = CliRunner().invoke(app, [*command, *fewer, "--workers", "1"])
+        serial = [] if command[0] == "run" else ["--workers", "1"]  # run is always one process
+        result = CliRunner().invoke(app, [*command, *fewer, *serial])
         assert result.exit_code == 0, (command, result.output)
     report = next((tmp_path / "results").glob("*-optimised/report.html")).read_text()
     assert "What should we do" in report and "Recommended:" in report
+    assert (tmp_path / "results" / "own-customers-panel.parquet").is_file()

@@ -2,7 +2,8 @@
 
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
-    uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep, dask, cli
+    uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep,
+                                                 # dask, cli, optimise, robustness (benchmarks/decisions.py)
     uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.
@@ -27,6 +28,8 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 
+from benchmarks.decisions import bench_optimise, bench_robustness
+from benchmarks.decisions import rows as decision_rows
 from benchmarks.reference import ReferenceModel
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecutor
@@ -233,6 +236,8 @@ BENCHMARKS = {
     "sweep": bench_sweep,
     "dask": bench_dask,
     "cli": bench_cli,
+    "optimise": bench_optimise,
+    "robustness": bench_robustness,
 }
 
 
@@ -290,6 +295,7 @@ def targets_table(results: dict) -> str:
          f"{get('million', 'floor_seconds'):.2f} s; the model takes "
          f"{get('million', 'seconds') / get('million', 'floor_seconds'):.1f}x the floor"),
     ]
+    rows += decision_rows(results)
     lines = ["| figure | target | measured |", "| --- | --- | --- |"]
     lines += [
         f"| {figure} | {target} | {measured} |"

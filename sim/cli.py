@@ -262,6 +262,7 @@ def run(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]) -> None:
     """Check a scenario file without running it."""
     checked = _load_scenario(file)
+    _check_decision_tables(checked)
     variants = len(checked.variants)
     points = len(checked.grid) // max(1, variants)  # variants are a grid axis of their own
     grid = f"{variants} paired variants x " if variants else ""
@@ -271,6 +272,23 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]
         f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
         f"x {checked.months} months; baseline '{checked.baseline}'"
     )
+
+
+def _check_decision_tables(checked: scenarios.Scenario) -> None:
+    """``[optimise]`` and ``[robustness]`` are checked by their analyses (paths, ranges, objectives)."""
+    if "optimise" not in checked.raw and "robustness" not in checked.raw:
+        return
+    from sim.analysis.optimise import settings_of
+    from sim.analysis.robustness import robustness_settings
+    from sim.analysis.space import AnalysisError
+
+    try:
+        if "optimise" in checked.raw:
+            settings_of(checked)
+        if "robustness" in checked.raw:
+            robustness_settings(checked)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command("sweep")
@@ -790,8 +808,10 @@ def calibrate_command(
         str | None,
         typer.Option(
             help="Parameters to fit: key.path[=low:high],... (as in [grid], plus segments.<segment>.share "
-            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread, "
-            "market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4]."
+            "and segments.<segment>.<trait>.<parameter>) [default: the churn propensity's mean and spread "
+            "(market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4), alone "
+            "or with market.adaptation.trust_recovery_per_month or bond_decay_per_month, whichever best "
+            "predicts the last third of the fitted periods from the rest]."
         ),
     ] = None,
     holdout: Annotated[
@@ -840,12 +860,12 @@ def calibrate_command(
         raise _fail(f"--out: {out} exists; use --force to overwrite it")
     try:
         observed = calibration.read_curve(curve)
-        spec = fit or calibration.DEFAULT_FIT
-        parameters = calibration.parse_fit(spec, chosen, strategy or chosen.baseline)
+        specs = [fit] if fit else calibration.DEFAULT_FITS
+        parameters, alternatives = calibration.parse_fits(specs, chosen, strategy or chosen.baseline)
         with _executor(workers, scheduler) as executor:
             result = calibration.calibrate(
                 chosen, observed, parameters, executor, strategy, holdout, replications, customers,
-                intervals=intervals,
+                intervals=intervals, alternatives=alternatives,
             )
         text = calibration.calibrated_scenario_text(chosen, result)
     except calibration.CalibrationError as error:
@@ -861,6 +881,7 @@ def calibrate_command(
         sys.stdout.write(_calibration_tables(data))
     for warning in result.warnings:
         stderr.print(f"warning: {warning}", highlight=False, markup=False)
+    out.parent.mkdir(parents=True, exist_ok=True)  # --out results/x.toml before any sweep made results/
     write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stderr.print(f"wrote {out}", highlight=False)
 
@@ -883,6 +904,17 @@ def _calibration_tables(data: dict) -> str:
         f"{data['evaluations']} evaluations, {data['seconds']:.0f} s",
     )
     unit, sbg = data["unit"], data["sbg_holdout_error"] is not None
+    if data["selection"]:
+        estimates += _text_table(
+            ["fit set", f"error predicting the last {data['validation_periods']} fitted {unit}s", ""],
+            [
+                [" + ".join(p.rsplit(".", 1)[-1] for p in c["parameters"]),
+                 number(c["validation_mae"], ".4f"), "chosen" if c["chosen"] else ""]
+                for c in data["selection"]
+            ],
+            left=("fit set", ""),
+            caption="fit sets compared (mean absolute error, share of the cohort)",
+        )
     periods = _text_table(
         [unit, "observed", "model", *(["sBG"] if sbg else []), ""],
         [
@@ -1181,6 +1213,139 @@ def discover_command(
     if out:
         written = _write_table(out, "discovery.parquet", found.samples, chosen.hash())
         stderr.print(f"wrote {written}", highlight=False)
+
+
+# --- decisions: optimise, robustness ----------------------------------------------------------
+
+
+class DecisionOutput(StrEnum):
+    table = "table"
+    json = "json"
+
+
+ResumeOption = Annotated[bool, typer.Option("--resume", help="Complete an interrupted run (or extend it).")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Start over, discarding stored evaluations.")]
+DecisionFormat = Annotated[DecisionOutput, typer.Option("--format", help="table, or json (the summary).")]
+
+
+def _decision_out(out: Path | None, chosen: scenarios.Scenario) -> Path:
+    folder = out or Path("results") / chosen.name
+    _check_out(folder)
+    return folder
+
+
+@app.command("optimise")
+def optimise_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with an [optimise] table.")],
+    evaluations: Annotated[
+        int | None, typer.Option(min=2, help="Candidates to try [default: optimise.evaluations of the file].")
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for the candidates, tables and scenario files [default: results/NAME]."),
+    ] = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
+    output_format: DecisionFormat = DecisionOutput.table,
+) -> None:
+    """Search the strategy settings the file's [optimise] table names for one or two objectives
+    under a budget; re-run the finalists on fresh seeds and write the winner as a scenario."""
+    from sim.analysis.optimise import optimise, settings_of
+    from sim.analysis.space import AnalysisError
+    from sim.tables.decisions import finalist_rows
+
+    chosen = _load_scenario(file)
+    folder = _decision_out(out, chosen)
+    try:
+        settings_of(chosen, evaluations)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    found = _run_analysis(
+        "optimise",
+        workers,
+        scheduler,
+        lambda executor, on_progress: optimise(
+            chosen, folder, executor, resume, force, evaluations, on_progress
+        ),
+    )
+    summary = found.summary
+    if output_format == DecisionOutput.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        objectives = ", ".join(summary["settings"]["objectives"])
+        front = (
+            f"Pareto front ({summary['front']} candidates, these spread along it)"
+            if len(summary["settings"]["objectives"]) == 2
+            else "best candidates"
+        )
+        shown = finalist_rows(summary)
+        settings = [row.pop("settings") for row in shown]
+        sys.stdout.write(_text_table(
+            list(shown[0]), [list(r.values()) for r in shown], left=("candidate",),
+            caption=f"{front} for {objectives} of {summary['feasible']} feasible among "
+            f"{summary['candidates']}; "
+            f"mean [95% CI] over {summary['settings']['final_replications']} fresh seeds (not the search's)",
+        ))
+        for row, text in zip(shown, settings, strict=True):
+            print(f"{row['candidate'].split()[0]}: {text}")
+    stderr.print(f"evaluated {found.evaluated} candidates here; wrote {folder}/winner.toml, front.toml, "
+                 "optimisation.json", highlight=False)
+    _report_hint(folder)
+
+
+@app.command("robustness")
+def robustness_command(
+    file: Annotated[Path, typer.Argument(help="Scenario file (TOML) with a [robustness] table.")],
+    markets: Annotated[
+        int | None,
+        typer.Option(min=2, max=MAX_GRID_POINTS, help="Markets to sample [default: robustness.markets]."),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for robustness.parquet and .json [default: results/NAME].")
+    ] = None,
+    output_format: DecisionFormat = DecisionOutput.table,
+) -> None:
+    """Regret and satisficing of strategies over markets sampled from the file's uncertainty
+    ranges; the markets where one misses a threshold go to `loyalty-sim discover`."""
+    from sim.analysis.robustness import robustness, robustness_settings
+    from sim.analysis.space import AnalysisError
+    from sim.tables.decisions import robustness_rows
+
+    chosen = _load_scenario(file)
+    folder = _decision_out(out, chosen)
+    try:
+        robustness_settings(chosen, markets)
+    except AnalysisError as error:
+        raise _fail(str(error)) from None
+    found = _run_analysis(
+        "robustness",
+        workers,
+        scheduler,
+        lambda executor, on_progress: robustness(chosen, folder, executor, markets, on_progress),
+    )
+    summary = found.summary
+    if output_format == DecisionOutput.json:
+        print(json.dumps(summary, indent=2, default=str))
+    else:
+        thresholds = ", ".join(
+            f"{k} {'<=' if k == 'cost' else '>='} {v:g}" for k, v in summary["thresholds"].items()
+        )
+        shown = robustness_rows(summary)
+        sys.stdout.write(_text_table(
+            list(shown[0]), [list(r.values()) for r in shown], left=("strategy",),
+            caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
+            f"on {summary['objective']} against the best strategy of each market"
+            + (f"; thresholds: {thresholds}" if thresholds else ""),
+        ))
+        for row in summary["strategies"]:
+            for command in row["discover"]:
+                print(f"where {row['strategy']} misses: {command}")
+    stderr.print(f"wrote {folder}/robustness.parquet, robustness.json", highlight=False)
+    _report_hint(folder)
 
 
 def main() -> None:

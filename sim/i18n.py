@@ -76,6 +76,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_economics": "Lifetime value and return on spend",
         "heading_claims": "Claims audit",
         "heading_sensitivity": "Which parameters matter",
+        "heading_decision": "What should we do",
+        "heading_robustness": "How the strategies hold up in uncertain markets",
+        "title_robustness": "{best} meets the targets in {count} of {markets} possible markets",
+        "title_robustness_best": "{best} is the best strategy in {count} of {markets} possible markets",
+        "robustness_subtitle": "Markets sampled across the uncertainty ranges ({ranges}); bar: share of "
+        "markets where the strategy meets every target; label: its regret in 9 of 10 markets",
+        "robustness_axis": "Share of possible markets",
         "summary_grid": "Every section shows the grid point {point}, except “Across the swept parameter”, "
         "which shows every grid point.",
         "title_cost_split": "{best} spends the most on its programs: {eur} EUR over {months} months, "
@@ -251,6 +258,13 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_economics": "Kundenwert und Rendite der Ausgaben",
         "heading_claims": "Prüfung der Behauptungen",
         "heading_sensitivity": "Welche Parameter zählen",
+        "heading_decision": "Was sollen wir tun",
+        "heading_robustness": "Wie die Strategien in unsicheren Märkten bestehen",
+        "title_robustness": "{best} erreicht die Ziele in {count} von {markets} möglichen Märkten",
+        "title_robustness_best": "{best} ist in {count} von {markets} möglichen Märkten die beste Strategie",
+        "robustness_subtitle": "Märkte aus den Unsicherheitsbereichen gezogen ({ranges}); Balken: Anteil der "
+        "Märkte, in denen die Strategie jedes Ziel erreicht; Beschriftung: ihr Bedauern in 9 von 10 Märkten",
+        "robustness_axis": "Anteil der möglichen Märkte",
         "summary_grid": "Jeder Abschnitt zeigt den Rasterpunkt {point}, außer „Über den variierten "
         "Parameter“, der alle Rasterpunkte zeigt.",
         "title_cost_split": "{best} gibt am meisten für Programme aus: {eur} EUR in {months} Monaten, davon "

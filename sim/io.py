@@ -25,9 +25,11 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     """Write through ``write(tmp)``, fsync, and rename, so a reader never sees a half-written file.
 
     The file's data and its directory entry are flushed to disk before returning, so a power cut
-    leaves either the old file or the whole new one.
+    leaves either the old file or the whole new one. Missing parent folders are created.
     """
     path = Path(path)
+    # check_output accepts a path under folders still to be made; make them here, at the write
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         write(tmp)

@@ -45,6 +45,7 @@ from sim.charts.grid import grid_chart, numeric_grid_columns
 from sim.charts.loyalty_types import loyalty_types_chart
 from sim.charts.metric import metric_chart, plugin_metrics
 from sim.charts.paired import has_paired, paired_chart
+from sim.charts.robustness import robustness_chart
 from sim.charts.sensitivity import sensitivity_chart
 from sim.charts.style import (
     FORMAT_LOCALES,
@@ -65,6 +66,7 @@ from sim.tables import Html
 from sim.tables.claims import claims_table
 from sim.tables.comparison import result_order, return_on_spend
 from sim.tables.comparison import rows as comparison_rows
+from sim.tables.decisions import recommendation
 from sim.tables.economics import economics_table
 from sim.tables.lifetime import lifetime_table
 from sim.tables.strategies import strategies_table
@@ -173,6 +175,43 @@ def _read(report: ReportInput, name: str) -> pl.DataFrame:
     return pl.read_parquet(report.results.path / name)
 
 
+def decision_file(report: ReportInput, name: str) -> dict | None:
+    """``optimisation.json`` or ``robustness.json``: in the results folder, else beside the swept
+    scenario file (``loyalty-sim optimise`` writes ``front.toml`` next to its own), if it speaks
+    of this sweep's strategies (the recommended one, or one it tested); None otherwise."""
+    recorded = Path(str(report.results.manifest["scenario"].get("file") or ""))
+    for folder in (report.results.path, recorded.parent if recorded.name else None):
+        if folder is None or not (folder / name).is_file():
+            continue
+        try:
+            found = json.loads((folder / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if isinstance(found, dict) and _speaks_of(found, set(report.codes)):
+            return found
+    return None
+
+
+def _speaks_of(summary: dict, strategies: set[str]) -> bool:
+    if isinstance(summary.get("winner"), dict):
+        return summary["winner"].get("name") in strategies
+    return any(row.get("strategy") in strategies for row in summary.get("strategies") or [])
+
+
+def _decision(report: ReportInput) -> Html | None:
+    sentences = recommendation(
+        decision_file(report, "optimisation.json"), decision_file(report, "robustness.json")
+    )
+    if not sentences:
+        return None
+    return Html("\n".join(f"<p>{html.escape(s)}</p>" for s in sentences))
+
+
+def _robustness(report: ReportInput) -> SectionContent:
+    summary = decision_file(report, "robustness.json")
+    return robustness_chart(summary, report.lang, report.names) if summary else None
+
+
 def _strategies(report: ReportInput) -> Html:
     own = report.scenario.display
     return strategies_table(
@@ -186,6 +225,7 @@ def _strategies(report: ReportInput) -> Html:
 
 
 SECTIONS: tuple[Section, ...] = (
+    Section("decision", lambda r: _decision(r)),
     Section("strategies", _strategies),
     Section("survival", lambda r: survival_chart(r.monthly, r.colours)),
     Section("churn", lambda r: churn_chart(r.monthly, r.colours)),
@@ -207,6 +247,7 @@ SECTIONS: tuple[Section, ...] = (
         lambda r: sensitivity_chart(_read(r, "sensitivity.parquet"), r.lang),
         needs="sensitivity.parquet",
     ),
+    Section("robustness", lambda r: _robustness(r)),
 )
 
 

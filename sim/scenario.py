@@ -62,6 +62,8 @@ TOP_LEVEL_KEYS = (
     "behaviours",
     "variants",
     "grid",
+    "optimise",  # decision variables and objectives: sim.analysis.optimise checks this table
+    "robustness",  # uncertainty ranges and thresholds: sim.analysis.robustness checks this table
     "population",
 )
 POPULATION_KEYS = ("file", "as_of", "sha256")

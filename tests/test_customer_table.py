@@ -156,7 +156,7 @@ def test_bad_input_on_the_command_line_exits_2_and_writes_nothing(tmp_path):
 def test_the_panel_is_keyed_by_the_tables_ids_and_the_same_file_and_seed_give_the_same_panel(tmp_path):
     table = _write(tmp_path, [f"id{i},{i % 50},{30 + i % 40},{SEGMENTS[i % 3]},,0,," for i in range(400)])
     panels = []
-    for name in ("one.parquet", "two.parquet"):
+    for name in ("one.parquet", "not/yet/made/two.parquet"):  # missing folders are made
         result = CliRunner().invoke(
             app,
             [

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.slow
 # rescued by tuning: reported, and strict, so that the mark must go once the model passes them.
 FAILS_NOW = {
     "C1": "durable bonds: without personal contact failure-free customers lose only ~5% of their "
-    "bond in two years, under the 10% minimum",
-    "S2": "bonded customers stay 1.17x as long (months 13-60), under the 1.25 minimum for 'markedly'",
+    "bond in two years, under the 10% minimum; the courting before the sale is not modelled (new "
+    "customers start below what service sustains, so silence has no courted bond to erode)",
+    "S2": "bonded customers stay 1.17x as long (months 13-60; 1.20x over 120 months), under the 1.5x "
+    "that Motista (2018) reports for emotionally connected against merely satisfied customers",
 }
 REPLICATIONS = 10
 CUSTOMERS = 4_000

@@ -19,6 +19,22 @@ shifted-beta-geometric model fits (Fader & Hardie 2007: the mean churn and the h
 that makes retention rise with tenure); the mechanisms' own parameters set the shape of the
 hazard and are calibrated to other figures (DESIGN section 4), which one curve cannot tell apart.
 
+**Choosing the fit set** (:data:`DEFAULT_FITS`, :func:`select_fit`). Level and spread fix a
+curve only if each customer's own hazard is constant over their life, as the sBG assumes. The
+model's is not: service failures erode a durable bond faster than trust recovers, so an
+identical customer's hazard rises with tenure, while trust that builds towards what good service
+sustains makes it fall; a curve that needs a different balance is bent at its end, which is
+what a prediction extrapolates (duration dependence on top of heterogeneity: Fader, Hardie,
+Liu, Davin & Steenburgh, "How to project customer retention" revisited, J. Interactive
+Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries the two parameters alone
+and with one parameter that sets that balance (``market.adaptation.trust_recovery_per_month``
+or ``bond_decay_per_month``), and keeps the set that best *predicts*: each is fitted to the
+fitted periods but the last third (at least one) and scored by its mean absolute error on that
+third (a rolling-origin evaluation: Tashman, Int. J. Forecasting 16(4), 2000); the winner is
+refitted on every fitted period. Held-out periods (``--holdout``) are never looked at, and the
+choice uses no knowledge of the curve beyond them, so it serves curves nobody has seen. A
+larger set wins only by predicting better, never by fitting better.
+
 **Objective.** The observed cohort is a multinomial sample: of ``n`` customers, ``n * o_k``
 leave between observed periods ``k-1`` and ``k`` and ``n * o_{K+1}`` are still active at the
 last fitted period. The model gives the probabilities ``m_k`` of the same cells, so the fit
@@ -89,8 +105,15 @@ _SEGMENT_TRAITS = tuple(
 MONTHS_PER_UNIT = {"month": 1, "year": 12}
 # Default search range around the scenario's value when --fit names no bounds: a factor of 4.
 DEFAULT_RANGE_FACTOR = 4.0
-# What `calibrate` fits without --fit: the level and spread of the churn propensity (module doc).
+# What `calibrate` fits without --fit: the level and spread of the churn propensity, alone or with
+# one parameter that sets how a customer's own hazard changes with tenure (module doc).
 DEFAULT_FIT = "market.heterogeneity.propensity_mean=0.05:50,market.heterogeneity.propensity_cv=0:4"
+DEFAULT_FITS: tuple[str, ...] = (
+    DEFAULT_FIT,
+    f"{DEFAULT_FIT},market.adaptation.trust_recovery_per_month=0.0005:0.2",
+    f"{DEFAULT_FIT},market.adaptation.bond_decay_per_month=0.0005:0.2",
+)
+VALIDATION_SHARE = 1 / 3  # share of the fitted periods (the last ones) that choose among fit sets
 CHI2_95 = 3.841458820694124  # chi-squared quantile, 1 degree of freedom, 95%
 Z_95 = 1.959963984540054
 ON_BOUND = 0.01  # distance to a bound, as a share of the search range, that counts as "on it"
@@ -351,6 +374,14 @@ def parse_fit(spec: str, scenario: Scenario, strategy: str) -> list[FitParameter
     return out
 
 
+def parse_fits(
+    specs: list[str] | tuple[str, ...], scenario: Scenario, strategy: str
+) -> tuple[list[FitParameter], tuple[list[FitParameter], ...]]:
+    """The first fit set of ``specs`` and the others (``calibrate``'s ``alternatives``)."""
+    first, *others = (parse_fit(spec, scenario, strategy) for spec in specs)
+    return first, tuple(others)
+
+
 # --- the model's curve -----------------------------------------------------------------------
 
 
@@ -457,12 +488,75 @@ class CurveFit:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A fit set tried by :func:`select_fit`: fitted to the fitted periods but the last
+    ``validation`` ones, and its mean absolute error (share of the cohort) predicting those."""
+
+    paths: tuple[str, ...]
+    validation_error: float  # NaN when the fit set has too many parameters for the periods left
+    chosen: bool
+
+
+@dataclass(frozen=True)
 class Calibration(CurveFit):
     """A calibration: the fit of a strategy's simulated cohort, and how it was simulated."""
 
     strategy: str
     customers: int
     replications: int
+    selection: tuple[Candidate, ...] = ()  # the fit sets compared, when there were several
+    validation: int = 0  # fitted periods (the last ones) that chose among them
+
+
+def validation_periods(curve: Curve, holdout: int) -> int:
+    """How many of the last fitted periods choose among fit sets: VALIDATION_SHARE of the
+    fitted periods after period 0, at least one."""
+    fitted = int(np.count_nonzero(curve.periods > 0)) - holdout
+    return max(1, round(fitted * VALIDATION_SHARE))
+
+
+def select_fit(
+    curve: Curve,
+    candidates: list[list[FitParameter]],
+    model: Callable[[dict[str, float]], np.ndarray],
+    holdout: int = 0,
+    simulated: float | None = None,
+    max_evaluations: int | None = None,
+) -> tuple[list[FitParameter], list[Candidate], int]:
+    """Choose the fit set that best *predicts*: each candidate is fitted to the fitted periods
+    but the last ``validation_periods`` and scored by its mean absolute error on those (a
+    rolling-origin evaluation, Tashman, Int. J. Forecasting 16(4), 2000); the held-out periods
+    (``holdout``) are never looked at. The lowest error wins; a tie (within 1e-4 of the cohort)
+    goes to the earlier, simpler set. Returns the winner, started at its estimates, the
+    candidates' scores and the number of validation periods."""
+    validation = validation_periods(curve, holdout)
+    observed = curve.periods > 0
+    scored: list[tuple[float, list[FitParameter]]] = []
+    for parameters in candidates:
+        try:
+            trial = fit_curve(
+                curve, parameters, model, holdout + validation, simulated, max_evaluations, intervals=False
+            )
+        except CalibrationError:  # more parameters than the periods left can pin down
+            scored.append((math.nan, parameters))
+            continue
+        positions = np.flatnonzero(observed)
+        checked = positions[positions.size - holdout - validation : positions.size - holdout]
+        error = float(np.mean(np.abs(trial.model_share[checked] - curve.share[checked])))
+        started = [
+            dataclasses.replace(p, start=e.value) for p, e in zip(parameters, trial.estimates, strict=True)
+        ]
+        scored.append((error, started))
+    finite = [i for i, (error, _) in enumerate(scored) if math.isfinite(error)]
+    if not finite:
+        return candidates[0], [], 0
+    best = min(error for error, _ in (scored[i] for i in finite))
+    winner = next(i for i in finite if scored[i][0] <= best + 1e-4)
+    selection = [
+        Candidate(tuple(p.path for p in parameters), error, i == winner)
+        for i, (error, parameters) in enumerate(scored)
+    ]
+    return scored[winner][1], selection, validation
 
 
 def calibrate(
@@ -476,20 +570,38 @@ def calibrate(
     customers: int | None = None,
     max_evaluations: int | None = None,
     intervals: bool = True,
+    alternatives: tuple[list[FitParameter], ...] = (),
 ) -> Calibration:
-    """Fit ``parameters`` so that ``strategy``'s cohort curve matches ``curve``; see the module doc."""
+    """Fit ``parameters`` so that ``strategy``'s cohort curve matches ``curve``; see the module
+    doc. With ``alternatives`` (other fit sets), first choose among ``parameters`` and them the
+    set that best predicts the last fitted periods (:func:`select_fit`), then fit it."""
     strategy = strategy or scenario.baseline
     if strategy not in scenario.strategies:
         raise CalibrationError(f"--strategy: '{strategy}' is not a strategy of {scenario.file}")
+    started = time.perf_counter()
     months = int(curve.months[-1])
     cohort = customers or scenario.customers
+    runs: dict[tuple[tuple[str, float], ...], np.ndarray] = {}  # shared by every fit below
 
     def model(values: dict[str, float]) -> np.ndarray:
-        return simulate(scenario, strategy, values, months, replications, executor, customers)[curve.months]
+        key = tuple(sorted(values.items()))
+        if key not in runs:
+            runs[key] = simulate(scenario, strategy, values, months, replications, executor, customers)
+        return runs[key][curve.months]
 
+    selection: list[Candidate] = []
+    validation = 0
+    if alternatives:
+        parameters, selection, validation = select_fit(
+            curve, [parameters, *alternatives], model, holdout, replications * cohort, max_evaluations
+        )
     fit = fit_curve(curve, parameters, model, holdout, replications * cohort, max_evaluations, intervals)
     fields = {f.name: getattr(fit, f.name) for f in dataclasses.fields(CurveFit)}
-    return Calibration(**fields, strategy=strategy, customers=cohort, replications=replications)
+    fields["evaluations"], fields["seconds"] = len(runs), time.perf_counter() - started
+    return Calibration(
+        **fields, strategy=strategy, customers=cohort, replications=replications,
+        selection=tuple(selection), validation=validation,
+    )
 
 
 def fit_curve(
@@ -801,6 +913,11 @@ def to_json(result: Calibration) -> dict:
             }
             for e in result.estimates
         ],
+        "selection": [
+            {"parameters": list(c.paths), "validation_mae": number(c.validation_error), "chosen": c.chosen}
+            for c in result.selection
+        ],
+        "validation_periods": result.validation,
         "correlation": [[number(x) for x in row] for row in result.correlation],
         "warnings": result.warnings,
         "deviance": number(result.deviance),
@@ -855,6 +972,11 @@ def calibrated_scenario_text(scenario: Scenario, result: Calibration) -> str:
                else f"standard error {e.standard_error:.2g}")
             + f" (started at {e.parameter.start:g}, searched {e.parameter.low:g}..{e.parameter.high:g})"
             for e in result.estimates
+        ),
+        *(
+            f"# fit set chosen among {len(result.selection)} by the error predicting the last "
+            f"{result.validation} fitted {result.curve.unit}s from the ones before"
+            for _ in result.selection[:1]
         ),
         *(f"# warning: {w}" for w in result.warnings),
         f"# mean absolute error of the share still active: {result.errors()['mae']:.4f} on the fitted "

@@ -772,8 +772,9 @@ CHECKS: tuple[Check, ...] = (
         "S2", ("S2",), "bonded customers stay markedly longer",
         "rare_contact: mean months active after month 12, top / bottom bond third at month 12",
         ("baseline",), _measured("bond_lifetime_ratio", "baseline"),
-        f"{_ASSUMED}: 'markedly' read as a quarter longer (affective commitment: Verhoef 2003)",
-        _BOND_FREE, above=1.25,
+        "literature: Motista 2018 (100,000 customers of 100 retailers): emotionally connected customers "
+        "stay 5.1 years against 3.4 for merely satisfied ones, 1.5x; top against bottom third is wider",
+        _BOND_FREE, above=1.5,
     ),
 )
 CHECK_IDS: tuple[str, ...] = tuple(c.id for c in CHECKS)

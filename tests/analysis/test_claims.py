@@ -81,7 +81,7 @@ def test_every_check_names_known_experiments_a_sourced_minimum_and_a_control():
     for check in CHECKS:
         assert set(check.experiments) <= set(EXPERIMENTS)
         assert check.above is not None or check.below is not None
-        assert check.source.startswith(("assumption", "DESIGN")), check.id
+        assert check.source.startswith(("assumption", "DESIGN", "literature: ")), check.id
         assert check.control.swap, check.id
         assert set(check.control.swap) <= set(check.experiments), check.id  # swaps what the check reads
         assert set(check.control.swap.values()) <= set(EXPERIMENTS), check.id

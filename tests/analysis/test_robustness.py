@@ -1,0 +1,119 @@
+"""``loyalty-sim robustness``: regret and satisficing over sampled markets, the failing markets as
+input that ``discover`` reproduces exactly, and one-line errors for bad keys."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from sim import scenario as scenarios
+from sim.analysis.discovery import discover
+from sim.analysis.robustness import MARKETS_FILE, robustness
+from sim.analysis.space import parse_outputs
+from sim.cli import app
+from sim.executors import SerialExecutor
+
+ROBUST = """\
+name = "robust-small"
+customers = 300
+months = 12
+seed = 2
+
+[strategies]
+rare_contact = ["rare_contact"]
+personal_appreciation = ["personal_appreciation"]
+point_card = ["point_card"]
+
+[robustness]
+objective = "{objective}"
+markets = 6
+replications = 1
+[robustness.thresholds]
+{thresholds}
+[robustness.ranges]
+"market.offers.offer_rate_per_month" = [0.02, 0.3]
+{extra}
+"""
+
+runner = CliRunner()
+
+
+def _scenario(tmp_path, objective="retained", thresholds="retained = 240", extra=""):
+    path = tmp_path / "robust.toml"
+    path.write_text(ROBUST.format(objective=objective, thresholds=thresholds, extra=extra))
+    return scenarios.load(path)
+
+
+def test_regret_is_the_shortfall_to_the_best_strategy_of_each_market(tmp_path):
+    scenario = _scenario(tmp_path)
+    found = robustness(scenario, tmp_path / "out", SerialExecutor())
+    table = found.table
+    best = table.group_by("market").agg(pl.col("retained").max().alias("top"))
+    joined = table.join(best, on="market")
+    assert np.allclose(joined["regret"], joined["top"] - joined["retained"])
+    assert table.group_by("market").agg(pl.col("best").any())["best"].all()  # some strategy is best
+    for row in found.summary["strategies"]:
+        rows = table.filter(pl.col("strategy") == row["strategy"])
+        assert row["regret_max"] == rows["regret"].max()
+        assert row["satisficing"] == pytest.approx((rows["retained"] >= 240).mean())
+    shares = [r["satisficing"] for r in found.summary["strategies"]]
+    assert shares == sorted(shares, reverse=True)  # most robust first
+
+
+def test_the_markets_where_a_strategy_misses_are_the_ones_discover_finds(tmp_path):
+    scenario = _scenario(tmp_path, thresholds="retained = 250")
+    out = tmp_path / "out"
+    found = robustness(scenario, out, SerialExecutor())
+    row = next(r for r in found.summary["strategies"] if r["strategy"] == "rare_contact")
+    assert row["failing"] == {
+        "retained": int((~found.table.filter(pl.col("strategy") == "rare_contact")["meets"]).sum())
+    }
+    assert row["failing"]["retained"] > 0, "the threshold must fail somewhere for this test to mean anything"
+    assert str(out / MARKETS_FILE) in row["discover"][0]
+    markets = scenarios.load(out / MARKETS_FILE)
+    output = parse_outputs("cohort_loss:rare_contact", markets)[0]
+    cases = discover(markets, output, 1 - 250 / 300, SerialExecutor()).samples["case"].to_list()
+    missed = (~found.table.filter(pl.col("strategy") == "rare_contact")["meets"]).to_list()
+    assert cases == missed
+
+
+@pytest.mark.parametrize(
+    ("objective", "thresholds", "extra", "fragment"),
+    [
+        ("profit", "", "", "robustness.objective: expected a known objective"),
+        ("clv", "clvv = 3", "", "did you mean 'clv'"),
+        ("clv", "", '"market.offers.dicsount" = [0.1, 0.2]', "dicsount"),
+        ("clv", "", '"market.offers.discount" = [0.3, 0.1]', "low < high"),
+    ],
+)
+def test_bad_robustness_keys_are_one_line(tmp_path, objective, thresholds, extra, fragment):
+    _scenario(tmp_path, objective=objective, thresholds=thresholds, extra=extra)
+    result = runner.invoke(app, ["robustness", str(tmp_path / "robust.toml"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and fragment in lines[0] and "Traceback" not in result.output, result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_command_prints_the_table_and_writes_json(tmp_path):
+    _scenario(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "robustness",
+            str(tmp_path / "robust.toml"),
+            "--out",
+            str(tmp_path / "o"),
+            "--workers",
+            "1",
+            "--markets",
+            "3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "regret p90" in result.output and "meets thresholds" in result.output
+    assert json.loads((tmp_path / "o" / "robustness.json").read_text())["markets"] == 3

@@ -1,0 +1,125 @@
+"""The report's "What should we do" section and robustness chart, from the decision analyses'
+JSON summaries beside the results."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+from sim.report import build_report
+from sim.tables.decisions import recommendation, settings_text
+
+WINNER = {
+    "candidate": 7,
+    "name": "personal_appreciation",  # a strategy of the small sweep
+    "params": {
+        "strategies.mix.programs[0].params.contacts_per_year": 2.5,
+        "strategies.mix.programs[1].enabled": False,
+        "strategies.mix.programs[1].params.reward_share_of_spend": 0.02,
+    },
+    "clv_mean": 436.1,
+    "clv_ci_low": 425.2,
+    "clv_ci_high": 447.0,
+    "clv_diff_mean": 56.5,
+    "clv_diff_ci_low": 52.1,
+    "clv_diff_ci_high": 60.8,
+    "cost_mean": 121_000.0,
+    "cost_ci_low": 119_000.0,
+    "cost_ci_high": 123_000.0,
+}
+OPTIMISATION = {
+    "strategy": "mix",
+    "programs": ["personal_appreciation", "point_card"],
+    "baseline": "rare_contact",
+    "settings": {"objectives": ["clv"], "budget": 150_000.0, "replications": 2, "final_replications": 6},
+    "candidates": 24,
+    "feasible": 8,
+    "winner": WINNER,
+    "finalists": [{**WINNER, "params": json.dumps(WINNER["params"])}],
+    "customers": 400,
+    "months": 30,
+}
+ROBUSTNESS = {
+    "objective": "clv",
+    "markets": 12,
+    "replications": 1,
+    "thresholds": {"clv": 430.0},
+    "ranges": {"market.offers.discount": [0.05, 0.3]},
+    "strategies": [
+        {
+            "strategy": "personal_appreciation",
+            "mean": 432.0,
+            "regret_max": 3.0,
+            "regret_p90": 1.5,
+            "satisficing": 8 / 12,
+            "best_share": 0.75,
+            "failing": {"clv": 4},
+            "discover": [],
+            "fails_where": ["market.offers.discount >= 0.22"],
+        },
+        {
+            "strategy": "rare_contact",
+            "mean": 420.0,
+            "regret_max": 20.0,
+            "regret_p90": 15.0,
+            "satisficing": 0.25,
+            "best_share": 0.25,
+            "failing": {"clv": 9},
+            "discover": [],
+            "fails_where": [],
+        },
+    ],
+}
+
+
+def test_the_recommendation_is_written_from_the_numbers():
+    text = " ".join(recommendation(OPTIMISATION, ROBUSTNESS))
+    assert (
+        "Recommended: personal_appreciation, that is mix with personal_appreciation.contacts_per_year = 2.5, "
+        "point_card off." in text
+    )
+    assert "436.1 [425.2, 447.0] EUR" in text and "56.5 [52.1, 60.8] EUR against rare_contact" in text
+    assert "121k [119k, 123k] EUR over 30 months, within the budget of 150k EUR" in text
+    assert "best of 24 candidates (8 within budget)" in text and "6 fresh runs" in text
+    assert "meets the targets (clv at least 430 EUR) in 8 of them" in text
+    assert "at most 3.0 EUR, and 1.5 EUR or less in 9 markets of 10" in text
+    assert "falls short mostly where market.offers.discount >= 0.22" in text
+    always_best = {
+        **ROBUSTNESS,
+        "strategies": [{**ROBUSTNESS["strategies"][0], "regret_max": 0.0, "regret_p90": 0.0}],
+    }
+    assert "best of the strategies tested in every one of them" in " ".join(
+        recommendation(OPTIMISATION, always_best)
+    )
+    over = {**OPTIMISATION, "settings": {**OPTIMISATION["settings"], "budget": 100_000.0}}
+    assert "above the budget of 100k EUR" in " ".join(recommendation(over, None))
+    assert recommendation(None, None) == []
+
+
+def test_switched_off_programs_hide_their_parameters():
+    shown = settings_text(OPTIMISATION, {**WINNER["params"], "strategies.mix.programs[1].enabled": True}, "=")
+    assert (
+        shown
+        == "personal_appreciation.contacts_per_year=2.5, point_card on, point_card.reward_share_of_spend=0.02"
+    )
+
+
+def test_decision_files_beside_the_results_become_the_first_section_and_a_chart(small_results, tmp_path):
+    results = tmp_path / "results"
+    shutil.copytree(small_results, results)
+    (results / "optimisation.json").write_text(json.dumps(OPTIMISATION))
+    (results / "robustness.json").write_text(json.dumps(ROBUSTNESS))
+    files = build_report(results, tmp_path / "report", formats=["html", "svg"])
+    page = files.html.read_text()
+    sections = re.findall(r'<section id="([a-z_]+)"', page)
+    assert sections[0] == "decision" and "robustness" in sections
+    assert "What should we do" in page and "Recommended: personal_appreciation" in page
+    assert "meets the targets in 8 of 12 possible markets" in page
+    assert any(path.name.endswith("-robustness.svg") for path in files.images)
+    plain = build_report(small_results, tmp_path / "plain", formats=["html"]).html.read_text()
+    assert 'id="decision"' not in plain and 'id="robustness"' not in plain
+    stale = {**OPTIMISATION, "winner": {**WINNER, "name": "mix_optimised_99"}}  # not a strategy of this sweep
+    (results / "optimisation.json").write_text(json.dumps(stale))
+    page = build_report(results, tmp_path / "stale", formats=["html"]).html.read_text()
+    assert "Recommended:" not in page and "meets the targets" in page

@@ -11,6 +11,7 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 import traceback
 from enum import StrEnum
@@ -374,6 +375,7 @@ def sweep_command(
     from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
 
     executor = _executor(workers, scheduler)
+    signal.signal(signal.SIGINT, _first_ctrl_c_only)
     with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
         try:
             report = sweep_and_summarise(
@@ -1346,6 +1348,14 @@ def robustness_command(
                 print(f"where {row['strategy']} misses: {command}")
     stderr.print(f"wrote {folder}/robustness.parquet, robustness.json", highlight=False)
     _report_hint(folder)
+
+
+def _first_ctrl_c_only(signum: int, frame: object) -> None:
+    """SIGINT handler of a sweep: the first Ctrl-C stops it; later ones (polars re-raises one
+    Ctrl-C, and impatient users press again) are ignored, so they cannot cut short the sweep's
+    record of what it kept or its one-line message on how to resume."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def main() -> None:

@@ -883,7 +883,6 @@ def calibrate_command(
         sys.stdout.write(_calibration_tables(data))
     for warning in result.warnings:
         stderr.print(f"warning: {warning}", highlight=False, markup=False)
-    out.parent.mkdir(parents=True, exist_ok=True)  # --out results/x.toml before any sweep made results/
     write_atomic(out, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     stderr.print(f"wrote {out}", highlight=False)
 

@@ -183,10 +183,13 @@ class LoyaltyModel(mesa.Model):
             self.population.add(
                 self.stream("population"), customers, self.market.segments, month=0,
                 traits=self.market.customer_traits(),
+                proneness_correlation=self.market.heterogeneity.proneness_correlation,
             )
         else:
             traits = self.market.customer_traits()
             base.populate(self.population, self.stream("population"), self.market.segments, traits)
+        if base is None:  # a drawn cohort has just been won; the firm's own customers were long ago
+            acquisition.court(self, np.arange(customers))
         self._start_attention(np.arange(customers))
         self.slots = acquisition.Slots(self.market.acquisition, customers, months)
         self._behaviour_hooks("setup")
@@ -340,6 +343,7 @@ class LoyaltyModel(mesa.Model):
         joiners = acquisition.poisson_quantile(u, acquisition.expected_joiners(self, multiplier))
         if joiners:
             ids = acquisition.join(self, joiners)
+            acquisition.court(self, ids)
             self._start_attention(ids)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)

@@ -41,8 +41,8 @@ class HeterogeneityParams:
     """The distribution of the per-customer churn propensity."""
 
     propensity_mean: float = param(
-        1.7, "-", "multiplier on every exit hazard, averaged over new customers (1 = hazards as written); "
-        "1.7 brings the baseline's five-year loss to just over half (Reichheld 1996; DESIGN: about "
+        1.8, "-", "multiplier on every exit hazard, averaged over new customers (1 = hazards as written); "
+        "1.8 brings the baseline's five-year loss to just over half (Reichheld 1996; DESIGN: about "
         "70% of firms lose more than half) once the spread has let the most loyal customers stay",
     )
     propensity_cv: float = param(
@@ -55,7 +55,7 @@ class HeterogeneityParams:
     )
 
     proneness_correlation: float = param(
-        0.5, "correlation of normal scores",
+        0.75, "correlation of normal scores",
         "coupling of a new customer's initial bond and (minus) churn propensity through relationship "
         "proneness (De Wulf et al. 2001: proneness raises trust, commitment and loyalty); 0 = "
         "independent. Assumption for the size, set with the default market so that the most bonded "

@@ -21,9 +21,9 @@ hazard and are calibrated to other figures (DESIGN section 4), which one curve c
 
 **Choosing the fit set** (:data:`DEFAULT_FITS`, :func:`select_fit`). Level and spread fix a
 curve only if each customer's own hazard is constant over their life, as the sBG assumes. The
-model's is not: service failures erode a durable bond faster than trust recovers, so an
-identical customer's hazard rises with tenure, while trust that builds towards what good service
-sustains makes it fall; a curve that needs a different balance is bent at its end, which is
+model's is not quite: the courted premium of a new customer fades and failures dent the bond
+(time forgives them), so an identical customer's hazard rises over the first years, while trust
+that builds towards what good service sustains makes it fall; a curve that needs a different balance is bent at its end, which is
 what a prediction extrapolates (duration dependence on top of heterogeneity: Fader, Hardie,
 Liu, Davin & Steenburgh, "How to project customer retention" revisited, J. Interactive
 Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries the two parameters alone

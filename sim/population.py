@@ -126,7 +126,7 @@ class Segment:
     # contacts per year; a monthly newsletter (12/yr) annoys about two thirds of the customers
     contact_tolerance_per_year: LogNormal = LogNormal(10.0, 0.6)
     # Life events alone: about 1.5% a year leave regardless of the firm (median 0.0008 a month
-    # times the mean churn propensity 1.8 of market.heterogeneity and the lognormal mean factor).
+    # times the mean churn propensity 1.7 of market.heterogeneity and the lognormal mean factor).
     background_exit_per_month: LogNormal = LogNormal(0.0008, 0.6)
     # Some customers switch for the sake of it, others never look around; an sBG-like spread.
     restlessness: LogNormal = LogNormal(1.0, 0.8)

@@ -76,12 +76,10 @@ class DecisionParams:
     """
 
     relationship_exit_per_month: float = param(
-        0.03, "per month", "relationship hazard of a bond-hungry customer (bond_need 1) with no bond at all "
-        "(set with failure_exit_share so that service takes about half of the service and relationship "
-        "exits: Accenture Germany 2014/15, 54% against 46%)",
+        0.04, "per month", "relationship hazard of a bond-hungry customer (bond_need 1) with no bond at all"
     )
     failure_exit_share: float = param(
-        0.16, "probability", "chance of leaving after a small silent failure, with no bond"
+        0.12, "probability", "chance of leaving after a small silent failure, with no bond"
     )
     unresolved_exit_weight: float = param(
         0.8, "factor", "exit hazard after an unresolved complaint relative to silence "

@@ -41,8 +41,8 @@ class HeterogeneityParams:
     """The distribution of the per-customer churn propensity."""
 
     propensity_mean: float = param(
-        1.8, "-", "multiplier on every exit hazard, averaged over new customers (1 = hazards as written); "
-        "1.8 brings the baseline's five-year loss to just over half (Reichheld 1996; DESIGN: about "
+        1.7, "-", "multiplier on every exit hazard, averaged over new customers (1 = hazards as written); "
+        "1.7 brings the baseline's five-year loss to just over half (Reichheld 1996; DESIGN: about "
         "70% of firms lose more than half) once the spread has let the most loyal customers stay",
     )
     propensity_cv: float = param(

@@ -213,16 +213,17 @@ class LoyaltyModel(mesa.Model):
             np.random.PCG64(np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key))
         )
 
-    def uniforms(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+    def uniforms(self, purpose: str, ids: np.ndarray | None = None, month: int | None = None) -> np.ndarray:
         """One float32 uniform number in [0, 1) per customer of ``ids`` (default: every row),
-        from the counter-based stream of ``purpose`` this month (``sim.kernels``).
+        from the counter-based stream of ``purpose`` this month (``sim.kernels``), or of
+        ``month`` (0: numbers a customer keeps for the whole run, ``sim.targeting``).
 
         A customer's number is a function of the seed, the month, ``purpose`` and the customer's
         slot (``sim.mechanisms.acquisition.Slots``) alone, so a customer gets the same numbers
         under every strategy, joiners included, and only the customers asked about cost a draw:
         pass ``ids`` rather than indexing the numbers of every row.
         """
-        return kernels.uniforms(self._counter_key(purpose), self._slots(), _row_numbers(ids))
+        return kernels.uniforms(self._counter_key(purpose, month), self._slots(), _row_numbers(ids))
 
     def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
@@ -233,10 +234,10 @@ class LoyaltyModel(mesa.Model):
         n = len(self.population)
         return self.slots.rows(n)[:n]
 
-    def _counter_key(self, purpose: str) -> int:
-        """The 64-bit key of the counter-based stream of ``purpose`` this month."""
+    def _counter_key(self, purpose: str, month: int | None = None) -> int:
+        """The 64-bit key of the counter-based stream of ``purpose`` this month (or ``month``)."""
         key = int.from_bytes(hashlib.blake2b(f"counter:{purpose}".encode(), digest_size=4).digest(), "little")
-        spawn_key = (*self.seed_sequence.spawn_key, self.month, key)
+        spawn_key = (*self.seed_sequence.spawn_key, self.month if month is None else month, key)
         sequence = np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key)
         return int(sequence.generate_state(1, np.uint64)[0])
 

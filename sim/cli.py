@@ -249,7 +249,9 @@ def run(
         if workers is not None or scheduler is not None:
             raise _fail("--workers and --scheduler: a run uses them only with --shards")
         if customers > MAX_CUSTOMERS:
-            raise _fail(f"--customers: at most {MAX_CUSTOMERS:,} in one process, got {customers:,}; use --shards")
+            raise _fail(
+                f"--customers: at most {MAX_CUSTOMERS:,} in one process, got {customers:,}; use --shards"
+            )
         summaries = _run_whole(strategies, market, customers, months, seed, panel)
     else:
         summaries = _run_in_shards(strategies, market, customers, months, seed, shards, workers, scheduler)
@@ -293,10 +295,11 @@ def _run_in_shards(
     workers: int | None, scheduler: str | None,
 ) -> list[dict[str, object]]:
     """``run --shards``: every strategy's market simulated in shards on the executor, combined."""
-    from sim.shards import ShardError, check, plan, run_sharded
+    from sim.runs import run_sharded
+    from sim.shards import ShardError, check, plan
 
-    if math.ceil(customers / shards) > MAX_CUSTOMERS:
-        raise _fail(f"--shards: at most {MAX_CUSTOMERS:,} customers a shard, got {math.ceil(customers / shards):,}")
+    if (largest := math.ceil(customers / shards)) > MAX_CUSTOMERS:
+        raise _fail(f"--shards: at most {MAX_CUSTOMERS:,} customers a shard, got {largest:,}")
     try:
         plan(customers, shards)  # refuse before any worker starts
         for picked in strategies:
@@ -306,7 +309,8 @@ def _run_in_shards(
             progress.update(0, len(strategies) * shards)
             for picked in strategies:
                 progress.describe(f"simulating {picked.name} in {shards} shards on {executor.name}")
-                result = run_sharded(picked, market, customers, months, seed, shards, executor, progress.advance)
+                done = progress.advance
+                result = run_sharded(picked, market, customers, months, seed, shards, executor, done)
                 summaries.append(result.summary())
     except ShardError as error:
         raise _fail(str(error)) from None

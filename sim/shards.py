@@ -42,7 +42,7 @@ concerns each customer alone and is exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,10 +51,8 @@ import numpy as np
 from sim.errors import UserError
 
 if TYPE_CHECKING:
-    from sim.executors import Executor
     from sim.market import Market
     from sim.model import RunResult
-    from sim.runs import Seed
     from sim.strategy import Strategy
 
 # Streams a shard may draw from: the cohort's blocks and the joiners' count and blocks, which
@@ -110,16 +108,22 @@ def check(strategy: Strategy, market: Market) -> None:
     from sim.programs import PROGRAMS
 
     if market.customer_base is not None:
-        raise ShardError("--shards: population: the firm's own customers (a customer table) cannot be sharded")
+        raise ShardError(
+            "--shards: population: the firm's own customers (a customer table) cannot be sharded"
+        )
     if market.behaviours:
         names = ", ".join(spec.name for spec in market.behaviours)
-        raise ShardError(f"--shards: market behaviours ({names}) are not audited for shards; run without --shards")
+        raise ShardError(
+            f"--shards: market behaviours ({names}) are not audited for shards; run without --shards"
+        )
     for spec in strategy.programs:
         where = f"--shards: strategy '{strategy.name}', program '{spec.name}'"
         if source_of(PROGRAMS.get(spec.name)) != BUILT_IN:
             raise ShardError(f"{where}: a plug-in program is not audited for shards; run without --shards")
         if spec.budget is not None:
-            raise ShardError(f"{where}: budget: a firm-wide spending cap couples all customers, not shardable")
+            raise ShardError(
+                f"{where}: budget: a firm-wide spending cap couples all customers, not shardable"
+            )
         if spec.target is not None and spec.target.churn_risk_top_share is not None:
             raise ShardError(
                 f"{where}: target.churn_risk_top_share ranks all active customers, not shardable "
@@ -127,14 +131,15 @@ def check(strategy: Strategy, market: Market) -> None:
             )
 
 
-def run_shard(task: tuple[Strategy, Market, int, Seed, Shard]) -> tuple[int, RunResult]:
-    """Simulate one shard (in a worker); return its index and its result."""
+def run_shard(
+    task: tuple[Strategy, Market, int, int | np.random.SeedSequence, Shard],
+) -> tuple[int, RunResult]:
+    """Simulate one shard (in a worker): (strategy, market, months, model seed, shard) -> its
+    index and its result; ``sim.runs.run_sharded`` hands these out."""
     from sim.model import LoyaltyModel
-    from sim.runs import model_seed
 
     strategy, market, months, seed, shard = task
-    model = LoyaltyModel(strategy, market, shard.total, months, rng=model_seed(seed), shard=shard)
-    return shard.index, model.run()
+    return shard.index, LoyaltyModel(strategy, market, shard.total, months, rng=seed, shard=shard).run()
 
 
 def combine(parts: Sequence[RunResult], gross_margin_share: float) -> RunResult:
@@ -155,10 +160,15 @@ def combine(parts: Sequence[RunResult], gross_margin_share: float) -> RunResult:
     each_active = [part.monthly["active_total"].to_numpy() for part in parts]
     for name in first.monthly.columns:
         if name.startswith("mean_"):  # weighted by the shards' active customers
-            weighted = np.sum([p.monthly[name].to_numpy() * n for p, n in zip(parts, each_active, strict=True)], axis=0)
+            weighted = np.sum(
+                [p.monthly[name].to_numpy() * n for p, n in zip(parts, each_active, strict=True)], axis=0
+            )
             columns[name] = np.divide(weighted, active, out=np.zeros(active.size), where=active > 0)
         elif name.startswith("share_"):  # back to counts, which are whole numbers
-            counts = np.sum([np.rint(p.monthly[name].to_numpy() * n) for p, n in zip(parts, each_active, strict=True)], axis=0)
+            counts = np.sum(
+                [np.rint(p.monthly[name].to_numpy() * n) for p, n in zip(parts, each_active, strict=True)],
+                axis=0,
+            )
             columns[name] = np.divide(counts, active, out=np.zeros(active.size), where=active > 0)
     # Customers at a month's start are those active at the end of the month before.
     at_start = np.concatenate([[customers], active[:-1]])
@@ -168,7 +178,9 @@ def combine(parts: Sequence[RunResult], gross_margin_share: float) -> RunResult:
     columns["cohort_churn_rate"] = (initial_at_start - initial) / np.maximum(1, initial_at_start)
     columns["margin"] = gross_margin_share * columns["revenue"] - columns["program_cost"]
     columns["month"] = first.monthly["month"].to_numpy()
-    monthly = pl.DataFrame({name: columns[name] for name in first.monthly.columns}, schema=first.monthly.schema)
+    monthly = pl.DataFrame(
+        {name: columns[name] for name in first.monthly.columns}, schema=first.monthly.schema
+    )
     cost_by_program: dict[str, float] = {}
     for part in parts:
         for program, eur in part.cost_by_program.items():
@@ -176,20 +188,3 @@ def combine(parts: Sequence[RunResult], gross_margin_share: float) -> RunResult:
     planes = [part.horizon_plane for part in parts]
     plane = None if any(p is None for p in planes) else np.sum(planes, axis=0)
     return RunResult(first.strategy, customers, first.seed, monthly, cost_by_program, None, plane)
-
-
-def run_sharded(
-    strategy: Strategy, market: Market, customers: int, months: int, seed: Seed, shards: int,
-    executor: Executor, finished: Callable[[], object] | None = None,
-) -> RunResult:
-    """The whole market's run of ``strategy``, simulated in ``shards`` shards on ``executor``
-    (``finished`` is called as each shard finishes). Same seed, same result, whatever the
-    executor and its workers: the shards are combined in shard order."""
-    check(strategy, market)
-    tasks = [(strategy, market, months, seed, shard) for shard in plan(customers, shards)]
-    parts = {}
-    for index, result in executor.run(run_shard, tasks):
-        parts[index] = result
-        if finished is not None:
-            finished()
-    return combine([parts[i] for i in range(shards)], market.gross_margin_share)

@@ -3,6 +3,8 @@ shares bit for bit, sums of money and mean states to rounding, on every executor
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -13,7 +15,8 @@ from sim.market import Market
 from sim.mechanisms import acquisition
 from sim.model import LoyaltyModel
 from sim.programs.personal_appreciation import PersonalAppreciationParams
-from sim.shards import Shard, ShardError, plan, run_sharded
+from sim.runs import run_sharded
+from sim.shards import Shard, ShardError, plan
 from sim.strategy import ProgramSpec, Strategy, builtin_strategies
 from sim.targeting import Budget, Target
 
@@ -83,7 +86,9 @@ def test_a_shard_holds_the_same_customers_as_the_whole_run():
     part = LoyaltyModel(STRATEGIES["point_card"], customers=CUSTOMERS, months=3, rng=SEED, shard=shard)
     rows = slice(shard.first, shard.stop)
     for column in ("segment", "spend_per_month", "churn_propensity", "bond", "attentiveness"):
-        np.testing.assert_array_equal(getattr(part.population, column), getattr(whole.population, column)[rows])
+        np.testing.assert_array_equal(
+            getattr(part.population, column), getattr(whole.population, column)[rows]
+        )
     np.testing.assert_array_equal(part.uniforms("offers"), whole.uniforms("offers")[rows])
 
 
@@ -92,7 +97,7 @@ def test_shards_share_out_every_joiner_once():
     for count in (0, 1, 6, 7, 1_000, 5_001):
         taken = [shard.joiners(count) for shard in shards]
         assert taken[0][0] == 0 and taken[-1][1] == count
-        assert all(a[1] == b[0] for a, b in zip(taken, taken[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(taken))
     sizes = [s.stop - s.first for s in shards]
     assert sum(sizes) == 1_003 and max(sizes) - min(sizes) == 1
 
@@ -112,14 +117,21 @@ def test_couplings_across_customers_are_refused(spec, key):
 def test_a_binding_staff_capacity_is_refused_at_run_time():
     """Personal appreciation shares a staff capacity out over all customers when it binds."""
     assert PersonalAppreciationParams().capacity_per_1000_customers_month == 250.0
-    tight = Strategy("tight", (ProgramSpec("personal_appreciation", {"capacity_per_1000_customers_month": 20.0}),))
-    with SerialExecutor() as executor, pytest.raises(ShardError, match="personal_appreciation.capacity' in month 1"):
+    tight = Strategy(
+        "tight", (ProgramSpec("personal_appreciation", {"capacity_per_1000_customers_month": 20.0}),)
+    )
+    with (
+        SerialExecutor() as executor,
+        pytest.raises(ShardError, match=r"personal_appreciation\.capacity' in month 1"),
+    ):
         sharded(tight, executor)
     LoyaltyModel(tight, customers=CUSTOMERS, months=2, rng=SEED).run()  # one whole run shares it out
 
 
 def test_targeting_by_customer_is_exact():
-    spec = ProgramSpec("point_card", target=Target(share=0.5, churn_risk_above=0.002, segments=("bargain_hunters",)))
+    spec = ProgramSpec(
+        "point_card", target=Target(share=0.5, churn_risk_above=0.002, segments=("bargain_hunters",))
+    )
     strategy = Strategy("aimed", (spec,))
     with SerialExecutor() as executor:
         assert_combines(whole_run(strategy), sharded(strategy, executor))
@@ -143,7 +155,10 @@ def test_run_with_shards_prints_the_whole_runs_table():
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--customers", "20000000"], "--customers: at most 10,000,000 in one process, got 20,000,000; use --shards"),
+        (
+            ["--customers", "20000000"],
+            "--customers: at most 10,000,000 in one process, got 20,000,000; use --shards",
+        ),
         (["--workers", "2"], "--workers and --scheduler: a run uses them only with --shards"),
         (["--customers", "30000000", "--shards", "2"], "--shards: at most 10,000,000 customers a shard"),
         (["--customers", "5", "--shards", "6"], "--shards: expected 1 to 5"),

@@ -73,10 +73,11 @@ def join(model, count: int, first: int = 0, total: int | None = None) -> np.ndar
     ``model.month``, drawn by blocks; return their ids. A shard (``sim.shards``) adds its share."""
     pop = model.population
     start = pop.n
-    draw_rows(
-        pop, lambda block: model.stream(f"acquisition.joiners.{block}"), JOIN_BLOCK, range(first, first + count),
-        model.market, month=model.month,
-    )
+
+    def stream(block: int) -> np.random.Generator:
+        return model.stream(f"acquisition.joiners.{block}")
+
+    draw_rows(pop, stream, JOIN_BLOCK, range(first, first + count), model.market, month=model.month)
     model.slots.join(model.month, count, first, total)
     return np.arange(start, start + count)
 
@@ -118,7 +119,9 @@ class Slots:
     whatever ``end`` is, so a slot's number does not depend on how many others joined.
     """
 
-    def __init__(self, params: AcquisitionParams, customers: int, months: int, held: range | None = None) -> None:
+    def __init__(
+        self, params: AcquisitionParams, customers: int, months: int, held: range | None = None
+    ) -> None:
         expected = params.new_customers_per_month_share * customers
         self.customers = customers
         self.per_month = int(3 * expected + 10 * math.sqrt(expected) + 16)

@@ -3,7 +3,8 @@
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
     uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep,
-                                                 # dask, cli, optimise, robustness (benchmarks/decisions.py)
+                                                 # dask, shards, cli, optimise, robustness
+                                                 # (the last two: benchmarks/decisions.py)
     uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.
@@ -28,14 +29,18 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 
+from benchmarks.child import timed_shard
 from benchmarks.decisions import bench_optimise, bench_robustness
 from benchmarks.decisions import rows as decision_rows
 from benchmarks.reference import ReferenceModel
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecutor
 from sim.io import write_atomic
+from sim.market import Market
 from sim.model import LoyaltyModel
+from sim.runs import model_seed
 from sim.scenario import load
+from sim.shards import combine, plan
 from sim.strategy import BASELINE, builtin_strategies
 
 HERE = Path(__file__).resolve().parent
@@ -171,6 +176,44 @@ def bench_dask(quick: bool) -> dict[str, float]:
     return out
 
 
+def bench_shards(quick: bool) -> dict[str, float]:
+    """One market in shards (``run --shards``) on a Dask LocalCluster of 2 workers, 60 months.
+
+    A warm-up of two small shards first (workers import the model and load the compiled
+    kernels), so the figure is the market's simulation; the cluster's start-up is reported
+    on its own. Each shard's time and each worker's peak memory come from the workers."""
+    customers, shards = (1_000_000, 4) if quick else (100_000_000, 40)
+    strategy, market = builtin_strategies()[BASELINE], Market()
+    started = time.perf_counter()
+    with DaskExecutor("local", 2) as dask:
+        start_seconds = time.perf_counter() - started
+        warm = [(strategy, market, 2, 1, shard) for shard in plan(2_000, 2)]
+        list(dask.run(timed_shard, warm))
+        tasks = [(strategy, market, MONTHS, model_seed(1), shard) for shard in plan(customers, shards)]
+        started, load_before = time.perf_counter(), os.getloadavg()[0]
+        done = {index: (result, timing) for index, result, timing in dask.run(timed_shard, tasks)}
+        seconds = time.perf_counter() - started
+    combined = combine([done[i][0] for i in range(shards)], market.gross_margin_share)
+    timings = [timing for _, timing in done.values()]
+    cpu = sum(t["cpu_seconds"] for t in timings)
+    return {
+        "customers": customers,
+        "shards": shards,
+        "workers": 2,
+        "dask_start_seconds": start_seconds,
+        "seconds": seconds,
+        "shard_cpu_seconds_total": cpu,
+        "shard_seconds_max": max(t["seconds"] for t in timings),
+        "shard_cpu_seconds_min": min(t["cpu_seconds"] for t in timings),
+        "shard_cpu_seconds_max": max(t["cpu_seconds"] for t in timings),
+        "worker_peak_rss_mb": max(t["worker_peak_rss_mb"] for t in timings),
+        "cpu_share_of_wall_x_workers": cpu / (2 * seconds),
+        "load_average_at_start": round(load_before, 2),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
+        "final_active_total": int(combined.monthly["active_total"][-1]),
+    }
+
+
 CLI_SCENARIO = """\
 name = "bench-cli"
 customers = 500
@@ -235,6 +278,7 @@ BENCHMARKS = {
     "scaling": bench_scaling,
     "sweep": bench_sweep,
     "dask": bench_dask,
+    "shards": bench_shards,
     "cli": bench_cli,
     "optimise": bench_optimise,
     "robustness": bench_robustness,
@@ -286,6 +330,13 @@ def targets_table(results: dict) -> str:
         ("dask", f"Dask LocalCluster vs local pool, same sweep ({get('dask', 'runs'):.0f} runs)",
          "within 10%",
          f"Dask takes {get('dask', 'dask_over_pool'):.2f}x the pool's time"),
+        ("shards", f"{results.get('shards', {}).get('customers', 0):,} customers x 60 months in "
+         f"{results.get('shards', {}).get('shards', 0)} shards, Dask LocalCluster of 2 workers",
+         "combines exactly as one run",
+         f"{get('shards', 'seconds'):.0f} s ({get('shards', 'shard_cpu_seconds_total'):.0f} CPU-s in the "
+         f"shards, {get('shards', 'shard_cpu_seconds_min'):.1f}-{get('shards', 'shard_cpu_seconds_max'):.1f} "
+         f"each), peak {get('shards', 'worker_peak_rss_mb'):.0f} MB a worker; counts exact "
+         "(tests/test_shards.py)"),
         ("million", "data collection per month", "<= 10% of the step",
          f"{100 * get('million', 'record_share_of_step'):.1f}%"),
         ("cli", "--help, validate, table, re-printing a finished sweep (fresh process each)", "< 1 s each",

@@ -3,7 +3,7 @@
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
     uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep,
-                                                 # dask, shards, cli, optimise, robustness
+                                                 # dask, shards, cli, run, optimise, robustness
                                                  # (the last two: benchmarks/decisions.py)
     uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
@@ -226,7 +226,9 @@ personal_appreciation = ["personal_appreciation"]
 """
 
 
-def _command_seconds(args: list[str], cwd: Path, repeats: int) -> tuple[float, float]:
+def _command_seconds(
+    args: list[str], cwd: Path, repeats: int, warm_up: list[str] | None = None
+) -> tuple[float, float]:
     """Wall-clock time of ``loyalty-sim ARGS`` as a user waits for it, from starting the process
     to its exit (interpreter start-up and imports included), and the CPU time it used (user +
     system, less sensitive to other load on a shared machine); the fastest of ``repeats``.
@@ -234,12 +236,13 @@ def _command_seconds(args: list[str], cwd: Path, repeats: int) -> tuple[float, f
     As after an installed tool's first run, Python's bytecode cache is warm (one run first, not
     counted), kept under ``cwd`` so that the checkout stays clean even where the environment
     sets PYTHONDONTWRITEBYTECODE; without a cache every command compiles its imports again,
-    which takes seconds."""
+    which takes seconds. ``warm_up``: the command run first (default: ``args``)."""
     script = Path(sys.executable).with_name("loyalty-sim")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cwd / "pycache")
-    subprocess.run([*command, *args], cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
+    first = [*command, *(warm_up or args)]
+    subprocess.run(first, cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
     wall, cpu = [], []
     for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -271,6 +274,26 @@ def bench_cli(quick: bool) -> dict[str, float]:
         return out
 
 
+def bench_run(quick: bool) -> dict[str, float]:
+    """``loyalty-sim run -s rare_contact --customers 1000000`` end to end (a fresh process:
+    interpreter, imports, numba's cache, the model, the table) against the model's own run
+    (``benchmarks.child``, imports excluded), alternately, in CPU seconds; the fastest of 3 each."""
+    customers = 100_000 if quick else 1_000_000
+    args = ["run", "-s", BASELINE, "--customers", str(customers)]
+    warm_up = ["run", "-s", BASELINE, "--customers", "1000"]  # bytecode and numba caches
+    end_to_end, model = math.inf, math.inf
+    with TemporaryDirectory() as tmp:
+        for _ in range(REPEATS):
+            end_to_end = min(end_to_end, _command_seconds(args, Path(tmp), 1, warm_up)[1])
+            model = min(model, child(customers)["cpu_seconds"])
+    return {
+        "customers": customers,
+        "end_to_end_cpu_seconds": end_to_end,
+        "model_cpu_seconds": model,
+        "end_to_end_over_model": end_to_end / model,
+    }
+
+
 BENCHMARKS = {
     "reference": bench_reference,
     "million": bench_million,
@@ -280,6 +303,7 @@ BENCHMARKS = {
     "dask": bench_dask,
     "shards": bench_shards,
     "cli": bench_cli,
+    "run": bench_run,
     "optimise": bench_optimise,
     "robustness": bench_robustness,
 }
@@ -342,6 +366,10 @@ def targets_table(results: dict) -> str:
         ("cli", "--help, validate, table, re-printing a finished sweep (fresh process each)", "< 1 s each",
          ", ".join(f"{name} {get('cli', f'{name}_seconds'):.2f} s" for name in ("help", "validate", "table",
                                                                                    "reprint"))),
+        ("run", f"`loyalty-sim run -s {BASELINE} --customers {get('run', 'customers'):,.0f}`, end to end",
+         "<= 1.3x the model (issue 18)",
+         f"{get('run', 'end_to_end_over_model'):.2f}x: {get('run', 'end_to_end_cpu_seconds'):.1f} s CPU "
+         f"against the model's {get('run', 'model_cpu_seconds'):.1f} s"),
         ("million", "memory-streaming floor (1M x 60)", "report",
          f"{get('million', 'floor_seconds'):.2f} s; the model takes "
          f"{get('million', 'seconds') / get('million', 'floor_seconds'):.1f}x the floor"),

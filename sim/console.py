@@ -14,6 +14,7 @@ the commands leaves one), the process exits the ordinary way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -44,6 +45,7 @@ def _exit(code: int) -> None:
     """End the process with ``code`` without the interpreter's teardown (see the module)."""
     if threading.active_count() > 1:
         raise SystemExit(code)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError):  # a reader that went away (| head): nothing reaches it
+            stream.flush()
     os._exit(code)

@@ -67,17 +67,28 @@ def wholes():
     return {name: whole_run(strategy, EXECUTOR_MONTHS) for name, strategy in STRATEGIES.items()}
 
 
-def test_shards_combine_on_a_process_pool(wholes):
+@pytest.fixture(scope="module")
+def in_process():
+    """Shards run one after the other here: what every executor must reproduce bit for bit."""
+    with SerialExecutor() as serial:
+        return {name: sharded(strategy, serial, EXECUTOR_MONTHS) for name, strategy in STRATEGIES.items()}
+
+
+def test_shards_combine_on_a_process_pool(wholes, in_process):
     with LocalPoolExecutor(workers=2) as pool:
         for name, strategy in STRATEGIES.items():
-            assert_combines(wholes[name], sharded(strategy, pool, EXECUTOR_MONTHS))
+            combined = sharded(strategy, pool, EXECUTOR_MONTHS)
+            assert_combines(wholes[name], combined)
+            assert combined.monthly.equals(in_process[name].monthly)
 
 
-def test_shards_combine_on_a_dask_cluster(wholes):
+def test_shards_combine_on_a_dask_cluster(wholes, in_process):
     with DaskExecutor("local", workers=2) as dask:
         assert dask.name.startswith("dask tcp://127.0.0.1:")
         for name, strategy in STRATEGIES.items():
-            assert_combines(wholes[name], sharded(strategy, dask, EXECUTOR_MONTHS))
+            combined = sharded(strategy, dask, EXECUTOR_MONTHS)
+            assert_combines(wholes[name], combined)
+            assert combined.monthly.equals(in_process[name].monthly)
 
 
 def test_a_shard_holds_the_same_customers_as_the_whole_run():

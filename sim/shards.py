@@ -42,6 +42,7 @@ concerns each customer alone and is exact.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -139,7 +140,13 @@ def run_shard(
     from sim.model import LoyaltyModel
 
     strategy, market, months, seed, shard = task
-    return shard.index, LoyaltyModel(strategy, market, shard.total, months, rng=seed, shard=shard).run()
+    model = LoyaltyModel(strategy, market, shard.total, months, rng=seed, shard=shard)
+    result = model.run()
+    # The model sits in reference cycles (Mesa's model and its data collector): without a
+    # collection its arrays would outlive it, and a worker would hold two shards at once.
+    del model
+    gc.collect()
+    return shard.index, result
 
 
 def combine(parts: Sequence[RunResult], gross_margin_share: float) -> RunResult:

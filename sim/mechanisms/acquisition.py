@@ -14,7 +14,9 @@ others join. Its segment and traits come from the stream of its *block* of
 :data:`JOIN_BLOCK` joiners (``acquisition.joiners.<block>`` of month ``m``), drawn for the
 whole block and cut to the count; its per-customer random numbers (``model.uniforms``) come
 from its *slot*, a fixed position in every month's random array (:class:`Slots`), not from
-its row, whose number depends on how many joined before.
+its row, whose number depends on how many joined before. The initial cohort is drawn the same
+way, by blocks of :data:`COHORT_BLOCK` slots (:func:`cohort`), so that a shard of the market
+(``sim.shards``) draws its customers exactly as the whole market's run does.
 """
 
 from __future__ import annotations

@@ -79,12 +79,14 @@ def _minimum(a: np.float32, b: np.float32) -> np.float32:
 @_jit()
 def decay_and_adapt_compiled(
     active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
-    satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray, spend: np.ndarray,
+    satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
+    spend: np.ndarray,
     points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray,
 ) -> None:
     """``p``: float32 [bond share, decay, doubling, recovery, satisfaction loss, bond loss,
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
-    decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked`` aligned with ``active``."""
+    decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
+    aligned with ``active``."""
     zero, one = np.float32(0.0), np.float32(1.0)
     with_points = points.size > 0
     for k in range(active.size):

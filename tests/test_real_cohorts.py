@@ -71,9 +71,8 @@ def test_an_identical_customers_retention_does_not_fall_with_tenure_unless_failu
     market = _identical_customers(Market())
     retention = _yearly_retention(market, customers=3000, seeds=1, months=144)
     assert retention[7:].mean() >= retention[3:6].mean() - 0.005, retention
-    unforgiving = _yearly_retention(
-        _changed({"adaptation.transient_bond_fade_per_month": 0.0})(market), customers=3000, seeds=1, months=144
-    )
+    never_forgiven = _changed({"adaptation.transient_bond_fade_per_month": 0.0})(market)
+    unforgiving = _yearly_retention(never_forgiven, customers=3000, seeds=1, months=144)
     assert unforgiving[7:].mean() < unforgiving[3:6].mean() - 0.02, unforgiving
 
 

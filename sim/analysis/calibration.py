@@ -23,9 +23,9 @@ hazard and are calibrated to other figures (DESIGN section 4), which one curve c
 curve only if each customer's own hazard is constant over their life, as the sBG assumes. The
 model's is not quite: the courted premium of a new customer fades and failures dent the bond
 (time forgives them), so an identical customer's hazard rises over the first years, while trust
-that builds towards what good service sustains makes it fall; a curve that needs a different balance is bent at its end, which is
-what a prediction extrapolates (duration dependence on top of heterogeneity: Fader, Hardie,
-Liu, Davin & Steenburgh, "How to project customer retention" revisited, J. Interactive
+that builds towards what good service sustains makes it fall; a curve that needs a different
+balance is bent at its end, which is what a prediction extrapolates (duration dependence on
+top of heterogeneity: Fader, Hardie, Liu, Davin & Steenburgh, "How to project customer retention" revisited, J. Interactive
 Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries the two parameters alone
 and with one parameter that sets that balance (``market.adaptation.trust_recovery_per_month``
 or ``bond_decay_per_month``), and keeps the set that best *predicts*: each is fitted to the

@@ -7,7 +7,8 @@ one uniform number (:func:`poisson_quantile`), so runs with the same seed and di
 multipliers get counts as alike as their means allow. New customers draw their
 traits from the market's segments like the initial cohort and start with the bond of a fresh
 sale: their segment's initial bond plus ``courted_bond_premium``, the courting before the sale,
-which fades in the months after it (``bond_transient``, phase 3). The initial cohort is tracked separately, so cohort loss is unaffected by joiners.
+which fades in the months after it (``bond_transient``, phase 3). The initial cohort is tracked
+separately, so cohort loss is unaffected by joiners.
 
 Common random numbers hold for joiners too (slots, as in Starsim): the ``k``-th joiner of
 month ``m`` is the same customer under every strategy run with the same seed, however many

@@ -17,8 +17,9 @@ same month) with probability ``fast_resolution_share`` of those, else slowly, af
 (``w`` is the failure's severity weight; a loss never exceeds the bond held.) The loss is not
 for ever: it is booked in ``bond_transient`` and forgiven with time (phase 3,
 ``market.adaptation.transient_bond_fade_per_month``), so a failure dents the bond, and a strong
-bond loses less (the factor ``1 - bond``: Hess, Ganesan & Klein, JAMS 31(2), 2003). Phase 5 adds a one-off exit hazard per path
-(``sim.mechanisms.decision``). Satisfaction follows the experience with exponential smoothing::
+bond loses less (the factor ``1 - bond``: Hess, Ganesan & Klein, JAMS 31(2), 2003). Phase 5
+adds a one-off exit hazard per path (``sim.mechanisms.decision``). Satisfaction follows the
+experience with exponential smoothing::
 
     satisfaction += satisfaction_adaptation * (experience - satisfaction)
 

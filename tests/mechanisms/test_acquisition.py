@@ -37,7 +37,8 @@ def test_joiners_arrive_at_the_expected_rate_and_do_not_count_as_the_initial_coh
 
 @pytest.mark.parametrize("premium", [0.0, 0.1])
 def test_new_customers_are_courted_with_a_transient_premium(make_model, premium):
-    market = Market(acquisition=AcquisitionParams(new_customers_per_month_share=0.05, courted_bond_premium=premium))
+    params = AcquisitionParams(new_customers_per_month_share=0.05, courted_bond_premium=premium)
+    market = Market(acquisition=params)
     model = make_model(market=market, customers=2000, rng=3)
     pop = model.population
     drawn = pop.bond - pop.bond_transient  # the segment's initial bond

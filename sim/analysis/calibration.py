@@ -26,8 +26,8 @@ model's is not quite: the courted premium of a new customer fades and failures d
 that builds towards what good service sustains makes it fall; a curve that needs a different
 balance is bent at its end, which is what a prediction extrapolates (duration dependence on
 top of heterogeneity: Fader, Hardie, Liu, Davin & Steenburgh, "How to project customer
-retention" revisited, J. Interactive Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries the two parameters alone
-and with one parameter that sets that balance (``market.adaptation.trust_recovery_per_month``
+retention" revisited, J. Interactive Marketing 43, 2018). Without ``--fit``, ``calibrate``
+therefore tries the two parameters alone and with one parameter that sets that balance (``market.adaptation.trust_recovery_per_month``
 or ``bond_decay_per_month``), and keeps the set that best *predicts*: each is fitted to the
 fitted periods but the last third (at least one) and scored by its mean absolute error on that
 third (a rolling-origin evaluation: Tashman, Int. J. Forecasting 16(4), 2000); the winner is

@@ -22,8 +22,12 @@ from sim.market import Market
 pytestmark = pytest.mark.slow
 
 # Checks the default market does not pass (a strict xfail, so that the mark must go once the model
-# passes them). Since issue 12's transient bond and relationship proneness: none.
-FAILS_NOW: dict[str, str] = {}
+# passes them). Not rescued by tuning: reported.
+FAILS_NOW = {
+    "S2": "bonded customers stay about 1.4x as long (months 13-60), under the 1.5x that Motista (2018) "
+    "reports; relationship proneness (proneness_correlation 0.5) raised it from 1.17x, and 0.75 would "
+    "pass it but spoils calibrate's prediction of the regular Fader-Hardie cohort (docs/validation.md)",
+}
 REPLICATIONS = 10
 CUSTOMERS = 4_000
 MONTHS = 60

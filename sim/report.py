@@ -200,7 +200,10 @@ def _speaks_of(summary: dict, strategies: set[str]) -> bool:
 
 def _decision(report: ReportInput) -> Html | None:
     sentences = recommendation(
-        decision_file(report, "optimisation.json"), decision_file(report, "robustness.json")
+        decision_file(report, "optimisation.json"),
+        decision_file(report, "robustness.json"),
+        report.lang,
+        report.names,
     )
     if not sentences:
         return None

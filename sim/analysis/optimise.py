@@ -71,8 +71,10 @@ from sim.batch import Batch, BatchResult, run_batch
 from sim.defaults import MAX_REPLICATIONS
 from sim.executors import Executor
 from sim.io import write_atomic
+from sim.i18n import display_name
 from sim.scenario import Scenario
 from sim.seeds import replication_seed
+from sim.tables.decisions import in_every_language, strategy_words
 
 KEYS = (
     "strategy",
@@ -623,12 +625,13 @@ def _finish(
         rows.append(row)
     table = pl.DataFrame(rows)
     winner = finalists[0]
-    summary = _summary(scenario, settings, trials, table, winner, params)
+    display = _display(scenario, settings, finalists, params)
+    summary = _summary(scenario, settings, trials, table, winner, params, display)
     write_atomic(out / "optimisation.parquet", trials.write_parquet)
     write_atomic(out / "finalists.parquet", table.write_parquet)
     _write_json(out / "optimisation.json", summary)
     for name, chosen in (("winner.toml", [winner]), ("front.toml", finalists)):
-        text = strategies_text(scenario, settings, {n: params[n] for n in chosen}, summary)
+        text = strategies_text(scenario, settings, {n: params[n] for n in chosen}, summary, display)
         write_atomic(out / name, lambda tmp, text=text: tmp.write_text(text))
     return Optimisation(settings, trials, table, winner, evaluated, summary)
 
@@ -640,6 +643,7 @@ def _summary(
     finalists: pl.DataFrame,
     winner: int,
     params: dict[int, dict[str, Any]],
+    display: dict[int, dict[str, dict[str, str]]],
 ) -> dict[str, Any]:
     best = finalists.filter(pl.col("candidate") == winner).row(0, named=True)
     return {
@@ -652,7 +656,7 @@ def _summary(
         "candidates": trials.height,
         "feasible": int(trials["feasible"].sum()),
         "front": int(trials["front"].sum()),
-        "winner": {**best, "name": _name(settings, winner), "params": params[winner]},
+        "winner": {**best, "name": _name(settings, winner), "params": params[winner], **display[winner]},
         "finalists": finalists.to_dicts(),
         "customers": scenario.customers,
         "months": scenario.months,
@@ -663,18 +667,48 @@ def _name(settings: Settings, number: int) -> str:
     return f"{settings.strategy}_optimised_{number}"
 
 
+def _display(
+    scenario: Scenario, settings: Settings, finalists: list[int], params: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, dict[str, str]]]:
+    """Each finalist's ``label`` (the decided strategy's display name and a letter in the order
+    of the finalists, the recommended one first: "Mix A") and ``description`` (its programs and
+    settings in words), in every language of the report."""
+    own = scenario.display.get(settings.strategy, {}).get("label")
+    display = {}
+    for rank, number in enumerate(finalists):
+        letter = chr(ord("A") + rank) if rank < 26 else str(rank + 1)
+        applied = set_values(scenario.raw, params[number], scenario.file, "optimise.variables")
+        strategy = applied["strategies"][settings.strategy]
+        display[number] = {
+            "label": in_every_language(lambda lang: f"{display_name(settings.strategy, lang, own)} {letter}"),
+            "description": in_every_language(lambda lang, strategy=strategy: strategy_words(strategy, lang)),
+        }
+    return display
+
+
 def strategies_text(
-    scenario: Scenario, settings: Settings, chosen: dict[int, dict[str, Any]], summary: dict[str, Any]
+    scenario: Scenario,
+    settings: Settings,
+    chosen: dict[int, dict[str, Any]],
+    summary: dict[str, Any],
+    display: dict[int, dict[str, dict[str, str]]],
 ) -> str:
-    """A scenario file with the baseline and each chosen candidate as a strategy of its own (the
-    ``[optimise]`` table left out, every other table as in the file); checked by loading it."""
+    """A scenario file with the baseline and each chosen candidate as a strategy of its own, with
+    its ``label`` and ``description`` from ``display`` (the ``[optimise]`` table left out, every
+    other table as in the file); checked by loading it."""
     import tomli_w
 
     raw = dict(scenario.raw)
     strategies = {scenario.baseline: raw["strategies"][scenario.baseline]}
     for number, values in chosen.items():
         applied = set_values(scenario.raw, values, scenario.file, "optimise.variables")
-        strategies[_name(settings, number)] = applied["strategies"][settings.strategy]
+        strategy = applied["strategies"][settings.strategy]
+        programs = strategy.get("programs", []) if isinstance(strategy, dict) else strategy
+        strategies[_name(settings, number)] = {
+            **(strategy if isinstance(strategy, dict) else {}),
+            "programs": programs,
+            **display[number],
+        }
     # values outside the strategy (the market, service) are shared: the first candidate's (the winner's)
     market_paths = {
         p: v

@@ -82,8 +82,17 @@ def test_finalists_are_rerun_on_fresh_seeds_with_the_baseline(tmp_path):
     assert row["retained_ci_low"] < row["retained_mean"] < row["retained_ci_high"]
     assert row["retained_diff_mean"] == pytest.approx(row["retained_mean"] - row["retained_baseline_mean"])
     winner = scenarios.load(tmp_path / "out" / "winner.toml")  # a scenario that runs as it is
-    assert set(winner.strategies) == {"rare_contact", f"care_optimised_{found.winner}"}
+    name = f"care_optimised_{found.winner}"
+    assert set(winner.strategies) == {"rare_contact", name}
     assert "optimise" not in winner.raw
+    # named for people, in every language, with its settings in words
+    contacts = found.summary["winner"]["params"]["strategies.care.programs[0].params.contacts_per_year"]
+    assert winner.display[name]["label"] == {"en": "Care A", "de": "Care A"}
+    words = f"{contacts:.2g} contacts a year"
+    assert winner.display[name]["description"]["en"] == f"Personal appreciation, capacity per 1000 customers month 5,000, {words}"
+    assert winner.display[name]["description"]["de"].startswith("Persönliche Wertschätzung, ")
+    assert found.summary["winner"]["label"]["en"] == "Care A"
+    assert found.summary["winner"]["description"] == winner.display[name]["description"]
 
 
 def test_an_interrupted_search_resumes_without_rerunning_and_reaches_the_same_result(tmp_path):

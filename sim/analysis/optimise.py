@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ from sim.analysis.decisions import (
 )
 from sim.analysis.space import AnalysisError
 from sim.analysis.statistics import t_interval
-from sim.batch import Batch, BatchResult, run_batch
+from sim.analysis.space import run_indexed
+from sim.batch import Batch, BatchResult
 from sim.defaults import MAX_REPLICATIONS
 from sim.executors import Executor
 from sim.io import write_atomic
@@ -316,6 +318,27 @@ class Evaluation:
     baseline_cost: list[float] | None = None
 
 
+TASKS_PER_WORKER = 4  # tasks of a round per worker: few enough to amortise, enough to balance
+
+
+def _groups(candidates: list[tuple[int, Scenario]], seeds: int, workers: int) -> list[list[int]]:
+    """The candidates (positions in ``candidates``) that run together in one task, per seed.
+
+    A task is one seed and several candidates with the same market (sim.batch.Batch runs each
+    strategy on its own, so grouping never changes a result): few tasks per worker amortise
+    what each task costs on its way to a worker and back (a Dask cluster's scheduler and
+    transfers above all); at least ``TASKS_PER_WORKER`` per worker in a round keep the workers
+    evenly busy up to the round's end.
+    """
+    by_market: dict[bytes, list[int]] = {}
+    for position, (_, built) in enumerate(candidates):
+        key = pickle.dumps((built.market, built.customers, built.months))
+        by_market.setdefault(key, []).append(position)
+    chunks = max(1, math.ceil(TASKS_PER_WORKER * workers / seeds))  # per seed, over all markets
+    size = max(1, math.ceil(len(candidates) / chunks))
+    return [members[i : i + size] for members in by_market.values() for i in range(0, len(members), size)]
+
+
 def _evaluate(
     scenario: Scenario,
     settings: Settings,
@@ -324,15 +347,18 @@ def _evaluate(
     executor: Executor,
     with_baseline: bool = False,
 ) -> dict[int, Evaluation]:
-    """Run every candidate (key, scenario) on every seed; results by key, whatever the order."""
-    tasks, slots = [], {}
-    for key, built in candidates:
-        strategies = [built.strategies[settings.strategy]]
-        if with_baseline:
+    """Run every candidate (key, scenario) on every seed, in tasks of several candidates that
+    share a seed and a market (:func:`_groups`), the baseline once per task when asked for;
+    results by key, whatever the order or the grouping."""
+    tasks, slots = [], []
+    for group in _groups(candidates, len(seeds), executor.workers):
+        built = candidates[group[0]][1]
+        strategies = [candidates[i][1].strategies[settings.strategy] for i in group]
+        if with_baseline:  # the baseline in the candidates' market, as each of them would run it
             strategies.append(scenario.strategies[scenario.baseline])
         for replication, seed in enumerate(seeds):
             batch = Batch(
-                (("candidate", key),),
+                (("candidates", ",".join(str(candidates[i][0]) for i in group)),),
                 replication,
                 seed,
                 built.market,
@@ -340,23 +366,29 @@ def _evaluate(
                 built.customers,
                 built.months,
             )
-            slots[batch.batch_id] = (key, replication)
-            tasks.append(batch)
-    rows: dict[int, dict[int, list[dict[str, Any]]]] = {key: {} for key, _ in candidates}
-    for result in executor.run(run_batch, tasks):
-        key, replication = slots[result.batch_id]
-        rows[key][replication] = _checked(result)
+            tasks.append((len(tasks), batch))
+            slots.append(([candidates[i][0] for i in group], replication))
+    rows: dict[int, dict[int, dict[str, Any]]] = {key: {} for key, _ in candidates}
+    baselines: dict[int, dict[int, dict[str, Any]]] = {key: {} for key, _ in candidates}
+    for index, result in executor.run(run_indexed, tasks):
+        keys, replication = slots[index]
+        runs = _checked(result)
+        for key, run in zip(keys, runs, strict=False):
+            rows[key][replication] = run
+            if with_baseline:
+                baselines[key][replication] = runs[-1]
     customers = {key: built.customers for key, built in candidates}
     out = {}
     for key, by_replication in rows.items():
         ordered = [by_replication[r] for r in range(len(seeds))]
+        base = [baselines[key][r] for r in range(len(seeds))] if with_baseline else []
         out[key] = Evaluation(
-            {o.name: [o.value(runs[0], customers[key]) for runs in ordered] for o in settings.objectives},
-            [float(runs[0]["program_cost"]) for runs in ordered],
-            {o.name: [o.value(runs[1], customers[key]) for runs in ordered] for o in settings.objectives}
+            {o.name: [o.value(run, customers[key]) for run in ordered] for o in settings.objectives},
+            [float(run["program_cost"]) for run in ordered],
+            {o.name: [o.value(run, customers[key]) for run in base] for o in settings.objectives}
             if with_baseline
             else None,
-            [float(runs[1]["program_cost"]) for runs in ordered] if with_baseline else None,
+            [float(run["program_cost"]) for run in base] if with_baseline else None,
         )
     return out
 

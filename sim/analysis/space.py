@@ -123,7 +123,7 @@ def _point(space: Space, row: np.ndarray) -> GridPoint:
     return tuple(zip(space.names, (float(v) for v in row), strict=True))
 
 
-def _run_indexed(task: tuple[int, Batch]) -> tuple[int, BatchResult]:
+def run_indexed(task: tuple[int, Batch]) -> tuple[int, BatchResult]:
     """Worker entry point: a batch, tagged with its position so results can be put in order."""
     index, batch = task
     return index, run_batch(batch)
@@ -160,7 +160,7 @@ def evaluate(
     values = np.full((len(points) * replications, len(outputs)), np.nan)
     if on_progress:
         on_progress(0, len(tasks))
-    for done, (slot, result) in enumerate(executor.run(_run_indexed, tasks), start=1):
+    for done, (slot, result) in enumerate(executor.run(run_indexed, tasks), start=1):
         by_strategy = {run["strategy"]: run for run in result.runs}
         for column, output in enumerate(outputs):
             values[slot, column] = _value(by_strategy, output)
@@ -186,4 +186,4 @@ def _value(runs: dict[str, dict], output: Output) -> float:
     return value - read(output.minus) if output.minus else value
 
 
-__all__ = ["AnalysisError", "Output", "Space", "evaluate", "parse_outputs", "space_of"]
+__all__ = ["AnalysisError", "Output", "Space", "evaluate", "parse_outputs", "run_indexed", "space_of"]

@@ -94,8 +94,12 @@ SIZES = {
     # months) but fewer of them, for a 2-core machine that others share; full: the sizes
     "optimise": {
         "quick": {"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
-        "medium": {"customers": 10_000, "months": 60, "evaluations": 20, "replications": 3, "budget": 1_500_000},
-        "full": {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000},
+        "medium": {
+            "customers": 10_000, "months": 60, "evaluations": 20, "replications": 3, "budget": 1_500_000
+        },
+        "full": {
+            "customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000
+        },
     },
     "robustness": {
         "quick": {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
@@ -238,7 +242,8 @@ def main() -> None:
         if name not in benches:
             parser.error(f"expected optimise or robustness, got '{name}'")
         load = os.getloadavg()[0]
-        found = {**benches[name](args.size), "load_average_before": load, "load_average_after": os.getloadavg()[0]}
+        found = {**benches[name](args.size), "load_average_before": load}
+        found["load_average_after"] = os.getloadavg()[0]
         print(json.dumps({name: found}, indent=1), flush=True)
 
 

@@ -84,16 +84,16 @@ _LABELS: dict[str, dict[str, str]] = {
         "decision_within": ", within the budget of {budget} EUR",
         "decision_may_overrun": "; the budget is {budget} EUR, inside its interval: it may overrun",
         "decision_over": ", above the budget of {budget} EUR on fresh runs",
-        "decision_search": "It was the best of {candidates} candidates ({feasible} within budget) searched on "
-        "{replications} shared seeds; the figures above come from {fresh} fresh runs the search never saw, so "
-        "they are not flattered by the search.",
+        "decision_search": "It was the best of {candidates} candidates ({feasible} within budget) searched "
+        "on {replications} shared seeds; the figures above come from {fresh} fresh runs the search never "
+        "saw, so they are not flattered by the search.",
         "decision_meets": "Across {markets} markets sampled from the uncertainty ranges, {name} meets the "
         "targets ({targets}) in {met} of them.",
-        "decision_best_in": "Across {markets} markets sampled from the uncertainty ranges, {name} is the best "
-        "strategy in {count} of them.",
+        "decision_best_in": "Across {markets} markets sampled from the uncertainty ranges, {name} is the "
+        "best strategy in {count} of them.",
         "decision_no_regret": "It is the best of the strategies tested in every one of them (no regret).",
-        "decision_regret": "Its regret (the {objective} it gives up against the best strategy of each market) "
-        "is at most {most} {unit}, and {p90} {unit} or less in 9 markets of 10.",
+        "decision_regret": "Its regret (the {objective} it gives up against the best strategy of each "
+        "market) is at most {most} {unit}, and {p90} {unit} or less in 9 markets of 10.",
         "decision_fails_where": "It falls short mostly where {where}.",
         "decision_fails_anywhere": "Where it falls short follows no simple rule over the ranges.",
         "decision_at_most": "{objective} at most {value} {unit}",
@@ -298,11 +298,11 @@ _LABELS: dict[str, dict[str, str]] = {
         "decision_may_overrun": "; das Budget von {budget} EUR liegt in ihrem Intervall: es kann "
         "überschritten werden",
         "decision_over": ", in frischen Läufen über dem Budget von {budget} EUR",
-        "decision_search": "Sie war die beste von {candidates} Kandidaten ({feasible} im Budget), gesucht auf "
-        "{replications} gemeinsamen Startwerten; die Zahlen oben stammen aus {fresh} frischen Läufen, die die "
-        "Suche nie gesehen hat, und sind daher nicht von der Suche geschönt.",
-        "decision_meets": "In {markets} aus den Unsicherheitsbereichen gezogenen Märkten erreicht {name} die "
-        "Ziele ({targets}) in {met} davon.",
+        "decision_search": "Sie war die beste von {candidates} Kandidaten ({feasible} im Budget), gesucht "
+        "auf {replications} gemeinsamen Startwerten; die Zahlen oben stammen aus {fresh} frischen Läufen, "
+        "die die Suche nie gesehen hat, und sind daher nicht von der Suche geschönt.",
+        "decision_meets": "In {markets} aus den Unsicherheitsbereichen gezogenen Märkten erreicht {name} "
+        "die Ziele ({targets}) in {met} davon.",
         "decision_best_in": "In {markets} aus den Unsicherheitsbereichen gezogenen Märkten ist {name} in "
         "{count} davon die beste Strategie.",
         "decision_no_regret": "Sie ist in jedem davon die beste der getesteten Strategien (kein Bedauern).",
@@ -310,7 +310,8 @@ _LABELS: dict[str, dict[str, str]] = {
         "jeweiligen Marktes aufgibt) beträgt höchstens {most} {unit}, in 9 von 10 Märkten {p90} {unit} "
         "oder weniger.",
         "decision_fails_where": "Sie verfehlt die Ziele vor allem, wo {where}.",
-        "decision_fails_anywhere": "Wo sie die Ziele verfehlt, folgt keiner einfachen Regel über die Bereiche.",
+        "decision_fails_anywhere": "Wo sie die Ziele verfehlt, folgt keiner einfachen Regel über die "
+        "Bereiche.",
         "decision_at_most": "{objective} höchstens {value} {unit}",
         "decision_at_least": "{objective} mindestens {value} {unit}",
         "decision_and": " und ",

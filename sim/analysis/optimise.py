@@ -61,21 +61,24 @@ from sim.analysis.decisions import (
     did_you_mean,
     integer,
     objectives_of,
+    prepare_store,
     relocatable,
     scenario_with,
     section,
     set_values,
+    stored_records,
+    write_json,
 )
-from sim.analysis.space import AnalysisError
+from sim.analysis.space import AnalysisError, run_indexed
 from sim.analysis.statistics import t_interval
-from sim.analysis.space import run_indexed
 from sim.batch import Batch, BatchResult
 from sim.defaults import MAX_REPLICATIONS
 from sim.executors import Executor
-from sim.io import write_atomic
 from sim.i18n import display_name
+from sim.io import write_atomic
 from sim.scenario import Scenario
 from sim.seeds import replication_seed
+from sim.sweep import WriterLock
 from sim.tables.decisions import in_every_language, strategy_words
 
 KEYS = (
@@ -256,53 +259,23 @@ def candidate(scenario: Scenario, settings: Settings, params: dict[str, Any], wh
 # --- storage -----------------------------------------------------------------------------------
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1, default=str) + "\n"))
-
-
-def _trial_path(out: Path, number: int) -> Path:
-    return out / "optimise" / "trials" / f"trial-{number:05d}.json"
-
-
-def _stored(out: Path) -> dict[int, dict[str, Any]]:
-    folder = out / "optimise" / "trials"
-    stored = {}
-    for path in sorted(folder.glob("trial-*.json")) if folder.is_dir() else ():
-        try:
-            record = json.loads(path.read_text())
-            stored[int(record["number"])] = record
-        except (ValueError, KeyError, TypeError, OSError):
-            path.unlink(missing_ok=True)  # damaged (a crash while writing cannot leave one): run it again
-    return stored
-
-
-def _prepare(out: Path, scenario: Scenario, settings: Settings, resume: bool, force: bool) -> None:
-    header = out / "optimise" / "settings.json"
+def _prepare(out: Path, scenario: Scenario, settings: Settings, resume: bool, force: bool) -> Path:
     # --evaluations may grow on --resume: the stored candidates are the start of the longer search
     identity = {
         "scenario_sha256": scenario.hash(),
         "settings": {k: v for k, v in settings.to_json().items() if k != "evaluations"},
     }
-    if header.exists():
-        if force:
-            for path in (out / "optimise" / "trials").glob("trial-*.json"):
-                path.unlink()
-        elif not resume:
-            raise AnalysisError(
-                f"{out} already holds an optimisation; use --resume to complete it or --force to start over"
-            )
-        else:
-            previous = json.loads(header.read_text())
-            if (
-                previous.get("scenario_sha256") != scenario.hash()
-                or previous.get("settings") != identity["settings"]
-            ):
-                raise AnalysisError(
-                    f"{out} holds an optimisation of another version of {scenario.file}; "
-                    "use --force to start over or --out to write elsewhere"
-                )
-    (out / "optimise" / "trials").mkdir(parents=True, exist_ok=True)
-    _write_json(header, identity)
+    return prepare_store(out, "optimise", "an optimisation", identity, scenario, resume, force, "trials")
+
+
+def _stored(trials: Path) -> dict[int, dict[str, Any]]:
+    stored = {}
+    for record in stored_records(trials).values():
+        try:
+            stored[int(record["number"])] = record
+        except (KeyError, TypeError, ValueError):
+            continue  # not a candidate's record (a crash while writing cannot leave one)
+    return stored
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -318,7 +291,7 @@ class Evaluation:
     baseline_cost: list[float] | None = None
 
 
-TASKS_PER_WORKER = 4  # tasks of a round per worker: few enough to amortise, enough to balance
+TASKS_PER_WORKER = 8  # tasks of a round per worker: few enough to amortise, enough to balance
 
 
 def _groups(candidates: list[tuple[int, Scenario]], seeds: int, workers: int) -> list[list[int]]:
@@ -471,16 +444,31 @@ def optimise(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Optimisation:
     """Search the ``[optimise]`` variables of ``scenario`` (see the module doc); write every
-    candidate, the tables, ``optimisation.json``, ``winner.toml`` and ``front.toml`` to ``out``."""
+    candidate, the tables, ``optimisation.json``, ``winner.toml`` and ``front.toml`` to ``out``,
+    which is locked meanwhile (a second writer is refused)."""
+    settings = settings_of(scenario, evaluations)
+    out.mkdir(parents=True, exist_ok=True)
+    with WriterLock(out):
+        return _optimise(scenario, settings, out, executor, resume, force, on_progress)
+
+
+def _optimise(
+    scenario: Scenario,
+    settings: Settings,
+    out: Path,
+    executor: Executor,
+    resume: bool,
+    force: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> Optimisation:
     import optuna
 
-    settings = settings_of(scenario, evaluations)
-    _prepare(out, scenario, settings, resume, force)
+    trials_folder = _prepare(out, scenario, settings, resume, force)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     directions = ["maximize" if o.maximise else "minimize" for o in settings.objectives]
     study = optuna.create_study(directions=directions, sampler=_sampler(settings, scenario.seed, 0))
     distributions = {v.path: v.distribution() for v in settings.variables}
-    stored = _stored(out)
+    stored = _stored(trials_folder)
     seeds = search_seeds(scenario, settings.replications)
     evaluated = 0
     total = settings.evaluations
@@ -512,7 +500,7 @@ def optimise(
                 _tell_stored(study, settings, trial, record)
                 continue
             record = _tell(study, settings, trial, results.get(trial.number), failed.get(trial.number))
-            _write_json(_trial_path(out, trial.number), record)
+            write_json(trials_folder / f"trial-{trial.number:05d}.json", record)
     if on_progress:
         on_progress(total * settings.replications, total * settings.replications)
     return _finish(scenario, settings, study, out, executor, evaluated)
@@ -661,7 +649,7 @@ def _finish(
     summary = _summary(scenario, settings, trials, table, winner, params, display)
     write_atomic(out / "optimisation.parquet", trials.write_parquet)
     write_atomic(out / "finalists.parquet", table.write_parquet)
-    _write_json(out / "optimisation.json", summary)
+    write_json(out / "optimisation.json", summary)
     for name, chosen in (("winner.toml", [winner]), ("front.toml", finalists)):
         text = strategies_text(scenario, settings, {n: params[n] for n in chosen}, summary, display)
         write_atomic(out / name, lambda tmp, text=text: tmp.write_text(text))
@@ -712,7 +700,9 @@ def _display(
         applied = set_values(scenario.raw, params[number], scenario.file, "optimise.variables")
         strategy = applied["strategies"][settings.strategy]
         display[number] = {
-            "label": in_every_language(lambda lang: f"{display_name(settings.strategy, lang, own)} {letter}"),
+            "label": in_every_language(
+                lambda lang, letter=letter: f"{display_name(settings.strategy, lang, own)} {letter}"
+            ),
             "description": in_every_language(lambda lang, strategy=strategy: strategy_words(strategy, lang)),
         }
     return display

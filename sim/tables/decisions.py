@@ -254,7 +254,8 @@ def _target_words(target: dict[str, Any], lang: str) -> list[str]:
     parts = []
     for key, value in target.items():
         if key == "segments":
-            parts.append(words(lang, "target.segments").format(names=", ".join(readable(v).lower() for v in value)))
+            names = ", ".join(readable(v).lower() for v in value)
+            parts.append(words(lang, "target.segments").format(names=names))
         elif key == "contract":
             parts.append(words(lang, f"target.contract.{value}"))
         elif key in ("tenure_months", "spend_per_month", "attention"):

@@ -16,6 +16,7 @@ from sim.analysis.optimise import candidate, fresh_seeds, optimise, search_seeds
 from sim.analysis.space import AnalysisError
 from sim.cli import app
 from sim.executors import LocalPoolExecutor, SerialExecutor
+from sim.i18n import short_number
 from sim.runs import run_strategies
 from sim.strategy import ProgramSpec, Strategy
 
@@ -88,8 +89,10 @@ def test_finalists_are_rerun_on_fresh_seeds_with_the_baseline(tmp_path):
     # named for people, in every language, with its settings in words
     contacts = found.summary["winner"]["params"]["strategies.care.programs[0].params.contacts_per_year"]
     assert winner.display[name]["label"] == {"en": "Care A", "de": "Care A"}
-    words = f"{contacts:.2g} contacts a year"
-    assert winner.display[name]["description"]["en"] == f"Personal appreciation, capacity per 1000 customers month 5,000, {words}"
+    assert winner.display[name]["description"]["en"] == (
+        f"Personal appreciation, capacity per 1000 customers month 5,000, {short_number(contacts, 'en')} "
+        "contacts a year"
+    )
     assert winner.display[name]["description"]["de"].startswith("Persönliche Wertschätzung, ")
     assert found.summary["winner"]["label"]["en"] == "Care A"
     assert found.summary["winner"]["description"] == winner.display[name]["description"]

@@ -139,7 +139,8 @@ def test_the_recommendation_names_strategies_for_people_in_every_language():
             "Persönliche Wertschätzung, 0,22 Kontakte im Jahr, für die riskantesten 20 %",
         ),
         (
-            {"program": "point_card", "start_month": 7, "params": {"reward_share_of_spend": 0.012, "cut_month": 24},
+            {"program": "point_card", "start_month": 7,
+             "params": {"reward_share_of_spend": 0.012, "cut_month": 24},
              "target": {"segments": ["relationship_seekers"], "share": 0.5}, "budget": {"eur": 1500}},
             "en",
             "Point card, 1.2% of spend back in points, cut month 24, from month 7, to relationship seekers, "

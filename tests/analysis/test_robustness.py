@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import polars as pl
@@ -176,3 +180,39 @@ def test_a_second_writer_on_the_folder_is_refused(tmp_path, command):
     lines = [line for line in result.output.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and f"is being written by process {os.getpid()}" in lines[0], result.output
     assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing written
+
+
+def test_ctrl_c_leaves_a_folder_that_resumes(tmp_path):
+    _scenario(tmp_path)
+    path = tmp_path / "robust.toml"
+    text = path.read_text().replace("customers = 300", "customers = 1500")
+    path.write_text(text.replace("markets = 6", "markets = 10"))
+    command = [sys.executable, "-c", "from sim.cli import main; main()", "robustness", "robust.toml"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*command, "--out", "o", "--workers", "1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    records = tmp_path / "o" / "robustness" / "markets"
+    deadline = time.monotonic() + 120
+    try:
+        while not list(records.glob("market-*.json")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no market finished"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "loyalty-sim robustness robust.toml --out o --resume" in stderr
+    kept = len(list(records.glob("market-*.json")))
+    assert 0 < kept < 10 and not (tmp_path / "o" / ".lock").exists()
+    counting = _Counting()
+    robustness(scenarios.load(path), tmp_path / "o", counting, resume=True)
+    assert counting.tasks == 10 - kept

@@ -213,7 +213,8 @@ def test_a_sweep_starts_from_the_table_given_on_the_command_line(tmp_path):
                         '[strategies]\ncard = ["point_card"]\n')
     out = tmp_path / "out"
     arguments = ["sweep", str(scenario), "--population", str(table), "--workers", "1", "--no-report"]
-    result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--format", "json", "--customer-records"])
+    arguments += ["--customer-records"]
+    result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     monthly = pl.read_parquet(out / "monthly.parquet").filter(pl.col("month") == 1)
     assert 50 <= monthly["active_initial"].item() <= 60  # the table's 60 customers, not the file's 9999

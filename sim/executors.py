@@ -190,12 +190,13 @@ class LocalPoolExecutor(Executor):
 # (the dashboard's profile, which nobody sees here), and every server wakes every 20 ms to
 # check its event loop, measures itself every 500 ms and its memory every 100 ms. Each wake-up
 # takes the GIL from the running task; on 2 cores this cost the decision analyses 10-15%
-# of their time against the process pool (measured as CPU time per task: docs/performance.md).
+# of their time against the process pool (measured as CPU time per task, README "Performance").
 QUIET = {
     "distributed.worker.profile.enabled": False,
     "distributed.admin.tick.interval": "1s",
     "distributed.admin.system-monitor.interval": "5s",
     "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.scheduler.work-stealing": False,  # tasks are queued on the scheduler anyway
 }
 
 

@@ -148,7 +148,10 @@ def read_curve(path: str | Path) -> Curve:
         raise CalibrationError(str(error)) from None
     except UnicodeDecodeError as error:
         raise CalibrationError(f"{file}: expected a UTF-8 text CSV file, found {error.reason}") from None
-    rows = list(csv.reader(line for line in lines if line.strip() and not line.lstrip().startswith("#")))
+    data = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    # A spreadsheet set to German (or French, ...) saves "year;share" and "0,63": read it as meant.
+    semicolons = bool(data) and ";" in data[0] and "," not in data[0]
+    rows = list(csv.reader(data, delimiter=";" if semicolons else ","))
     if not rows:
         raise CalibrationError(f"{file}: expected a header and rows, found no data")
     header = [h.strip().lower() for h in rows[0]]
@@ -162,7 +165,9 @@ def read_curve(path: str | Path) -> Curve:
     for number, row in enumerate(rows[1:], start=2):
         cells = dict(zip(header, (c.strip() for c in row), strict=False))
         try:
-            period, amount = float(cells[unit]), float(cells[value])
+            period, amount = (
+                float(cells[c].replace(",", ".") if semicolons else cells[c]) for c in (unit, value)
+            )
         except (KeyError, ValueError):
             raise CalibrationError(
                 f"{file}: data row {number}: expected numbers in '{unit}' and '{value}', found {row}"
@@ -186,7 +191,10 @@ def read_curve(path: str | Path) -> Curve:
     else:
         share = amounts
     if np.any(share > 1.0):
-        raise CalibrationError(f"{file}: expected shares in [0, 1], found {share.max():g}")
+        raise CalibrationError(
+            f"{file}: expected shares in [0, 1] (0.63, not 63%), found {share.max():g}"
+            + ("; counts of customers go in a column 'active'" if value == "share" else "")
+        )
     rises = np.flatnonzero(np.diff(share) > 0)
     if rises.size:
         i = rises[0]
@@ -874,13 +882,14 @@ def _minimise_near(
 
 def _sbg_benchmark(curve: Curve, fit_mask: np.ndarray) -> np.ndarray | None:
     """The sBG (Fader & Hardie 2007) fitted to the same periods, at every period of the curve;
-    None unless the curve has every period from 0 (the sBG counts churn per period)."""
-    if not np.array_equal(curve.periods, np.arange(curve.periods.size)):
+    None unless at least two fitted periods follow period 0 (the whole cohort, share 1, when the
+    curve leaves it out). Periods may skip: the sBG's survival is defined at any period."""
+    if np.count_nonzero(fit_mask) < 2:  # fit_mask leaves period 0 out
         return None
-    counts = curve.share * (curve.cohort or 1000.0)
-    fitted_periods = int(np.flatnonzero(fit_mask)[-1]) + 1
+    periods = np.concatenate([[0.0], curve.periods[fit_mask]])
+    share = np.concatenate([[1.0], curve.share[fit_mask]])
     try:
-        fit = fit_sbg(counts[:fitted_periods])
+        fit = fit_sbg(share * (curve.cohort or 1000.0), periods)
     except ValueError:
         return None
     return fit.survival(curve.periods)

@@ -166,41 +166,51 @@ class SBGFit:
         return np.exp(special.betaln(self.alpha, self.beta + t) - special.betaln(self.alpha, self.beta))
 
 
-def _sbg_log_likelihood(log_params: np.ndarray, lost: np.ndarray, survivors: float) -> np.ndarray:
-    """Fader & Hardie (2007), eq. (5)-(7): lost_t log P(T = t) + survivors log S(T_last).
+def _sbg_log_likelihood(
+    log_params: np.ndarray, lost: np.ndarray, survivors: float, periods: np.ndarray
+) -> np.ndarray:
+    """Fader & Hardie (2007), eq. (5)-(7), with the churn of each interval between observed
+    periods in place of P(T = t): lost_i log(S(t_i-1) - S(t_i)) + survivors log S(t_last). With
+    consecutive periods the interval's probability is P(T = t), as in the paper.
 
     Vectorised over trailing axes of ``log_params`` (shape (2, ...)), for the Hessian.
     """
     a, b = np.exp(log_params[0])[..., None], np.exp(log_params[1])[..., None]
-    t = np.arange(1, lost.size + 1, dtype=float)
-    base = special.betaln(a, b)
-    churn_at = special.betaln(a + 1.0, b + t - 1.0) - base  # P(T = t)
-    alive_after = special.betaln(a, b + t[-1]) - base  # S(T_last)
-    return (lost * churn_at).sum(axis=-1) + survivors * alive_after[..., 0]
+    log_alive = special.betaln(a, b + periods) - special.betaln(a, b)  # log S(t) at every period
+    churn_between = log_alive[..., :-1] + np.log(-np.expm1(log_alive[..., 1:] - log_alive[..., :-1]))
+    return (lost * churn_between).sum(axis=-1) + survivors * log_alive[..., -1]
 
 
-def fit_sbg(active: np.ndarray) -> SBGFit:
-    """Maximum-likelihood sBG fit of counts still active at periods 0..T (``active[0]``: cohort).
+def fit_sbg(active: np.ndarray, periods: np.ndarray | None = None) -> SBGFit:
+    """Maximum-likelihood sBG fit of counts still active at ``periods`` (default 0..T;
+    ``active[0]``: the cohort at period 0). Periods may skip (years 0-5, 10, 15): a gap's churn
+    is the survival lost over it, so a curve observed at irregular times is fitted as it is.
 
-    Needs at least two periods (two parameters). Standard errors come from the observed
+    Needs at least two intervals (two parameters). Standard errors come from the observed
     information (scipy's numerical Hessian of the log-likelihood in log parameters) by the
     delta method.
     """
     active = np.asarray(active, dtype=float)
+    periods = np.arange(active.size, dtype=float) if periods is None else np.asarray(periods, dtype=float)
     if active.size < 3:
         raise ValueError("an sBG fit needs counts at periods 0, 1 and 2 at least")
+    if periods.shape != active.shape or periods[0] != 0 or np.any(np.diff(periods) <= 0):
+        raise ValueError("an sBG fit needs periods that start at 0 and increase, one per count")
     lost, survivors = -np.diff(active), active[-1]
     if np.any(lost < 0):
         raise ValueError("cohort counts must not rise")
 
-    def negative(x: np.ndarray) -> float:
-        return -float(_sbg_log_likelihood(x, lost, survivors))
+    def log_likelihood(x: np.ndarray) -> np.ndarray:
+        return _sbg_log_likelihood(x, lost, survivors, periods)
 
     best = optimize.minimize(
-        negative, x0=np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
+        lambda x: -float(log_likelihood(x)), x0=np.zeros(2), method="Nelder-Mead",
+        options={"xatol": 1e-8, "fatol": 1e-10},
     )
-    best = optimize.minimize(negative, x0=best.x, method="L-BFGS-B", bounds=[(-10.0, 20.0)] * 2)
-    information = -hessian(lambda x: _sbg_log_likelihood(x, lost, survivors), best.x).ddf
+    best = optimize.minimize(
+        lambda x: -float(log_likelihood(x)), x0=best.x, method="L-BFGS-B", bounds=[(-10.0, 20.0)] * 2
+    )
+    information = -hessian(log_likelihood, best.x).ddf
     alpha, beta = np.exp(best.x)
     try:
         variance = np.diag(np.linalg.inv(information))

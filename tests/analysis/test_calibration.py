@@ -71,6 +71,11 @@ def test_published_counts_become_shares_of_the_cohort():
     assert curve.months[-1] == 144
 
 
+def test_a_spreadsheet_saved_with_semicolons_and_decimal_commas_is_read_as_meant(tmp_path):
+    curve = read_curve(_write(tmp_path, "year;share\n0;1\n1;0,63\n2;0,47\n"))
+    assert curve.periods.tolist() == [0, 1, 2] and curve.share.tolist() == [1.0, 0.63, 0.47]
+
+
 def test_monthly_shares_are_read_as_months(tmp_path):
     curve = read_curve(_write(tmp_path, "month,share\n3,0.9\n6,0.8\n12,0.7\n"))
     assert curve.unit == "month" and curve.months.tolist() == [3, 6, 12] and curve.cohort is None
@@ -86,6 +91,7 @@ def test_monthly_shares_are_read_as_months(tmp_path):
         ("year,share\n0,1\n1,abc\n2,0.8\n", "data row 3: expected numbers"),
         ("year,share\n0,1\n2,0.9\n1,0.8\n", "increasing order"),
         ("year,share\n0,1\n1,1.2\n2,0.8\n", "shares in [0, 1]"),
+        ("year,share\n0,100\n1,63\n2,47\n", "(0.63, not 63%), found 100; counts of customers go in"),
         ("year,share\n0,1\n1,0.8\n", "at least two years after year 0"),
         ("# only a comment\n", "no data"),
     ],
@@ -298,6 +304,27 @@ def test_sbg_cohorts_are_predicted_within_one_and_a_half_times_the_sbgs_error(al
     # The sBG is the true model here, so its error is the sampling noise alone; 2 customers of
     # 1,000 is the least asked for.
     assert _mean_absolute(fit) <= max(1.5 * _mean_absolute(fit, fit.sbg_share), 2.0)
+
+
+def test_a_curve_observed_at_irregular_periods_gets_the_sbg_benchmark():
+    """Published curves skip periods (Koper et al. 2002: years 0-5, then 10 and 15). Fitted on
+    years 1-5, the held-out years 10 and 15 still get the sBG's prediction to compare with; a
+    model that is the sBG itself predicts them exactly as well."""
+    periods = np.array([0, 1, 2, 3, 4, 5, 10, 15], dtype=float)
+    truth = SBGFit(0.5, 1.0, np.nan, np.nan, np.nan)
+    lost = np.random.default_rng(3).multinomial(
+        1000, np.concatenate([-np.diff(truth.survival(periods)), truth.survival(periods)[-1:]])
+    )
+    active = 1000 - np.concatenate([[0], np.cumsum(lost[:-1])])
+    curve = Curve("gapped", "year", periods, active / 1000, 1000.0)
+
+    def sbg(values: dict[str, float]) -> np.ndarray:
+        return SBGFit(values["alpha"], values["beta"], np.nan, np.nan, np.nan).survival(periods)
+
+    parameters = [FitParameter("alpha", 1.0, 0.05, 20.0), FitParameter("beta", 1.0, 0.05, 20.0)]
+    fit = fit_curve(curve, parameters, sbg, holdout=2, intervals=False)
+    assert fit.sbg_share is not None
+    assert _mean_absolute(fit) == pytest.approx(_mean_absolute(fit, fit.sbg_share), abs=1.0)
 
 
 # --- the model's curve -----------------------------------------------------------------------

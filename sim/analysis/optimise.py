@@ -274,7 +274,7 @@ def _stored(trials: Path) -> dict[int, dict[str, Any]]:
         try:
             stored[int(record["number"])] = record
         except (KeyError, TypeError, ValueError):
-            continue  # not a candidate's record (a crash while writing cannot leave one)
+            continue  # not a candidate's record: the candidate runs again
     return stored
 
 
@@ -346,7 +346,7 @@ def _evaluate(
     for index, result in executor.run(run_indexed, tasks):
         keys, replication = slots[index]
         runs = _checked(result)
-        for key, run in zip(keys, runs, strict=False):
+        for key, run in zip(keys, runs[: len(keys)], strict=True):
             rows[key][replication] = run
             if with_baseline:
                 baselines[key][replication] = runs[-1]

@@ -182,7 +182,7 @@ def test_decision_files_beside_the_results_become_the_first_section_and_a_chart(
     page = files.html.read_text()
     sections = re.findall(r'<section id="([a-z_]+)"', page)
     assert sections[0] == "decision" and "robustness" in sections
-    assert "What should we do" in page and "Recommended: personal_appreciation" in page
+    assert "What should we do" in page and "Recommended: Personal appreciation" in page  # its display name
     assert "meets the targets in 8 of 12 possible markets" in page
     assert any(path.name.endswith("-robustness.svg") for path in files.images)
     plain = build_report(small_results, tmp_path / "plain", formats=["html"]).html.read_text()

@@ -74,12 +74,11 @@ from sim.analysis.statistics import t_interval
 from sim.batch import Batch, BatchResult
 from sim.defaults import MAX_REPLICATIONS
 from sim.executors import Executor
-from sim.i18n import display_name
+from sim.i18n import display_name, in_every_language, strategy_words
 from sim.io import write_atomic
 from sim.scenario import Scenario
 from sim.seeds import replication_seed
 from sim.sweep import WriterLock
-from sim.tables.decisions import in_every_language, strategy_words
 
 KEYS = (
     "strategy",

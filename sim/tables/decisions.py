@@ -7,11 +7,10 @@ the command line and the report show the same rows.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 
 from sim.analysis.decisions import OBJECTIVES
-from sim.i18n import LANGUAGES, display_name, label, number, readable, short_number, short_percent, words
+from sim.i18n import label, number, short_number
 
 
 def _amount(value: float | None, unit: str, lang: str = "en") -> str:
@@ -230,82 +229,4 @@ def _robust_sentences(
     return sentences
 
 
-# --- strategies in words ---------------------------------------------------------------------
-
-
-def _band(band: Any, lang: str) -> dict[str, str]:
-    return {"low": short_number(band[0], lang), "high": short_number(band[1], lang)}
-
-
-def _param_words(key: str, value: Any, lang: str) -> str:
-    phrase = words(lang, f"params.{key}")
-    if phrase is not None and isinstance(value, int | float) and not isinstance(value, bool):
-        return phrase.format(n=short_number(value, lang), p=short_percent(value, lang))
-    if isinstance(value, bool):
-        shown = words(lang, "on" if value else "off")
-    elif isinstance(value, int | float):
-        shown = short_number(value, lang)
-    else:
-        shown = str(value)
-    return f"{readable(key).lower()} {shown}"
-
-
-def _target_words(target: dict[str, Any], lang: str) -> list[str]:
-    parts = []
-    for key, value in target.items():
-        if key == "segments":
-            names = ", ".join(readable(v).lower() for v in value)
-            parts.append(words(lang, "target.segments").format(names=names))
-        elif key == "contract":
-            parts.append(words(lang, f"target.contract.{value}"))
-        elif key in ("tenure_months", "spend_per_month", "attention"):
-            parts.append(words(lang, f"target.{key}").format(**_band(value, lang)))
-        elif key == "share" and value >= 1.0:
-            continue  # everyone who passes the other filters: nothing to say
-        else:  # churn_risk_top_share, churn_risk_above, share
-            parts.append(words(lang, f"target.{key}").format(p=short_percent(value, lang)))
-    return parts
-
-
-def program_words(entry: str | dict[str, Any], lang: str) -> str:
-    """One program entry of a strategy in a line: its display name, its parameters, window,
-    target and budget, e.g. "Personal appreciation, 0.22 contacts a year, to the riskiest 20%"."""
-    entry = {"program": entry} if isinstance(entry, str) else entry
-    parts = [display_name(entry["program"], lang)]
-    parts += [_param_words(k, v, lang) for k, v in (entry.get("params") or {}).items()]
-    start, end = entry.get("start_month"), entry.get("end_month")
-    if start is not None and end is not None:
-        parts.append(words(lang, "window").format(start=start, end=end))
-    elif start is not None and start != 1:
-        parts.append(words(lang, "window_from").format(start=start))
-    elif end is not None:
-        parts.append(words(lang, "window_until").format(end=end))
-    parts += _target_words(entry.get("target") or {}, lang)
-    budget = entry.get("budget")
-    if budget:
-        per = budget.get("per", "month")
-        parts.append(words(lang, f"budget.{per}").format(eur=short_number(budget["eur"], lang)))
-    return ", ".join(parts)
-
-
-def strategy_words(strategy: list[Any] | dict[str, Any], lang: str) -> str:
-    """A strategy of a scenario file (its array of program entries, or its table with
-    ``programs``) in one line, its programs separated by semicolons."""
-    entries = strategy.get("programs", []) if isinstance(strategy, dict) else strategy
-    return "; ".join(program_words(e, lang) for e in entries) or words(lang, "nothing")
-
-
-def in_every_language(make: Callable[[str], str]) -> dict[str, str]:
-    """``{lang: make(lang)}`` for every language of the report."""
-    return {lang: make(lang) for lang in LANGUAGES}
-
-
-__all__ = [
-    "finalist_rows",
-    "in_every_language",
-    "program_words",
-    "recommendation",
-    "robustness_rows",
-    "settings_text",
-    "strategy_words",
-]
+__all__ = ["finalist_rows", "recommendation", "robustness_rows", "settings_text"]

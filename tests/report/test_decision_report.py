@@ -9,8 +9,9 @@ import shutil
 
 import pytest
 
+from sim.i18n import program_words, strategy_words
 from sim.report import build_report
-from sim.tables.decisions import program_words, recommendation, settings_text, strategy_words
+from sim.tables.decisions import recommendation, settings_text
 
 WINNER = {
     "candidate": 7,

@@ -3,7 +3,8 @@
     uv run python -m benchmarks                  # everything (about 10 minutes on 2 cores)
     uv run python -m benchmarks --quick          # the same figures at small sizes (about 1 minute)
     uv run python -m benchmarks reference cli    # any of: reference, million, huge, scaling, sweep,
-                                                 # dask, cli, optimise, robustness (benchmarks/decisions.py)
+                                                 # dask, shards, cli, run, optimise, robustness
+                                                 # (the last two: benchmarks/decisions.py)
     uv run python -m benchmarks validation       # the validation table (benchmarks/validation.py)
 
 Every figure is a ratio of times taken in the same run, because shared machines are noisy.
@@ -28,14 +29,18 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 
+from benchmarks.child import timed_shard
 from benchmarks.decisions import bench_optimise, bench_robustness
 from benchmarks.decisions import rows as decision_rows
 from benchmarks.reference import ReferenceModel
 from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import DaskExecutor, Executor, LocalPoolExecutor, SerialExecutor
 from sim.io import write_atomic
+from sim.market import Market
 from sim.model import LoyaltyModel
+from sim.runs import model_seed
 from sim.scenario import load
+from sim.shards import combine, plan
 from sim.strategy import BASELINE, builtin_strategies
 
 HERE = Path(__file__).resolve().parent
@@ -171,6 +176,44 @@ def bench_dask(quick: bool) -> dict[str, float]:
     return out
 
 
+def bench_shards(quick: bool) -> dict[str, float]:
+    """One market in shards (``run --shards``) on a Dask LocalCluster of 2 workers, 60 months.
+
+    A warm-up of two small shards first (workers import the model and load the compiled
+    kernels), so the figure is the market's simulation; the cluster's start-up is reported
+    on its own. Each shard's time and each worker's peak memory come from the workers."""
+    customers, shards = (1_000_000, 4) if quick else (100_000_000, 40)
+    strategy, market = builtin_strategies()[BASELINE], Market()
+    started = time.perf_counter()
+    with DaskExecutor("local", 2) as dask:
+        start_seconds = time.perf_counter() - started
+        warm = [(strategy, market, 2, 1, shard) for shard in plan(2_000, 2)]
+        list(dask.run(timed_shard, warm))
+        tasks = [(strategy, market, MONTHS, model_seed(1), shard) for shard in plan(customers, shards)]
+        started, load_before = time.perf_counter(), os.getloadavg()[0]
+        done = {index: (result, timing) for index, result, timing in dask.run(timed_shard, tasks)}
+        seconds = time.perf_counter() - started
+    combined = combine([done[i][0] for i in range(shards)], market.gross_margin_share)
+    timings = [timing for _, timing in done.values()]
+    cpu = sum(t["cpu_seconds"] for t in timings)
+    return {
+        "customers": customers,
+        "shards": shards,
+        "workers": 2,
+        "dask_start_seconds": start_seconds,
+        "seconds": seconds,
+        "shard_cpu_seconds_total": cpu,
+        "shard_seconds_max": max(t["seconds"] for t in timings),
+        "shard_cpu_seconds_min": min(t["cpu_seconds"] for t in timings),
+        "shard_cpu_seconds_max": max(t["cpu_seconds"] for t in timings),
+        "worker_peak_rss_mb": max(t["worker_peak_rss_mb"] for t in timings),
+        "cpu_share_of_wall_x_workers": cpu / (2 * seconds),
+        "load_average_at_start": round(load_before, 2),
+        "load_average_at_end": round(os.getloadavg()[0], 2),
+        "final_active_total": int(combined.monthly["active_total"][-1]),
+    }
+
+
 CLI_SCENARIO = """\
 name = "bench-cli"
 customers = 500
@@ -183,7 +226,9 @@ personal_appreciation = ["personal_appreciation"]
 """
 
 
-def _command_seconds(args: list[str], cwd: Path, repeats: int) -> tuple[float, float]:
+def _command_seconds(
+    args: list[str], cwd: Path, repeats: int, warm_up: list[str] | None = None
+) -> tuple[float, float]:
     """Wall-clock time of ``loyalty-sim ARGS`` as a user waits for it, from starting the process
     to its exit (interpreter start-up and imports included), and the CPU time it used (user +
     system, less sensitive to other load on a shared machine); the fastest of ``repeats``.
@@ -191,12 +236,13 @@ def _command_seconds(args: list[str], cwd: Path, repeats: int) -> tuple[float, f
     As after an installed tool's first run, Python's bytecode cache is warm (one run first, not
     counted), kept under ``cwd`` so that the checkout stays clean even where the environment
     sets PYTHONDONTWRITEBYTECODE; without a cache every command compiles its imports again,
-    which takes seconds."""
+    which takes seconds. ``warm_up``: the command run first (default: ``args``)."""
     script = Path(sys.executable).with_name("loyalty-sim")
     command = [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(cwd / "pycache")
-    subprocess.run([*command, *args], cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
+    first = [*command, *(warm_up or args)]
+    subprocess.run(first, cwd=cwd, capture_output=True, check=True, timeout=300, env=env)
     wall, cpu = [], []
     for _ in range(repeats):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -228,6 +274,26 @@ def bench_cli(quick: bool) -> dict[str, float]:
         return out
 
 
+def bench_run(quick: bool) -> dict[str, float]:
+    """``loyalty-sim run -s rare_contact --customers 1000000`` end to end (a fresh process:
+    interpreter, imports, numba's cache, the model, the table) against the model's own run
+    (``benchmarks.child``, imports excluded), alternately, in CPU seconds; the fastest of 3 each."""
+    customers = 100_000 if quick else 1_000_000
+    args = ["run", "-s", BASELINE, "--customers", str(customers)]
+    warm_up = ["run", "-s", BASELINE, "--customers", "1000"]  # bytecode and numba caches
+    end_to_end, model = math.inf, math.inf
+    with TemporaryDirectory() as tmp:
+        for _ in range(REPEATS):
+            end_to_end = min(end_to_end, _command_seconds(args, Path(tmp), 1, warm_up)[1])
+            model = min(model, child(customers)["cpu_seconds"])
+    return {
+        "customers": customers,
+        "end_to_end_cpu_seconds": end_to_end,
+        "model_cpu_seconds": model,
+        "end_to_end_over_model": end_to_end / model,
+    }
+
+
 BENCHMARKS = {
     "reference": bench_reference,
     "million": bench_million,
@@ -235,7 +301,9 @@ BENCHMARKS = {
     "scaling": bench_scaling,
     "sweep": bench_sweep,
     "dask": bench_dask,
+    "shards": bench_shards,
     "cli": bench_cli,
+    "run": bench_run,
     "optimise": bench_optimise,
     "robustness": bench_robustness,
 }
@@ -286,11 +354,22 @@ def targets_table(results: dict) -> str:
         ("dask", f"Dask LocalCluster vs local pool, same sweep ({get('dask', 'runs'):.0f} runs)",
          "within 10%",
          f"Dask takes {get('dask', 'dask_over_pool'):.2f}x the pool's time"),
+        ("shards", f"{results.get('shards', {}).get('customers', 0):,} customers x 60 months in "
+         f"{results.get('shards', {}).get('shards', 0)} shards, Dask LocalCluster of 2 workers",
+         "combines exactly as one run",
+         f"{get('shards', 'seconds'):.0f} s ({get('shards', 'shard_cpu_seconds_total'):.0f} CPU-s in the "
+         f"shards, {get('shards', 'shard_cpu_seconds_min'):.1f}-{get('shards', 'shard_cpu_seconds_max'):.1f} "
+         f"each), peak {get('shards', 'worker_peak_rss_mb'):.0f} MB a worker; counts exact "
+         "(tests/test_shards.py)"),
         ("million", "data collection per month", "<= 10% of the step",
          f"{100 * get('million', 'record_share_of_step'):.1f}%"),
         ("cli", "--help, validate, table, re-printing a finished sweep (fresh process each)", "< 1 s each",
          ", ".join(f"{name} {get('cli', f'{name}_seconds'):.2f} s" for name in ("help", "validate", "table",
                                                                                    "reprint"))),
+        ("run", f"`loyalty-sim run -s {BASELINE} --customers {get('run', 'customers'):,.0f}`, end to end",
+         "<= 1.3x the model (issue 18)",
+         f"{get('run', 'end_to_end_over_model'):.2f}x: {get('run', 'end_to_end_cpu_seconds'):.1f} s CPU "
+         f"against the model's {get('run', 'model_cpu_seconds'):.1f} s"),
         ("million", "memory-streaming floor (1M x 60)", "report",
          f"{get('million', 'floor_seconds'):.2f} s; the model takes "
          f"{get('million', 'seconds') / get('million', 'floor_seconds'):.1f}x the floor"),

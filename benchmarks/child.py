@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from sim.model import LoyaltyModel
+from sim.shards import run_shard
 from sim.strategy import BASELINE, builtin_strategies
 
 
@@ -71,6 +72,18 @@ def measure(customers: int, months: int) -> dict[str, float]:
         "cpu_seconds_over_floor": cpu_seconds / floor_cpu_seconds,
         "peak_rss_mb": peak_rss_mb,
         "final_rows": len(model.population),
+    }
+
+
+def timed_shard(task: tuple) -> tuple[int, object, dict[str, float]]:
+    """``sim.shards.run_shard`` in a worker, with its wall and CPU seconds and the worker's peak
+    resident memory so far (``benchmarks.__main__.bench_shards``)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    index, result = run_shard(task)
+    return index, result, {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu,
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sim import defaults
-from sim.defaults import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS
+from sim.defaults import MAX_CUSTOMERS, MAX_GRID_POINTS, MAX_MONTHS, MAX_REPLICATIONS, MAX_SHARDED_CUSTOMERS
 from sim.errors import UserError, debugging
 from sim.io import check_output
 from sim.progress import Progress
@@ -29,6 +29,7 @@ from sim.progress import Progress
 if TYPE_CHECKING:  # the model, SciPy and Altair load only in the commands that use them
     from sim import scenario as scenarios
     from sim.executors import Executor
+    from sim.market import Market
     from sim.plugins import PluginInfo
     from sim.strategy import Strategy
 
@@ -175,7 +176,9 @@ def run(
     customers: Annotated[
         int | None,
         typer.Option(
-            min=1, max=MAX_CUSTOMERS, help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]."
+            min=1, max=MAX_SHARDED_CUSTOMERS,
+            help=f"Customers in the initial cohort [default: {defaults.CUSTOMERS}]; over "
+            f"{MAX_CUSTOMERS:,} only with --shards.",
         ),
     ] = None,
     months: Annotated[
@@ -199,6 +202,16 @@ def run(
             "see docs/customers.md."
         ),
     ] = None,
+    shards: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Split the market's customers into this many shards, simulated apart on --workers or a "
+            "Dask --scheduler and combined into the whole market's tables (docs/scaling.md).",
+        ),
+    ] = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
 ) -> None:
     """Run strategies once and print a comparison table.
 
@@ -207,10 +220,7 @@ def run(
     with the same seed, so all start from the same customers. --baseline is run too when
     --strategy leaves it out, so that the "vs" column always has a reference.
     """
-    from sim.customer_table import CustomerPanel, write_panel
     from sim.market import Market
-    from sim.plugins import PluginRunError
-    from sim.runs import run_strategies
     from sim.strategy import BASELINE, builtin_strategies
 
     if panel is not None:
@@ -235,6 +245,27 @@ def run(
     customers = customers or default_customers
     months = months or default_months
     seed = default_seed if seed is None else seed
+    if shards is None:
+        if workers is not None or scheduler is not None:
+            raise _fail("--workers and --scheduler: a run uses them only with --shards")
+        if customers > MAX_CUSTOMERS:
+            raise _fail(
+                f"--customers: at most {MAX_CUSTOMERS:,} in one process, got {customers:,}; use --shards"
+            )
+        summaries = _run_whole(strategies, market, customers, months, seed, panel)
+    else:
+        summaries = _run_in_shards(strategies, market, customers, months, seed, shards, workers, scheduler)
+    sys.stdout.write(_render(summaries, output_format, baseline, wide))
+
+
+def _run_whole(
+    strategies: list[Strategy], market: Market, customers: int, months: int, seed: int, panel: Path | None
+) -> list[dict[str, object]]:
+    """``run`` in this process: every strategy's summary, and the --panel written."""
+    from sim.customer_table import CustomerPanel, write_panel
+    from sim.plugins import PluginRunError
+    from sim.runs import run_strategies
+
     summaries, panels = [], []
     base = market.customer_base
     panel_probe = {"panel": lambda: CustomerPanel(base.customer_id)}
@@ -256,7 +287,34 @@ def run(
             progress.advance()
     if panels:
         write_panel(panel, panels)
-    sys.stdout.write(_render(summaries, output_format, baseline, wide))
+    return summaries
+
+
+def _run_in_shards(
+    strategies: list[Strategy], market: Market, customers: int, months: int, seed: int, shards: int,
+    workers: int | None, scheduler: str | None,
+) -> list[dict[str, object]]:
+    """``run --shards``: every strategy's market simulated in shards on the executor, combined."""
+    from sim.runs import run_sharded
+    from sim.shards import ShardError, check, plan
+
+    if (largest := math.ceil(customers / shards)) > MAX_CUSTOMERS:
+        raise _fail(f"--shards: at most {MAX_CUSTOMERS:,} customers a shard, got {largest:,}")
+    try:
+        plan(customers, shards)  # refuse before any worker starts
+        for picked in strategies:
+            check(picked, market)
+        summaries = []
+        with _executor(workers, scheduler) as executor, Progress("simulating", "shards") as progress:
+            progress.update(0, len(strategies) * shards)
+            for picked in strategies:
+                progress.describe(f"simulating {picked.name} in {shards} shards on {executor.name}")
+                done = progress.advance
+                result = run_sharded(picked, market, customers, months, seed, shards, executor, done)
+                summaries.append(result.summary())
+    except ShardError as error:
+        raise _fail(str(error)) from None
+    return summaries
 
 
 @app.command()

@@ -13,6 +13,7 @@ REPLICATIONS = 20  # replications of a sweep or a claims audit (``loyalty-sim ru
 # study needs and within what a laptop can hold; ``sim.sweep.check_fits`` adds the machine's memory.
 MAX_MONTHS = 1_200  # 100 years; months are stored as int16 (exit_month, tenure_months)
 MAX_CUSTOMERS = 10_000_000  # per run: about 3 GB of state (sim.sweep.memory_per_run)
+MAX_SHARDED_CUSTOMERS = 1_000_000_000  # run --shards: a market of up to MAX_CUSTOMERS per shard
 MAX_REPLICATIONS = 10_000
 MAX_GRID_POINTS = 10_000  # grid axes x latin hypercube samples; validation builds every point
 MAX_RUNS = 200_000  # strategies x grid points x replications: the manifest lists every run

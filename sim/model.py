@@ -34,6 +34,7 @@ from sim.outcomes import (
 from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
 from sim.programs import Program, Terms
+from sim.shards import Shard
 from sim.strategy import Strategy
 
 _MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
@@ -129,6 +130,9 @@ class LoyaltyModel(mesa.Model):
             :meth:`stream`), with one number per customer row, so strategies run with the same
             seed start from the same customers and share their random numbers customer by
             customer, month by month (common random numbers).
+        shard: simulate only this part of the market's customers (``sim.shards``): the same
+            customers, numbers and joiners as the whole market's run, so shards' tables combine
+            into that run's; default: the whole market.
         **parameters: plain keyword parameters, as ``mesa.batch_run`` and ``SolaraViz`` pass
             them: a parameter's name (``offer_rate_per_month=0.1``) or key path
             (``**{"programs.point_card.reward_share_of_spend": 0.02}``), and ``behaviours``
@@ -144,6 +148,7 @@ class LoyaltyModel(mesa.Model):
         customers: int = CUSTOMERS,
         months: int = MONTHS,
         rng: int | np.random.SeedSequence | None = None,
+        shard: Shard | None = None,
         **parameters: Any,
     ) -> None:
         if isinstance(strategy, str) or parameters:
@@ -171,24 +176,23 @@ class LoyaltyModel(mesa.Model):
         self.behaviours: list[Behaviour] = [spec.build() for spec in self.market.behaviours]
         base = self.market.customer_base  # the firm's own customers (sim.customer_base), if given
         customers = len(base) if base is not None else customers
-        self.initial_customers = customers
+        self.initial_customers = customers  # the whole market's, whatever part of it runs here
+        self.shard = shard or Shard(0, customers, customers)
+        held = range(self.shard.first, self.shard.stop)
         self.months = months
         self.month = 0
         self.seed = int(rng) if isinstance(rng, int | np.integer) else None
         self.population = Population(
-            capacity=acquisition.capacity(self.market.acquisition, customers, months),
+            capacity=acquisition.capacity(self.market.acquisition, len(held), months),
             extra_columns=self._plugin_columns(),
         )
         if base is None:
-            self.population.add(
-                self.stream("population"), customers, self.market.segments, month=0,
-                traits=self.market.customer_traits(),
-            )
+            acquisition.cohort(self, held)
         else:
             traits = self.market.customer_traits()
             base.populate(self.population, self.stream("population"), self.market.segments, traits)
-        self._start_attention(np.arange(customers))
-        self.slots = acquisition.Slots(self.market.acquisition, customers, months)
+        self._start_attention(np.arange(len(held)))
+        self.slots = acquisition.Slots(self.market.acquisition, customers, months, held)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
         self._recorder = MonthlyRecorder(months, reporter_names(self._plugins()))
@@ -207,22 +211,24 @@ class LoyaltyModel(mesa.Model):
         programs draw does not shift it. Draw one number per customer row and index by id
         (see :meth:`uniforms`), so customer ``i`` gets the same numbers under every strategy.
         """
+        self.shard.check_stream(purpose, self.month)
         key = int.from_bytes(hashlib.blake2b(purpose.encode(), digest_size=4).digest(), "little")
         spawn_key = (*self.seed_sequence.spawn_key, self.month, key)
         return np.random.Generator(
             np.random.PCG64(np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key))
         )
 
-    def uniforms(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
+    def uniforms(self, purpose: str, ids: np.ndarray | None = None, month: int | None = None) -> np.ndarray:
         """One float32 uniform number in [0, 1) per customer of ``ids`` (default: every row),
-        from the counter-based stream of ``purpose`` this month (``sim.kernels``).
+        from the counter-based stream of ``purpose`` this month (``sim.kernels``), or of
+        ``month`` (0: numbers a customer keeps for the whole run, ``sim.targeting``).
 
         A customer's number is a function of the seed, the month, ``purpose`` and the customer's
         slot (``sim.mechanisms.acquisition.Slots``) alone, so a customer gets the same numbers
         under every strategy, joiners included, and only the customers asked about cost a draw:
         pass ``ids`` rather than indexing the numbers of every row.
         """
-        return kernels.uniforms(self._counter_key(purpose), self._slots(), _row_numbers(ids))
+        return kernels.uniforms(self._counter_key(purpose, month), self._slots(), _row_numbers(ids))
 
     def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
@@ -233,10 +239,10 @@ class LoyaltyModel(mesa.Model):
         n = len(self.population)
         return self.slots.rows(n)[:n]
 
-    def _counter_key(self, purpose: str) -> int:
-        """The 64-bit key of the counter-based stream of ``purpose`` this month."""
+    def _counter_key(self, purpose: str, month: int | None = None) -> int:
+        """The 64-bit key of the counter-based stream of ``purpose`` this month (or ``month``)."""
         key = int.from_bytes(hashlib.blake2b(f"counter:{purpose}".encode(), digest_size=4).digest(), "little")
-        spawn_key = (*self.seed_sequence.spawn_key, self.month, key)
+        spawn_key = (*self.seed_sequence.spawn_key, self.month if month is None else month, key)
         sequence = np.random.SeedSequence(self.seed_sequence.entropy, spawn_key=spawn_key)
         return int(sequence.generate_state(1, np.uint64)[0])
 
@@ -338,13 +344,14 @@ class LoyaltyModel(mesa.Model):
         multiplier *= math.prod(self._behaviour_hooks("acquisition_multiplier"))
         u = float(self.stream("acquisition").random())
         joiners = acquisition.poisson_quantile(u, acquisition.expected_joiners(self, multiplier))
-        if joiners:
-            ids = acquisition.join(self, joiners)
+        first, stop = self.shard.joiners(joiners)  # the market's joiners, this shard's share
+        if stop > first:
+            ids = acquisition.join(self, stop - first, first, joiners)
             self._start_attention(ids)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)
             self._behaviour_hooks("onboard", ids)
-        self.flows.acquired = joiners
+        self.flows.acquired = stop - first
 
     def _start_attention(self, ids: np.ndarray) -> None:
         """New customers start at their resting attention (``sim.mechanisms.attention``)."""

@@ -42,6 +42,7 @@ from sim.params import (
 )
 from sim.population import SCHEMA, Column
 from sim.registry import Registry
+from sim.shards import ShardError
 
 BUILT_IN = "built-in"
 PARAM_TYPES = (float, int, bool, str)
@@ -446,7 +447,7 @@ def call_hook(kind: str, plugin: Any, hook: str, model: Any, *args: Any) -> Any:
             result = reach.call(plugin, hook, model, *args)
         else:
             result = getattr(plugin, hook)(model, *args)
-    except PluginRunError:
+    except (PluginRunError, ShardError):  # a shard's refusal is the user's to fix, not the plugin's
         raise
     except Exception as error:
         where = _where(kind, plugin, hook, model)

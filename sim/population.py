@@ -172,6 +172,10 @@ class Population:
 
     @staticmethod
     def _empty(column: Column, capacity: int) -> np.ndarray:
+        # Zeros from the allocator cost nothing until a row is used (pages are mapped lazily);
+        # a million-customer run reserves room for twice its joiners.
+        if column.initial == 0:
+            return np.zeros(capacity, dtype=column.dtype)
         return np.full(capacity, column.initial, dtype=column.dtype)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -226,10 +230,19 @@ class Population:
 
     def truncate(self, size: int) -> None:
         """Drop the rows from ``size`` on, resetting them to their initial values (used to keep
-        part of a block of drawn customers, see ``sim.mechanisms.acquisition.join``)."""
+        part of a block of drawn customers, see ``sim.mechanisms.acquisition.draw_rows``)."""
         for name, array in self._data.items():
             array[size : self.n] = self.columns[name].initial
         object.__setattr__(self, "n", min(self.n, size))
+
+    def remove(self, start: int, stop: int) -> None:
+        """Drop rows ``start..stop-1``, moving the later rows down (used to keep part of a block
+        of drawn customers, see ``sim.mechanisms.acquisition.draw_rows``)."""
+        if stop > start:
+            n = self.n
+            for array in self._data.values():
+                array[start : n - (stop - start)] = array[stop:n]
+            self.truncate(n - (stop - start))
 
     def _reserve(self, size: int) -> None:
         data = self._data

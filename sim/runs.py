@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -23,7 +23,11 @@ from sim.defaults import CUSTOMERS, MONTHS, SEED
 from sim.market import Market
 from sim.model import LoyaltyModel, RunResult
 from sim.seeds import Entropy
+from sim.shards import check, combine, plan, run_shard
 from sim.strategy import Strategy
+
+if TYPE_CHECKING:
+    from sim.executors import Executor
 
 # An int (recorded as the run's seed), the entropy of a SeedSequence (as sim.seeds derives it)
 # or a SeedSequence.
@@ -109,4 +113,27 @@ def _run_one(
     return StrategyRun(strategy, seed, result, {name: p.value() for name, p in active.items()})
 
 
-__all__ = ["Probe", "Seed", "StrategyRun", "model_seed", "run_strategies"]
+def run_sharded(
+    strategy: Strategy,
+    market: Market,
+    customers: int,
+    months: int,
+    seed: Seed,
+    shards: int,
+    executor: Executor,
+    finished: Callable[[], object] | None = None,
+) -> RunResult:
+    """The whole market's run of ``strategy`` with ``seed``, simulated in ``shards`` shards
+    (``sim.shards``) on ``executor``; ``finished`` is called as each shard finishes. Same
+    seed, same result, whatever the executor and its workers: shards combine in shard order."""
+    check(strategy, market)
+    tasks = [(strategy, market, months, model_seed(seed), shard) for shard in plan(customers, shards)]
+    parts = {}
+    for index, result in executor.run(run_shard, tasks):
+        parts[index] = result
+        if finished is not None:
+            finished()
+    return combine([parts[i] for i in range(shards)], market.gross_margin_share)
+
+
+__all__ = ["Probe", "Seed", "StrategyRun", "model_seed", "run_sharded", "run_strategies"]

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
@@ -171,15 +170,10 @@ def churn_score(model: LoyaltyModel) -> np.ndarray:
 
 
 def fixed_uniforms(model: LoyaltyModel, purpose: str) -> np.ndarray:
-    """One uniform number per customer row that does not change from month to month (the
-    model's stream of ``purpose`` in month 0, read by slot like ``model.uniforms``)."""
-    key = int.from_bytes(hashlib.blake2b(purpose.encode(), digest_size=4).digest(), "little")
-    seeds = model.seed_sequence
-    rng = np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence(seeds.entropy, spawn_key=(*seeds.spawn_key, 0, key)))
-    )
-    n = len(model.population)
-    return rng.random(model.slots.end, dtype=np.float32)[model.slots.rows(n)[:n]]
+    """One uniform number per customer row that does not change from month to month: the
+    model's counter-based stream of ``purpose`` in month 0 (``model.uniforms``), by slot, so a
+    customer's number depends on nothing but the seed, ``purpose`` and the customer's slot."""
+    return model.uniforms(purpose, month=0)
 
 
 @dataclass(frozen=True)

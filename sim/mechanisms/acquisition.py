@@ -14,7 +14,9 @@ others join. Its segment and traits come from the stream of its *block* of
 :data:`JOIN_BLOCK` joiners (``acquisition.joiners.<block>`` of month ``m``), drawn for the
 whole block and cut to the count; its per-customer random numbers (``model.uniforms``) come
 from its *slot*, a fixed position in every month's random array (:class:`Slots`), not from
-its row, whose number depends on how many joined before.
+its row, whose number depends on how many joined before. The initial cohort is drawn the same
+way, by blocks of :data:`COHORT_BLOCK` slots (:func:`cohort`), so that a shard of the market
+(``sim.shards``) draws its customers exactly as the whole market's run does.
 """
 
 from __future__ import annotations
@@ -68,17 +70,44 @@ def capacity(params: AcquisitionParams, customers: int, months: int) -> int:
     return int(customers * (1.1 + 2 * params.new_customers_per_month_share * months))
 
 
-def join(model, count: int) -> np.ndarray:
-    """Add ``count`` customers in month ``model.month``, drawn by blocks; return their ids."""
+def join(model, count: int, first: int = 0, total: int | None = None) -> np.ndarray:
+    """Add joiners ``first..first+count-1`` of the month's ``total`` (default ``count``) in month
+    ``model.month``, drawn by blocks; return their ids. A shard (``sim.shards``) adds its share."""
     pop = model.population
     start = pop.n
-    for block in range(math.ceil(count / JOIN_BLOCK)):
-        rng = model.stream(f"acquisition.joiners.{block}")
-        traits = model.market.customer_traits()
-        pop.add(rng, JOIN_BLOCK, model.market.segments, month=model.month, traits=traits)
-    pop.truncate(start + count)
-    model.slots.join(model.month, count)
+
+    def stream(block: int) -> np.random.Generator:
+        return model.stream(f"acquisition.joiners.{block}")
+
+    draw_rows(pop, stream, JOIN_BLOCK, range(first, first + count), model.market, month=model.month)
+    model.slots.join(model.month, count, first, total)
     return np.arange(start, start + count)
+
+
+COHORT_BLOCK = 1 << 20  # initial customers drawn together from one stream (the first: "population")
+
+
+def cohort(model, customers: range) -> None:
+    """Add the initial customers ``customers`` (all, or a shard's slots) of a cohort of
+    ``model.initial_customers``, drawn by blocks of :data:`COHORT_BLOCK` slots: customer ``i``
+    gets the same segment and traits however the cohort is split into shards."""
+    draw_rows(
+        model.population, lambda block: model.stream(f"population.{block}" if block else "population"),
+        COHORT_BLOCK, customers, model.market, month=0, end=model.initial_customers,
+    )
+
+
+def draw_rows(pop, stream, block: int, rows: range, market, month: int, end: int | None = None) -> None:
+    """Append customers ``rows`` of a sequence drawn by blocks: block ``b`` (positions
+    ``b * block`` on) draws ``block`` customers (fewer where ``end`` cuts the sequence short) from
+    ``stream(b)``; what the blocks hold before or after ``rows`` is dropped."""
+    start = pop.n
+    for b in range(rows.start // block, math.ceil(rows.stop / block)):
+        size = block if end is None else min(block, end - b * block)
+        pop.add(stream(b), size, market.segments, month=month, traits=market.customer_traits())
+    head = rows.start - rows.start // block * block  # drawn positions before the first row
+    pop.truncate(start + head + len(rows))
+    pop.remove(start, start + head)
 
 
 class Slots:
@@ -92,21 +121,27 @@ class Slots:
     whatever ``end`` is, so a slot's number does not depend on how many others joined.
     """
 
-    def __init__(self, params: AcquisitionParams, customers: int, months: int) -> None:
+    def __init__(
+        self, params: AcquisitionParams, customers: int, months: int, held: range | None = None
+    ) -> None:
         expected = params.new_customers_per_month_share * customers
         self.customers = customers
         self.per_month = int(3 * expected + 10 * math.sqrt(expected) + 16)
         self.months = months
         self.overflow_start = customers + months * self.per_month
-        self.overflow = 0
-        self.of_row = np.arange(customers, dtype=np.int64)
-        self.end = customers  # one more than the highest slot held
+        self.overflow = 0  # overflow slots given out, in the whole market
+        held = range(customers) if held is None else held  # the initial slots of this model (a shard's)
+        self.of_row = np.arange(held.start, held.stop, dtype=np.int64)
+        self.end = held.stop  # one more than the highest slot held
 
-    def join(self, month: int, count: int) -> None:
-        first = self.customers + (month - 1) * self.per_month
-        regular = min(count, self.per_month) if month <= self.months else 0  # stepped past the horizon
-        regular_slots = first + np.arange(regular, dtype=np.int64)
-        self._append(np.concatenate([regular_slots, self._extra(count - regular)]))
+    def join(self, month: int, count: int, first: int = 0, total: int | None = None) -> None:
+        """Slots for joiners ``first..first+count-1`` of the month's ``total`` (default ``count``)."""
+        total = count if total is None else total
+        per_month = self.per_month if month <= self.months else 0  # stepped past the horizon
+        k = first + np.arange(count, dtype=np.int64)
+        regular = self.customers + (month - 1) * self.per_month + k
+        self._append(np.where(k < per_month, regular, self.overflow_start + self.overflow + k - per_month))
+        self.overflow += max(0, total - per_month)
 
     def rows(self, n: int) -> np.ndarray:
         """The slots of rows ``0..n-1``; rows added without :func:`join` get overflow slots."""

@@ -15,7 +15,7 @@ from sim.analysis.decisions import set_values, tokens
 from sim.analysis.optimise import candidate, fresh_seeds, optimise, search_seeds, settings_of
 from sim.analysis.space import AnalysisError
 from sim.cli import app
-from sim.executors import LocalPoolExecutor, SerialExecutor
+from sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
 from sim.i18n import short_number
 from sim.runs import run_strategies
 from sim.strategy import ProgramSpec, Strategy
@@ -239,9 +239,13 @@ def test_targeting_thresholds_are_decision_variables_like_any_key(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_search_is_the_same_on_a_pool_of_workers(tmp_path):
+def test_the_search_is_the_same_on_a_pool_of_workers_and_on_dask(tmp_path):
+    # the tasks group candidates by the number of workers: the result must not depend on it
     scenario = _scenario(tmp_path, evaluations=4)
     serial = optimise(scenario, tmp_path / "serial", SerialExecutor())
     with LocalPoolExecutor(2) as pool:
         pooled = optimise(scenario, tmp_path / "pool", pool)
     assert pooled.trials.equals(serial.trials) and pooled.summary == serial.summary
+    with DaskExecutor("local", 2) as cluster:  # a real LocalCluster on loopback
+        dask = optimise(scenario, tmp_path / "dask", cluster)
+    assert dask.trials.equals(serial.trials) and dask.summary == serial.summary

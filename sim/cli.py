@@ -1052,18 +1052,34 @@ def _report_hint(out: Path) -> None:
         stderr.print(f"rebuild the report with it: loyalty-sim report {out}", highlight=False, markup=False)
 
 
-def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
+def _run_analysis(
+    label: str, workers: int | None, scheduler: str | None, work, again: list[str] | None = None
+):
     """Run ``work(executor, on_progress)`` on the sweep's executor (``--scheduler`` as for sweep)
-    with a progress bar."""
+    with a progress bar. ``again``: the command of an analysis that stores what it evaluates;
+    Ctrl-C then says how to resume it (and a folder another writer holds is refused)."""
     from sim.analysis.claims import ClaimsError
     from sim.analysis.space import AnalysisError
+    from sim.sweep import SweepError
 
     executor = _executor(workers, scheduler)
+    if again:
+        signal.signal(signal.SIGINT, _first_ctrl_c_only)
     with executor, Progress(f"{label} on {executor.name}") as progress:
         try:
             return work(executor, progress.update)
-        except (AnalysisError, ClaimsError) as error:
+        except (AnalysisError, ClaimsError, SweepError) as error:
             raise _fail(str(error)) from None
+        except KeyboardInterrupt:
+            if not again:
+                raise
+            progress.stop()
+            stderr.print(
+                f"interrupted: what was evaluated is kept; finish with: {shlex.join(again)} --resume",
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _g(value: float | None) -> str:
@@ -1328,6 +1344,8 @@ def optimise_command(
         lambda executor, on_progress: optimise(
             chosen, folder, executor, resume, force, evaluations, on_progress
         ),
+        again=["loyalty-sim", "optimise", str(file), "--out", str(folder)]
+        + ([f"--evaluations={evaluations}"] if evaluations else []),
     )
     summary = found.summary
     if output_format == DecisionOutput.json:
@@ -1366,10 +1384,13 @@ def robustness_command(
     out: Annotated[
         Path | None, typer.Option(help="Folder for robustness.parquet and .json [default: results/NAME].")
     ] = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
     output_format: DecisionFormat = DecisionOutput.table,
 ) -> None:
     """Regret and satisficing of strategies over markets sampled from the file's uncertainty
-    ranges; the markets where one misses a threshold go to `loyalty-sim discover`."""
+    ranges; the markets where one misses a threshold go to `loyalty-sim discover`. Every
+    market's runs are stored as they finish: --resume completes an interrupted run."""
     from sim.analysis.robustness import robustness, robustness_settings
     from sim.analysis.space import AnalysisError
     from sim.tables.decisions import robustness_rows
@@ -1384,7 +1405,11 @@ def robustness_command(
         "robustness",
         workers,
         scheduler,
-        lambda executor, on_progress: robustness(chosen, folder, executor, markets, on_progress),
+        lambda executor, on_progress: robustness(
+            chosen, folder, executor, markets, on_progress, resume, force
+        ),
+        again=["loyalty-sim", "robustness", str(file), "--out", str(folder)]
+        + ([f"--markets={markets}"] if markets else []),
     )
     summary = found.summary
     if output_format == DecisionOutput.json:

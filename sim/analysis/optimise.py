@@ -446,9 +446,29 @@ def optimise(
     candidate, the tables, ``optimisation.json``, ``winner.toml`` and ``front.toml`` to ``out``,
     which is locked meanwhile (a second writer is refused)."""
     settings = settings_of(scenario, evaluations)
+    if settings.budget is not None and not resume:
+        _check_budget_reachable(scenario, settings, executor)
     out.mkdir(parents=True, exist_ok=True)
     with WriterLock(out):
         return _optimise(scenario, settings, out, executor, resume, force, on_progress)
+
+
+def _check_budget_reachable(scenario: Scenario, settings: Settings, executor: Executor) -> None:
+    """Before anything is written: run the cheapest settings (every variable at the low end of
+    its range, the first of its choices, so programs off and least intensive: the cheapest when
+    more of a program costs more) on the search's seeds; over the budget, no candidate can meet
+    it and the search would only find that out at its end."""
+    cheapest = {v.path: v.corners()[0] for v in settings.variables}
+    built = candidate(scenario, settings, cheapest, "optimise.variables (every one at its low end)")
+    seeds = search_seeds(scenario, settings.replications)
+    (pilot,) = _evaluate(scenario, settings, [(0, built)], seeds, executor).values()
+    cost = float(np.mean(pilot.cost))
+    if settings.budget is not None and cost > settings.budget:
+        raise AnalysisError(
+            f"{scenario.file}: optimise.budget: expected a budget some candidate can meet, found "
+            f"{settings.budget:,.0f} EUR below the cheapest settings' {cost:,.0f} EUR (every variable "
+            f"at the low end of its range or its first choice); raise the budget or widen the ranges"
+        )
 
 
 def _optimise(

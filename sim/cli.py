@@ -372,9 +372,9 @@ def sweep_command(
         bool,
         typer.Option("--customer-records", help="Also write per-customer records (customers.parquet)."),
     ] = False,
-    old_customers_switch: Annotated[
-        bool, typer.Option("--customers", hidden=True, help="Deprecated spelling of --customer-records.")
-    ] = False,
+    customers_of_run: Annotated[
+        str | None, typer.Option("--customers", hidden=True, help="Not a sweep option (see below).")
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print runs, time, disk and memory estimates; run nothing.")
     ] = False,
@@ -399,12 +399,12 @@ def sweep_command(
     """
     from sim import provenance
 
-    if old_customers_switch:
-        stderr.print(
-            "warning: --customers on sweep is deprecated (in `run` it is a number); use --customer-records",
-            highlight=False, markup=False,
+    if customers_of_run is not None:  # `run --customers N` is the habit this catches
+        raise _fail(
+            f"--customers: a sweep's customers per run are its file's `customers` key (set it in {file}, "
+            f"or vary it in [grid]), found --customers {customers_of_run}; per-customer records are "
+            "--customer-records"
         )
-    customer_records = customer_records or old_customers_switch
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     # --resume checks the parts of a finished sweep first (below), so it takes the longer way

@@ -13,6 +13,7 @@ benchmark checks before it reports a time.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -89,15 +90,22 @@ clv = 450.0
 """
 
 SIZES = {
-    # quick: a check that the benchmark runs; full: the issue's sizes
-    "optimise": (
-        {"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
-        {"customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000},
-    ),
-    "robustness": (
-        {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
-        {"customers": 10_000, "months": 60, "markets": 100, "replications": 5},
-    ),
+    # quick: a check that the benchmark runs; medium: the issue's runs (10,000 customers x 60
+    # months) but fewer of them, for a 2-core machine that others share; full: the issue's sizes
+    "optimise": {
+        "quick": {"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
+        "medium": {
+            "customers": 10_000, "months": 60, "evaluations": 20, "replications": 3, "budget": 1_500_000
+        },
+        "full": {
+            "customers": 10_000, "months": 60, "evaluations": 200, "replications": 5, "budget": 1_500_000
+        },
+    },
+    "robustness": {
+        "quick": {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
+        "medium": {"customers": 10_000, "months": 60, "markets": 6, "replications": 2},
+        "full": {"customers": 10_000, "months": 60, "markets": 100, "replications": 5},
+    },
 }
 
 
@@ -109,9 +117,26 @@ def _executors() -> list[tuple[str, Callable[[], Executor]]]:
     ]
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user and system) so far of this process and every live process under it:
+    the workers of a pool (under its fork server), a LocalCluster's workers."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for process in (me, *me.children(recursive=True)):
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def _measure(work: Callable[[Executor, Path], Any], tmp: Path) -> dict[str, float]:
     """Seconds of ``work`` on each executor, started before the clock (worker start-up apart),
-    warmed by a one-task run; every executor's answer must be the serial one."""
+    warmed by a one-task run; every executor's answer must be the serial one. Beside the wall
+    time, the CPU seconds of every process involved (this one, the workers, a fork server, a
+    Dask scheduler and nannies): on a machine that others share, the wall time measures their
+    load as much as ours, the CPU time what the executor itself costs."""
     out: dict[str, float] = {}
     answers = {}
     for name, make in _executors():
@@ -119,22 +144,29 @@ def _measure(work: Callable[[Executor, Path], Any], tmp: Path) -> dict[str, floa
         with make() as executor:
             list(executor.run(abs, range(2 * executor.workers)))  # workers up and importing done
             out[f"{name}_start_seconds"] = time.perf_counter() - started
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds()
             answers[name] = work(executor, tmp / name)
             out[f"{name}_seconds"] = time.perf_counter() - started
+            out[f"{name}_cpu_seconds"] = _cpu_seconds() - cpu
     first = next(iter(answers.values()))
     if any(answer != first for answer in answers.values()):
         raise AssertionError("executors disagree: the result depends on where it ran")
     out["speedup_2_vs_1"] = out["1_worker_seconds"] / out["2_workers_seconds"]
     out["dask_over_pool"] = out["dask_2_workers_seconds"] / out["2_workers_seconds"]
+    out["dask_over_pool_cpu"] = out["dask_2_workers_cpu_seconds"] / out["2_workers_cpu_seconds"]
     return out
 
 
+def _size(quick: bool | str) -> str:
+    return quick if isinstance(quick, str) else ("quick" if quick else "full")
+
+
 def _bench(
-    kind: str, text: str, quick: bool, answer: Callable[[Any, Executor, Path], str]
+    kind: str, text: str, quick: bool | str, answer: Callable[[Any, Executor, Path], str]
 ) -> dict[str, float]:
-    """``answer(scenario, executor, out)`` at the quick or full sizes of ``kind``, on each executor."""
-    sizes = SIZES[kind][0 if quick else 1]
+    """``answer(scenario, executor, out)`` at a size of ``kind`` (``quick``: True, False or a
+    name of ``SIZES``), on each executor."""
+    sizes = SIZES[kind][_size(quick)]
     with TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.toml"
         path.write_text(text.format(**sizes))
@@ -142,17 +174,18 @@ def _bench(
         return {**sizes, **_measure(lambda executor, out: answer(scenario, executor, out), Path(tmp))}
 
 
-def bench_optimise(quick: bool) -> dict[str, float]:
+def bench_optimise(quick: bool | str) -> dict[str, float]:
     """The optimisation of the issue's performance section, on each executor."""
 
     def answer(scenario: Any, executor: Executor, out: Path) -> str:
         return json.dumps(optimise(scenario, out, executor).summary, sort_keys=True, default=str)
 
     found = _bench("optimise", OPTIMISE, quick, answer)
-    return {**found, "variables": 6, "runs": found["evaluations"] * found["replications"] + 4 * 10 * 2}
+    runs = found["evaluations"] * found["replications"] + 4 * 10 * 2
+    return {**found, "size": _size(quick), "variables": 6, "runs": runs}
 
 
-def bench_robustness(quick: bool) -> dict[str, float]:
+def bench_robustness(quick: bool | str) -> dict[str, float]:
     """The robustness run of the issue's performance section, on each executor."""
 
     def answer(scenario: Any, executor: Executor, out: Path) -> str:
@@ -160,7 +193,8 @@ def bench_robustness(quick: bool) -> dict[str, float]:
         return json.dumps(robustness(scenario, out, executor).table.to_dicts(), default=str)
 
     found = _bench("robustness", ROBUSTNESS, quick, answer)
-    return {**found, "strategies": 10, "runs": 10 * found["markets"] * found["replications"]}
+    runs = 10 * found["markets"] * found["replications"]
+    return {**found, "size": _size(quick), "strategies": 10, "runs": runs}
 
 
 def rows(results: dict) -> list[tuple[str, str, str, str]]:
@@ -191,3 +225,27 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
             )
         )
     return out
+
+
+def main() -> None:
+    """``python -m benchmarks.decisions [optimise] [robustness] --size medium``: these two at
+    one of their sizes, printed as JSON (``python -m benchmarks`` runs them at quick or full)."""
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.decisions", description=main.__doc__)
+    parser.add_argument("names", nargs="*", help="optimise, robustness (default: both)")
+    parser.add_argument("--size", choices=["quick", "medium", "full"], default="medium")
+    args = parser.parse_args()
+    benches = {"optimise": bench_optimise, "robustness": bench_robustness}
+    for name in args.names or list(benches):
+        if name not in benches:
+            parser.error(f"expected optimise or robustness, got '{name}'")
+        load = os.getloadavg()[0]
+        found = {**benches[name](args.size), "load_average_before": load}
+        found["load_average_after"] = os.getloadavg()[0]
+        print(json.dumps({name: found}, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()

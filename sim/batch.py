@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from sim.errors import debugging
@@ -109,7 +110,7 @@ def run_batch(batch: Batch) -> BatchResult:
         planes.append(plane_frame(result.horizon_plane).with_columns(**key_columns))
         if result.customer_records is not None:
             customers.append(
-                result.customer_records.with_columns(**key_columns)
+                _with_table_ids(result.customer_records, batch.market).with_columns(**key_columns)
             )
     return BatchResult(
         batch.batch_id,
@@ -119,6 +120,21 @@ def run_batch(batch: Batch) -> BatchResult:
         pl.concat(customers, how="diagonal_relaxed") if customers else None,  # programs add columns
         pl.concat(planes) if planes else None,
     )
+
+
+def _with_table_ids(records: pl.DataFrame, market: Market | None) -> pl.DataFrame:
+    """A run started from a customer table (``--population``): its customers' records gain
+    ``table_customer_id``, the table's ``customer_id`` of each initial customer (the model's
+    first rows, in the table's order), null for those who joined during the run; a CRM
+    analyst joins on it, as on the ``customer_id`` of ``run --panel``."""
+    base = market.customer_base if market is not None else None
+    if base is None:
+        return records
+    ids = np.full(records.height, None, dtype=object)
+    rows = records["customer_id"].to_numpy()
+    initial = rows < len(base)
+    ids[initial] = base.customer_id[rows[initial]]
+    return records.with_columns(pl.Series("table_customer_id", ids, dtype=pl.Utf8))
 
 
 def _one_line(error: BaseException) -> str:

@@ -372,9 +372,9 @@ def sweep_command(
         bool,
         typer.Option("--customer-records", help="Also write per-customer records (customers.parquet)."),
     ] = False,
-    old_customers_switch: Annotated[
-        bool, typer.Option("--customers", hidden=True, help="Deprecated spelling of --customer-records.")
-    ] = False,
+    customers_of_run: Annotated[
+        str | None, typer.Option("--customers", hidden=True, help="Not a sweep option (see below).")
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print runs, time, disk and memory estimates; run nothing.")
     ] = False,
@@ -399,12 +399,12 @@ def sweep_command(
     """
     from sim import provenance
 
-    if old_customers_switch:
-        stderr.print(
-            "warning: --customers on sweep is deprecated (in `run` it is a number); use --customer-records",
-            highlight=False, markup=False,
+    if customers_of_run is not None:  # `run --customers N` is the habit this catches
+        raise _fail(
+            f"--customers: a sweep's customers per run are its file's `customers` key (set it in {file}, "
+            f"or vary it in [grid]), found --customers {customers_of_run}; per-customer records are "
+            "--customer-records"
         )
-    customer_records = customer_records or old_customers_switch
     if resume and force:
         raise _fail("--resume and --force exclude each other")
     # --resume checks the parts of a finished sweep first (below), so it takes the longer way
@@ -1052,18 +1052,34 @@ def _report_hint(out: Path) -> None:
         stderr.print(f"rebuild the report with it: loyalty-sim report {out}", highlight=False, markup=False)
 
 
-def _run_analysis(label: str, workers: int | None, scheduler: str | None, work):
+def _run_analysis(
+    label: str, workers: int | None, scheduler: str | None, work, again: list[str] | None = None
+):
     """Run ``work(executor, on_progress)`` on the sweep's executor (``--scheduler`` as for sweep)
-    with a progress bar."""
+    with a progress bar. ``again``: the command of an analysis that stores what it evaluates;
+    Ctrl-C then says how to resume it (and a folder another writer holds is refused)."""
     from sim.analysis.claims import ClaimsError
     from sim.analysis.space import AnalysisError
+    from sim.sweep import SweepError
 
     executor = _executor(workers, scheduler)
+    if again:
+        signal.signal(signal.SIGINT, _first_ctrl_c_only)
     with executor, Progress(f"{label} on {executor.name}") as progress:
         try:
             return work(executor, progress.update)
-        except (AnalysisError, ClaimsError) as error:
+        except (AnalysisError, ClaimsError, SweepError) as error:
             raise _fail(str(error)) from None
+        except KeyboardInterrupt:
+            if not again:
+                raise
+            progress.stop()
+            stderr.print(
+                f"interrupted: what was evaluated is kept; finish with: {shlex.join(again)} --resume",
+                highlight=False,
+                markup=False,
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
 def _g(value: float | None) -> str:
@@ -1328,6 +1344,8 @@ def optimise_command(
         lambda executor, on_progress: optimise(
             chosen, folder, executor, resume, force, evaluations, on_progress
         ),
+        again=["loyalty-sim", "optimise", str(file), "--out", str(folder)]
+        + ([f"--evaluations={evaluations}"] if evaluations else []),
     )
     summary = found.summary
     if output_format == DecisionOutput.json:
@@ -1366,10 +1384,13 @@ def robustness_command(
     out: Annotated[
         Path | None, typer.Option(help="Folder for robustness.parquet and .json [default: results/NAME].")
     ] = None,
+    resume: ResumeOption = False,
+    force: ForceOption = False,
     output_format: DecisionFormat = DecisionOutput.table,
 ) -> None:
     """Regret and satisficing of strategies over markets sampled from the file's uncertainty
-    ranges; the markets where one misses a threshold go to `loyalty-sim discover`."""
+    ranges; the markets where one misses a threshold go to `loyalty-sim discover`. Every
+    market's runs are stored as they finish: --resume completes an interrupted run."""
     from sim.analysis.robustness import robustness, robustness_settings
     from sim.analysis.space import AnalysisError
     from sim.tables.decisions import robustness_rows
@@ -1384,7 +1405,11 @@ def robustness_command(
         "robustness",
         workers,
         scheduler,
-        lambda executor, on_progress: robustness(chosen, folder, executor, markets, on_progress),
+        lambda executor, on_progress: robustness(
+            chosen, folder, executor, markets, on_progress, resume, force
+        ),
+        again=["loyalty-sim", "robustness", str(file), "--out", str(folder)]
+        + ([f"--markets={markets}"] if markets else []),
     )
     summary = found.summary
     if output_format == DecisionOutput.json:

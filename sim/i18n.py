@@ -1,11 +1,15 @@
 """Words and numbers of the report, the CLI and explore, in English and German.
 
 Labels, the names of exit reasons, loyalty types and cost categories, number formats, and the
-display names of strategies and programs. Plain Python with no plotting import, so the CLI's
+display names of strategies and programs, and a strategy's programs and settings in one line
+(:func:`strategy_words`). Plain Python with no plotting import, so the CLI's
 tables can use it without loading Altair.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from sim.errors import OptionError
 
@@ -77,6 +81,37 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_claims": "Claims audit",
         "heading_sensitivity": "Which parameters matter",
         "heading_decision": "What should we do",
+        "decision_recommended": "Recommended: {name}: {what}.",
+        "decision_objective": "{meaning}: {value} {unit} (mean [95% CI]), {diff} {unit} against {baseline} "
+        "on the same customers.",
+        "decision_cost": "Its programs cost {cost} EUR over {months} months{within}.",
+        "decision_within": ", within the budget of {budget} EUR",
+        "decision_may_overrun": "; the budget is {budget} EUR, inside its interval: it may overrun",
+        "decision_over": ", above the budget of {budget} EUR on fresh runs",
+        "decision_search": "It was the best of {candidates} candidates ({feasible} within budget) searched "
+        "on {replications} shared seeds; the figures above come from {fresh} fresh runs the search never "
+        "saw, so they are not flattered by the search.",
+        "decision_meets": "Across {markets} markets sampled from the uncertainty ranges, {name} meets the "
+        "targets ({targets}) in {met} of them.",
+        "decision_best_in": "Across {markets} markets sampled from the uncertainty ranges, {name} is the "
+        "best strategy in {count} of them.",
+        "decision_no_regret": "It is the best of the strategies tested in every one of them (no regret).",
+        "decision_regret": "Its regret (the {objective} it gives up against the best strategy of each "
+        "market) is at most {most} {unit}, and {p90} {unit} or less in 9 markets of 10.",
+        "decision_fails_where": "It falls short mostly where {where}.",
+        "decision_fails_anywhere": "Where it falls short follows no simple rule over the ranges.",
+        "decision_at_most": "{objective} at most {value} {unit}",
+        "decision_at_least": "{objective} at least {value} {unit}",
+        "decision_and": " and ",
+        "meaning_clv": "Discounted lifetime value per initial customer over the horizon",
+        "meaning_margin": "Margin over the horizon, program cost deducted",
+        "meaning_retained": "Initial customers still active at the horizon",
+        "meaning_cost": "Program cost over the horizon",
+        "objective_clv": "lifetime value",
+        "objective_margin": "margin",
+        "objective_retained": "customers retained",
+        "objective_cost": "program cost",
+        "unit_customers": "customers",
         "heading_robustness": "How the strategies hold up in uncertain markets",
         "title_robustness": "{best} meets the targets in {count} of {markets} possible markets",
         "title_robustness_best": "{best} is the best strategy in {count} of {markets} possible markets",
@@ -259,6 +294,40 @@ _LABELS: dict[str, dict[str, str]] = {
         "heading_claims": "Prüfung der Behauptungen",
         "heading_sensitivity": "Welche Parameter zählen",
         "heading_decision": "Was sollen wir tun",
+        "decision_recommended": "Empfehlung: {name}: {what}.",
+        "decision_objective": "{meaning}: {value} {unit} (Mittel [95%-KI]), {diff} {unit} gegenüber "
+        "{baseline} bei denselben Kunden.",
+        "decision_cost": "Ihre Programme kosten {cost} EUR über {months} Monate{within}.",
+        "decision_within": ", innerhalb des Budgets von {budget} EUR",
+        "decision_may_overrun": "; das Budget von {budget} EUR liegt in ihrem Intervall: es kann "
+        "überschritten werden",
+        "decision_over": ", in frischen Läufen über dem Budget von {budget} EUR",
+        "decision_search": "Sie war die beste von {candidates} Kandidaten ({feasible} im Budget), gesucht "
+        "auf {replications} gemeinsamen Startwerten; die Zahlen oben stammen aus {fresh} frischen Läufen, "
+        "die die Suche nie gesehen hat, und sind daher nicht von der Suche geschönt.",
+        "decision_meets": "In {markets} aus den Unsicherheitsbereichen gezogenen Märkten erreicht {name} "
+        "die Ziele ({targets}) in {met} davon.",
+        "decision_best_in": "In {markets} aus den Unsicherheitsbereichen gezogenen Märkten ist {name} in "
+        "{count} davon die beste Strategie.",
+        "decision_no_regret": "Sie ist in jedem davon die beste der getesteten Strategien (kein Bedauern).",
+        "decision_regret": "Ihr Bedauern (was sie an {objective} gegenüber der besten Strategie des "
+        "jeweiligen Marktes aufgibt) beträgt höchstens {most} {unit}, in 9 von 10 Märkten {p90} {unit} "
+        "oder weniger.",
+        "decision_fails_where": "Sie verfehlt die Ziele vor allem, wo {where}.",
+        "decision_fails_anywhere": "Wo sie die Ziele verfehlt, folgt keiner einfachen Regel über die "
+        "Bereiche.",
+        "decision_at_most": "{objective} höchstens {value} {unit}",
+        "decision_at_least": "{objective} mindestens {value} {unit}",
+        "decision_and": " und ",
+        "meaning_clv": "Diskontierter Kundenwert je Anfangskunde über den Horizont",
+        "meaning_margin": "Marge über den Horizont, nach Programmkosten",
+        "meaning_retained": "Anfangskunden, die am Horizont noch aktiv sind",
+        "meaning_cost": "Programmkosten über den Horizont",
+        "objective_clv": "Kundenwert",
+        "objective_margin": "Marge",
+        "objective_retained": "gehaltene Kunden",
+        "objective_cost": "Programmkosten",
+        "unit_customers": "Kunden",
         "heading_robustness": "Wie die Strategien in unsicheren Märkten bestehen",
         "title_robustness": "{best} erreicht die Ziele in {count} von {markets} möglichen Märkten",
         "title_robustness_best": "{best} ist in {count} von {markets} möglichen Märkten die beste Strategie",
@@ -499,6 +568,91 @@ NAMES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
+# How a program entry of a strategy reads in one line (:func:`strategy_words`):
+# its parameters, window, target and budget. A parameter without words here reads as its
+# readable code name and value ("cut month 24"). ``{n}`` is a number, ``{p}`` a share as a percent.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "params.contacts_per_year": "{n} contacts a year",
+        "params.sales_contacts_per_year": "{n} sales contacts a year",
+        "params.reward_share_of_spend": "{p} of spend back in points",
+        "params.welcome_discount_share": "{p} welcome discount",
+        "params.term_months": "{n}-month terms",
+        "params.exit_fee_months": "an exit fee of {n} months' spend",
+        "params.failure_reduction": "{p} fewer failures",
+        "params.cost_per_contact": "{n} EUR a contact",
+        "params.deal_months": "deals for {n} months",
+        "window": "months {start}-{end}",
+        "window_from": "from month {start}",
+        "window_until": "until month {end}",
+        "target.churn_risk_top_share": "to the riskiest {p}",
+        "target.churn_risk_above": "to customers with a churn risk of {p} a month or more",
+        "target.segments": "to {names}",
+        "target.tenure_months": "to customers of {low}-{high} months",
+        "target.spend_per_month": "to customers spending {low}-{high} EUR a month",
+        "target.attention": "at attention {low}-{high}",
+        "target.contract.free": "to customers without a contract",
+        "target.contract.under_contract": "to customers under contract",
+        "target.contract.term_ending": "to customers whose term ends",
+        "target.share": "a random {p} of them",
+        "budget.month": "at most {eur} EUR a month",
+        "budget.year": "at most {eur} EUR a year",
+        "on": "on",
+        "off": "off",
+        "nothing": "no program",
+    },
+    "de": {
+        "params.contacts_per_year": "{n} Kontakte im Jahr",
+        "params.sales_contacts_per_year": "{n} Verkaufskontakte im Jahr",
+        "params.reward_share_of_spend": "{p} des Umsatzes als Punkte",
+        "params.welcome_discount_share": "{p} Willkommensrabatt",
+        "params.term_months": "{n} Monate Laufzeit",
+        "params.exit_fee_months": "Ablösegebühr von {n} Monatsumsätzen",
+        "params.failure_reduction": "{p} weniger Fehler",
+        "params.cost_per_contact": "{n} EUR je Kontakt",
+        "params.deal_months": "Angebote für {n} Monate",
+        "window": "Monate {start}-{end}",
+        "window_from": "ab Monat {start}",
+        "window_until": "bis Monat {end}",
+        "target.churn_risk_top_share": "für die riskantesten {p}",
+        "target.churn_risk_above": "für Kunden mit mindestens {p} Abwanderungsrisiko im Monat",
+        "target.segments": "für {names}",
+        "target.tenure_months": "für Kunden seit {low}-{high} Monaten",
+        "target.spend_per_month": "für Kunden mit {low}-{high} EUR Umsatz im Monat",
+        "target.attention": "bei Aufmerksamkeit {low}-{high}",
+        "target.contract.free": "für Kunden ohne Vertrag",
+        "target.contract.under_contract": "für Kunden mit Vertrag",
+        "target.contract.term_ending": "für Kunden, deren Laufzeit endet",
+        "target.share": "davon zufällig {p}",
+        "budget.month": "höchstens {eur} EUR im Monat",
+        "budget.year": "höchstens {eur} EUR im Jahr",
+        "on": "an",
+        "off": "aus",
+        "nothing": "kein Programm",
+    },
+}
+
+
+def words(lang: str, key: str) -> str | None:
+    """The phrase of ``key`` in ``lang`` (``WORDS``), or None where there is none."""
+    return WORDS[check_language(lang)].get(key)
+
+
+def short_number(value: float, lang: str) -> str:
+    """A number as people say it: two significant digits below 10 (``0.22``, ``2.5``), whole
+    numbers with separators above (``1,500``), in the language's format."""
+    if float(value).is_integer() or abs(value) >= 10:
+        return number(value, lang)
+    text = f"{value:.2g}"
+    return text if lang == "en" else text.replace(".", ",")
+
+
+def short_percent(share: float, lang: str) -> str:
+    """A share as a percent: whole percents, one decimal below 10% (``1.2%``)."""
+    whole = abs(share * 100 - round(share * 100)) < 1e-9
+    return percent(share, lang, 0 if whole or abs(share) >= 0.1 else 1)
+
+
 def readable(code: str) -> str:
     """``appreciation_and_service`` -> ``Appreciation and service``."""
     text = code.replace("_", " ").replace("-", " ").strip()
@@ -520,3 +674,73 @@ def description(code: str, lang: str, own: dict[str, str] | None = None) -> str:
         return own.get(lang) or own.get("en") or next(iter(own.values()))
     known = NAMES[check_language(lang)].get(code)
     return known[1] if known else ""
+
+
+# --- strategies in words ---------------------------------------------------------------------
+
+
+def _band(band: Any, lang: str) -> dict[str, str]:
+    return {"low": short_number(band[0], lang), "high": short_number(band[1], lang)}
+
+
+def _param_words(key: str, value: Any, lang: str) -> str:
+    phrase = words(lang, f"params.{key}")
+    if phrase is not None and isinstance(value, int | float) and not isinstance(value, bool):
+        return phrase.format(n=short_number(value, lang), p=short_percent(value, lang))
+    if isinstance(value, bool):
+        shown = words(lang, "on" if value else "off")
+    elif isinstance(value, int | float):
+        shown = short_number(value, lang)
+    else:
+        shown = str(value)
+    return f"{readable(key).lower()} {shown}"
+
+
+def _target_words(target: dict[str, Any], lang: str) -> list[str]:
+    parts = []
+    for key, value in target.items():
+        if key == "segments":
+            names = ", ".join(readable(v).lower() for v in value)
+            parts.append(words(lang, "target.segments").format(names=names))
+        elif key == "contract":
+            parts.append(words(lang, f"target.contract.{value}"))
+        elif key in ("tenure_months", "spend_per_month", "attention"):
+            parts.append(words(lang, f"target.{key}").format(**_band(value, lang)))
+        elif key == "share" and value >= 1.0:
+            continue  # everyone who passes the other filters: nothing to say
+        else:  # churn_risk_top_share, churn_risk_above, share
+            parts.append(words(lang, f"target.{key}").format(p=short_percent(value, lang)))
+    return parts
+
+
+def program_words(entry: str | dict[str, Any], lang: str) -> str:
+    """One program entry of a strategy in a line: its display name, its parameters, window,
+    target and budget, e.g. "Personal appreciation, 0.22 contacts a year, to the riskiest 20%"."""
+    entry = {"program": entry} if isinstance(entry, str) else entry
+    parts = [display_name(entry["program"], lang)]
+    parts += [_param_words(k, v, lang) for k, v in (entry.get("params") or {}).items()]
+    start, end = entry.get("start_month"), entry.get("end_month")
+    if start is not None and end is not None:
+        parts.append(words(lang, "window").format(start=start, end=end))
+    elif start is not None and start != 1:
+        parts.append(words(lang, "window_from").format(start=start))
+    elif end is not None:
+        parts.append(words(lang, "window_until").format(end=end))
+    parts += _target_words(entry.get("target") or {}, lang)
+    budget = entry.get("budget")
+    if budget:
+        per = budget.get("per", "month")
+        parts.append(words(lang, f"budget.{per}").format(eur=short_number(budget["eur"], lang)))
+    return ", ".join(parts)
+
+
+def strategy_words(strategy: list[Any] | dict[str, Any], lang: str) -> str:
+    """A strategy of a scenario file (its array of program entries, or its table with
+    ``programs``) in one line, its programs separated by semicolons."""
+    entries = strategy.get("programs", []) if isinstance(strategy, dict) else strategy
+    return "; ".join(program_words(e, lang) for e in entries) or words(lang, "nothing")
+
+
+def in_every_language(make: Callable[[str], str]) -> dict[str, str]:
+    """``{lang: make(lang)}`` for every language of the report."""
+    return {lang: make(lang) for lang in LANGUAGES}

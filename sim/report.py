@@ -200,11 +200,19 @@ def _speaks_of(summary: dict, strategies: set[str]) -> bool:
 
 def _decision(report: ReportInput) -> Html | None:
     sentences = recommendation(
-        decision_file(report, "optimisation.json"), decision_file(report, "robustness.json")
+        decision_file(report, "optimisation.json"),
+        decision_file(report, "robustness.json"),
+        report.lang,
+        report.names,
     )
     if not sentences:
         return None
-    return Html("\n".join(f"<p>{html.escape(s)}</p>" for s in sentences))
+    # the recommendation (or the robustness verdict) in the summary's box, the evidence under it
+    lead, *rest = sentences
+    return Html(
+        f'<p class="summary">{html.escape(lead)}</p>\n'
+        + "\n".join(f'<p class="decision">{html.escape(s)}</p>' for s in rest)
+    )
 
 
 def _robustness(report: ReportInput) -> SectionContent:
@@ -577,6 +585,7 @@ _PAGE = """<!DOCTYPE html>
   .meta {{ color: #555; margin-top: 0; }}
   .summary {{ font-size: 1.25rem; background: #f4f6f8; padding: 1rem 1.4rem;
               border-left: 6px solid #1a1a1a; max-width: 75rem; }}
+  .decision {{ font-size: 1.15rem; max-width: 75rem; margin: 0.5rem 0; }}
   .hint {{ color: #555; font-size: 0.95rem; }}
   .slide.chart {{ height: 100vh; }}  /* the chart takes what its title leaves of the screen */
   .chart {{ flex: 1 1 0; min-height: 0; width: 100%; }}

@@ -151,7 +151,7 @@ def sweep(
         summary = pl.read_parquet(summary_path) if summary_path.exists() else None
         return SweepReport(out, total_runs, runs.height - failed, failed, total_runs, runs, summary)
     out.mkdir(parents=True, exist_ok=True)
-    with _Lock(out):
+    with WriterLock(out):
         _prepare(out, scenario, resume, force, record_customers)
         parts.mkdir(parents=True, exist_ok=True)
         for stale in parts.glob(".*.tmp"):  # left by a sweep that was killed while writing a part
@@ -441,16 +441,17 @@ def _heal(out: Path, batches: list[Batch], scenario: Scenario, fingerprint: str)
 LOCK_FILE = ".lock"
 
 
-class _Lock:
-    """``out/.lock`` holds the writer's pid and host while a sweep writes; a second sweep on the
-    same folder is refused. A lock whose process is gone (kill -9, a crash, a reboot) is taken
-    over; one held on another host is left for the user to judge."""
+class WriterLock:
+    """``out/.lock`` holds the writer's pid and host while a sweep (or an optimisation, a
+    robustness run) writes; a second writer on the same folder is refused. A lock whose process
+    is gone (kill -9, a crash, a reboot) is taken over; one held on another host is left for
+    the user to judge."""
 
     def __init__(self, out: Path) -> None:
         self.path = out / LOCK_FILE
         self.holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": _now()}
 
-    def __enter__(self) -> _Lock:
+    def __enter__(self) -> WriterLock:
         for _ in range(3):
             try:
                 fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -563,6 +564,7 @@ __all__ = [
     "SweepError",
     "SweepInterrupted",
     "SweepReport",
+    "WriterLock",
     "plan",
     "run_batch",
     "sweep",

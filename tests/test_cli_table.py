@@ -160,14 +160,13 @@ def test_the_manifest_records_plugins_versions_and_the_command(results):
     assert "command" in manifest
 
 
-def test_the_old_per_customer_switch_still_works_with_a_warning(tmp_path):
-    text = SCENARIO.replace("replications = 3", "replications = 1").split("[grid]")[0]
-    (tmp_path / "s.toml").write_text(text)
-    done = invoke("sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "--customers",
-                  "--workers", "1", "--no-report")
-    assert done.exit_code == 0, done.output
-    assert "--customers on sweep is deprecated" in done.stderr and "--customer-records" in done.stderr
-    assert (tmp_path / "o" / "customers.parquet").exists()
+def test_a_size_given_to_sweep_as_to_run_is_one_line_pointing_at_the_file(tmp_path):
+    (tmp_path / "s.toml").write_text(SCENARIO)
+    done = invoke("sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path / "o"), "--customers", "500")
+    assert done.exit_code == 2, done.output
+    assert "--customers: a sweep's customers per run are its file's `customers` key" in done.stderr
+    assert "found --customers 500" in done.stderr and "--customer-records" in done.stderr
+    assert "Traceback" not in done.output and not (tmp_path / "o").exists()
 
 
 def test_run_compares_with_its_baseline_even_when_left_out(tmp_path):

@@ -213,10 +213,17 @@ def test_a_sweep_starts_from_the_table_given_on_the_command_line(tmp_path):
                         '[strategies]\ncard = ["point_card"]\n')
     out = tmp_path / "out"
     arguments = ["sweep", str(scenario), "--population", str(table), "--workers", "1", "--no-report"]
+    arguments += ["--customer-records"]
     result = CliRunner().invoke(app, [*arguments, "--out", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output
     monthly = pl.read_parquet(out / "monthly.parquet").filter(pl.col("month") == 1)
     assert 50 <= monthly["active_initial"].item() <= 60  # the table's 60 customers, not the file's 9999
+    # per-customer records carry the table's ids, for a CRM to join back; joiners have none
+    records = pl.read_parquet(out / "customers.parquet").sort("customer_id")
+    initial = records.filter(pl.col("customer_id") < 60)
+    assert initial["table_customer_id"].to_list() == [f"id{i}" for i in range(60)]
+    joined = records.filter(pl.col("customer_id") >= 60)
+    assert joined.height > 0 and joined["table_customer_id"].null_count() == joined.height
 
 
 def test_a_pinned_table_that_changed_is_refused(tmp_path):

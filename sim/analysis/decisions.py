@@ -20,9 +20,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sim.analysis.space import AnalysisError
+from sim.io import write_atomic
 from sim.scenario import Scenario, ScenarioError, loads
 
 
@@ -230,8 +232,6 @@ def _render(parts: list[str | int]) -> str:
 def relocatable(raw: dict[str, Any], file: str) -> dict[str, Any]:
     """``raw`` to be written elsewhere than ``file``: a customer table (``population``) named
     relative to the scenario file is named by its absolute path."""
-    from pathlib import Path
-
     population = raw.get("population")
     table = {"file": population} if isinstance(population, str) else population
     if (
@@ -259,6 +259,61 @@ def scenario_with(
         raise AnalysisError(f"{scenario.file}: {where}: {problem.render('').removeprefix(': ')}") from None
 
 
+# --- stored evaluations ----------------------------------------------------------------------
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """``data`` as JSON at ``path``, atomically (a crash leaves the old file or the new one)."""
+    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1, default=str) + "\n"))
+
+
+def stored_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """The JSON records in ``folder`` by file stem; an unreadable one is removed (run again)."""
+    stored = {}
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        try:
+            stored[path.stem] = json.loads(path.read_text())
+        except (ValueError, OSError):
+            path.unlink(missing_ok=True)
+    return stored
+
+
+def prepare_store(
+    out: Path,
+    kind: str,
+    what: str,
+    identity: dict[str, Any],
+    scenario: Scenario,
+    resume: bool,
+    force: bool,
+    records: str = "records",
+) -> Path:
+    """The folder ``out/kind/records`` where every evaluation of an analysis is stored as it
+    finishes, with ``out/kind/settings.json`` saying what they belong to (``identity``). A
+    folder that holds ``what`` already is refused unless ``--resume`` (the same file and
+    settings) or ``--force`` (its records deleted)."""
+    header = out / kind / "settings.json"
+    folder = out / kind / records
+    if header.exists():
+        if force:
+            for path in folder.glob("*.json"):
+                path.unlink()
+        elif not resume:
+            raise AnalysisError(
+                f"{out} already holds {what}; use --resume to complete it or --force to start over"
+            )
+        else:
+            previous = json.loads(header.read_text())
+            if {k: previous.get(k) for k in identity} != identity:
+                raise AnalysisError(
+                    f"{out} holds {what} of another version of {scenario.file}; "
+                    "use --force to start over or --out to write elsewhere"
+                )
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json(header, identity)
+    return folder
+
+
 __all__ = [
     "ENABLED",
     "OBJECTIVES",
@@ -267,9 +322,12 @@ __all__ = [
     "did_you_mean",
     "integer",
     "objectives_of",
+    "prepare_store",
     "relocatable",
     "scenario_with",
     "section",
     "set_values",
+    "stored_records",
     "tokens",
+    "write_json",
 ]

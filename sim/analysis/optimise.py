@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,19 +61,24 @@ from sim.analysis.decisions import (
     did_you_mean,
     integer,
     objectives_of,
+    prepare_store,
     relocatable,
     scenario_with,
     section,
     set_values,
+    stored_records,
+    write_json,
 )
-from sim.analysis.space import AnalysisError
+from sim.analysis.space import AnalysisError, run_indexed
 from sim.analysis.statistics import t_interval
-from sim.batch import Batch, BatchResult, run_batch
+from sim.batch import Batch, BatchResult
 from sim.defaults import MAX_REPLICATIONS
 from sim.executors import Executor
+from sim.i18n import display_name, in_every_language, strategy_words
 from sim.io import write_atomic
 from sim.scenario import Scenario
 from sim.seeds import replication_seed
+from sim.sweep import WriterLock
 
 KEYS = (
     "strategy",
@@ -252,53 +258,23 @@ def candidate(scenario: Scenario, settings: Settings, params: dict[str, Any], wh
 # --- storage -----------------------------------------------------------------------------------
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(json.dumps(data, indent=1, default=str) + "\n"))
-
-
-def _trial_path(out: Path, number: int) -> Path:
-    return out / "optimise" / "trials" / f"trial-{number:05d}.json"
-
-
-def _stored(out: Path) -> dict[int, dict[str, Any]]:
-    folder = out / "optimise" / "trials"
-    stored = {}
-    for path in sorted(folder.glob("trial-*.json")) if folder.is_dir() else ():
-        try:
-            record = json.loads(path.read_text())
-            stored[int(record["number"])] = record
-        except (ValueError, KeyError, TypeError, OSError):
-            path.unlink(missing_ok=True)  # damaged (a crash while writing cannot leave one): run it again
-    return stored
-
-
-def _prepare(out: Path, scenario: Scenario, settings: Settings, resume: bool, force: bool) -> None:
-    header = out / "optimise" / "settings.json"
+def _prepare(out: Path, scenario: Scenario, settings: Settings, resume: bool, force: bool) -> Path:
     # --evaluations may grow on --resume: the stored candidates are the start of the longer search
     identity = {
         "scenario_sha256": scenario.hash(),
         "settings": {k: v for k, v in settings.to_json().items() if k != "evaluations"},
     }
-    if header.exists():
-        if force:
-            for path in (out / "optimise" / "trials").glob("trial-*.json"):
-                path.unlink()
-        elif not resume:
-            raise AnalysisError(
-                f"{out} already holds an optimisation; use --resume to complete it or --force to start over"
-            )
-        else:
-            previous = json.loads(header.read_text())
-            if (
-                previous.get("scenario_sha256") != scenario.hash()
-                or previous.get("settings") != identity["settings"]
-            ):
-                raise AnalysisError(
-                    f"{out} holds an optimisation of another version of {scenario.file}; "
-                    "use --force to start over or --out to write elsewhere"
-                )
-    (out / "optimise" / "trials").mkdir(parents=True, exist_ok=True)
-    _write_json(header, identity)
+    return prepare_store(out, "optimise", "an optimisation", identity, scenario, resume, force, "trials")
+
+
+def _stored(trials: Path) -> dict[int, dict[str, Any]]:
+    stored = {}
+    for record in stored_records(trials).values():
+        try:
+            stored[int(record["number"])] = record
+        except (KeyError, TypeError, ValueError):
+            continue  # not a candidate's record: the candidate runs again
+    return stored
 
 
 # --- evaluation ----------------------------------------------------------------------------------
@@ -314,6 +290,27 @@ class Evaluation:
     baseline_cost: list[float] | None = None
 
 
+TASKS_PER_WORKER = 8  # tasks of a round per worker: few enough to amortise, enough to balance
+
+
+def _groups(candidates: list[tuple[int, Scenario]], seeds: int, workers: int) -> list[list[int]]:
+    """The candidates (positions in ``candidates``) that run together in one task, per seed.
+
+    A task is one seed and several candidates with the same market (sim.batch.Batch runs each
+    strategy on its own, so grouping never changes a result): few tasks per worker amortise
+    what each task costs on its way to a worker and back (a Dask cluster's scheduler and
+    transfers above all); at least ``TASKS_PER_WORKER`` per worker in a round keep the workers
+    evenly busy up to the round's end.
+    """
+    by_market: dict[bytes, list[int]] = {}
+    for position, (_, built) in enumerate(candidates):
+        key = pickle.dumps((built.market, built.customers, built.months))
+        by_market.setdefault(key, []).append(position)
+    chunks = max(1, math.ceil(TASKS_PER_WORKER * workers / seeds))  # per seed, over all markets
+    size = max(1, math.ceil(len(candidates) / chunks))
+    return [members[i : i + size] for members in by_market.values() for i in range(0, len(members), size)]
+
+
 def _evaluate(
     scenario: Scenario,
     settings: Settings,
@@ -322,15 +319,18 @@ def _evaluate(
     executor: Executor,
     with_baseline: bool = False,
 ) -> dict[int, Evaluation]:
-    """Run every candidate (key, scenario) on every seed; results by key, whatever the order."""
-    tasks, slots = [], {}
-    for key, built in candidates:
-        strategies = [built.strategies[settings.strategy]]
-        if with_baseline:
+    """Run every candidate (key, scenario) on every seed, in tasks of several candidates that
+    share a seed and a market (:func:`_groups`), the baseline once per task when asked for;
+    results by key, whatever the order or the grouping."""
+    tasks, slots = [], []
+    for group in _groups(candidates, len(seeds), executor.workers):
+        built = candidates[group[0]][1]
+        strategies = [candidates[i][1].strategies[settings.strategy] for i in group]
+        if with_baseline:  # the baseline in the candidates' market, as each of them would run it
             strategies.append(scenario.strategies[scenario.baseline])
         for replication, seed in enumerate(seeds):
             batch = Batch(
-                (("candidate", key),),
+                (("candidates", ",".join(str(candidates[i][0]) for i in group)),),
                 replication,
                 seed,
                 built.market,
@@ -338,23 +338,29 @@ def _evaluate(
                 built.customers,
                 built.months,
             )
-            slots[batch.batch_id] = (key, replication)
-            tasks.append(batch)
-    rows: dict[int, dict[int, list[dict[str, Any]]]] = {key: {} for key, _ in candidates}
-    for result in executor.run(run_batch, tasks):
-        key, replication = slots[result.batch_id]
-        rows[key][replication] = _checked(result)
+            tasks.append((len(tasks), batch))
+            slots.append(([candidates[i][0] for i in group], replication))
+    rows: dict[int, dict[int, dict[str, Any]]] = {key: {} for key, _ in candidates}
+    baselines: dict[int, dict[int, dict[str, Any]]] = {key: {} for key, _ in candidates}
+    for index, result in executor.run(run_indexed, tasks):
+        keys, replication = slots[index]
+        runs = _checked(result)
+        for key, run in zip(keys, runs[: len(keys)], strict=True):
+            rows[key][replication] = run
+            if with_baseline:
+                baselines[key][replication] = runs[-1]
     customers = {key: built.customers for key, built in candidates}
     out = {}
     for key, by_replication in rows.items():
         ordered = [by_replication[r] for r in range(len(seeds))]
+        base = [baselines[key][r] for r in range(len(seeds))] if with_baseline else []
         out[key] = Evaluation(
-            {o.name: [o.value(runs[0], customers[key]) for runs in ordered] for o in settings.objectives},
-            [float(runs[0]["program_cost"]) for runs in ordered],
-            {o.name: [o.value(runs[1], customers[key]) for runs in ordered] for o in settings.objectives}
+            {o.name: [o.value(run, customers[key]) for run in ordered] for o in settings.objectives},
+            [float(run["program_cost"]) for run in ordered],
+            {o.name: [o.value(run, customers[key]) for run in base] for o in settings.objectives}
             if with_baseline
             else None,
-            [float(runs[1]["program_cost"]) for runs in ordered] if with_baseline else None,
+            [float(run["program_cost"]) for run in base] if with_baseline else None,
         )
     return out
 
@@ -437,16 +443,51 @@ def optimise(
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Optimisation:
     """Search the ``[optimise]`` variables of ``scenario`` (see the module doc); write every
-    candidate, the tables, ``optimisation.json``, ``winner.toml`` and ``front.toml`` to ``out``."""
+    candidate, the tables, ``optimisation.json``, ``winner.toml`` and ``front.toml`` to ``out``,
+    which is locked meanwhile (a second writer is refused)."""
+    settings = settings_of(scenario, evaluations)
+    if settings.budget is not None and not resume:
+        _check_budget_reachable(scenario, settings, executor)
+    out.mkdir(parents=True, exist_ok=True)
+    with WriterLock(out):
+        return _optimise(scenario, settings, out, executor, resume, force, on_progress)
+
+
+def _check_budget_reachable(scenario: Scenario, settings: Settings, executor: Executor) -> None:
+    """Before anything is written: run the cheapest settings (every variable at the low end of
+    its range, the first of its choices, so programs off and least intensive: the cheapest when
+    more of a program costs more) on the search's seeds; over the budget, no candidate can meet
+    it and the search would only find that out at its end."""
+    cheapest = {v.path: v.corners()[0] for v in settings.variables}
+    built = candidate(scenario, settings, cheapest, "optimise.variables (every one at its low end)")
+    seeds = search_seeds(scenario, settings.replications)
+    (pilot,) = _evaluate(scenario, settings, [(0, built)], seeds, executor).values()
+    cost = float(np.mean(pilot.cost))
+    if settings.budget is not None and cost > settings.budget:
+        raise AnalysisError(
+            f"{scenario.file}: optimise.budget: expected a budget some candidate can meet, found "
+            f"{settings.budget:,.0f} EUR below the cheapest settings' {cost:,.0f} EUR (every variable "
+            f"at the low end of its range or its first choice); raise the budget or widen the ranges"
+        )
+
+
+def _optimise(
+    scenario: Scenario,
+    settings: Settings,
+    out: Path,
+    executor: Executor,
+    resume: bool,
+    force: bool,
+    on_progress: Callable[[int, int], None] | None,
+) -> Optimisation:
     import optuna
 
-    settings = settings_of(scenario, evaluations)
-    _prepare(out, scenario, settings, resume, force)
+    trials_folder = _prepare(out, scenario, settings, resume, force)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     directions = ["maximize" if o.maximise else "minimize" for o in settings.objectives]
     study = optuna.create_study(directions=directions, sampler=_sampler(settings, scenario.seed, 0))
     distributions = {v.path: v.distribution() for v in settings.variables}
-    stored = _stored(out)
+    stored = _stored(trials_folder)
     seeds = search_seeds(scenario, settings.replications)
     evaluated = 0
     total = settings.evaluations
@@ -478,7 +519,7 @@ def optimise(
                 _tell_stored(study, settings, trial, record)
                 continue
             record = _tell(study, settings, trial, results.get(trial.number), failed.get(trial.number))
-            _write_json(_trial_path(out, trial.number), record)
+            write_json(trials_folder / f"trial-{trial.number:05d}.json", record)
     if on_progress:
         on_progress(total * settings.replications, total * settings.replications)
     return _finish(scenario, settings, study, out, executor, evaluated)
@@ -623,12 +664,13 @@ def _finish(
         rows.append(row)
     table = pl.DataFrame(rows)
     winner = finalists[0]
-    summary = _summary(scenario, settings, trials, table, winner, params)
+    display = _display(scenario, settings, finalists, params)
+    summary = _summary(scenario, settings, trials, table, winner, params, display)
     write_atomic(out / "optimisation.parquet", trials.write_parquet)
     write_atomic(out / "finalists.parquet", table.write_parquet)
-    _write_json(out / "optimisation.json", summary)
+    write_json(out / "optimisation.json", summary)
     for name, chosen in (("winner.toml", [winner]), ("front.toml", finalists)):
-        text = strategies_text(scenario, settings, {n: params[n] for n in chosen}, summary)
+        text = strategies_text(scenario, settings, {n: params[n] for n in chosen}, summary, display)
         write_atomic(out / name, lambda tmp, text=text: tmp.write_text(text))
     return Optimisation(settings, trials, table, winner, evaluated, summary)
 
@@ -640,6 +682,7 @@ def _summary(
     finalists: pl.DataFrame,
     winner: int,
     params: dict[int, dict[str, Any]],
+    display: dict[int, dict[str, dict[str, str]]],
 ) -> dict[str, Any]:
     best = finalists.filter(pl.col("candidate") == winner).row(0, named=True)
     return {
@@ -652,7 +695,7 @@ def _summary(
         "candidates": trials.height,
         "feasible": int(trials["feasible"].sum()),
         "front": int(trials["front"].sum()),
-        "winner": {**best, "name": _name(settings, winner), "params": params[winner]},
+        "winner": {**best, "name": _name(settings, winner), "params": params[winner], **display[winner]},
         "finalists": finalists.to_dicts(),
         "customers": scenario.customers,
         "months": scenario.months,
@@ -663,18 +706,50 @@ def _name(settings: Settings, number: int) -> str:
     return f"{settings.strategy}_optimised_{number}"
 
 
+def _display(
+    scenario: Scenario, settings: Settings, finalists: list[int], params: dict[int, dict[str, Any]]
+) -> dict[int, dict[str, dict[str, str]]]:
+    """Each finalist's ``label`` (the decided strategy's display name and a letter in the order
+    of the finalists, the recommended one first: "Mix A") and ``description`` (its programs and
+    settings in words), in every language of the report."""
+    own = scenario.display.get(settings.strategy, {}).get("label")
+    display = {}
+    for rank, number in enumerate(finalists):
+        letter = chr(ord("A") + rank) if rank < 26 else str(rank + 1)
+        applied = set_values(scenario.raw, params[number], scenario.file, "optimise.variables")
+        strategy = applied["strategies"][settings.strategy]
+        display[number] = {
+            "label": in_every_language(
+                lambda lang, letter=letter: f"{display_name(settings.strategy, lang, own)} {letter}"
+            ),
+            "description": in_every_language(lambda lang, strategy=strategy: strategy_words(strategy, lang)),
+        }
+    return display
+
+
 def strategies_text(
-    scenario: Scenario, settings: Settings, chosen: dict[int, dict[str, Any]], summary: dict[str, Any]
+    scenario: Scenario,
+    settings: Settings,
+    chosen: dict[int, dict[str, Any]],
+    summary: dict[str, Any],
+    display: dict[int, dict[str, dict[str, str]]],
 ) -> str:
-    """A scenario file with the baseline and each chosen candidate as a strategy of its own (the
-    ``[optimise]`` table left out, every other table as in the file); checked by loading it."""
+    """A scenario file with the baseline and each chosen candidate as a strategy of its own, with
+    its ``label`` and ``description`` from ``display`` (the ``[optimise]`` table left out, every
+    other table as in the file); checked by loading it."""
     import tomli_w
 
     raw = dict(scenario.raw)
     strategies = {scenario.baseline: raw["strategies"][scenario.baseline]}
     for number, values in chosen.items():
         applied = set_values(scenario.raw, values, scenario.file, "optimise.variables")
-        strategies[_name(settings, number)] = applied["strategies"][settings.strategy]
+        strategy = applied["strategies"][settings.strategy]
+        programs = strategy.get("programs", []) if isinstance(strategy, dict) else strategy
+        strategies[_name(settings, number)] = {
+            **(strategy if isinstance(strategy, dict) else {}),
+            "programs": programs,
+            **display[number],
+        }
     # values outside the strategy (the market, service) are shared: the first candidate's (the winner's)
     market_paths = {
         p: v

@@ -49,7 +49,10 @@ from sim.analysis.decisions import (
     did_you_mean,
     integer,
     objectives_of,
+    prepare_store,
     section,
+    stored_records,
+    write_json,
 )
 from sim.analysis.discovery import prim, rules, sample
 from sim.analysis.space import RANGES_SECTION, AnalysisError, Output, Space, evaluate
@@ -57,6 +60,7 @@ from sim.defaults import MAX_GRID_POINTS, MAX_REPLICATIONS
 from sim.executors import Executor
 from sim.io import write_atomic
 from sim.scenario import Scenario, ScenarioError
+from sim.sweep import WriterLock
 
 KEYS = ("objective", "markets", "replications", "strategies", "thresholds", "ranges")
 MARKETS_FILE = "robustness-markets.toml"
@@ -163,17 +167,69 @@ def robustness(
     executor: Executor,
     markets: int | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    resume: bool = False,
+    force: bool = False,
 ) -> Robustness:
     """Evaluate the strategies over the sampled markets; write ``robustness.parquet``,
     ``robustness.json`` and, when a strategy misses a threshold somewhere, the markets as a
-    scenario for ``loyalty-sim discover``."""
+    scenario for ``loyalty-sim discover``.
+
+    Every market's replication is stored as it finishes (atomically) in
+    ``robustness/markets/``; ``resume`` completes an interrupted run from them (the same file
+    and settings, else refused; ``force`` starts over), with the result an uninterrupted run
+    gives. ``out`` is locked while this writes: a second writer is refused."""
     settings = robustness_settings(scenario, markets)
+    out.mkdir(parents=True, exist_ok=True)
+    with WriterLock(out):
+        return _robustness(scenario, out, executor, settings, on_progress, resume, force)
+
+
+def _identity(
+    scenario: Scenario, settings: RobustnessSettings, outputs: tuple[Output, ...]
+) -> dict[str, Any]:
+    """What the stored evaluations belong to: a resume with anything else is refused."""
+    space = settings.space
+    bounds = zip(space.names, space.lows, space.highs, strict=True)
+    return {
+        "scenario_sha256": scenario.hash(),
+        "markets": settings.markets,
+        "replications": settings.replications,
+        "outputs": [[o.outcome, o.strategy] for o in outputs],
+        "ranges": [[n, float(lo), float(hi)] for n, lo, hi in bounds],
+    }
+
+
+def _robustness(
+    scenario: Scenario,
+    out: Path,
+    executor: Executor,
+    settings: RobustnessSettings,
+    on_progress: Callable[[int, int], None] | None,
+    resume: bool,
+    force: bool,
+) -> Robustness:
     space = settings.space
     points = sample(space, settings.markets, scenario.seed)
     scored = [settings.objective, *(OBJECTIVES[name] for name in settings.thresholds)]
     scored = list(dict.fromkeys(scored))
     outputs = tuple(Output(o.outcome, s) for s in settings.strategies for o in scored)
-    values = evaluate(scenario, space, points, outputs, executor, settings.replications, on_progress)
+    identity = _identity(scenario, settings, outputs)
+    what = "a robustness run"
+    folder = prepare_store(out, "robustness", what, identity, scenario, resume, force, "markets")
+    stored = {
+        int(record["slot"]): record["values"]
+        for record in stored_records(folder).values()
+        if isinstance(record, dict) and "slot" in record and len(record.get("values", ())) == len(outputs)
+    }
+
+    def store(slot: int, row: list[float]) -> None:
+        market, replication = divmod(slot, settings.replications)
+        record = {"slot": slot, "market": market, "replication": replication, "values": row}
+        write_json(folder / f"market-{market:05d}-{replication:03d}.json", record)
+
+    values = evaluate(
+        scenario, space, points, outputs, executor, settings.replications, on_progress, stored, store
+    )
     column = {(o.outcome, o.strategy): values[:, i] for i, o in enumerate(outputs)}
 
     def score(objective: Objective, strategy: str) -> np.ndarray:
@@ -236,14 +292,11 @@ def robustness(
         },
         "strategies": rows,
     }
-    out.mkdir(parents=True, exist_ok=True)
     if any(r["failing"] for r in rows):
         text = markets_text(scenario, settings)
         write_atomic(out / MARKETS_FILE, lambda tmp: tmp.write_text(text))
     write_atomic(out / "robustness.parquet", table.write_parquet)
-    write_atomic(
-        out / "robustness.json", lambda tmp: tmp.write_text(json.dumps(summary, indent=1, default=str) + "\n")
-    )
+    write_json(out / "robustness.json", summary)
     return Robustness(table, summary)
 
 

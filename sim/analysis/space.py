@@ -17,7 +17,7 @@ the strategy it is read from:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -123,7 +123,7 @@ def _point(space: Space, row: np.ndarray) -> GridPoint:
     return tuple(zip(space.names, (float(v) for v in row), strict=True))
 
 
-def _run_indexed(task: tuple[int, Batch]) -> tuple[int, BatchResult]:
+def run_indexed(task: tuple[int, Batch]) -> tuple[int, BatchResult]:
     """Worker entry point: a batch, tagged with its position so results can be put in order."""
     index, batch = task
     return index, run_batch(batch)
@@ -137,12 +137,18 @@ def evaluate(
     executor: Executor,
     replications: int = 1,
     on_progress: Callable[[int, int], None] | None = None,
+    stored: Mapping[int, list[float]] | None = None,
+    on_slot: Callable[[int, list[float]], None] | None = None,
 ) -> np.ndarray:
     """The outputs (columns) at every point (rows), averaged over ``replications``.
 
     Replication ``r`` uses the same seed at every point (common random numbers); results are
     placed by index, so they do not depend on the executor or on the order runs finish in.
+    A slot is ``point * replications + replication``: the slots of ``stored`` (the outputs of
+    an earlier, interrupted call) are not run again; ``on_slot`` gets each new slot's outputs
+    as it finishes (to store them).
     """
+    stored = stored or {}
     wanted = {name for output in outputs for name in output.strategies}
     tasks = []
     for replication in range(replications):
@@ -154,18 +160,25 @@ def evaluate(
             except ScenarioError as error:
                 where = ", ".join(f"{k} = {v:.4g}" for k, v in point)
                 raise AnalysisError(f"{scenario.file}: at {where}: {error.problems[0].render('')}") from None
+            if index * replications + replication in stored:
+                continue
             chosen = tuple(s for name, s in strategies.items() if name in wanted)
             batch = Batch(point, replication, seed, market, chosen, customers, months)
             tasks.append((index * replications + replication, batch))
     values = np.full((len(points) * replications, len(outputs)), np.nan)
+    for slot, row in stored.items():
+        values[slot] = row
+    total = len(points) * replications
     if on_progress:
-        on_progress(0, len(tasks))
-    for done, (slot, result) in enumerate(executor.run(_run_indexed, tasks), start=1):
+        on_progress(len(stored), total)
+    for done, (slot, result) in enumerate(executor.run(run_indexed, tasks), start=len(stored) + 1):
         by_strategy = {run["strategy"]: run for run in result.runs}
         for column, output in enumerate(outputs):
             values[slot, column] = _value(by_strategy, output)
+        if on_slot:
+            on_slot(slot, [float(v) for v in values[slot]])
         if on_progress:
-            on_progress(done, len(tasks))
+            on_progress(done, total)
     missing = ~np.isfinite(values).all(axis=0)
     if missing.any():
         names = ", ".join(o.label for o, bad in zip(outputs, missing, strict=True) if bad)
@@ -186,4 +199,4 @@ def _value(runs: dict[str, dict], output: Output) -> float:
     return value - read(output.minus) if output.minus else value
 
 
-__all__ = ["AnalysisError", "Output", "Space", "evaluate", "parse_outputs", "space_of"]
+__all__ = ["AnalysisError", "Output", "Space", "evaluate", "parse_outputs", "run_indexed", "space_of"]

@@ -10,21 +10,20 @@ import re
 from typing import Any
 
 from sim.analysis.decisions import OBJECTIVES
+from sim.i18n import label, number, short_number
 
 
-def _amount(value: float | None, unit: str) -> str:
+def _amount(value: float | None, unit: str, lang: str = "en") -> str:
     if value is None:
         return "n/a"
     if unit == "EUR" and abs(value) >= 10_000:
-        return f"{value / 1000:,.0f}k"
-    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"
+        return f"{number(value / 1000, lang)}k"
+    return number(value, lang, 1 if abs(value) < 1000 else 0)
 
 
-def _ci(row: dict[str, Any], prefix: str, unit: str) -> str:
-    return (
-        f"{_amount(row[prefix + '_mean'], unit)} "
-        f"[{_amount(row[prefix + '_ci_low'], unit)}, {_amount(row[prefix + '_ci_high'], unit)}]"
-    )
+def _ci(row: dict[str, Any], prefix: str, unit: str, lang: str = "en") -> str:
+    low, high = (_amount(row[f"{prefix}_ci_{end}"], unit, lang) for end in ("low", "high"))
+    return f"{_amount(row[prefix + '_mean'], unit, lang)} [{low}, {high}]"
 
 
 def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
@@ -108,75 +107,126 @@ def robustness_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     return rows
 
 
-def recommendation(optimisation: dict[str, Any] | None, robustness: dict[str, Any] | None) -> list[str]:
-    """ "What should we do", in plain sentences computed from the numbers: the recommended
-    strategy with its settings, its 95% CI on fresh seeds against the baseline, its cost against
-    the budget, how it was found, how robust it is and where it fails."""
+def _unit(objective: str, lang: str) -> str:
+    unit = OBJECTIVES[objective].unit
+    return label(lang, "unit_customers") if unit == "customers" else unit
+
+
+def recommendation(
+    optimisation: dict[str, Any] | None,
+    robustness: dict[str, Any] | None,
+    lang: str = "en",
+    names: dict[str, str] | None = None,
+) -> list[str]:
+    """ "What should we do", in plain sentences computed from the numbers, in ``lang``: the
+    recommended strategy by its display name with its settings in words, its 95% CI on fresh
+    seeds against the baseline, its cost against the budget, how it was found, how robust it is
+    and where it fails. ``names``: display names of strategies by code name (the report's)."""
+    names = names or {}
     sentences: list[str] = []
-    name = None
+    code = None
     if optimisation:
         winner, settings = optimisation["winner"], optimisation["settings"]
-        name = winner["name"]
-        chosen = settings_text(optimisation, winner["params"], " = ")
-        sentences.append(f"Recommended: {name}, that is {optimisation['strategy']} with {chosen}.")
+        code = winner["name"]
+        what = (winner.get("description") or {}).get(lang) or settings_text(
+            optimisation, winner["params"], " = "
+        )
+        shown = (winner.get("label") or {}).get(lang) or names.get(code, code)
+        sentences.append(label(lang, "decision_recommended", name=shown, what=what))
+        baseline = names.get(optimisation["baseline"], optimisation["baseline"])
         for objective in settings["objectives"]:
-            spec = OBJECTIVES[objective]
-            unit = f" {spec.unit}"
+            unit = _unit(objective, lang)
             sentences.append(
-                f"{spec.meaning[0].upper()}{spec.meaning[1:]} ({objective}): "
-                f"{_ci(winner, objective, spec.unit)}{unit} (mean [95% CI]), "
-                f"{_ci(winner, objective + '_diff', spec.unit)}{unit} against "
-                f"{optimisation['baseline']} on the same customers."
+                label(
+                    lang,
+                    "decision_objective",
+                    meaning=label(lang, f"meaning_{objective}"),
+                    value=_ci(winner, objective, OBJECTIVES[objective].unit, lang),
+                    diff=_ci(winner, objective + "_diff", OBJECTIVES[objective].unit, lang),
+                    unit=unit,
+                    baseline=baseline,
+                )
             )
         budget = settings["budget"]
         within = ""
         if budget is not None:
-            within = (
-                f", within the budget of {_amount(budget, 'EUR')} EUR"
+            key = (
+                "decision_within"
                 if winner["cost_ci_high"] <= budget
-                else f"; the budget is {_amount(budget, 'EUR')} EUR, inside its interval: it may overrun"
+                else "decision_may_overrun"
                 if winner["cost_mean"] <= budget
-                else f", above the budget of {_amount(budget, 'EUR')} EUR on fresh runs"
+                else "decision_over"
             )
+            within = label(lang, key, budget=_amount(budget, "EUR", lang))
         sentences.append(
-            f"Its programs cost {_ci(winner, 'cost', 'EUR')} EUR over {optimisation['months']} "
-            f"months{within}."
+            label(
+                lang,
+                "decision_cost",
+                cost=_ci(winner, "cost", "EUR", lang),
+                months=optimisation["months"],
+                within=within,
+            )
         )
         sentences.append(
-            f"It was the best of {optimisation['candidates']} candidates ({optimisation['feasible']} within "
-            f"budget) searched on {settings['replications']} shared seeds; the figures above come from "
-            f"{settings['final_replications']} fresh runs the search never saw, so they are not flattered "
-            "by the search."
+            label(
+                lang,
+                "decision_search",
+                candidates=optimisation["candidates"],
+                feasible=optimisation["feasible"],
+                replications=settings["replications"],
+                fresh=settings["final_replications"],
+            )
         )
     if robustness:
-        rows = {r["strategy"]: r for r in robustness["strategies"]}
-        row = rows.get(name) if name else None
-        row = row or robustness["strategies"][0]
-        markets = robustness["markets"]
-        unit = OBJECTIVES[robustness["objective"]].unit
-        met = round(row["satisficing"] * markets)
-        targets = ", ".join(
-            f"{k} {'at most' if k == 'cost' else 'at least'} {v:,g} {OBJECTIVES[k].unit}"
-            for k, v in robustness["thresholds"].items()
-        )
-        lead = f"Across {markets} markets sampled from the uncertainty ranges, {row['strategy']}"
-        if targets:
-            sentences.append(f"{lead} meets the targets ({targets}) in {met} of them.")
-        else:
-            sentences.append(f"{lead} is the best strategy in {round(row['best_share'] * markets)} of them.")
-        if row["regret_max"] <= 0.0:
-            sentences.append("It is the best of the strategies tested in every one of them (no regret).")
-        else:
-            sentences.append(
-                f"Its regret (the {robustness['objective']} it gives up against the best strategy of each "
-                f"market) is at most {_amount(row['regret_max'], unit)} {unit}, and "
-                f"{_amount(row['regret_p90'], unit)} {unit} or less in 9 markets of 10."
-            )
-        if row["fails_where"]:
-            sentences.append(f"It falls short mostly where {' and '.join(row['fails_where'])}.")
-        elif row["failing"]:
-            sentences.append("Where it falls short follows no simple rule over the ranges.")
+        sentences += _robust_sentences(robustness, code, lang, names)
     return sentences
 
 
-__all__ = ["finalist_rows", "recommendation", "robustness_rows"]
+def _robust_sentences(
+    robustness: dict[str, Any], code: str | None, lang: str, names: dict[str, str]
+) -> list[str]:
+    rows = {r["strategy"]: r for r in robustness["strategies"]}
+    row = (rows.get(code) if code else None) or robustness["strategies"][0]
+    markets = robustness["markets"]
+    objective = robustness["objective"]
+    unit = _unit(objective, lang)
+    shown = names.get(row["strategy"], row["strategy"])
+    targets = ", ".join(
+        label(
+            lang,
+            "decision_at_most" if k == "cost" else "decision_at_least",
+            objective=label(lang, f"objective_{k}"),
+            value=short_number(v, lang),
+            unit=_unit(k, lang),
+        )
+        for k, v in robustness["thresholds"].items()
+    )
+    sentences = []
+    if targets:
+        met = round(row["satisficing"] * markets)
+        sentences.append(label(lang, "decision_meets", markets=markets, name=shown, targets=targets, met=met))
+    else:
+        count = round(row["best_share"] * markets)
+        sentences.append(label(lang, "decision_best_in", markets=markets, name=shown, count=count))
+    if row["regret_max"] <= 0.0:
+        sentences.append(label(lang, "decision_no_regret"))
+    else:
+        sentences.append(
+            label(
+                lang,
+                "decision_regret",
+                objective=label(lang, f"objective_{objective}"),
+                most=_amount(row["regret_max"], OBJECTIVES[objective].unit, lang),
+                p90=_amount(row["regret_p90"], OBJECTIVES[objective].unit, lang),
+                unit=unit,
+            )
+        )
+    if row["fails_where"]:
+        where = label(lang, "decision_and").join(row["fails_where"])
+        sentences.append(label(lang, "decision_fails_where", where=where))
+    elif row["failing"]:
+        sentences.append(label(lang, "decision_fails_anywhere"))
+    return sentences
+
+
+__all__ = ["finalist_rows", "recommendation", "robustness_rows", "settings_text"]

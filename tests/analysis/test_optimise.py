@@ -15,7 +15,8 @@ from sim.analysis.decisions import set_values, tokens
 from sim.analysis.optimise import candidate, fresh_seeds, optimise, search_seeds, settings_of
 from sim.analysis.space import AnalysisError
 from sim.cli import app
-from sim.executors import LocalPoolExecutor, SerialExecutor
+from sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
+from sim.i18n import short_number
 from sim.runs import run_strategies
 from sim.strategy import ProgramSpec, Strategy
 
@@ -82,8 +83,19 @@ def test_finalists_are_rerun_on_fresh_seeds_with_the_baseline(tmp_path):
     assert row["retained_ci_low"] < row["retained_mean"] < row["retained_ci_high"]
     assert row["retained_diff_mean"] == pytest.approx(row["retained_mean"] - row["retained_baseline_mean"])
     winner = scenarios.load(tmp_path / "out" / "winner.toml")  # a scenario that runs as it is
-    assert set(winner.strategies) == {"rare_contact", f"care_optimised_{found.winner}"}
+    name = f"care_optimised_{found.winner}"
+    assert set(winner.strategies) == {"rare_contact", name}
     assert "optimise" not in winner.raw
+    # named for people, in every language, with its settings in words
+    contacts = found.summary["winner"]["params"]["strategies.care.programs[0].params.contacts_per_year"]
+    assert winner.display[name]["label"] == {"en": "Care A", "de": "Care A"}
+    assert winner.display[name]["description"]["en"] == (
+        f"Personal appreciation, capacity per 1000 customers month 5,000, {short_number(contacts, 'en')} "
+        "contacts a year"
+    )
+    assert winner.display[name]["description"]["de"].startswith("Persönliche Wertschätzung, ")
+    assert found.summary["winner"]["label"]["en"] == "Care A"
+    assert found.summary["winner"]["description"] == winner.display[name]["description"]
 
 
 def test_an_interrupted_search_resumes_without_rerunning_and_reaches_the_same_result(tmp_path):
@@ -187,7 +199,8 @@ def test_a_budget_no_candidate_can_meet_is_bad_input(tmp_path):
     result = runner.invoke(app, ["optimise", str(path), "--out", str(tmp_path / "o"), "--workers", "1"])
     assert result.exit_code == 2, result.output
     assert "optimise.budget: expected a budget some candidate can meet" in result.output
-    assert not (tmp_path / "o" / "winner.toml").exists()
+    assert "below the cheapest settings'" in result.output  # found before the search: nothing written
+    assert not (tmp_path / "o").exists()
 
 
 def test_the_command_prints_the_finalists_and_json(tmp_path):
@@ -227,9 +240,13 @@ def test_targeting_thresholds_are_decision_variables_like_any_key(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_search_is_the_same_on_a_pool_of_workers(tmp_path):
+def test_the_search_is_the_same_on_a_pool_of_workers_and_on_dask(tmp_path):
+    # the tasks group candidates by the number of workers: the result must not depend on it
     scenario = _scenario(tmp_path, evaluations=4)
     serial = optimise(scenario, tmp_path / "serial", SerialExecutor())
     with LocalPoolExecutor(2) as pool:
         pooled = optimise(scenario, tmp_path / "pool", pool)
     assert pooled.trials.equals(serial.trials) and pooled.summary == serial.summary
+    with DaskExecutor("local", 2) as cluster:  # a real LocalCluster on loopback
+        dask = optimise(scenario, tmp_path / "dask", cluster)
+    assert dask.trials.equals(serial.trials) and dask.summary == serial.summary

@@ -4,6 +4,12 @@ input that ``discover`` reproduces exactly, and one-line errors for bad keys."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 
 import numpy as np
 import polars as pl
@@ -13,7 +19,7 @@ from typer.testing import CliRunner
 from sim import scenario as scenarios
 from sim.analysis.discovery import discover
 from sim.analysis.robustness import MARKETS_FILE, robustness
-from sim.analysis.space import parse_outputs
+from sim.analysis.space import AnalysisError, parse_outputs
 from sim.cli import app
 from sim.executors import SerialExecutor
 
@@ -117,3 +123,96 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path):
     assert result.exit_code == 0, result.output
     assert "regret p90" in result.output and "meets thresholds" in result.output
     assert json.loads((tmp_path / "o" / "robustness.json").read_text())["markets"] == 3
+
+
+class _Counting(SerialExecutor):
+    """The serial executor, counting the tasks it runs."""
+
+    tasks = 0
+
+    def submit(self, fn, task):
+        self.tasks += 1
+        return super().submit(fn, task)
+
+
+def test_an_interrupted_run_resumes_without_rerunning_and_reaches_the_same_result(tmp_path):
+    scenario = _scenario(tmp_path)
+    whole = robustness(scenario, tmp_path / "whole", SerialExecutor())
+    part = tmp_path / "part"
+    robustness(scenario, part, SerialExecutor())
+    records = sorted((part / "robustness" / "markets").glob("market-*.json"))
+    assert len(records) == 6  # one per market and replication, each written as it finished
+    for path in records[4:]:  # interrupted after four markets
+        path.unlink()
+    counting = _Counting()
+    resumed = robustness(scenario, part, counting, resume=True)
+    assert counting.tasks == 2
+    assert resumed.table.equals(whole.table)
+    drop = ("discover",)  # the commands name the folder
+    assert [{k: v for k, v in r.items() if k not in drop} for r in resumed.summary["strategies"]] == [
+        {k: v for k, v in r.items() if k not in drop} for r in whole.summary["strategies"]
+    ]
+    with pytest.raises(AnalysisError, match="already holds a robustness run; use --resume"):
+        robustness(scenario, part, SerialExecutor())
+    with pytest.raises(AnalysisError, match="of another version"):
+        robustness(scenario, part, SerialExecutor(), markets=5, resume=True)
+    again = _Counting()
+    robustness(scenario, part, again, force=True)
+    assert again.tasks == 6
+
+
+@pytest.mark.parametrize("command", ["robustness", "optimise"])
+def test_a_second_writer_on_the_folder_is_refused(tmp_path, command):
+    _scenario(tmp_path)
+    path = tmp_path / "robust.toml"
+    path.write_text(
+        path.read_text()
+        + '\n[optimise]\nstrategy = "personal_appreciation"\nevaluations = 2\nbatch = 2\n'
+        + '[optimise.variables]\n'
+        + '"strategies.personal_appreciation.programs[0].params.contacts_per_year" = [0.0, 4.0]\n'
+    )
+    out = tmp_path / "o"
+    out.mkdir()
+    holder = {"pid": os.getpid(), "host": socket.gethostname(), "since": "now"}  # alive: this process
+    (out / ".lock").write_text(json.dumps(holder))
+    result = runner.invoke(app, [command, str(path), "--out", str(out), "--workers", "1"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and f"is being written by process {os.getpid()}" in lines[0], result.output
+    assert sorted(p.name for p in out.iterdir()) == [".lock"]  # nothing written
+
+
+def test_ctrl_c_leaves_a_folder_that_resumes(tmp_path):
+    _scenario(tmp_path)
+    path = tmp_path / "robust.toml"
+    text = path.read_text().replace("customers = 300", "customers = 1500")
+    path.write_text(text.replace("markets = 6", "markets = 10"))
+    command = [sys.executable, "-c", "from sim.cli import main; main()", "robustness", "robust.toml"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [*command, "--out", "o", "--workers", "1"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    records = tmp_path / "o" / "robustness" / "markets"
+    deadline = time.monotonic() + 120
+    try:
+        while not list(records.glob("market-*.json")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "no market finished"
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert "loyalty-sim robustness robust.toml --out o --resume" in stderr
+    kept = len(list(records.glob("market-*.json")))
+    assert 0 < kept < 10 and not (tmp_path / "o" / ".lock").exists()
+    counting = _Counting()
+    robustness(scenarios.load(path), tmp_path / "o", counting, resume=True)
+    assert counting.tasks == 10 - kept

@@ -59,5 +59,6 @@ def test_the_readme_decision_example_runs(tmp_path, monkeypatch):
         result = CliRunner().invoke(app, [*command, *fewer, *serial])
         assert result.exit_code == 0, (command, result.output)
     report = next((tmp_path / "results").glob("*-optimised/report.html")).read_text()
-    assert "What should we do" in report and "Recommended:" in report
+    assert "What should we do" in report and "Recommended: Mix A: Personal appreciation, " in report
+    assert "mix_optimised_" not in report.split('id="strategies"')[0]  # the decision speaks to people
     assert (tmp_path / "results" / "own-customers-panel.parquet").is_file()

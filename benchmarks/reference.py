@@ -23,6 +23,7 @@ import math
 
 import mesa
 import polars as pl
+from scipy import special
 
 from sim.market import Market
 from sim.mechanisms.service import FailurePath, ServiceLevel
@@ -43,10 +44,22 @@ def _lognormal(rng, distribution) -> float:
     return distribution.median * math.exp(distribution.sigma * rng.gauss())
 
 
-def _gamma(rng, distribution) -> float:
+def _gamma(rng, distribution, score: float = 0.0, correlation: float = 0.0) -> float:
+    """A Gamma draw whose normal score is ``correlation * score`` plus independent noise."""
     if distribution.cv == 0 or distribution.mean == 0:
         return distribution.mean
-    return rng.gammavariate(1.0 / distribution.cv**2, distribution.mean * distribution.cv**2)
+    shape, scale = 1.0 / distribution.cv**2, distribution.mean * distribution.cv**2
+    if not correlation:
+        return rng.gammavariate(shape, scale)
+    z = correlation * score + math.sqrt(1.0 - correlation**2) * rng.gauss()
+    return float(special.gammaincinv(shape, special.ndtr(z))) * scale
+
+
+def _score(bond: float, distribution) -> float:
+    """The standard normal score of an initial bond within its Beta distribution."""
+    a = distribution.mean * distribution.concentration
+    rank = float(special.betainc(a, distribution.concentration - a, bond))
+    return float(special.ndtri(min(max(rank, 1e-9), 1.0 - 1e-9)))
 
 
 class Customer(mesa.Agent):
@@ -63,8 +76,16 @@ class Customer(mesa.Agent):
         self.restlessness = _lognormal(rng, segment.restlessness)
         self.spend_per_month = _lognormal(rng, segment.spend_per_month)
         self.bond = _beta(rng, segment.initial_bond)
+        self.bond_transient = 0.0
+        if model.market.customer_base is None:
+            self.bond_transient = min(model.market.acquisition.courted_bond_premium, 1.0 - self.bond)
+            self.bond += self.bond_transient
         self.attentiveness = _beta(rng, segment.attentiveness)
-        self.churn_propensity = _gamma(rng, model.market.heterogeneity.distribution())
+        heterogeneity = model.market.heterogeneity
+        self.churn_propensity = _gamma(
+            rng, heterogeneity.distribution(), -_score(self.bond - self.bond_transient, segment.initial_bond),
+            heterogeneity.proneness_correlation,
+        )
         self.attention = self.attentiveness
         self.complaint_months_left = 0
         self.failure_path, self.failure_large = FailurePath.NONE, False
@@ -120,7 +141,9 @@ class Customer(mesa.Agent):
             FailurePath.UNRESOLVED: params.unresolved_bond_loss, FailurePath.SLOW: params.slow_bond_loss,
             FailurePath.FAST: 0.0,
         }[path] * (params.large_failure_weight if large else 1.0)
-        self.bond -= loss * (1.0 - self.bond)
+        lost = min(self.bond, loss * (1.0 - self.bond))
+        self.bond -= lost
+        self.bond_transient -= lost
         if level.staff_bond_gain:
             self.bond += level.staff_bond_gain * self.bond_need * (1.0 - self.bond)
         if path == FailurePath.FAST or due:
@@ -134,6 +157,9 @@ class Customer(mesa.Agent):
             self.bond -= params.bond_decay_per_month * (1.0 + silence) * excess
         else:
             self.bond -= params.trust_recovery_per_month * excess
+        fade = params.transient_bond_fade_per_month * self.bond_transient
+        self.bond -= fade
+        self.bond_transient -= fade
         gap = max(self.reward_expectation - self.reward_received, 0.0)
         self.satisfaction -= params.disappointment_satisfaction_loss * gap
         self.bond -= params.disappointment_bond_loss * gap

@@ -78,13 +78,15 @@ def _minimum(a: np.float32, b: np.float32) -> np.float32:
 
 @_jit()
 def decay_and_adapt_compiled(
-    active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, satisfaction: np.ndarray,
-    received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray, spend: np.ndarray,
+    active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
+    satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
+    spend: np.ndarray,
     points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray,
 ) -> None:
     """``p``: float32 [bond share, decay, doubling, recovery, satisfaction loss, bond loss,
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
-    decay]; ``points`` empty when no program holds a balance; ``locked`` aligned with ``active``."""
+    decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
+    aligned with ``active``."""
     zero, one = np.float32(0.0), np.float32(1.0)
     with_points = points.size > 0
     for k in range(active.size):
@@ -94,6 +96,9 @@ def decay_and_adapt_compiled(
         excess = b - p[0] * sat
         rate = p[1] * (one + np.float32(silence_months[i]) / p[2]) if excess > zero else p[3]
         b = b - rate * excess
+        fade = p[11] * transient[i]
+        b = b - fade
+        transient[i] = transient[i] - fade
         got = received[i]
         expected = expectation[i]
         gap = _maximum(expected - got, zero)

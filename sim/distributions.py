@@ -65,15 +65,24 @@ class Gamma:
         if self.cv < 0:
             raise ParamError("cv", f"must be >= 0, got {self.cv}")
 
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def sample(
+        self, rng: np.random.Generator, n: int, scores: np.ndarray | None = None, correlation: float = 0.0
+    ) -> np.ndarray:
         """Draw by inverse CDF from one uniform per customer, so a customer's multiplier moves
         smoothly with ``cv`` and ``mean`` under common random numbers (calibration fits ``cv``;
-        NumPy's rejection sampler would re-draw every customer for any change of it)."""
+        NumPy's rejection sampler would re-draw every customer for any change of it).
+
+        With ``scores`` (standard normal scores of another trait, one per customer), the draw's
+        normal score is ``correlation * scores + sqrt(1 - correlation**2) * own``: a Gaussian
+        copula, which keeps this distribution and couples it to the other trait."""
         if self.cv == 0 or self.mean == 0:
             return np.full(n, self.mean, dtype=np.float32)
         from scipy import special  # scipy.special only: a light import, unlike scipy.stats
 
         uniforms = rng.random(n)
+        if scores is not None and correlation:
+            own = special.ndtri(uniforms)
+            uniforms = special.ndtr(correlation * scores + np.sqrt(1.0 - correlation**2) * own)
         return (
             self.mean * self.cv**2
             * np.exp(np.interp(special.logit(uniforms), _LOGIT_GRID, _log_quantiles(1.0 / self.cv**2)))

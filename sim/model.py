@@ -188,6 +188,8 @@ class LoyaltyModel(mesa.Model):
         )
         if base is None:
             acquisition.cohort(self, held)
+            # a drawn cohort has just been won; the firm's own customers were won long ago
+            acquisition.court(self, np.arange(len(held)))
         else:
             traits = self.market.customer_traits()
             base.populate(self.population, self.stream("population"), self.market.segments, traits)
@@ -347,6 +349,7 @@ class LoyaltyModel(mesa.Model):
         first, stop = self.shard.joiners(joiners)  # the market's joiners, this shard's share
         if stop > first:
             ids = acquisition.join(self, stop - first, first, joiners)
+            acquisition.court(self, ids)
             self._start_attention(ids)
             for program in running:
                 call_hook("program", program, "onboard", self, ids)

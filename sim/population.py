@@ -77,6 +77,11 @@ SCHEMA: tuple[Column, ...] = (
     Column("join_month", "int16", 0, "month the customer joined; 0 = initial cohort", "trait"),
     Column("active", "bool", True, "still a customer"),
     Column("bond", "float32", 0.0, "emotional bond: trust plus felt appreciation, 0..1"),
+    Column(
+        "bond_transient", "float32", 0.0,
+        "part of the bond that time takes back: minus the failure losses not yet forgiven "
+        "(market.adaptation.transient_bond_fade_per_month), bond units",
+    ),
     Column("rational_value", "float32", 0.0, "reward balance and price advantage, 0..1"),
     Column("satisfaction", "float32", 0.75, "smoothed recent experience, 0..1; new customers start content"),
     Column("reward_expectation", "float32", 0.0, "reward the customer expects per month, share of spend"),
@@ -129,9 +134,10 @@ class Segment:
     # Resting attention to the deal (sim.mechanisms.attention): most customers roll on without
     # looking; bargain hunters watch. Assumption, set with the Ofcom term-end figures (47% act).
     attentiveness: Beta = Beta(0.25, 4.0)
-    # Courted before the sale: a fresh, modest bond, just below what good service sustains
-    # (market.adaptation.satisfaction_bond_share * satisfaction), so trust grows slowly with tenure.
-    initial_bond: Beta = Beta(0.35, 8.0)
+    # The durable bond a new customer brings, below what good service sustains
+    # (market.adaptation.satisfaction_bond_share * satisfaction), so trust grows slowly with tenure;
+    # the courting before the sale adds a transient premium (market.acquisition.courted_bond_premium).
+    initial_bond: Beta = Beta(0.25, 8.0)
 
     def __post_init__(self) -> None:
         check_range(self, ("share",), 0.0, 1.0)
@@ -142,7 +148,7 @@ DEFAULT_SEGMENTS: tuple[Segment, ...] = (
         "bargain_hunters", 0.25,
         price_focus=Beta(0.8, 8.0), bond_need=Beta(0.2, 8.0),
         contact_tolerance_per_year=LogNormal(6.0, 0.6), spend_per_month=LogNormal(40.0, 0.4),
-        initial_bond=Beta(0.25, 8.0), attentiveness=Beta(0.6, 4.0),
+        initial_bond=Beta(0.15, 8.0), attentiveness=Beta(0.6, 4.0),
     ),
     Segment(
         "relationship_seekers", 0.35,
@@ -198,12 +204,16 @@ class Population:
         month: int,
         traits: Mapping[str, Beta | Gamma | LogNormal] | None = None,
         segment_codes: np.ndarray | None = None,
+        proneness_correlation: float = 0.0,
     ) -> np.ndarray:
         """Append ``count`` new customers drawn from ``segments``; return their ids.
 
         ``traits`` gives market-wide distributions of further traits (``churn_propensity``:
         ``Market.customer_traits``), drawn in their order after the segment
         traits so that they do not shift them; traits left out keep their initial value.
+        ``proneness_correlation`` couples the churn propensity to the initial bond (a Gaussian
+        copula on the two draws' normal scores, ``market.heterogeneity``): customers prone to
+        relationships start with a stronger bond and are less inclined to leave.
         """
         start = self.n
         stop = start + count
@@ -222,11 +232,24 @@ class Population:
             for trait in DRAWN_TRAITS:
                 getattr(self, trait)[ids] = getattr(segment, trait).sample(rng, ids.size)
             self.bond[ids] = segment.initial_bond.sample(rng, ids.size)
+        coupled = {}
+        if proneness_correlation:
+            coupled = {"scores": -self._bond_scores(rows, segments), "correlation": proneness_correlation}
         for trait, distribution in (traits or {}).items():
-            getattr(self, trait)[rows] = distribution.sample(rng, count)
+            extra = coupled if trait == "churn_propensity" else {}
+            getattr(self, trait)[rows] = distribution.sample(rng, count, **extra)
         added = self.background_exit_per_month[rows]  # a view: older rows are clipped already
         np.clip(added, 0.0, 0.5, out=added)
         return np.arange(start, stop)
+
+    def _bond_scores(self, rows: slice, segments: tuple[Segment, ...]) -> np.ndarray:
+        """Standard normal scores of the initial bonds of ``rows`` within their segment's Beta."""
+        from scipy import special
+
+        shape = np.array([(s.initial_bond.mean * s.initial_bond.concentration, s.initial_bond.concentration)
+                          for s in segments])[self.segment[rows]]
+        rank = special.betainc(shape[:, 0], shape[:, 1] - shape[:, 0], self.bond[rows].astype(np.float64))
+        return special.ndtri(np.clip(rank, 1e-9, 1.0 - 1e-9))
 
     def truncate(self, size: int) -> None:
         """Drop the rows from ``size`` on, resetting them to their initial values (used to keep

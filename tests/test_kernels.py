@@ -63,6 +63,7 @@ def _scrambled(make_model) -> LoyaltyModel:
     for name in ("bond", "satisfaction", "reward_expectation", "reward_received", "resentment", "attention"):
         getattr(pop, name)[:] = rng.random(len(pop), dtype=np.float32)
     pop.reward_received[::3] = 0.0
+    pop.bond_transient[:] = rng.uniform(-0.3, 0.2, len(pop)).astype(np.float32)
     pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
     pop.contract_months_left[::2] = 5
     pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))

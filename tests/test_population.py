@@ -134,6 +134,26 @@ def test_traits_follow_the_segment_distributions():
         assert_lognormal_median(getattr(pop, trait), getattr(segment, trait))
 
 
+@pytest.mark.parametrize("correlation", [0.0, 0.7])
+def test_relationship_proneness_couples_the_initial_bond_and_the_churn_propensity(correlation):
+    from scipy import stats
+
+    from sim.distributions import Gamma
+
+    pop = Population(capacity=10)
+    propensity = Gamma(1.7, 1.2)
+    pop.add(np.random.default_rng(5), 20_000, DEFAULT_SEGMENTS, month=0,
+            traits={"churn_propensity": propensity}, proneness_correlation=correlation)
+    rho = stats.spearmanr(pop.bond, pop.churn_propensity).statistic
+    if correlation:
+        assert rho < -0.5  # the normal scores' -0.7, within segments; Spearman's is a little smaller
+    else:
+        assert abs(rho) < 0.03
+    # the propensity's distribution is kept
+    assert pop.churn_propensity.mean() == pytest.approx(1.7, rel=0.04)
+    assert pop.churn_propensity.std() / pop.churn_propensity.mean() == pytest.approx(1.2, rel=0.06)
+
+
 def test_each_segment_gets_its_share_and_its_own_traits():
     n = 30_000
     pop = Population(capacity=n)

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from benchmarks.validation import term_end_actions
+from sim.analysis.claims import _changed, _identical_customers
 from sim.market import Market
 from sim.mechanisms.heterogeneity import HeterogeneityParams
 from sim.model import LoyaltyModel
@@ -45,10 +46,10 @@ def test_contract_end_reproduces_the_ofcom_action_rates():
     assert rise["recontracted"] > 2 * rise["switched"]
 
 
-def _yearly_retention(market: Market, customers: int = 8000, seeds: int = 2) -> np.ndarray:
+def _yearly_retention(market: Market, customers: int = 8000, seeds: int = 2, months: int = 60) -> np.ndarray:
     rates = []
     for seed in range(seeds):
-        model = LoyaltyModel(builtin_strategies()["rare_contact"], market, customers, 60, rng=seed)
+        model = LoyaltyModel(builtin_strategies()["rare_contact"], market, customers, months, rng=seed)
         active = np.r_[customers, model.run().monthly["active_initial"].to_numpy()[11::12]]
         rates.append(active[1:] / active[:-1])
     return np.mean(rates, axis=0)
@@ -60,6 +61,19 @@ def test_yearly_retention_rises_with_tenure_and_not_without_heterogeneity():
     same = dataclasses.replace(Market(), heterogeneity=HeterogeneityParams(propensity_cv=0.0))
     control = _yearly_retention(same)
     assert control[4] - control[0] < retention[4] - retention[0] - 0.02, control
+
+
+def test_an_identical_customers_retention_does_not_fall_with_tenure_unless_failures_are_never_forgiven():
+    """Identical customers (no spread of any trait): after the courted premium has faded (years
+    1-4), yearly retention of years 8-12 is not below that of years 4-6, because failures dent the
+    bond and time forgives them. The control never forgives: the bond is worn away and retention
+    falls for a decade (what kept the regular Fader-Hardie cohort's held-out years out of reach)."""
+    market = _identical_customers(Market())
+    retention = _yearly_retention(market, customers=3000, seeds=1, months=144)
+    assert retention[7:].mean() >= retention[3:6].mean() - 0.005, retention
+    never_forgiven = _changed({"adaptation.transient_bond_fade_per_month": 0.0})(market)
+    unforgiving = _yearly_retention(never_forgiven, customers=3000, seeds=1, months=144)
+    assert unforgiving[7:].mean() < unforgiving[3:6].mean() - 0.02, unforgiving
 
 
 def test_the_most_bonded_third_at_month_12_lives_markedly_longer():

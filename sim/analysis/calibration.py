@@ -21,19 +21,20 @@ hazard and are calibrated to other figures (DESIGN section 4), which one curve c
 
 **Choosing the fit set** (:data:`DEFAULT_FITS`, :func:`select_fit`). Level and spread fix a
 curve only if each customer's own hazard is constant over their life, as the sBG assumes. The
-model's is not: service failures erode a durable bond faster than trust recovers, so an
-identical customer's hazard rises with tenure, while trust that builds towards what good service
-sustains makes it fall; a curve that needs a different balance is bent at its end, which is
-what a prediction extrapolates (duration dependence on top of heterogeneity: Fader, Hardie,
-Liu, Davin & Steenburgh, "How to project customer retention" revisited, J. Interactive
-Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries the two parameters alone
-and with one parameter that sets that balance (``market.adaptation.trust_recovery_per_month``
-or ``bond_decay_per_month``), and keeps the set that best *predicts*: each is fitted to the
-fitted periods but the last third (at least one) and scored by its mean absolute error on that
-third (a rolling-origin evaluation: Tashman, Int. J. Forecasting 16(4), 2000); the winner is
-refitted on every fitted period. Held-out periods (``--holdout``) are never looked at, and the
-choice uses no knowledge of the curve beyond them, so it serves curves nobody has seen. A
-larger set wins only by predicting better, never by fitting better.
+model's is not quite: the courted premium of a new customer fades and failures dent the bond
+(time forgives them), so an identical customer's hazard rises over the first years, while trust
+that builds towards what good service sustains makes it fall; a curve that needs a different
+balance is bent at its end, which is what a prediction extrapolates (duration dependence on top
+of heterogeneity: Fader, Hardie, Liu, Davin & Steenburgh, "How to project customer retention"
+revisited, J. Interactive Marketing 43, 2018). Without ``--fit``, ``calibrate`` therefore tries
+the two parameters alone and with one parameter that sets that balance
+(``market.adaptation.trust_recovery_per_month`` or ``bond_decay_per_month``), and keeps the set
+that best *predicts*: each is fitted to the fitted periods but the last third (at least one) and
+scored by its mean absolute error on that third (a rolling-origin evaluation: Tashman, Int. J.
+Forecasting 16(4), 2000); the winner is refitted on every fitted period. Held-out periods
+(``--holdout``) are never looked at, and the choice uses no knowledge of the curve beyond them,
+so it serves curves nobody has seen. A larger set wins only by predicting better, never by
+fitting better.
 
 **Objective.** The observed cohort is a multinomial sample: of ``n`` customers, ``n * o_k``
 leave between observed periods ``k-1`` and ``k`` and ``n * o_{K+1}`` are still active at the

@@ -157,7 +157,7 @@ BARGAIN_HUNTERS: dict[str, Any] = {
     "segments": (
         Segment(
             "bargain_hunters", 1.0, price_focus=Beta(0.85, 10.0), bond_need=Beta(0.1, 10.0),
-            initial_bond=Beta(0.25, 8.0), attentiveness=Beta(0.7, 4.0),
+            initial_bond=Beta(0.15, 8.0), attentiveness=Beta(0.7, 4.0),
         ),
     ),
     "adaptation.bond_decay_per_month": 0.06,
@@ -218,7 +218,9 @@ EXPERIMENTS: dict[str, Experiment] = {
     # --- controls: the mechanism removed, or a market where the claim should not hold
     "baseline_no_decay": Experiment(
         _on_baseline(baseline=ProgramSpec(BASELINE, {"pitch_after_silence_bond_loss": 0.0})),
-        market_change=_changed({"adaptation.bond_decay_per_month": 0.0}),
+        market_change=_changed({
+            "adaptation.bond_decay_per_month": 0.0, "adaptation.transient_bond_fade_per_month": 0.0,
+        }),
     ),
     "baseline_no_relationship_or_service_exits": Experiment(
         _on_baseline(),
@@ -585,7 +587,8 @@ CHECKS: tuple[Check, ...] = (
         " service failure", ("baseline",), _measured("bond_decay", "baseline"),
         f"{_ASSUMED}: at least a tenth of the bond lost in two years",
         Control(
-            "bonds do not fade in silence (bond_decay_per_month 0, pitches cost no bond)",
+            "bonds do not fade in silence (bond_decay_per_month and transient_bond_fade_per_month 0, "
+            "pitches cost no bond)",
             {"baseline": "baseline_no_decay"},
         ),
         below=-0.1,

@@ -6,7 +6,9 @@ in the ``acquire`` phase (new-customer deals) raise the multiplier. It is drawn 
 one uniform number (:func:`poisson_quantile`), so runs with the same seed and different
 multipliers get counts as alike as their means allow. New customers draw their
 traits from the market's segments like the initial cohort and start with the bond of a fresh
-sale. The initial cohort is tracked separately, so cohort loss is unaffected by joiners.
+sale: their segment's initial bond plus ``courted_bond_premium``, the courting before the sale,
+which fades in the months after it (``bond_transient``, phase 3). The initial cohort is tracked
+separately, so cohort loss is unaffected by joiners.
 
 Common random numbers hold for joiners too (slots, as in Starsim): the ``k``-th joiner of
 month ``m`` is the same customer under every strategy run with the same seed, however many
@@ -44,8 +46,26 @@ class AcquisitionParams:
         "new customers per month; about 12% a year (assumption)",
     )
 
+    courted_bond_premium: float = param(
+        0.1, "bond 0..1",
+        "bond a new customer holds on top of their segment's initial bond from the courting before "
+        "the sale; it is transient and fades at market.adaptation.transient_bond_fade_per_month "
+        "(the honeymoon of a new relationship: Levinthal & Fichman, Administrative Science "
+        "Quarterly 33(3), 1988; the one-night brand, C1). Assumption for the size: a tenth of the "
+        "bond scale, so failure-free customers lose well over a tenth of their bond in two years",
+    )
+
     def __post_init__(self) -> None:
-        check_range(self, ("new_customers_per_month_share",), 0.0, 1.0)
+        check_range(self, ("new_customers_per_month_share", "courted_bond_premium"), 0.0, 1.0)
+
+
+def court(model, ids: np.ndarray) -> None:
+    """New customers ``ids`` get the courted premium on their bond, booked as transient."""
+    pop = model.population
+    bond = pop.bond[ids]
+    premium = np.minimum(np.float32(model.market.acquisition.courted_bond_premium), 1.0 - bond)
+    pop.bond[ids] = bond + premium
+    pop.bond_transient[ids] += premium
 
 
 def expected_joiners(model, multiplier: float) -> float:
@@ -104,7 +124,8 @@ def draw_rows(pop, stream, block: int, rows: range, market, month: int, end: int
     start = pop.n
     for b in range(rows.start // block, math.ceil(rows.stop / block)):
         size = block if end is None else min(block, end - b * block)
-        pop.add(stream(b), size, market.segments, month=month, traits=market.customer_traits())
+        pop.add(stream(b), size, market.segments, month=month, traits=market.customer_traits(),
+                proneness_correlation=market.heterogeneity.proneness_correlation)
     head = rows.start - rows.start // block * block  # drawn positions before the first row
     pop.truncate(start + head + len(rows))
     pop.remove(start, start + head)

@@ -8,6 +8,18 @@ longer nobody has spoken to the customer personally (C1)::
             if bond > floor else trust_recovery_per_month
     bond -= rate * (bond - floor)
 
+The transient part of the bond (``bond_transient``: minus the failure losses not yet forgiven,
+phase 1) fades, and the bond with it::
+
+    fade = transient_bond_fade_per_month * bond_transient
+    bond -= fade;  bond_transient -= fade
+
+so a failure's loss comes back over the following months: customers forgive with time
+(McCullough, Fincham & Tsang, J. Personality and Social Psychology 84(3), 2003: benevolence
+towards a transgressor rises and avoidance falls over the months after the offence), and a
+customer's bond under steady service settles near what that service sustains instead of being
+worn away by failures for ever (an identical customer's retention does not fall with tenure).
+
 Reward expectations adapt to the rewards received; a reward below expectation disappoints
 (C2, and the erosion of a program's effect 6-9 months after joining, Meyer-Waarden)::
 
@@ -74,6 +86,13 @@ class AdaptationParams:
         0.005, "share per month",
         "share of a gap below the floor that good months refill: trust builds as slowly as it fades"
     )
+    transient_bond_fade_per_month: float = param(
+        0.05, "share per month",
+        "share of the transient bond (failure losses not yet forgiven) that comes back per month "
+        "(forgiveness over months: McCullough et al. 2003; half-life about 14 months, assumption for "
+        "the size: with it an identical customer's bond, and retention, level off within about two "
+        "years under the default service instead of falling for a decade)",
+    )
     silence_doubling_months: float = param(
         60.0, "months", "months of silence after which the decay rate has doubled (C1)"
     )
@@ -98,6 +117,7 @@ class AdaptationParams:
         check_range(self, (
             "bond_decay_per_month", "satisfaction_bond_share", "trust_recovery_per_month",
             "expectation_adaptation", "reward_habituation", "resentment_decay_per_month",
+            "transient_bond_fade_per_month",
         ), 0.0, 1.0)
         check_positive(self, ("silence_doubling_months",))
         # Lower bounds keep the divisions meaningful in float32.
@@ -118,7 +138,8 @@ def decay_and_adapt(model) -> None:
         _decay_and_adapt_numpy(params, pop, active, points, locked)
         return
     kernels.decay_and_adapt_compiled(
-        active, pop.months_since_personal_contact, pop.bond, pop.satisfaction, pop.reward_received,
+        active, pop.months_since_personal_contact, pop.bond, pop.bond_transient, pop.satisfaction,
+        pop.reward_received,
         pop.reward_expectation, pop.rational_value, pop.spend_per_month,
         np.zeros(0, dtype=np.float32) if points is None else points.astype(np.float32, copy=False),
         locked, pop.resentment,
@@ -127,7 +148,7 @@ def decay_and_adapt(model) -> None:
             params.trust_recovery_per_month, params.disappointment_satisfaction_loss,
             params.disappointment_bond_loss, params.expectation_adaptation, params.reward_habituation,
             params.reward_reference, params.points_reference_months,
-            1.0 - params.resentment_decay_per_month,
+            1.0 - params.resentment_decay_per_month, params.transient_bond_fade_per_month,
         ], dtype=np.float32),
     )
 
@@ -145,6 +166,10 @@ def _decay_and_adapt_numpy(params: AdaptationParams, pop, active, points, locked
         params.trust_recovery_per_month,
     )
     bond -= rate * excess
+    transient = pop.bond_transient[active]
+    fade = params.transient_bond_fade_per_month * transient
+    bond -= fade
+    pop.bond_transient[active] = transient - fade
 
     received = pop.reward_received[active]
     expectation = pop.reward_expectation[active]

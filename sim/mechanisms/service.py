@@ -14,8 +14,12 @@ same month) with probability ``fast_resolution_share`` of those, else slowly, af
                                                          bond -= w * slow_bond_loss * (1 - bond)
     fast        experience = recovered_experience        bond unchanged
 
-(``w`` is the failure's severity weight.) Phase 5 adds a one-off exit hazard per path
-(``sim.mechanisms.decision``). Satisfaction follows the experience with exponential smoothing::
+(``w`` is the failure's severity weight; a loss never exceeds the bond held.) The loss is not
+for ever: it is booked in ``bond_transient`` and forgiven with time (phase 3,
+``market.adaptation.transient_bond_fade_per_month``), so a failure dents the bond, and a strong
+bond loses less (the factor ``1 - bond``: Hess, Ganesan & Klein, JAMS 31(2), 2003). Phase 5
+adds a one-off exit hazard per path (``sim.mechanisms.decision``). Satisfaction follows the
+experience with exponential smoothing::
 
     satisfaction += satisfaction_adaptation * (experience - satisfaction)
 
@@ -192,7 +196,10 @@ def encounters(model, level: ServiceLevel) -> None:
         [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0],
         dtype=np.float32,
     )[path] * np.where(large, np.float32(params.large_failure_weight), np.float32(1.0))
-    pop.bond[failed] -= loss * (1.0 - pop.bond[failed])
+    bond = pop.bond[failed]
+    lost = np.minimum(bond, loss * (1.0 - bond))  # no more than the customer had
+    pop.bond[failed] = bond - lost
+    pop.bond_transient[failed] -= lost  # forgiven with time (sim.mechanisms.adaptation)
     if np.any(level.staff_bond_gain):
         bond = pop.bond[active]
         pop.bond[active] = bond + _at(level.staff_bond_gain, active) * pop.bond_need[active] * (1.0 - bond)

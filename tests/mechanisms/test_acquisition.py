@@ -35,6 +35,21 @@ def test_joiners_arrive_at_the_expected_rate_and_do_not_count_as_the_initial_coh
     assert monthly["active_total"][-1] == np.count_nonzero(pop.active)
 
 
+@pytest.mark.parametrize("premium", [0.0, 0.1])
+def test_new_customers_are_courted_with_a_transient_premium(make_model, premium):
+    params = AcquisitionParams(new_customers_per_month_share=0.05, courted_bond_premium=premium)
+    market = Market(acquisition=params)
+    model = make_model(market=market, customers=2000, rng=3)
+    pop = model.population
+    drawn = pop.bond - pop.bond_transient  # the segment's initial bond
+    np.testing.assert_allclose(pop.bond_transient, np.minimum(premium, 1.0 - drawn), atol=1e-6)
+    assert drawn.mean() == pytest.approx(0.25 * 0.4 + 0.15 * 0.25 + 0.25 * 0.35, abs=0.01)
+    model.step()
+    joiners = np.flatnonzero(pop.join_month == 1)
+    assert joiners.size > 50
+    np.testing.assert_allclose(pop.bond_transient[joiners], premium, atol=1e-6)
+
+
 def test_a_closed_cohort_gets_no_joiners(make_model):
     market = Market(acquisition=AcquisitionParams(new_customers_per_month_share=0.0))
     monthly = make_model(market=market, customers=500, months=6).run().monthly

@@ -16,6 +16,7 @@ def model(make_model, begin_month):
     model = make_model("point_card", "lock_in_contract", customers=N)
     pop = model.population
     pop.bond[:] = 0.6
+    pop.bond_transient[:] = 0.0  # no courted premium or failure loss to fade
     pop.satisfaction[:] = 0.5
     pop.reward_expectation[:] = 0.0
     pop.points[:] = 0.0
@@ -62,6 +63,23 @@ def test_a_bond_below_the_floor_recovers_slowly(model):
     params = model.market.adaptation
     floor = params.satisfaction_bond_share * 0.5
     np.testing.assert_allclose(pop.bond, params.trust_recovery_per_month * floor, rtol=1e-4)
+
+
+def test_a_failure_loss_is_forgiven_with_time_and_a_courted_premium_fades(model):
+    pop = model.population
+    dented, courted = halves()
+    pop.bond_transient[dented] = -0.2  # failures took 0.2 of the bond
+    pop.bond_transient[courted] = 0.1  # the courting before the sale added 0.1
+    params = model.market.adaptation
+    floor = params.satisfaction_bond_share * 0.5
+    decay = params.bond_decay_per_month * (0.6 - floor)  # the durable part's own decay this month
+    fade = params.transient_bond_fade_per_month
+    assert fade > 0
+    decay_and_adapt(model)
+    np.testing.assert_allclose(pop.bond[dented], 0.6 - decay + fade * 0.2, rtol=1e-5)
+    np.testing.assert_allclose(pop.bond[courted], 0.6 - decay - fade * 0.1, rtol=1e-5)
+    np.testing.assert_allclose(pop.bond_transient[dented], -0.2 * (1 - fade), rtol=1e-5)
+    np.testing.assert_allclose(pop.bond_transient[courted], 0.1 * (1 - fade), rtol=1e-5)
 
 
 def test_a_reward_below_expectation_disappoints(model):

@@ -42,6 +42,21 @@ def test_bonded_customers_lose_less_bond_to_a_failure(make_model, begin_month):
     np.testing.assert_allclose(loss[strong], params.failure_bond_loss * 0.1, rtol=1e-4)
 
 
+def test_a_failure_loss_is_booked_as_transient_and_never_exceeds_the_bond(make_model, begin_month):
+    market = service(large_failure_share=1.0, large_failure_weight=20.0)  # a loss of 1.6 (1 - bond)
+    model = make_model(market=market, customers=N)
+    pop = model.population
+    low = np.arange(N) % 2 == 0
+    pop.bond[:] = np.where(low, 0.1, 0.95)
+    pop.bond_transient[:] = 0.0
+    begin_month(model)
+    encounters(model, level(failure=1.0))
+    np.testing.assert_array_equal(pop.bond[low], 0.0)  # all it had, not 1.6 * 0.9
+    np.testing.assert_allclose(pop.bond[~low], 0.95 - 1.6 * 0.05, rtol=1e-5)
+    # the loss is forgiven with time (phase 3): exactly what was lost is owed back
+    np.testing.assert_allclose(pop.bond_transient, pop.bond - np.where(low, 0.1, 0.95), atol=1e-6)
+
+
 def test_a_silent_failure_pulls_satisfaction_towards_the_failure_experience(make_model, begin_month):
     model = make_model(market=service(), customers=500)
     pop = model.population

@@ -81,7 +81,9 @@ def test_customer_records_carry_the_plugin_columns():
 
 # --- churn clusters on the network ------------------------------------------------------------
 
-SEEDS = range(10)
+# 20 seeds: with issue 12's durable bonds and relationship proneness the default contagion's
+# excess is +33% [+31%, +35%], close to the +30% asked for; 10 seeds gave [+29.9%, +34.9%].
+SEEDS = range(20)
 HORIZON = 6  # months after a neighbour's exit in which a follower's exit counts
 
 

@@ -447,13 +447,15 @@ def optimise(
     which is locked meanwhile (a second writer is refused)."""
     settings = settings_of(scenario, evaluations)
     if settings.budget is not None and not resume:
-        _check_budget_reachable(scenario, settings, executor)
+        _check_budget_reachable(scenario, settings, settings.budget, executor)
     out.mkdir(parents=True, exist_ok=True)
     with WriterLock(out):
         return _optimise(scenario, settings, out, executor, resume, force, on_progress)
 
 
-def _check_budget_reachable(scenario: Scenario, settings: Settings, executor: Executor) -> None:
+def _check_budget_reachable(
+    scenario: Scenario, settings: Settings, budget: float, executor: Executor
+) -> None:
     """Before anything is written: run the cheapest settings (every variable at the low end of
     its range, the first of its choices, so programs off and least intensive: the cheapest when
     more of a program costs more) on the search's seeds; over the budget, no candidate can meet
@@ -463,10 +465,10 @@ def _check_budget_reachable(scenario: Scenario, settings: Settings, executor: Ex
     seeds = search_seeds(scenario, settings.replications)
     (pilot,) = _evaluate(scenario, settings, [(0, built)], seeds, executor).values()
     cost = float(np.mean(pilot.cost))
-    if settings.budget is not None and cost > settings.budget:
+    if cost > budget:
         raise AnalysisError(
             f"{scenario.file}: optimise.budget: expected a budget some candidate can meet, found "
-            f"{settings.budget:,.0f} EUR below the cheapest settings' {cost:,.0f} EUR (every variable "
+            f"{budget:,.0f} EUR below the cheapest settings' {cost:,.0f} EUR (every variable "
             f"at the low end of its range or its first choice); raise the budget or widen the ranges"
         )
 

@@ -203,13 +203,13 @@ def fit_sbg(active: np.ndarray, periods: np.ndarray | None = None) -> SBGFit:
     def log_likelihood(x: np.ndarray) -> np.ndarray:
         return _sbg_log_likelihood(x, lost, survivors, periods)
 
+    def negative(x: np.ndarray) -> float:
+        return -float(log_likelihood(x))
+
     best = optimize.minimize(
-        lambda x: -float(log_likelihood(x)), x0=np.zeros(2), method="Nelder-Mead",
-        options={"xatol": 1e-8, "fatol": 1e-10},
+        negative, x0=np.zeros(2), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-10}
     )
-    best = optimize.minimize(
-        lambda x: -float(log_likelihood(x)), x0=best.x, method="L-BFGS-B", bounds=[(-10.0, 20.0)] * 2
-    )
+    best = optimize.minimize(negative, x0=best.x, method="L-BFGS-B", bounds=[(-10.0, 20.0)] * 2)
     information = -hessian(log_likelihood, best.x).ddf
     alpha, beta = np.exp(best.x)
     try:

@@ -43,7 +43,7 @@ from sim.charts.cost_retained import cost_retained_chart
 from sim.charts.cost_split import cost_split_chart
 from sim.charts.grid import grid_chart, numeric_grid_columns
 from sim.charts.loyalty_types import loyalty_types_chart
-from sim.charts.metric import metric_chart, plugin_metrics
+from sim.charts.metric import metric_charts, plugin_metrics
 from sim.charts.paired import has_paired, paired_chart
 from sim.charts.robustness import robustness_chart
 from sim.charts.sensitivity import sensitivity_chart
@@ -167,7 +167,7 @@ def _plugin_metrics(report: ReportInput) -> SectionContent:
     from sim.programs import PROGRAMS
 
     units = reporter_units(PROGRAMS, BEHAVIOURS)
-    return alt.vconcat(*(metric_chart(report.monthly, c, report.colours, units.get(c, "")) for c in columns))
+    return metric_charts(report.monthly, columns, report.colours, units)
 
 
 def _read(report: ReportInput, name: str) -> pl.DataFrame:

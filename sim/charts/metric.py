@@ -3,6 +3,8 @@ or a core column of ``monthly.parquet``."""
 
 from __future__ import annotations
 
+import warnings
+
 import altair as alt
 import polars as pl
 
@@ -21,17 +23,36 @@ def plugin_metrics(monthly: pl.DataFrame) -> list[str]:
     ]
 
 
+def metric_charts(
+    monthly: pl.DataFrame, columns: list[str], colours: StrategyColours, units: dict[str, str]
+) -> alt.VConcatChart:
+    """:func:`metric_chart` of every column, one under the other; clicking a strategy highlights
+    it in all of them (one selection they share)."""
+    selection = colours.selection()
+    charts = [metric_chart(monthly, c, colours, units.get(c, ""), selection) for c in columns]
+    with warnings.catch_warnings():
+        # Altair warns whenever it lifts a parameter that subcharts share, even the one object
+        # shared on purpose (vega/altair#3891); here one highlight across the charts is the intent,
+        # and the warning reached the console of every sweep with a plugin's reporters.
+        warnings.filterwarnings("ignore", message="Automatically deduplicated selection parameter")
+        return alt.vconcat(*charts)
+
+
 def metric_chart(
-    monthly: pl.DataFrame, column: str, colours: StrategyColours, unit: str = ""
+    monthly: pl.DataFrame,
+    column: str,
+    colours: StrategyColours,
+    unit: str = "",
+    selection: alt.Parameter | None = None,
 ) -> alt.LayerChart:
     """The mean of ``column`` over replications per strategy and month, with its 95% band.
     Months where a strategy has no value (a program's reporter under a strategy that does not
-    run it) are left out."""
+    run it) are left out. ``selection``: the strategy highlight, when charts share one."""
     lang = colours.lang
     frame = mean_ci(monthly.filter(pl.col(column).is_not_null() & pl.col(column).is_not_nan()),
                     ["strategy", "month"], column)
     y_title = f"{column} ({unit})" if unit else column
-    selection = colours.selection()
+    selection = selection or colours.selection()
     x = alt.X("month:Q", title=label(lang, "month"), scale=alt.Scale(nice=False), axis=alt.Axis(format="d"))
     line = (
         alt.Chart()

@@ -5,6 +5,7 @@ registration, listed by the CLI and charted."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ from sim.api import (
     register_program,
 )
 from sim.behaviours import BehaviourSpec
-from sim.charts.metric import metric_chart, plugin_metrics
+from sim.charts.metric import metric_chart, metric_charts, plugin_metrics
 from sim.charts.style import StrategyColours
 from sim.executors import SerialExecutor
 from sim.market import Market
@@ -96,6 +97,11 @@ def test_a_sweep_keeps_reporters_of_programs_some_strategies_do_not_run(plugins,
     spec = metric_chart(monthly, "thank_you_cards", colours, "cards").to_dict()
     assert spec["title"]["text"] == "thank_you_cards"
     assert {row["strategy"] for row in spec["datasets"][spec["data"]["name"]]} == {"thanks"}
+    # Several plugin charts share one highlight, and building them prints no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        both = metric_charts(monthly, ["thank_you_cards", "bond_watch_months"], colours, {}).to_dict()
+    assert len(both["params"]) == 1 and len(both["vconcat"]) == 2
 
 
 @pytest.mark.parametrize(

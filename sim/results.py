@@ -50,7 +50,12 @@ def load(path: str | Path) -> Results:
         raise NoResults(f"{path} holds no sweep results (no manifest.json)")
     manifest = _manifest(manifest_file)
     if not (path / "summary.parquet").exists():
-        raise NoResults(f"{path}: sweep status is '{manifest.get('status')}'; complete it with --resume")
+        status = manifest.get("status")
+        why = "its tables are missing" if status == "complete" else f"the sweep is {status}"
+        raise NoResults(
+            f"{path}: no summary.parquet ({why}); run the sweep again with --resume: it keeps the "
+            "finished runs and writes the tables"
+        )
     customers = path / "customers.parquet"
     plane = path / "horizon_plane.parquet"
     return Results(

@@ -248,7 +248,8 @@ def test_interrupted_sweep_resumes_only_missing_batches(tmp_path):
     kinds = sorted(name.split("-")[0] for name in kept)
     assert kinds == ["horizon_plane"] * 2 + ["monthly"] * 2 + ["runs"] * 2
     assert not any((out / f"{name}.parquet").exists() for name in FRAMES)
-    with pytest.raises(FileNotFoundError, match="--resume"):
+    interrupted = r"no summary\.parquet \(the sweep is interrupted\); run the sweep again with --resume"
+    with pytest.raises(FileNotFoundError, match=interrupted):
         results.load(out)
 
     executor = CountingExecutor()
@@ -523,6 +524,10 @@ def test_one_replication_has_no_intervals(tmp_path):
 
 def test_load_of_missing_results_names_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no manifest\.json"):
+        results.load(tmp_path)
+    # a finished sweep whose tables were deleted: not "complete it", which it is
+    (tmp_path / "manifest.json").write_text('{"status": "complete"}')
+    with pytest.raises(FileNotFoundError, match=r"tables are missing\); run the sweep again with --resume"):
         results.load(tmp_path)
 
 

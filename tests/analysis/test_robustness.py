@@ -126,13 +126,30 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path):
 
 
 class _Counting(SerialExecutor):
-    """The serial executor, counting the tasks it runs."""
+    """The serial executor, counting the markets x replications it runs (a task holds several)."""
 
     tasks = 0
 
     def submit(self, fn, task):
-        self.tasks += 1
+        batches, _ = task
+        self.tasks += len(batches)
         return super().submit(fn, task)
+
+
+class _Wide(SerialExecutor):
+    """The serial executor, claiming many workers: the tasks hold other groups of markets."""
+
+    workers = 5
+
+
+def test_results_do_not_depend_on_how_markets_are_grouped_into_tasks(tmp_path):
+    scenario = _scenario(tmp_path)
+    narrow = robustness(scenario, tmp_path / "narrow", SerialExecutor())
+    wide = _Wide()
+    found = robustness(scenario, tmp_path / "wide", wide)
+    assert found.table.equals(narrow.table)
+    records = sorted((tmp_path / "wide" / "robustness" / "markets").glob("market-*.json"))
+    assert len(records) == 6  # still one record per market and replication
 
 
 def test_an_interrupted_run_resumes_without_rerunning_and_reaches_the_same_result(tmp_path):

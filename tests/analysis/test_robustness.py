@@ -122,6 +122,12 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "regret p90" in result.output and "meets thresholds" in result.output
+    # the report's words: display names, and where a strategy falls short in sentences
+    assert "One-night brand" in result.stdout and "Personal appreciation" in result.stdout
+    assert "│ rare_contact" not in result.stdout
+    falls = [line for line in result.stdout.splitlines() if "falls short" in line]
+    assert falls and all(line.startswith(("One-night brand:", "Personal appreciation:", "Point card:"))
+                         for line in falls), result.stdout
     assert json.loads((tmp_path / "o" / "robustness.json").read_text())["markets"] == 3
 
 

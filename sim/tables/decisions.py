@@ -14,13 +14,14 @@ from sim.i18n import label, number, range_words, short_number
 
 
 def _amount(value: float | None, unit: str, lang: str = "en", scale: float | None = None) -> str:
-    """A value for a table; EUR in thousands ("14k") from 10,000 on, where ``scale`` (the
-    largest of the figures shown together, default the value) reaches it."""
+    """A value for a table: EUR in thousands ("14k") from 10,000 on, one decimal below 1,000,
+    both by ``scale`` (the largest of the figures shown together; default the value)."""
     if value is None:
         return "n/a"
-    if unit == "EUR" and abs(value if scale is None else scale) >= 10_000:
+    scale = abs(value if scale is None else scale)
+    if unit == "EUR" and scale >= 10_000:
         return f"{number(value / 1000, lang)}k"
-    return number(value, lang, 1 if abs(value) < 1000 else 0)
+    return number(value, lang, 1 if scale < 1000 else 0)
 
 
 def _ci(row: dict[str, Any], prefix: str, unit: str, lang: str = "en") -> str:

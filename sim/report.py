@@ -600,6 +600,8 @@ _PAGE = """<!DOCTYPE html>
   table.data th {{ text-align: left; vertical-align: bottom; background: #f4f6f8; }}
   table.data td {{ vertical-align: top; }}
   table.data td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+  /* a narrow screen (a 1024 px projector): numbers may wrap, before their intervals only */
+  @media (max-width: 1400px) {{ table.data td.num {{ white-space: normal; }} }}
   table.data td.key {{ font-weight: 600; white-space: nowrap; }}
   table.data td.code {{ font-family: ui-monospace, monospace; color: #555; font-size: 0.85rem; }}
   .swatch {{ display: inline-block; width: 1.4rem; height: 0.5rem; margin-right: 0.5rem;

@@ -65,6 +65,21 @@ SUBTITLE_PX = 22
 
 
 
+# Mean width of a character of the charts' sans-serif type, as a share of its size (DejaVu Sans
+# and Helvetica average about 0.55; a little more, so a label that is drawn surely fits).
+CHARACTER_WIDTH_EM = 0.62
+
+
+def fits_segment(text: str, left: str, right: str, font_px: float) -> str:
+    """A Vega expression: the label in field ``text`` fits within its bar segment, from field
+    ``left`` to ``right`` on the x scale, as drawn now. The report sizes charts to the screen,
+    so whether a label fits is decided in pixels where it is drawn, not by a share of the bar."""
+    return (
+        f"abs(scale('x', datum.{right}) - scale('x', datum.{left})) >= "
+        f"length(datum.{text}) * {CHARACTER_WIDTH_EM * font_px} + {font_px / 2}"
+    )
+
+
 def title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(
         text, subtitle=subtitle or "", anchor="start", fontSize=TITLE_PX, subtitleFontSize=SUBTITLE_PX,

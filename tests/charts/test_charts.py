@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import altair as alt
 import polars as pl
 import pytest
+import vl_convert
 
 from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
+from sim.charts.cost_split import cost_split_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
 from sim.charts.style import BASELINE_COLOUR, GREYS, StrategyColours, check_language, dodge, number, percent
 from sim.charts.survival import survival_chart, survival_frame
+from sim.outcomes import COST_CATEGORIES
 
 
 def spec_of(chart: alt.TopLevelMixin) -> dict:
@@ -110,6 +114,32 @@ def test_churn_reasons_chart_reports_the_relational_share_of_the_baseline(runs, 
     assert bars["encoding"]["x"]["stack"] == "zero"
     assert "life events" in bars["encoding"]["color"]["scale"]["domain"]
     assert set(bars["encoding"]["color"]["scale"]["range"]) <= set(GREYS)  # hues mean strategies only
+
+
+def visible_segment_labels(chart: alt.TopLevelMixin, width_px: int) -> list[str]:
+    """The texts drawn on bar segments (those with a ``%`` or a word) when the chart is drawn
+    ``width_px`` wide, as Vega draws them (vl-convert, the engine of PNG and SVG)."""
+    svg = vl_convert.vegalite_to_svg(chart.properties(width=width_px).to_dict())
+    marks = re.findall(r'<text ([^>]*aria-roledescription="text mark"[^>]*)>([^<]+)</text>', svg)
+    return [text for attributes, text in marks if 'opacity="0"' not in attributes]
+
+
+@pytest.mark.parametrize("chart", ["churn_reasons", "cost_split"])
+def test_a_segment_carries_its_label_only_where_the_label_fits(chart, runs, colours):
+    """The report draws charts as wide as the screen: a label is drawn where its segment is wide
+    enough at the drawn size, so a narrow projector drops labels instead of overlapping them."""
+    if chart == "churn_reasons":
+        figure = churn_reasons_chart(runs, colours)
+    else:
+        costs = {"base": {"contacts": 40_000.0}, "bond": {"contacts": 50_000.0, "service": 450_000.0}}
+        summary = pl.DataFrame([
+            {"strategy": s, "point": "{}", **{f"cost_{c}_mean": split.get(c, 0.0) for c in COST_CATEGORIES}}
+            for s, split in costs.items()
+        ])
+        figure = cost_split_chart(summary, colours, 60)
+    wide, narrow = visible_segment_labels(figure, 1200), visible_segment_labels(figure, 250)
+    assert wide and not any(text.endswith(" 0%") for text in wide)  # empty segments say nothing
+    assert set(narrow) < set(wide)  # the same segments, drawn narrower: fewer labels fit
 
 
 def test_loyalty_types_chart_is_one_bonded_line_per_strategy(monthly, colours):

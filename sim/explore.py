@@ -44,7 +44,6 @@ from sim.runs import run_strategies
 EXPLORE_CUSTOMERS = 5_000  # small enough to rerun four strategies in about a second
 EXPLORE_SEED = defaults.SEED
 SESSIONS_KEPT = 16  # previous runs remembered, one per open page
-PLOT_PX = 280  # about how tall each of the two plots is on a 1280 x 800 screen
 DEFAULT_SCENARIO = """\
 name = "explore"
 months = 60
@@ -214,7 +213,7 @@ class Explorer:
             row["change"] = "" if change is None else f"{change:+.1f} pp".replace("+0.0", "±0.0")
         baseline = names[self.scenario.baseline]
         shown = tuple(names[c] for c in strategies)
-        colours = StrategyColours(shown, baseline, self.lang, plot_height_px=PLOT_PX)
+        colours = StrategyColours(shown, baseline, self.lang)
         subtitle = label(self.lang, "explore_subtitle", seed=EXPLORE_SEED)
         # the churn axis of the first run, with room to rise, is kept for the session
         first_cap = axis_cap(mean_ci(monthly, ["strategy", "month"], "churn_rate", SHARE)) * 1.5

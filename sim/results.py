@@ -88,9 +88,9 @@ def _manifest(file: Path) -> dict[str, Any]:
     return manifest
 
 
-def read_frame(file: Path) -> pl.DataFrame:
-    """A Parquet table of a result folder; :class:`ResultsError` naming the file if it is
-    missing or damaged."""
+def read_frame(file: Path, remedy: str = "run the sweep again with --resume to rewrite it") -> pl.DataFrame:
+    """A Parquet table of a result folder; :class:`ResultsError` naming the file and ``remedy``
+    if it is missing or damaged."""
     if not file.is_file():
         found = "nothing" if not file.exists() else "something that is not a file"
         raise NoResults(f"{file}: expected a Parquet file of the sweep, found {found}; use sweep --resume")
@@ -99,6 +99,5 @@ def read_frame(file: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ResultsError(
-            f"{file}: expected a Parquet file written by a sweep, found damaged data ({first}); "
-            "run the sweep again with --resume to rewrite it"
+            f"{file}: expected a Parquet file written by loyalty-sim, found damaged data ({first}); {remedy}"
         ) from None

@@ -256,6 +256,17 @@ def test_a_damaged_result_folder_is_one_line_naming_the_file(results, command, d
     assert line
 
 
+@pytest.mark.parametrize("analysis", ["claims", "sensitivity"])
+def test_a_damaged_analysis_table_in_a_result_folder_is_one_line(results, analysis):
+    """A garbage claims.parquet or sensitivity.parquet gave 'internal error: ComputeError'."""
+    (results / f"{analysis}.parquet").write_bytes(b'{"a": [1, 2')
+    assert_one_line(
+        run_cli("report", results, "--format", "html"),
+        f"{results / analysis}.parquet: expected a Parquet file", f"loyalty-sim {analysis} ... --out",
+    )
+    assert "report.html" not in os.listdir(results)
+
+
 @pytest.mark.parametrize("damage", ["truncated summary", "truncated runs", "manifest not JSON"])
 def test_table_of_a_damaged_result_folder_is_one_line_naming_the_file(results, damage):
     """A truncated summary.parquet gave 'internal error: ComputeError' (exit 1), a damaged

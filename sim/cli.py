@@ -107,6 +107,13 @@ def _executor(workers: int | None, scheduler: str | None) -> Executor:
         return make_executor(workers, scheduler)
     except OSError as error:
         raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    except ValueError as error:  # Dask's parse of the address
+        if scheduler in (None, "local"):
+            raise
+        raise _fail(
+            f"--scheduler: expected 'local' or a scheduler's address such as tcp://10.0.0.5:8786, "
+            f"found '{scheduler}' ({error})"
+        ) from None
 
 
 def _load_scenario(

@@ -398,3 +398,16 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path):
         break
     assert process.returncode == 130, (out, err)
     assert err.strip() == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("address", "fragment"),
+    [("garbage", "missing port number"), ("tcp://host", "missing port number"),
+     ("ftp://x:1", "unknown address")],
+)
+def test_a_malformed_scheduler_address_is_one_line(small, tmp_path, address, fragment):
+    """'--scheduler garbage' gave 'internal error: ValueError' from Dask's address parser."""
+    out = tmp_path / "out"
+    result = run_cli("sweep", small, "--out", out, "--scheduler", address)
+    assert_one_line(result, "--scheduler: expected 'local' or a scheduler's", f"'{address}'", fragment)
+    assert not out.exists()

@@ -1443,7 +1443,7 @@ def robustness_command(
             where = where_it_fails(row)
             if where:
                 paths = f" ({'; '.join(row['fails_where'])})" if row["fails_where"] else ""
-                print(f"{names[row['strategy']]}: {where}{paths}")
+                print(f"{names[row['strategy']]}: {where.removesuffix('.')}{paths}.")
             for command in row["discover"] if row["satisficing"] > 0.0 else ():  # else: everywhere
                 print(f"  the markets where {names[row['strategy']]} misses: {command}")
     stderr.print(f"wrote {folder}/robustness.parquet, robustness.json", highlight=False)

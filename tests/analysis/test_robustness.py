@@ -239,3 +239,15 @@ def test_ctrl_c_leaves_a_folder_that_resumes(tmp_path):
     counting = _Counting()
     robustness(scenarios.load(path), tmp_path / "o", counting, resume=True)
     assert counting.tasks == 10 - kept
+
+
+@pytest.mark.slow
+def test_robustness_is_the_same_on_a_dask_cluster(tmp_path):
+    # tasks group markets by the number of workers, and a cluster's workers send back only outputs
+    from sim.executors import DaskExecutor
+
+    scenario = _scenario(tmp_path)
+    serial = robustness(scenario, tmp_path / "serial", SerialExecutor())
+    with DaskExecutor("local", 2) as cluster:  # a real LocalCluster on loopback
+        found = robustness(scenario, tmp_path / "dask", cluster)
+    assert found.table.equals(serial.table)

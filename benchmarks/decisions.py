@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -103,7 +104,7 @@ SIZES = {
     },
     "robustness": {
         "quick": {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
-        "medium": {"customers": 10_000, "months": 60, "markets": 6, "replications": 2},
+        "medium": {"customers": 10_000, "months": 60, "markets": 30, "replications": 5},
         "full": {"customers": 10_000, "months": 60, "markets": 100, "replications": 5},
     },
 }
@@ -131,23 +132,39 @@ def _cpu_seconds() -> float:
     return total
 
 
-def _measure(work: Callable[[Executor, Path], Any], tmp: Path) -> dict[str, float]:
+def _measure(work: Callable[[Executor, Path], Any], tmp: Path, rounds: int = 1) -> dict[str, Any]:
     """Seconds of ``work`` on each executor, started before the clock (worker start-up apart),
     warmed by a one-task run; every executor's answer must be the serial one. Beside the wall
     time, the CPU seconds of every process involved (this one, the workers, a fork server, a
     Dask scheduler and nannies): on a machine that others share, the wall time measures their
-    load as much as ours, the CPU time what the executor itself costs."""
-    out: dict[str, float] = {}
+    load as much as ours, the CPU time what the executor itself costs.
+
+    ``rounds`` > 1 runs the pool and the cluster alternately that many times each (after the
+    single worker): their ratios are of the totals, and every time is kept (``*_all``), with
+    the load average before each."""
+    out: dict[str, Any] = {}
     answers = {}
-    for name, make in _executors():
+    executors = _executors()
+    order = executors[:1] + executors[1:] * rounds
+    for name, make in order:
+        load = os.getloadavg()[0]
         started = time.perf_counter()
         with make() as executor:
             list(executor.run(abs, range(2 * executor.workers)))  # workers up and importing done
-            out[f"{name}_start_seconds"] = time.perf_counter() - started
+            start = time.perf_counter() - started
             started, cpu = time.perf_counter(), _cpu_seconds()
-            answers[name] = work(executor, tmp / name)
-            out[f"{name}_seconds"] = time.perf_counter() - started
-            out[f"{name}_cpu_seconds"] = _cpu_seconds() - cpu
+            answers[name] = work(executor, tmp / f"{name}-{len(out)}")
+            seconds = time.perf_counter() - started
+            cpu = _cpu_seconds() - cpu
+        measured = {"start_seconds": start, "seconds": seconds, "cpu_seconds": cpu, "load": load}
+        for key, value in measured.items():
+            out.setdefault(f"{name}_{key}_all", []).append(value)
+    for name, _ in executors:
+        for key in ("start_seconds", "seconds", "cpu_seconds"):
+            out[f"{name}_{key}"] = sum(out[f"{name}_{key}_all"]) / len(out[f"{name}_{key}_all"])
+        if rounds == 1:
+            for key in ("start_seconds", "seconds", "cpu_seconds", "load"):
+                del out[f"{name}_{key}_all"]
     first = next(iter(answers.values()))
     if any(answer != first for answer in answers.values()):
         raise AssertionError("executors disagree: the result depends on where it ran")
@@ -162,37 +179,44 @@ def _size(quick: bool | str) -> str:
 
 
 def _bench(
-    kind: str, text: str, quick: bool | str, answer: Callable[[Any, Executor, Path], str]
-) -> dict[str, float]:
+    kind: str,
+    text: str,
+    quick: bool | str,
+    answer: Callable[[Any, Executor, Path], str],
+    rounds: int = 1,
+) -> dict[str, Any]:
     """``answer(scenario, executor, out)`` at a size of ``kind`` (``quick``: True, False or a
-    name of ``SIZES``), on each executor."""
+    name of ``SIZES``), on each executor (pool and cluster ``rounds`` times, alternately)."""
     sizes = SIZES[kind][_size(quick)]
     with TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{kind}.toml"
         path.write_text(text.format(**sizes))
         scenario = load(path)
-        return {**sizes, **_measure(lambda executor, out: answer(scenario, executor, out), Path(tmp))}
+        return {
+            **sizes,
+            **_measure(lambda executor, out: answer(scenario, executor, out), Path(tmp), rounds),
+        }
 
 
-def bench_optimise(quick: bool | str) -> dict[str, float]:
+def bench_optimise(quick: bool | str, rounds: int = 1) -> dict[str, Any]:
     """The optimisation of the issue's performance section, on each executor."""
 
     def answer(scenario: Any, executor: Executor, out: Path) -> str:
         return json.dumps(optimise(scenario, out, executor).summary, sort_keys=True, default=str)
 
-    found = _bench("optimise", OPTIMISE, quick, answer)
+    found = _bench("optimise", OPTIMISE, quick, answer, rounds)
     runs = found["evaluations"] * found["replications"] + 4 * 10 * 2
     return {**found, "size": _size(quick), "variables": 6, "runs": runs}
 
 
-def bench_robustness(quick: bool | str) -> dict[str, float]:
+def bench_robustness(quick: bool | str, rounds: int = 1) -> dict[str, Any]:
     """The robustness run of the issue's performance section, on each executor."""
 
     def answer(scenario: Any, executor: Executor, out: Path) -> str:
         # the table: the summary names the output folder (its discover commands)
         return json.dumps(robustness(scenario, out, executor).table.to_dicts(), default=str)
 
-    found = _bench("robustness", ROBUSTNESS, quick, answer)
+    found = _bench("robustness", ROBUSTNESS, quick, answer, rounds)
     runs = 10 * found["markets"] * found["replications"]
     return {**found, "size": _size(quick), "strategies": 10, "runs": runs}
 
@@ -231,18 +255,20 @@ def main() -> None:
     """``python -m benchmarks.decisions [optimise] [robustness] --size medium``: these two at
     one of their sizes, printed as JSON (``python -m benchmarks`` runs them at quick or full)."""
     import argparse
-    import os
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.decisions", description=main.__doc__)
     parser.add_argument("names", nargs="*", help="optimise, robustness (default: both)")
     parser.add_argument("--size", choices=["quick", "medium", "full"], default="medium")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="pool and Dask this many times each, alternately"
+    )
     args = parser.parse_args()
     benches = {"optimise": bench_optimise, "robustness": bench_robustness}
     for name in args.names or list(benches):
         if name not in benches:
             parser.error(f"expected optimise or robustness, got '{name}'")
         load = os.getloadavg()[0]
-        found = {**benches[name](args.size), "load_average_before": load}
+        found = {**benches[name](args.size, args.rounds), "load_average_before": load}
         found["load_average_after"] = os.getloadavg()[0]
         print(json.dumps({name: found}, indent=1), flush=True)
 

@@ -1338,6 +1338,7 @@ def optimise_command(
     under a budget; re-run the finalists on fresh seeds and write the winner as a scenario."""
     from sim.analysis.optimise import optimise, settings_of
     from sim.analysis.space import AnalysisError
+    from sim.i18n import display_names
     from sim.tables.decisions import finalist_rows
 
     chosen = _load_scenario(file)
@@ -1366,7 +1367,8 @@ def optimise_command(
             if len(summary["settings"]["objectives"]) == 2
             else "best candidates"
         )
-        shown = finalist_rows(summary)
+        baseline = summary["baseline"]
+        shown = finalist_rows(summary, display_names([baseline], chosen.display, "en"))
         settings = [row.pop("settings") for row in shown]
         sys.stdout.write(_text_table(
             list(shown[0]), [list(r.values()) for r in shown], left=("candidate",),
@@ -1374,8 +1376,9 @@ def optimise_command(
             f"{summary['candidates']}; "
             f"mean [95% CI] over {summary['settings']['final_replications']} fresh seeds (not the search's)",
         ))
-        for row, text in zip(shown, settings, strict=True):
-            print(f"{row['candidate'].split()[0]}: {text}")
+        for row, text, finalist in zip(shown, settings, summary["finalists"], strict=True):
+            name = row["candidate"].removesuffix(" (recommended)")
+            print(f"{name}: {text} ({finalist['name']} in front.toml)")
     stderr.print(f"evaluated {found.evaluated} candidates here; wrote {folder}/winner.toml, front.toml, "
                  "optimisation.json", highlight=False)
     _report_hint(folder)
@@ -1402,7 +1405,8 @@ def robustness_command(
     market's runs are stored as they finish: --resume completes an interrupted run."""
     from sim.analysis.robustness import robustness, robustness_settings
     from sim.analysis.space import AnalysisError
-    from sim.tables.decisions import robustness_rows
+    from sim.i18n import display_names
+    from sim.tables.decisions import robustness_rows, where_it_fails
 
     chosen = _load_scenario(file)
     folder = _decision_out(out, chosen)
@@ -1427,7 +1431,8 @@ def robustness_command(
         thresholds = ", ".join(
             f"{k} {'<=' if k == 'cost' else '>='} {v:g}" for k, v in summary["thresholds"].items()
         )
-        shown = robustness_rows(summary)
+        names = display_names([r["strategy"] for r in summary["strategies"]], chosen.display, "en")
+        shown = robustness_rows(summary, names)
         sys.stdout.write(_text_table(
             list(shown[0]), [list(r.values()) for r in shown], left=("strategy",),
             caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
@@ -1435,8 +1440,12 @@ def robustness_command(
             + (f"; thresholds: {thresholds}" if thresholds else ""),
         ))
         for row in summary["strategies"]:
-            for command in row["discover"]:
-                print(f"where {row['strategy']} misses: {command}")
+            where = where_it_fails(row)
+            if where:
+                paths = f" ({'; '.join(row['fails_where'])})" if row["fails_where"] else ""
+                print(f"{names[row['strategy']]}: {where.removesuffix('.')}{paths}.")
+            for command in row["discover"] if row["satisficing"] > 0.0 else ():  # else: everywhere
+                print(f"  the markets where {names[row['strategy']]} misses: {command}")
     stderr.print(f"wrote {folder}/robustness.parquet, robustness.json", highlight=False)
     _report_hint(folder)
 

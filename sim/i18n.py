@@ -8,7 +8,7 @@ tables can use it without loading Altair.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sim.errors import OptionError
@@ -100,6 +100,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "market) is at most {most} {unit}, and {p90} {unit} or less in 9 markets of 10.",
         "decision_fails_where": "It falls short mostly where {where}.",
         "decision_fails_anywhere": "Where it falls short follows no simple rule over the ranges.",
+        "decision_fails_everywhere": "It falls short in every market sampled.",
         "decision_at_most": "{objective} at most {value} {unit}",
         "decision_at_least": "{objective} at least {value} {unit}",
         "decision_and": " and ",
@@ -316,6 +317,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "decision_fails_where": "Sie verfehlt die Ziele vor allem, wo {where}.",
         "decision_fails_anywhere": "Wo sie die Ziele verfehlt, folgt keiner einfachen Regel über die "
         "Bereiche.",
+        "decision_fails_everywhere": "Sie verfehlt die Ziele in jedem gezogenen Markt.",
         "decision_at_most": "{objective} höchstens {value} {unit}",
         "decision_at_least": "{objective} mindestens {value} {unit}",
         "decision_and": " und ",
@@ -600,6 +602,13 @@ WORDS: dict[str, dict[str, str]] = {
         "on": "on",
         "off": "off",
         "nothing": "no program",
+        "range.at_least": "{name} is at least {low}",
+        "range.at_most": "{name} is at most {high}",
+        "range.between": "{name} is between {low} and {high}",
+        "parameter.market.offers.offer_rate_per_month": "the competitors' offers a customer-month",
+        "parameter.market.offers.discount": "the competitors' discount (share of spend)",
+        "parameter.service.failure_per_month": "the service failures a customer-month",
+        "parameter.market.gross_margin_share": "the gross margin (share of spend)",
     },
     "de": {
         "params.contacts_per_year": "{n} Kontakte im Jahr",
@@ -629,6 +638,13 @@ WORDS: dict[str, dict[str, str]] = {
         "on": "an",
         "off": "aus",
         "nothing": "kein Programm",
+        "range.at_least": "{name} mindestens {low} beträgt",
+        "range.at_most": "{name} höchstens {high} beträgt",
+        "range.between": "{name} zwischen {low} und {high} liegt",
+        "parameter.market.offers.offer_rate_per_month": "die Angebote der Konkurrenz je Kunde und Monat",
+        "parameter.market.offers.discount": "der Rabatt der Konkurrenz (Anteil am Umsatz)",
+        "parameter.service.failure_per_month": "die Servicefehler je Kunde und Monat",
+        "parameter.market.gross_margin_share": "die Bruttomarge (Anteil am Umsatz)",
     },
 }
 
@@ -739,6 +755,37 @@ def strategy_words(strategy: list[Any] | dict[str, Any], lang: str) -> str:
     ``programs``) in one line, its programs separated by semicolons."""
     entries = strategy.get("programs", []) if isinstance(strategy, dict) else strategy
     return "; ".join(program_words(e, lang) for e in entries) or words(lang, "nothing")
+
+
+def parameter_name(path: str, lang: str) -> str:
+    """A parameter of the scenario (a dotted path) for people: its words in ``WORDS``, else the
+    readable name of its last key ("market.acquisition.prospects_per_month": "prospects per
+    month")."""
+    return words(lang, f"parameter.{path}") or readable(path.rsplit(".", 1)[-1]).lower()
+
+
+def range_words(path: str, low: float | None, high: float | None, lang: str) -> str:
+    """A restriction of a parameter in words ("the competitors' discount (share of spend) is at
+    least 0.21"); ``low`` or ``high`` None: unbounded on that side."""
+    name = parameter_name(path, lang)
+    if low is not None and high is not None:
+        return words(lang, "range.between").format(
+            name=name, low=short_number(low, lang), high=short_number(high, lang)
+        )
+    if low is not None:
+        return words(lang, "range.at_least").format(name=name, low=short_number(low, lang))
+    return words(lang, "range.at_most").format(name=name, high=short_number(high, lang))
+
+
+def display_names(
+    codes: Iterable[str], display: Mapping[str, Mapping[str, Any]], lang: str
+) -> dict[str, str]:
+    """Display name of each strategy's code name, from the scenario's own labels (``display``:
+    code -> {"label": {lang: text}}) or the built-in names; unique: a clash keeps the code in
+    brackets."""
+    names = {c: display_name(c, lang, (display.get(c) or {}).get("label")) for c in codes}
+    clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
+    return {c: f"{n} ({c})" if n in clashes else n for c, n in names.items()}
 
 
 def in_every_language(make: Callable[[str], str]) -> dict[str, str]:

@@ -57,7 +57,7 @@ from sim.charts.style import (
 )
 from sim.charts.survival import survival_chart
 from sim.errors import OptionError
-from sim.i18n import description, display_name, number, percent
+from sim.i18n import description, display_names, number, percent
 from sim.io import write_atomic
 from sim.provenance import scenario_of
 from sim.results import Results, ResultsError, load, read_frame
@@ -105,10 +105,7 @@ class ReportInput:
     @functools.cached_property
     def names(self) -> dict[str, str]:
         """Display name of each strategy's code name (unique: a clash keeps the code in brackets)."""
-        own = self.scenario.display
-        names = {c: display_name(c, self.lang, own.get(c, {}).get("label")) for c in self.codes}
-        clashes = {n for n in names.values() if list(names.values()).count(n) > 1}
-        return {c: f"{n} ({c})" if n in clashes else n for c, n in names.items()}
+        return display_names(self.codes, self.scenario.display, self.lang)
 
     def named(self, frame: pl.DataFrame) -> pl.DataFrame:
         columns = [c for c in ("strategy", "baseline") if c in frame.columns]

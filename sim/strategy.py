@@ -49,7 +49,19 @@ class Strategy:
             raise ValueError(f"strategy '{self.name}' has no programs")
 
     def build(self) -> list[Program]:
-        return [spec.build() for spec in self.programs]
+        programs = [spec.build() for spec in self.programs]
+        if any(program.reach is not None and _serves(program) for program in programs):
+            # The service level becomes per-customer arrays; an untargeted program's change to
+            # it then applies to every active customer's own level, as a targeted one's does.
+            for program in programs:
+                if program.reach is None and _serves(program):
+                    program.reach = Reach()
+        return programs
+
+
+def _serves(program: Program) -> bool:
+    """Whether ``program`` changes the month's service level (has a ``service`` hook)."""
+    return type(program).service is not Program.service
 
 
 BASELINE = "rare_contact"

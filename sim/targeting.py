@@ -11,7 +11,10 @@ Programs need no code of their own:
   ``pop.active_ids()``); every other column is the population's own array, so writes go
   through. Ids passed to ``onboard`` and ``term_end`` (and the arrays aligned with them) are
   cut to the reached customers. A change to the month's service level (the ``service`` hook)
-  applies to the reached customers only: its fields become per-customer arrays. The
+  applies to the reached customers only (its fields become per-customer arrays), each on the
+  level it already has: several service programs compose where their targets overlap, as
+  untargeted ones do (:func:`_service`); in a strategy with a targeted service program, the
+  untargeted service programs run through here too, reaching every active customer. The
   ``acquisition_multiplier`` concerns prospects, not customers: only ``share`` scales it
   (``1 + (m - 1) * share``).
 * **How much.** With a ``budget``, each hook call runs as a transaction: the population, the
@@ -300,23 +303,63 @@ def _seen_through(model: LoyaltyModel, mask: np.ndarray) -> Iterator[None]:
 
 
 def _service(program: Any, model: LoyaltyModel, level: Any, mask: np.ndarray) -> Any:
-    """Run a ``service`` hook on a copy of the level that holds the market's scalar values
-    where the level is per-customer already, then apply what it changed to ``mask`` only."""
-    base = type(level).from_params(model.market.service)
-    scalar = copy.copy(level)
-    for f in fields(level):
-        if isinstance(getattr(level, f.name), np.ndarray):
-            setattr(scalar, f.name, getattr(base, f.name))
-    given = copy.copy(scalar)
-    with _seen_through(model, mask):
-        result = program.service(model, scalar)
-    for f in fields(level):
-        new = getattr(scalar, f.name)
-        if new != getattr(given, f.name):
-            # float32 like the customers' arrays, so reached customers compare as with a scalar
-            current = np.broadcast_to(np.asarray(getattr(level, f.name), dtype=np.float32), mask.shape)
-            setattr(level, f.name, np.where(mask, np.float32(new), current))
+    """Run a ``service`` hook for the reached customers (``mask``) on the level each of them
+    already has, and write what it gives to them alone, so that several targeted programs
+    compose as untargeted ones do (each changes the level its customers have).
+
+    A hook sees scalar values; the reached customers hold one combination of values per set of
+    earlier programs that reached them (fields that are per-customer arrays; scalar fields are
+    the same for all). The hook runs once on the customers for real (their charges and effects,
+    on the combination most of them hold), and once more per other combination to read what it
+    makes of those values: with nobody active, the population, the program's state and the
+    charges restored afterwards (:class:`_Saved`). Each customer gets the result for its own
+    combination: a per-customer ``float32`` array where any differs from the month's value.
+    """
+    arrays = [f.name for f in fields(level) if isinstance(getattr(level, f.name), np.ndarray)]
+    reached = np.flatnonzero(mask)
+    if arrays and reached.size:
+        held = np.stack([getattr(level, name)[reached] for name in arrays], axis=1)
+        combos, which = np.unique(held, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+    else:  # no per-customer field yet (or nobody reached): the level's own values, or the market's
+        base = type(level).from_params(model.market.service)
+        combos = np.array([[getattr(base, name) for name in arrays]], dtype=np.float32)
+        which = np.zeros(reached.size, dtype=np.intp)
+    real = int(np.bincount(which, minlength=len(combos)).argmax())
+    names = [f.name for f in fields(level)]
+    given = [_scalar(level, arrays, combo) for combo in combos]
+    after = [copy.copy(scalar) for scalar in given]
+    nobody = np.zeros_like(mask)
+    for k, scalar in enumerate(after):
+        if k != real:  # what the hook makes of these values; nothing else of it is kept
+            saved = _Saved(model, program, ())
+            saved.attempt(lambda scalar=scalar: _hook_on(program, model, scalar, nobody))
+            saved.restore()
+    result = _hook_on(program, model, after[real], mask)
+    for name in names:
+        old = np.array([getattr(scalar, name) for scalar in given])
+        new = np.array([getattr(scalar, name) for scalar in after])
+        if name not in arrays and (new == old).all():
+            continue
+        # float32 like the customers' arrays, so reached customers compare as with a scalar
+        values = np.asarray(getattr(level, name), dtype=np.float32)
+        values = np.array(np.broadcast_to(values, mask.shape))
+        values[reached] = new.astype(np.float32)[which]
+        setattr(level, name, values)
     return result
+
+
+def _scalar(level: Any, arrays: list[str], combo: np.ndarray) -> Any:
+    """A copy of ``level`` with the per-customer fields ``arrays`` set to the values ``combo``."""
+    scalar = copy.copy(level)
+    for name, value in zip(arrays, combo, strict=True):
+        setattr(scalar, name, float(value))
+    return scalar
+
+
+def _hook_on(program: Any, model: LoyaltyModel, level: Any, mask: np.ndarray) -> Any:
+    with _seen_through(model, mask):
+        return program.service(model, level)
 
 
 class _TargetedPopulation:

@@ -194,3 +194,84 @@ def test_a_targeted_service_level_is_per_customer_and_several_do_not_mix(make_mo
     assert isinstance(level.quality, np.ndarray) and level.quality[segment == 2].max() == np.float32(
         model.market.service.quality
     )
+
+
+def _service_level(make_model, begin_month, *specs):
+    from sim.mechanisms.service import ServiceLevel
+    from sim.plugins import call_hook
+
+    model = make_model(*specs, customers=500)
+    begin_month(model)
+    level = ServiceLevel.from_params(model.market.service)
+    for program in model.programs:
+        call_hook("program", program, "service", model, level)
+    return model, level
+
+
+def test_targeted_service_programs_compose_where_their_targets_overlap(make_model, begin_month):
+    first = Target(segments=("relationship_seekers", "bargain_hunters"), share=0.7)
+    second = Target(segments=("bargain_hunters", "convenience_buyers"), share=0.7)
+    a = {"failure_reduction": 0.5, "quality_gain": 0.1, "recovery_share_excellent": 0.6}
+    b = {"failure_reduction": 0.2, "quality_gain": 0.05, "recovery_share_excellent": 0.8}
+    model, level = _service_level(
+        make_model,
+        begin_month,
+        ProgramSpec("service_excellence", a, target=first),
+        ProgramSpec("service_excellence", b, target=second),
+    )
+    in_a, in_b = (p.reach.target.mask(model, p.stream_key) for p in model.programs)
+    both, only_a, only_b = in_a & in_b, in_a & ~in_b, in_b & ~in_a
+    assert all(group.any() for group in (both, only_a, only_b, model.population.active & ~(in_a | in_b)))
+    base = model.market.service
+    groups = [both, only_a, only_b]
+
+    def expected(both_value, a_value, b_value, other):
+        return np.select(groups, [both_value, a_value, b_value], other)
+
+    failure = base.failure_per_month
+    composed = expected(failure * 0.5 * 0.8, failure * 0.5, failure * 0.8, failure)
+    assert np.allclose(level.failure_per_month, composed)
+    quality = base.quality
+    raised = expected(quality + 0.15, quality + 0.1, quality + 0.05, quality)
+    assert np.allclose(level.quality, np.minimum(1.0, raised))
+    recovery = base.recovery_share
+    best = expected(max(recovery, 0.8), max(recovery, 0.6), max(recovery, 0.8), recovery)
+    assert np.allclose(level.recovery_share, best)
+    # each charged once, for the customers it reaches (1.5 EUR a customer-month by default)
+    assert sum(model.flows.costs.values()) == pytest.approx((in_a.sum() + in_b.sum()) * 1.5)
+
+
+def test_targeted_service_programs_reaching_everyone_are_the_untargeted_pair(make_model, begin_month):
+    a, b = {"failure_reduction": 0.5, "quality_gain": 0.1}, {"failure_reduction": 0.2, "quality_gain": 0.05}
+    everyone = Target(share=1.0)
+    model, targeted = _service_level(
+        make_model,
+        begin_month,
+        ProgramSpec("service_excellence", a, target=everyone),
+        ProgramSpec("service_excellence", b, target=everyone),
+    )
+    _, untargeted = _service_level(
+        make_model, begin_month, ProgramSpec("service_excellence", a), ProgramSpec("service_excellence", b)
+    )
+    active = model.population.active
+    for name in ("failure_per_month", "recovery_share", "quality", "staff_bond_gain"):
+        values = np.broadcast_to(getattr(targeted, name), active.shape)[active]
+        assert np.allclose(values, np.float32(getattr(untargeted, name))), name
+
+
+def test_an_untargeted_service_program_after_a_targeted_one_changes_every_customers_own_level(
+    make_model, begin_month
+):
+    first = Target(segments=("bargain_hunters",))
+    model, level = _service_level(
+        make_model,
+        begin_month,
+        ProgramSpec("service_excellence", {"failure_reduction": 0.5}, target=first),
+        ProgramSpec("service_excellence", {"failure_reduction": 0.2}),
+    )
+    reached = model.programs[0].reach.target.mask(model, model.programs[0].stream_key)
+    active = model.population.active
+    failure = model.market.service.failure_per_month
+    expected = np.where(reached, failure * 0.5 * 0.8, failure * 0.8)
+    assert reached[active].any() and not reached[active].all()
+    assert np.allclose(level.failure_per_month[active], expected[active])

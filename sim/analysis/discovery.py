@@ -164,16 +164,26 @@ def prim(
     return simplify(chosen, points, cases, np.asarray(lows), np.asarray(highs), significance)
 
 
-def rules(box: Box, space: Space) -> list[str]:
-    """The box's restrictions in words, one per restricted parameter."""
+def restrictions(box: Box, space: Space) -> list[tuple[str, float | None, float | None]]:
+    """The parameters the box restricts, each with its new low and high end (None: the end of
+    its range, not restricted)."""
     out = []
     limits = zip(space.names, box.lows, box.highs, space.lows, space.highs, strict=True)
     for name, low, high, lo, hi in limits:
-        if low > lo and high < hi:
+        if low > lo or high < hi:
+            out.append((name, float(low) if low > lo else None, float(high) if high < hi else None))
+    return out
+
+
+def rules(box: Box, space: Space) -> list[str]:
+    """The box's restrictions in words, one per restricted parameter."""
+    out = []
+    for name, low, high in restrictions(box, space):
+        if low is not None and high is not None:
             out.append(f"{name} between {low:.4g} and {high:.4g}")
-        elif low > lo:
+        elif low is not None:
             out.append(f"{name} >= {low:.4g}")
-        elif high < hi:
+        else:
             out.append(f"{name} <= {high:.4g}")
     return out
 
@@ -237,6 +247,6 @@ def discover(
 
 
 __all__ = [
-    "DISCOVERY_SCHEMA", "Box", "Discovery", "choose", "discover", "peel", "prim", "quasi_p_value", "rules",
-    "sample", "simplify",
+    "DISCOVERY_SCHEMA", "Box", "Discovery", "choose", "discover", "peel", "prim", "quasi_p_value",
+    "restrictions", "rules", "sample", "simplify",
 ]

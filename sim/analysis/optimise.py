@@ -698,7 +698,10 @@ def _summary(
         "feasible": int(trials["feasible"].sum()),
         "front": int(trials["front"].sum()),
         "winner": {**best, "name": _name(settings, winner), "params": params[winner], **display[winner]},
-        "finalists": finalists.to_dicts(),
+        "finalists": [
+            {**row, "name": _name(settings, row["candidate"]), **display[row["candidate"]]}
+            for row in finalists.to_dicts()
+        ],
         "customers": scenario.customers,
         "months": scenario.months,
     }

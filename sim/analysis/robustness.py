@@ -54,7 +54,7 @@ from sim.analysis.decisions import (
     stored_records,
     write_json,
 )
-from sim.analysis.discovery import prim, rules, sample
+from sim.analysis.discovery import prim, restrictions, rules, sample
 from sim.analysis.space import RANGES_SECTION, AnalysisError, Output, Space, evaluate
 from sim.defaults import MAX_GRID_POINTS, MAX_REPLICATIONS
 from sim.executors import Executor
@@ -276,7 +276,7 @@ def _robustness(
                 "best_share": float((regret[:, j] <= 0.0).mean()),
                 "failing": failing[strategy],
                 "discover": _discover_commands(scenario, settings, strategy, failing[strategy], out),
-                "fails_where": _where(points, ~meets[:, j], space),
+                **_where(points, ~meets[:, j], space),
             }
         )
     rows.sort(key=lambda r: (-r["satisficing"], r["regret_p90"]))
@@ -300,11 +300,15 @@ def _robustness(
     return Robustness(table, summary)
 
 
-def _where(points: np.ndarray, cases: np.ndarray, space: Space) -> list[str]:
-    """PRIM's rules for the markets where a strategy misses (empty when it never or always does)."""
+def _where(points: np.ndarray, cases: np.ndarray, space: Space) -> dict[str, list]:
+    """Where a strategy misses, by PRIM (both empty when it never or always does):
+    ``fails_where``, the rules with the parameters' paths, and ``fails_box``, each restricted
+    parameter as [path, low, high] (None: not restricted on that side), for words in any
+    language (sim.tables.decisions)."""
     if not 0 < cases.sum() < len(cases):
-        return []
-    return rules(prim(points, cases, space.lows, space.highs), space)
+        return {"fails_where": [], "fails_box": []}
+    box = prim(points, cases, space.lows, space.highs)
+    return {"fails_where": rules(box, space), "fails_box": [list(r) for r in restrictions(box, space)]}
 
 
 def _discover_commands(

@@ -129,6 +129,43 @@ def run_indexed(task: tuple[int, Batch]) -> tuple[int, BatchResult]:
     return index, run_batch(batch)
 
 
+TASKS_PER_WORKER = 4  # at the start of an evaluation; tasks shrink towards its end (:func:`groups`)
+MOST_RUNS_PER_TASK = 40  # what an interruption can lose of one task, and a task's memory
+
+
+def groups(count: int, workers: int, runs_per_item: int = 1) -> list[range]:
+    """Consecutive slices of ``count`` items (each ``runs_per_item`` model runs) that run
+    together in one task, from the number of workers.
+
+    Guided self-scheduling: a task takes a ``TASKS_PER_WORKER * workers``-th of what is left
+    (at most ``MOST_RUNS_PER_TASK`` runs, at least one item), so tasks are few while much is
+    left (each costs its trip to a worker and back: a Dask cluster's scheduler above all) and
+    shrink to one item at the end, when a worker that finishes early would otherwise wait for a
+    large task of another. Which items share a task never changes a result (every batch runs
+    on its own seeds).
+    """
+    most = max(1, MOST_RUNS_PER_TASK // max(1, runs_per_item))
+    out, start = [], 0
+    while start < count:
+        size = min(most, max(1, -(-(count - start) // (TASKS_PER_WORKER * max(1, workers)))))
+        out.append(range(start, start + size))
+        start += size
+    return out
+
+
+def run_outputs(
+    task: tuple[tuple[tuple[int, Batch], ...], tuple[Output, ...]],
+) -> list[tuple[int, list[float]]]:
+    """Worker entry point: several (slot, batch), each reduced to its outputs there (a few
+    numbers travel back, not the runs' monthly tables)."""
+    batches, outputs = task
+    out = []
+    for slot, batch in batches:
+        by_strategy = {run["strategy"]: run for run in run_batch(batch).runs}
+        out.append((slot, [_value(by_strategy, output) for output in outputs]))
+    return out
+
+
 def evaluate(
     scenario: Scenario,
     space: Space,
@@ -143,14 +180,15 @@ def evaluate(
     """The outputs (columns) at every point (rows), averaged over ``replications``.
 
     Replication ``r`` uses the same seed at every point (common random numbers); results are
-    placed by index, so they do not depend on the executor or on the order runs finish in.
-    A slot is ``point * replications + replication``: the slots of ``stored`` (the outputs of
-    an earlier, interrupted call) are not run again; ``on_slot`` gets each new slot's outputs
-    as it finishes (to store them).
+    placed by index, so they do not depend on the executor, on the order runs finish in or on
+    how slots are grouped into tasks (:func:`groups`). A slot is
+    ``point * replications + replication``: the slots of ``stored`` (the outputs of an earlier,
+    interrupted call) are not run again; ``on_slot`` gets each new slot's outputs as its task
+    finishes (to store them).
     """
     stored = stored or {}
     wanted = {name for output in outputs for name in output.strategies}
-    tasks = []
+    todo = []
     for replication in range(replications):
         seed = replication_seed(scenario.name, scenario.seed, (), replication)
         for index, row in enumerate(points):
@@ -164,21 +202,26 @@ def evaluate(
                 continue
             chosen = tuple(s for name, s in strategies.items() if name in wanted)
             batch = Batch(point, replication, seed, market, chosen, customers, months)
-            tasks.append((index * replications + replication, batch))
+            todo.append((index * replications + replication, batch))
+    runs = len(todo[0][1].strategies) if todo else 1
+    tasks = [
+        (tuple(todo[i] for i in group), outputs) for group in groups(len(todo), executor.workers, runs)
+    ]
     values = np.full((len(points) * replications, len(outputs)), np.nan)
     for slot, row in stored.items():
         values[slot] = row
     total = len(points) * replications
+    done = len(stored)
     if on_progress:
-        on_progress(len(stored), total)
-    for done, (slot, result) in enumerate(executor.run(run_indexed, tasks), start=len(stored) + 1):
-        by_strategy = {run["strategy"]: run for run in result.runs}
-        for column, output in enumerate(outputs):
-            values[slot, column] = _value(by_strategy, output)
-        if on_slot:
-            on_slot(slot, [float(v) for v in values[slot]])
-        if on_progress:
-            on_progress(done, total)
+        on_progress(done, total)
+    for finished in executor.run(run_outputs, tasks):
+        for slot, row in finished:
+            values[slot] = row
+            if on_slot:
+                on_slot(slot, [float(v) for v in row])
+            done += 1
+            if on_progress:
+                on_progress(done, total)
     missing = ~np.isfinite(values).all(axis=0)
     if missing.any():
         names = ", ".join(o.label for o, bad in zip(outputs, missing, strict=True) if bad)
@@ -199,4 +242,14 @@ def _value(runs: dict[str, dict], output: Output) -> float:
     return value - read(output.minus) if output.minus else value
 
 
-__all__ = ["AnalysisError", "Output", "Space", "evaluate", "parse_outputs", "run_indexed", "space_of"]
+__all__ = [
+    "AnalysisError",
+    "Output",
+    "Space",
+    "evaluate",
+    "groups",
+    "parse_outputs",
+    "run_indexed",
+    "run_outputs",
+    "space_of",
+]

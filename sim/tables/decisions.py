@@ -10,41 +10,50 @@ import re
 from typing import Any
 
 from sim.analysis.decisions import OBJECTIVES
-from sim.i18n import label, number, short_number
+from sim.i18n import label, number, range_words, short_number
 
 
-def _amount(value: float | None, unit: str, lang: str = "en") -> str:
+def _amount(value: float | None, unit: str, lang: str = "en", scale: float | None = None) -> str:
+    """A value for a table: EUR in thousands ("14k") from 10,000 on, one decimal below 1,000,
+    both by ``scale`` (the largest of the figures shown together; default the value)."""
     if value is None:
         return "n/a"
-    if unit == "EUR" and abs(value) >= 10_000:
+    scale = abs(value if scale is None else scale)
+    if unit == "EUR" and scale >= 10_000:
         return f"{number(value / 1000, lang)}k"
-    return number(value, lang, 1 if abs(value) < 1000 else 0)
+    return number(value, lang, 1 if scale < 1000 else 0)
 
 
 def _ci(row: dict[str, Any], prefix: str, unit: str, lang: str = "en") -> str:
-    low, high = (_amount(row[f"{prefix}_ci_{end}"], unit, lang) for end in ("low", "high"))
-    return f"{_amount(row[prefix + '_mean'], unit, lang)} [{low}, {high}]"
+    """Mean [low, high], the three in one format (not "14k [8,030, 20k]")."""
+    values = [row[f"{prefix}_{end}"] for end in ("mean", "ci_low", "ci_high")]
+    scale = max((abs(v) for v in values if v is not None), default=0.0)
+    mean, low, high = (_amount(v, unit, lang, scale) for v in values)
+    return f"{mean} [{low}, {high}]"
 
 
-def finalist_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per finalist: its settings, each objective with its 95% CI on fresh seeds, the
-    paired difference to the baseline, and its cost."""
+def finalist_rows(summary: dict[str, Any], names: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """One row per finalist: its display name (the report's: "Mix A"), each objective with its
+    95% CI on fresh seeds, the paired difference to the baseline (by its display name in
+    ``names``), and its cost; ``settings`` (not a column) holds its settings in words."""
+    names = names or {}
     rows = []
     winner = summary["winner"]["candidate"]
+    baseline = names.get(summary["baseline"], summary["baseline"])
     for row in summary["finalists"]:
-        shown = {"candidate": f"{row['candidate']}{' (recommended)' if row['candidate'] == winner else ''}"}
+        shown_name = (row.get("label") or {}).get("en") or str(row["candidate"])
+        recommended = " (recommended)" if row["candidate"] == winner else ""
+        shown = {"candidate": f"{shown_name}{recommended}"}
         for name in summary["settings"]["objectives"]:
             unit = OBJECTIVES[name].unit
             shown[f"{name} [95% CI]"] = _ci(row, name, unit)
-            versus = (
-                f"vs {summary['baseline']}"
-                if len(summary["settings"]["objectives"]) == 1
-                else f"{name} vs base"
-            )
+            versus = f"vs {baseline}" if len(summary["settings"]["objectives"]) == 1 else f"{name} vs base"
             shown[versus] = _ci(row, f"{name}_diff", unit)
         if "cost" not in summary["settings"]["objectives"]:
             shown["cost EUR [95% CI]"] = _ci(row, "cost", "EUR")
-        shown["settings"] = settings_text(summary, _params(row), "=")
+        shown["settings"] = (row.get("description") or {}).get("en") or settings_text(
+            summary, _params(row), "="
+        )
         rows.append(shown)
     return rows
 
@@ -88,15 +97,16 @@ def _value(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def robustness_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
-    """One row per strategy: regret (maximum, 90th percentile) and the share of markets where it
-    meets the thresholds, most robust first."""
+def robustness_rows(summary: dict[str, Any], names: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """One row per strategy (by its display name in ``names``): regret (maximum, 90th
+    percentile) and the share of markets where it meets the thresholds, most robust first."""
+    names = names or {}
     objective = OBJECTIVES[summary["objective"]]
     rows = []
     for row in summary["strategies"]:
         rows.append(
             {
-                "strategy": row["strategy"],
+                "strategy": names.get(row["strategy"], row["strategy"]),
                 f"{objective.name} mean": _amount(row["mean"], objective.unit),
                 "regret p90": _amount(row["regret_p90"], objective.unit),
                 "regret max": _amount(row["regret_max"], objective.unit),
@@ -105,6 +115,21 @@ def robustness_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def where_it_fails(row: dict[str, Any], lang: str = "en") -> str | None:
+    """Where a strategy of ``robustness.json`` falls short, in a sentence of ``lang`` (the
+    parameters in words), or None where it never does."""
+    if row.get("fails_box"):
+        rules = [range_words(path, low, high, lang) for path, low, high in row["fails_box"]]
+    else:  # a summary written before the words: the rules with the parameters' paths
+        rules = row["fails_where"]
+    if rules:
+        return label(lang, "decision_fails_where", where=label(lang, "decision_and").join(rules))
+    if not row["failing"]:
+        return None
+    everywhere = row["satisficing"] <= 0.0
+    return label(lang, "decision_fails_everywhere" if everywhere else "decision_fails_anywhere")
 
 
 def _unit(objective: str, lang: str) -> str:
@@ -221,12 +246,10 @@ def _robust_sentences(
                 unit=unit,
             )
         )
-    if row["fails_where"]:
-        where = label(lang, "decision_and").join(row["fails_where"])
-        sentences.append(label(lang, "decision_fails_where", where=where))
-    elif row["failing"]:
-        sentences.append(label(lang, "decision_fails_anywhere"))
+    where = where_it_fails(row, lang)
+    if where:
+        sentences.append(where)
     return sentences
 
 
-__all__ = ["finalist_rows", "recommendation", "robustness_rows", "settings_text"]
+__all__ = ["finalist_rows", "recommendation", "robustness_rows", "settings_text", "where_it_fails"]

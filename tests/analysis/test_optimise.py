@@ -4,6 +4,7 @@ the finalists are re-run on fresh seeds, and every bad key is one line (exit 2).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -205,19 +206,15 @@ def test_a_budget_no_candidate_can_meet_is_bad_input(tmp_path):
 
 def test_the_command_prints_the_finalists_and_json(tmp_path):
     _scenario(tmp_path, evaluations=4)
-    result = runner.invoke(
-        app,
-        [
-            "optimise",
-            str(tmp_path / "known.toml"),
-            "--out",
-            str(tmp_path / "o"),
-            "--workers",
-            "1",
-            "--format",
-            "json",
-        ],
-    )
+    command = ["optimise", str(tmp_path / "known.toml"), "--out", str(tmp_path / "o"), "--workers", "1"]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    # the report's words: display names and settings in words, the code name for the file's author
+    assert "Care A (recommended)" in result.stdout and "vs One-night brand" in result.stdout
+    line = r"^Care A: Personal appreciation, .*, [\d.]+ contacts a year \(care_optimised_\d+ in front.toml\)$"
+    assert re.search(line, result.stdout, re.M), result.stdout
+    assert "programs[0]" not in result.stdout and "contacts_per_year" not in result.stdout
+    result = runner.invoke(app, [*command, "--resume", "--format", "json"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "o" / "optimisation.json").read_text())
     assert summary["winner"]["candidate"] in [f["candidate"] for f in summary["finalists"]]

@@ -122,17 +122,40 @@ def test_the_command_prints_the_table_and_writes_json(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "regret p90" in result.output and "meets thresholds" in result.output
+    # the report's words: display names, and where a strategy falls short in sentences
+    assert "One-night brand" in result.stdout and "Personal appreciation" in result.stdout
+    assert "│ rare_contact" not in result.stdout
+    falls = [line for line in result.stdout.splitlines() if "falls short" in line]
+    assert falls and all(line.startswith(("One-night brand:", "Personal appreciation:", "Point card:"))
+                         for line in falls), result.stdout
     assert json.loads((tmp_path / "o" / "robustness.json").read_text())["markets"] == 3
 
 
 class _Counting(SerialExecutor):
-    """The serial executor, counting the tasks it runs."""
+    """The serial executor, counting the markets x replications it runs (a task holds several)."""
 
     tasks = 0
 
     def submit(self, fn, task):
-        self.tasks += 1
+        batches, _ = task
+        self.tasks += len(batches)
         return super().submit(fn, task)
+
+
+class _Wide(SerialExecutor):
+    """The serial executor, claiming many workers: the tasks hold other groups of markets."""
+
+    workers = 5
+
+
+def test_results_do_not_depend_on_how_markets_are_grouped_into_tasks(tmp_path):
+    scenario = _scenario(tmp_path)
+    narrow = robustness(scenario, tmp_path / "narrow", SerialExecutor())
+    wide = _Wide()
+    found = robustness(scenario, tmp_path / "wide", wide)
+    assert found.table.equals(narrow.table)
+    records = sorted((tmp_path / "wide" / "robustness" / "markets").glob("market-*.json"))
+    assert len(records) == 6  # still one record per market and replication
 
 
 def test_an_interrupted_run_resumes_without_rerunning_and_reaches_the_same_result(tmp_path):
@@ -216,3 +239,15 @@ def test_ctrl_c_leaves_a_folder_that_resumes(tmp_path):
     counting = _Counting()
     robustness(scenarios.load(path), tmp_path / "o", counting, resume=True)
     assert counting.tasks == 10 - kept
+
+
+@pytest.mark.slow
+def test_robustness_is_the_same_on_a_dask_cluster(tmp_path):
+    # tasks group markets by the number of workers, and a cluster's workers send back only outputs
+    from sim.executors import DaskExecutor
+
+    scenario = _scenario(tmp_path)
+    serial = robustness(scenario, tmp_path / "serial", SerialExecutor())
+    with DaskExecutor("local", 2) as cluster:  # a real LocalCluster on loopback
+        found = robustness(scenario, tmp_path / "dask", cluster)
+    assert found.table.equals(serial.table)

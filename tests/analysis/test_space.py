@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim import scenario as scenarios
-from sim.analysis.space import AnalysisError, Output, evaluate, parse_outputs, space_of
+from sim.analysis.space import AnalysisError, Output, evaluate, groups, parse_outputs, space_of
 from sim.executors import LocalPoolExecutor, SerialExecutor
 
 
@@ -62,3 +62,28 @@ def test_evaluation_is_paired_across_points_and_identical_for_any_executor(space
     np.testing.assert_array_equal(serial, pooled)
     assert serial[0, 0] == serial[1, 0]  # common random numbers: the margin share changes no customer
     assert serial[0, 1] < serial[1, 1]  # but it changes the margin
+
+
+@pytest.mark.parametrize(
+    ("count", "workers", "runs"), [(0, 2, 1), (1, 2, 10), (150, 2, 10), (500, 2, 1), (7, 16, 3)]
+)
+def test_groups_cover_every_item_once_in_order_shrinking_to_one(count, workers, runs):
+    found = groups(count, workers, runs)
+    assert [i for group in found for i in group] == list(range(count))
+    sizes = [len(group) for group in found]
+    assert sizes == sorted(sizes, reverse=True) and all(size * runs <= max(runs, 40) for size in sizes)
+    if count >= 4 * workers:
+        assert sizes[-1] == 1 and len(found) < count  # balanced at the end, few tasks overall
+
+
+class _Wide(SerialExecutor):
+    workers = 3  # tasks of other sizes than on one worker
+
+
+def test_evaluation_does_not_depend_on_how_slots_are_grouped_into_tasks(space_scenario):
+    chosen = space_scenario(customers=150, months=6)
+    outputs = parse_outputs("cohort_loss:rare_contact", chosen)
+    points = np.array([[0.1, 0.2], [0.5, 0.2], [0.3, 0.05], [0.2, 0.1], [0.4, 0.15]])
+    one = evaluate(chosen, space_of(chosen), points, outputs, SerialExecutor(), replications=3)
+    wide = evaluate(chosen, space_of(chosen), points, outputs, _Wide(), replications=3)
+    np.testing.assert_array_equal(one, wide)

@@ -123,6 +123,23 @@ def test_the_recommendation_names_strategies_for_people_in_every_language():
     assert "Kundenwert mindestens 430 EUR" in german and "in 8 davon" in german
 
 
+def test_where_a_strategy_falls_short_is_said_with_the_parameters_in_words():
+    row = {
+        **ROBUSTNESS["strategies"][0],
+        "fails_box": [["market.offers.discount", 0.22, None], ["market.acquisition.prospects", None, 0.5]],
+    }
+    robust = {**ROBUSTNESS, "strategies": [row]}
+    text = " ".join(recommendation(None, robust))
+    assert (
+        "It falls short mostly where the competitors' discount (share of spend) is at least 0.22 "
+        "and prospects is at most 0.5." in text
+    )
+    german = " ".join(recommendation(None, robust, "de"))
+    assert "wo der Rabatt der Konkurrenz (Anteil am Umsatz) mindestens 0,22 beträgt und" in german
+    never = {**ROBUSTNESS, "strategies": [{**row, "fails_box": [], "fails_where": [], "satisficing": 0.0}]}
+    assert "It falls short in every market sampled." in " ".join(recommendation(None, never))
+
+
 @pytest.mark.parametrize(
     ("entry", "lang", "expected"),
     [

@@ -67,7 +67,7 @@ def _scrambled(make_model) -> LoyaltyModel:
     pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
     pop.contract_months_left[::2] = 5
     pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))
-    pop.active[::7] = False
+    pop.deactivate(np.arange(0, len(pop), 7))
     return model
 
 

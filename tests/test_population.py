@@ -87,7 +87,7 @@ def test_add_grows_capacity_and_keeps_old_rows():
     first = pop.add(rng, 3, DEFAULT_SEGMENTS, month=0)
     np.testing.assert_array_equal(first, [0, 1, 2])
     pop.bond[:] = [0.1, 0.2, 0.3]
-    pop.active[1] = False
+    pop.deactivate(np.array([1]))
     pop.exit_month[1] = 2
     before = pop.to_dict()
 

@@ -291,7 +291,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     early = leaves[np.flatnonzero(leaver_locked & ~leaver_term_ends)]
     if early.size:
         flows.exit_fees += float((terms.exit_fee_months[early] * pop.spend_per_month[ids[early]]).sum())
-    pop.active[leavers] = False
+    pop.deactivate(leavers)
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons
     flows.exited = leavers

@@ -210,7 +210,7 @@ def test_dissatisfaction_adds_a_hazard_below_the_content_level(quiet):
 
 def test_only_active_customers_decide(quiet):
     pop = quiet.population
-    pop.active[: N // 2] = False
+    pop.deactivate(np.arange(N // 2))
     pop.exit_month[: N // 2] = 1
     pop.exit_reason[: N // 2] = ExitReason.PRICE
     left = stay_or_leave(quiet, np.ones(N, dtype=np.float32))

@@ -47,19 +47,6 @@ def _normals_compiled(key: np.uint64, slots: np.ndarray, ids: np.ndarray, everyo
     return out
 
 
-# --- phase 1: service encounters ----------------------------------------------------------------
-
-
-@_jit()
-def follow_experience_compiled(
-    active: np.ndarray, satisfaction: np.ndarray, experience: np.ndarray, adaptation: np.float32
-) -> None:
-    """Satisfaction closes ``adaptation`` of its gap to this month's experience (per row)."""
-    for k in range(active.size):
-        i = active[k]
-        satisfaction[i] = satisfaction[i] + adaptation * (experience[i] - satisfaction[i])
-
-
 # --- phase 3: decay and adaptation ---------------------------------------------------------------
 # One pass over the active customers instead of a gather, a temporary and a scatter per term.
 # Parameters arrive as float32 and every step rounds to float32 in the NumPy twin's order, so
@@ -219,3 +206,123 @@ def hazards_compiled(
         background[k] = _minimum(one, background_exit[i] * churn_propensity[i])
         price[k] = _minimum(one, switch[i] * propensity * attention[i])
     return relationship, service, background, price
+
+
+# --- fused phases: one pass over the active customers, with their random numbers drawn inline --
+# A customer's counter-based number is _mix(stream key, slot), so drawing it inside the pass
+# gives the very number model.uniforms() would: the passes below equal the NumPy code of their
+# phase bit for bit (tests compare them), without its gathers, temporaries and masks.
+
+
+@_jit(inline="always")
+def _at(scalar: np.float32, rows: np.ndarray, i: np.int64) -> np.float32:
+    """A per-customer value (``rows``, over every row) where one is given, else ``scalar``."""
+    return rows[i] if rows.size else scalar
+
+
+@_jit()
+def below_compiled(
+    key: np.uint64, slots: np.ndarray, ids: np.ndarray, probability: np.float32, rows: np.ndarray
+) -> np.ndarray:
+    """The customers of ``ids`` whose uniform number of stream ``key`` is below their
+    probability (``rows[i]`` where ``rows`` is given, else ``probability``), in order."""
+    out = np.empty(ids.size, dtype=np.int64)
+    count = 0
+    for k in range(ids.size):
+        i = ids[k]
+        if _mix(key, np.uint64(slots[i])) < _at(probability, rows, i):
+            out[count] = i
+            count += 1
+    return out[:count].copy()
+
+
+@_jit()
+def encounters_compiled(
+    active: np.ndarray, slots: np.ndarray, keys: np.ndarray, month: np.int16,
+    failure: np.float32, failure_rows: np.ndarray, recovery: np.float32, recovery_rows: np.ndarray,
+    fast: np.float32, fast_scalar: np.float32, quality: np.float32, quality_rows: np.ndarray,
+    gain: np.float32, gain_rows: np.ndarray, with_gain: bool,
+    f64: np.ndarray, f32: np.ndarray, loss: np.ndarray, slow_months: np.int8,
+    satisfaction: np.ndarray, bond: np.ndarray, transient: np.ndarray, bond_need: np.ndarray,
+    complaint_months_left: np.ndarray, silence: np.ndarray, first_month: np.ndarray,
+    first_path: np.ndarray, first_large: np.ndarray, failure_path: np.ndarray,
+    failure_large: np.ndarray,
+) -> np.ndarray:
+    """Phase 1 for the active customers (``sim.mechanisms.service.encounters``). ``keys``:
+    streams failure, severity, complaint, recovery; ``f64``: [small and large complaint
+    shares, failure experience], compared or computed in float64 as NumPy does; ``f32``: [slow
+    recovered, unresolved, recovered experience, satisfaction adaptation, large failure weight,
+    large failure share]; ``loss``: bond loss by path. Returns the counts of failures by path,
+    of large failures and of slow resolutions arriving."""
+    counts = np.zeros(len(loss) + 2, dtype=np.int64)
+    one = np.float32(1.0)
+    for k in range(active.size):
+        i = active[k]
+        slot = np.uint64(slots[i])
+        experience = _at(quality, quality_rows, i)
+        left = complaint_months_left[i]
+        if left == 1:  # a slow resolution arrives
+            experience = f32[0]
+            silence[i] = 0
+            counts[-1] += 1
+        if left > 0:
+            complaint_months_left[i] = left - 1
+        b = bond[i]
+        if _mix(keys[0], slot) < _at(failure, failure_rows, i):
+            large = _mix(keys[1], slot) < f32[5]
+            voice = f64[1] if large else f64[0]
+            complained = np.float64(_mix(keys[2], slot)) < voice
+            u = _mix(keys[3], slot)
+            path = np.int8(1)
+            if complained:
+                path = np.int8(2)
+                if u < _at(recovery, recovery_rows, i):
+                    path = np.int8(3)
+                    if u < (recovery_rows[i] * fast if recovery_rows.size else fast_scalar):
+                        path = np.int8(4)
+            if path == 2:
+                experience = f32[1]
+            elif path == 4:
+                experience = f32[2]
+                silence[i] = 0
+            else:
+                experience = np.float32((0.5 if large else 1.0) * f64[2])
+            if path == 3:
+                complaint_months_left[i] = slow_months
+            failure_path[i] = path
+            failure_large[i] = large
+            counts[path] += 1
+            counts[-2] += np.int64(large)
+            lost = _minimum(b, loss[path] * (f32[4] if large else one) * (one - b))
+            b = b - lost
+            bond[i] = b
+            transient[i] = transient[i] - lost
+            if first_month[i] < 0:
+                first_month[i] = month
+                first_path[i] = path
+                first_large[i] = large
+        s = satisfaction[i]
+        satisfaction[i] = s + f32[3] * (experience - s)
+        if with_gain:
+            bond[i] = b + _at(gain, gain_rows, i) * bond_need[i] * (one - b)
+    return counts
+
+
+@_jit()
+def offers_compiled(
+    active: np.ndarray, slots: np.ndarray, key: np.uint64, rate: np.float32, pull_per_focus: np.float32,
+    switch_max: np.float32, price_focus: np.ndarray, rational_value: np.ndarray, bond: np.ndarray,
+    offered: np.ndarray, switch: np.ndarray,
+) -> None:
+    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for k in range(active.size):
+        i = active[k]
+        if _mix(key, np.uint64(slots[i])) < rate:
+            offered[i] = True
+            focus = price_focus[i]
+            pull = focus * pull_per_focus - focus * rational_value[i]
+            pull = pull if pull > zero else zero  # np.clip: max, then min
+            pull = pull if pull < one else one
+            gap = one - bond[i]
+            switch[i] = switch_max * pull * (gap * gap)

@@ -95,6 +95,9 @@ PHASES: tuple[Phase, ...] = (
 )
 
 
+_NO_ROWS = np.zeros(0, dtype=np.float32)
+
+
 def _row_numbers(ids: np.ndarray | None) -> np.ndarray | None:
     """``ids`` as int64 row numbers; a boolean mask is a mistake (it would index rows 0 and 1)."""
     if ids is None:
@@ -230,14 +233,30 @@ class LoyaltyModel(mesa.Model):
         under every strategy, joiners included, and only the customers asked about cost a draw:
         pass ``ids`` rather than indexing the numbers of every row.
         """
-        return kernels.uniforms(self._counter_key(purpose, month), self._slots(), _row_numbers(ids))
+        return kernels.uniforms(self._counter_key(purpose, month), self.slot_of_rows(), _row_numbers(ids))
 
     def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
-        return kernels.normals(self._counter_key(purpose), self._slots(), _row_numbers(ids))
+        return kernels.normals(self._counter_key(purpose), self.slot_of_rows(), _row_numbers(ids))
 
-    def _slots(self) -> np.ndarray:
-        """The slot of every customer row."""
+    def below(self, purpose: str, probability: float | np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """The customers of ``ids`` (default: the active ones) whose number of :meth:`uniforms`
+        for ``purpose`` is below ``probability`` (one value, or one float32 per row): the same
+        customers as ``ids[model.uniforms(purpose, ids) < probability]``, in one compiled pass."""
+        ids = self.population.active_ids() if ids is None else _row_numbers(ids)
+        if not kernels.COMPILED:
+            return ids[self.uniforms(purpose, ids) < probability]
+        rows = probability.astype(np.float32, copy=False) if isinstance(probability, np.ndarray) else _NO_ROWS
+        one = np.float32(0.0 if rows.size else probability)
+        return kernels.below_compiled(np.uint64(self._counter_key(purpose)), self.slot_of_rows(), ids, one, rows)
+
+    def stream_keys(self, *purposes: str) -> np.ndarray:
+        """The uint64 keys of the counter-based streams of ``purposes`` this month, for compiled
+        passes that draw customers' numbers inline (``sim.compiled``): the numbers of :meth:`uniforms`."""
+        return np.array([self._counter_key(purpose) for purpose in purposes], dtype=np.uint64)
+
+    def slot_of_rows(self) -> np.ndarray:
+        """The slot (``sim.mechanisms.acquisition.Slots``) of every customer row, int64."""
         n = len(self.population)
         return self.slots.rows(n)[:n]
 

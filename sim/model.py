@@ -244,9 +244,10 @@ class LoyaltyModel(mesa.Model):
         for ``purpose`` is below ``probability`` (one value, or one float32 per row): the same
         customers as ``ids[model.uniforms(purpose, ids) < probability]``, in one compiled pass."""
         ids = self.population.active_ids() if ids is None else _row_numbers(ids)
-        if not kernels.COMPILED:
+        # The compiled pass compares in float32, as NumPy does with a Python number or float32 rows.
+        rows = probability if isinstance(probability, np.ndarray) else _NO_ROWS
+        if not kernels.COMPILED or not (type(probability) in (float, int) or rows.dtype == np.float32):
             return ids[self.uniforms(purpose, ids) < probability]
-        rows = probability.astype(np.float32, copy=False) if isinstance(probability, np.ndarray) else _NO_ROWS
         one = np.float32(0.0 if rows.size else probability)
         return kernels.below_compiled(np.uint64(self._counter_key(purpose)), self.slot_of_rows(), ids, one, rows)
 

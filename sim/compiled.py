@@ -194,18 +194,79 @@ def hazards_compiled(
     service = np.empty(n, dtype=np.float32)
     background = np.empty(n, dtype=np.float32)
     price = np.empty(n, dtype=np.float32)
-    zero, one = np.float32(0.0), np.float32(1.0)
     for k in range(n):
-        i = ids[k]
-        propensity = restlessness[i] * churn_propensity[i]
-        hold = propensity * exp_hold[k]
-        gap = one - bond[i]
-        relationship[k] = _minimum(one, p[0] * bond_need[i] * (gap * gap) * hold)
-        discontent = _maximum(zero, one - satisfaction[i] / p[3])
-        service[k] = _minimum(one, (p[1] * failure_weight[k] * (gap * gap) + p[2] * discontent) * hold)
-        background[k] = _minimum(one, background_exit[i] * churn_propensity[i])
-        price[k] = _minimum(one, switch[i] * propensity * attention[i])
+        relationship[k], service[k], background[k], price[k] = _hazards(
+            ids[k], exp_hold[k], failure_weight[k], switch, bond, restlessness, churn_propensity,
+            bond_need, satisfaction, background_exit, attention, p,
+        )
     return relationship, service, background, price
+
+
+@_jit(inline="always")
+def _hazards(
+    i: np.int64, exp_hold: np.float32, failure_weight: np.float32, switch: np.ndarray, bond: np.ndarray,
+    restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
+) -> tuple[np.float32, np.float32, np.float32, np.float32]:
+    """The four hazards of row ``i`` (see :func:`hazards_compiled`)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    propensity = restlessness[i] * churn_propensity[i]
+    hold = propensity * exp_hold
+    gap = one - bond[i]
+    relationship = _minimum(one, p[0] * bond_need[i] * (gap * gap) * hold)
+    discontent = _maximum(zero, one - satisfaction[i] / p[3])
+    service = _minimum(one, (p[1] * failure_weight * (gap * gap) + p[2] * discontent) * hold)
+    background = _minimum(one, background_exit[i] * churn_propensity[i])
+    price = _minimum(one, switch[i] * propensity * attention[i])
+    return relationship, service, background, price
+
+
+@_jit()
+def free_exits_compiled(
+    ids: np.ndarray, slots: np.ndarray, keys: np.ndarray, exp_hold: np.ndarray, failure_path: np.ndarray,
+    failure_large: np.ndarray, by_path: np.ndarray, large_weight: np.float64, switch: np.ndarray,
+    bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
+    codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
+    hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
+    ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
+    in one pass. Sets leavers' exit month and reason; returns the leavers and the stayers."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    leavers = np.empty(ids.size, dtype=np.int64)
+    stayers = np.empty(ids.size, dtype=np.int64)
+    left = stayed = 0
+    for k in range(ids.size):
+        i = ids[k]
+        path = failure_path[i]
+        weight = zero
+        if path:
+            weight = np.float32(np.float64(by_path[path]) * (large_weight if failure_large[i] else 1.0))
+        relationship, service, background, price = _hazards(
+            i, exp_hold[k], weight, switch, bond, restlessness, churn_propensity, bond_need,
+            satisfaction, background_exit, attention, p,
+        )
+        pull = one - (one - relationship) * (one - service) * (one - price)
+        leave = one - (one - background) * (one - pull)
+        slot = np.uint64(slots[i])
+        if _mix(keys[0], slot) < leave:
+            # competing risks: price, service, relationship, (contract end, breakout), background
+            c0 = price
+            c1 = c0 + service
+            c2 = c1 + relationship
+            c5 = c2 + zero + zero + background
+            draw = _mix(keys[1], slot) * c5
+            reason = np.int64(draw >= c0) + np.int64(draw >= c1) + 3 * np.int64(draw >= c2)
+            reason += np.int64(draw >= c5)
+            exit_reason[i] = codes[min(reason, 5)]
+            exit_month[i] = month
+            leavers[left] = i
+            left += 1
+        else:
+            stayers[stayed] = i
+            stayed += 1
+    return leavers[:left].copy(), stayers[:stayed].copy()
 
 
 # --- fused phases: one pass over the active customers, with their random numbers drawn inline --

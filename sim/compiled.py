@@ -68,14 +68,16 @@ def decay_and_adapt_compiled(
     active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
     satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
     spend: np.ndarray,
-    points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray,
+    points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray, clamp: bool,
 ) -> None:
     """``p``: float32 [bond share, decay, doubling, recovery, satisfaction loss, bond loss,
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
     decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
-    aligned with ``active``."""
+    aligned with ``active``, empty when nobody is under contract. ``clamp``: clamp the states
+    as :func:`clamp_compiled` in the same pass."""
     zero, one = np.float32(0.0), np.float32(1.0)
     with_points = points.size > 0
+    with_locked = locked.size > 0
     for k in range(active.size):
         i = active[k]
         sat = satisfaction[i]
@@ -96,8 +98,10 @@ def decay_and_adapt_compiled(
         if with_points:
             value = value + points[k] / (spend[i] * p[9])
         rational_value[i] = _minimum(one, value)
-        if not locked[k]:
+        if not (with_locked and locked[k]):
             resentment[i] = resentment[i] * p[10]
+        if clamp:
+            _clamp_row(i, bond, satisfaction, rational_value, resentment)
 
 
 @_jit()
@@ -115,12 +119,19 @@ def clamp_compiled(
     resentment: np.ndarray,
 ) -> None:
     """Clamp the four states of the active customers to [0, 1] (as np.clip: -0.0 stays)."""
-    zero, one = np.float32(0.0), np.float32(1.0)
     for k in range(active.size):
-        i = active[k]
-        for column in (bond, satisfaction, rational_value, resentment):
-            x = column[i]
-            column[i] = zero if x < zero else (one if x > one else x)
+        _clamp_row(active[k], bond, satisfaction, rational_value, resentment)
+
+
+@_jit(inline="always")
+def _clamp_row(
+    i: np.int64, bond: np.ndarray, satisfaction: np.ndarray, rational_value: np.ndarray,
+    resentment: np.ndarray,
+) -> None:
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for column in (bond, satisfaction, rational_value, resentment):
+        x = column[i]
+        column[i] = zero if x < zero else (one if x > one else x)
 
 
 # --- phase 9: record ---------------------------------------------------------------------------

@@ -335,10 +335,13 @@ class LoyaltyModel(mesa.Model):
         self._behaviour_hooks("act")
 
     def _decay_and_adapt(self) -> None:
-        adaptation.decay_and_adapt(self)
+        # Without behaviours nothing writes the states between adaptation and the clamp, so a
+        # compiled pass clamps as it goes (attention's fade writes no clamped state).
+        clamped = adaptation.decay_and_adapt(self, clamp=not self.behaviours)
         attention.fade(self)
         self._behaviour_hooks("adapt")
-        self._clamp_states()
+        if not clamped:
+            self.clamp_states()
 
     def _competitor_offers(self) -> None:
         self._switch = offers.competitor_offers(self)
@@ -347,7 +350,8 @@ class LoyaltyModel(mesa.Model):
     def _stay_or_leave(self) -> None:
         leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
-        self._clamp_states()
+        if self.behaviours:  # phase 5 itself clamps the only states it moves (trapped bonds)
+            self.clamp_states()
 
     def _contract_ends(self) -> None:
         ended, recontracted = self.flows.term_ended, self.flows.recontracted
@@ -445,11 +449,12 @@ class LoyaltyModel(mesa.Model):
             float(pop.spend_per_month[stayers].sum(dtype=np.float64)), stayers.size,
         )
 
-    def _clamp_states(self) -> None:
-        """Clamp the states of the customers active at the start of the month (this month's
-        leavers included) to their ranges; earlier leavers' states were clamped then and stay."""
+    def clamp_states(self, ids: np.ndarray | None = None) -> None:
+        """Clamp the states of customers ``ids`` (default: those active at the start of the
+        month, this month's leavers included) to their ranges; earlier leavers' states were
+        clamped then and stay."""
         pop = self.population
-        active = np.flatnonzero(self.flows.active_at_start)
+        active = np.flatnonzero(self.flows.active_at_start) if ids is None else ids
         if kernels.COMPILED:
             kernels.clamp_compiled(active, pop.bond, pop.satisfaction, pop.rational_value, pop.resentment)
             return

@@ -317,6 +317,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).
     pop.bond[ids[locked_at]] -= params.trapped_bond_loss * resentment[locked_at]
+    model.clamp_states(ids[locked_at])  # the only states this phase moves out of their ranges
     pop.resentment[ids] = resentment
 
     leavers = ids[leaves]

@@ -239,7 +239,9 @@ class LoyaltyModel(mesa.Model):
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
         return kernels.normals(self._counter_key(purpose), self.slot_of_rows(), _row_numbers(ids))
 
-    def below(self, purpose: str, probability: float | np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+    def below(
+        self, purpose: str, probability: float | np.ndarray, ids: np.ndarray | None = None
+    ) -> np.ndarray:
         """The customers of ``ids`` (default: the active ones) whose number of :meth:`uniforms`
         for ``purpose`` is below ``probability`` (one value, or one float32 per row): the same
         customers as ``ids[model.uniforms(purpose, ids) < probability]``, in one compiled pass."""
@@ -249,7 +251,8 @@ class LoyaltyModel(mesa.Model):
         if not kernels.COMPILED or not (type(probability) in (float, int) or rows.dtype == np.float32):
             return ids[self.uniforms(purpose, ids) < probability]
         one = np.float32(0.0 if rows.size else probability)
-        return kernels.below_compiled(np.uint64(self._counter_key(purpose)), self.slot_of_rows(), ids, one, rows)
+        key = np.uint64(self._counter_key(purpose))
+        return kernels.below_compiled(key, self.slot_of_rows(), ids, one, rows)
 
     def stream_keys(self, *purposes: str) -> np.ndarray:
         """The uint64 keys of the counter-based streams of ``purposes`` this month, for compiled

@@ -197,7 +197,8 @@ def encounters(model, level: ServiceLevel) -> None:
     pop.complaint_months_left[open_complaints] -= 1
     pop.complaint_months_left[slow] = params.slow_resolution_months
     satisfaction = pop.satisfaction[active]
-    pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (experience[active] - satisfaction)
+    adaptation = params.satisfaction_adaptation
+    pop.satisfaction[active] = satisfaction + adaptation * (experience[active] - satisfaction)
 
     loss = np.array(
         [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0],
@@ -241,9 +242,9 @@ def _encounters_compiled(model, level: ServiceLevel) -> None:
             params.slow_recovered_experience, params.unresolved_experience, params.recovered_experience,
             params.satisfaction_adaptation, params.large_failure_weight, params.large_failure_share,
         ], dtype=f32),
-        np.array(
-            [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0], dtype=f32
-        ),
+        np.array([
+            0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0,
+        ], dtype=f32),
         np.int8(params.slow_resolution_months), pop.satisfaction, pop.bond, pop.bond_transient,
         pop.bond_need, pop.complaint_months_left, pop.months_since_personal_contact,
         pop.first_failure_month, pop.first_failure_path, pop.first_failure_large, flows.failure_path,

@@ -137,41 +137,66 @@ def _clamp_row(
 # --- phase 9: record ---------------------------------------------------------------------------
 
 
+@_jit(inline="always")
+def _load(sums: np.ndarray, counts: np.ndarray) -> tuple:
+    """A tally as one tuple: six float64 sums, six int64 counts (see :func:`record_compiled`)."""
+    return (sums[0], sums[1], sums[2], sums[3], sums[4], sums[5],
+            counts[0], counts[1], counts[2], counts[3], counts[4], counts[5])
+
+
+@_jit(inline="always")
+def _store(sums: np.ndarray, counts: np.ndarray, tally: tuple) -> None:
+    sums[0], sums[1], sums[2] = tally[0], tally[1], tally[2]
+    sums[3], sums[4], sums[5] = tally[3], tally[4], tally[5]
+    counts[0], counts[1], counts[2] = tally[6], tally[7], tally[8]
+    counts[3], counts[4], counts[5] = tally[9], tally[10], tally[11]
+
+
+@_jit(inline="always")
+def _tally(
+    tally: tuple, i: np.int64, locked: bool, join_month: np.ndarray, bond: np.ndarray,
+    rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray, attention: np.ndarray,
+    t: np.ndarray, spend: np.ndarray, rows_at_start: np.int64,
+) -> tuple:
+    """``tally`` with row ``i`` added. Branch-free: the types are data-dependent and mispredict."""
+    sum_b, sum_v, sum_s, sum_r, sum_a, revenue = tally[:6]
+    initial, apostles, loyalists, mercenaries, hostages, at_start = tally[6:]
+    b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
+    here = np.int64(i < rows_at_start)
+    hostage = np.int64(locked) * np.int64(r >= t[0])
+    apostle = (1 - hostage) * np.int64(s >= t[1]) * np.int64(b >= t[2])
+    loyalist = (1 - hostage - apostle) * np.int64(s >= t[3]) * np.int64(b >= t[4])
+    mercenary = (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
+    return (
+        sum_b + b, sum_v + v, sum_s + s, sum_r + r, sum_a + attention[i],
+        revenue + here * np.float64(spend[i]),
+        initial + np.int64(join_month[i] == 0), apostles + apostle, loyalists + loyalist,
+        mercenaries + mercenary, hostages + hostage, at_start + here,
+    )
+
+
 @_jit()
 def record_compiled(
     active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
     rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray,
-    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One pass over the active customers for the monthly row: sums (float64) of bond, rational
+    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int, sums: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """Adds customers ``active`` to the monthly row's tally: ``sums`` (float64) of bond, rational
     value, satisfaction, resentment, attention and of the spend of those already customers at
-    the month's start (rows below ``rows_at_start``), and counts of the initial cohort, of the
+    the month's start (rows below ``rows_at_start``), ``counts`` of the initial cohort, of the
     loyalty types apostle, loyalist, mercenary, hostage and of the customers at the start
     (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order; ``locked``
-    aligned with ``active``)."""
-    sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
-    initial = apostles = loyalists = mercenaries = hostages = at_start = 0
-    for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
-        i = active[k]
-        b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
-        sum_b += b
-        sum_v += v
-        sum_s += s
-        sum_r += r
-        sum_a += attention[i]
-        here = np.int64(i < rows_at_start)
-        at_start += here
-        revenue += here * np.float64(spend[i])
-        initial += np.int64(join_month[i] == 0)
-        hostage = np.int64(locked[k]) * np.int64(r >= t[0])
-        apostle = (1 - hostage) * np.int64(s >= t[1]) * np.int64(b >= t[2])
-        loyalist = (1 - hostage - apostle) * np.int64(s >= t[3]) * np.int64(b >= t[4])
-        hostages += hostage
-        apostles += apostle
-        loyalists += loyalist
-        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
-    sums = np.array([sum_b, sum_v, sum_s, sum_r, sum_a, revenue])
-    return sums, np.array([initial, apostles, loyalists, mercenaries, hostages, at_start], dtype=np.int64)
+    aligned with ``active``, empty when nobody is under contract). Sums accumulate in order, so
+    a tally carried on from :func:`free_exits_compiled` equals one pass over every customer."""
+    tally = _load(sums, counts)
+    with_locked = locked.size > 0
+    for k in range(active.size):
+        tally = _tally(
+            tally, active[k], with_locked and locked[k], join_month, bond, rational_value, satisfaction,
+            resentment, attention, t, spend, rows_at_start,
+        )
+    _store(sums, counts, tally)
 
 
 # --- phase 5: exit hazards -----------------------------------------------------------------------
@@ -239,15 +264,21 @@ def free_exits_compiled(
     bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
     satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
     codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
+    tally: bool, sums: np.ndarray, counts: np.ndarray, t: np.ndarray, join_month: np.ndarray,
+    rational_value: np.ndarray, resentment: np.ndarray, spend: np.ndarray, rows_at_start: np.int64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
     hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
     ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
-    in one pass. Sets leavers' exit month and reason; returns the leavers and the stayers."""
+    in one pass. Sets leavers' exit month and reason; returns the leavers and the stayers.
+    ``tally``: also add the stayers to the monthly row's tally (``sums``, ``counts``, as
+    :func:`record_compiled` would at the month's end), for a model in which nothing changes
+    their states after this phase."""
     one, zero = np.float32(1.0), np.float32(0.0)
     leavers = np.empty(ids.size, dtype=np.int64)
     stayers = np.empty(ids.size, dtype=np.int64)
     left = stayed = 0
+    accumulated = _load(sums, counts)
     for k in range(ids.size):
         i = ids[k]
         path = failure_path[i]
@@ -277,6 +308,12 @@ def free_exits_compiled(
         else:
             stayers[stayed] = i
             stayed += 1
+            if tally:
+                accumulated = _tally(
+                    accumulated, i, False, join_month, bond, rational_value, satisfaction, resentment,
+                    attention, t, spend, rows_at_start,
+                )
+    _store(sums, counts, accumulated)
     return leavers[:left].copy(), stayers[:stayed].copy()
 
 

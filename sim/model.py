@@ -37,6 +37,8 @@ from sim.programs import Program, Terms
 from sim.shards import Shard
 from sim.strategy import Strategy
 
+_THRESHOLDS = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)  # sim.compiled.record_compiled
+_NOBODY = np.zeros(0, dtype=bool)  # nobody under contract
 _MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
 _MEANS = tuple(f"mean_{column}" for column in _MEAN_COLUMNS)  # monthly columns, in the kernel's order
 _STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
@@ -206,6 +208,14 @@ class LoyaltyModel(mesa.Model):
         self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
+        # Phase 5's compiled pass can tally the monthly row for the stayers where nothing changes
+        # their states after it: no behaviours, no program acting in phases 6-8 on customers
+        # already there (age, term_end; onboard acts on joiners only, per its contract).
+        self._tally_in_exits = kernels.COMPILED and not self.behaviours and not any(
+            getattr(type(p), hook) is not getattr(Program, hook)
+            for p in self.programs
+            for hook in ("age", "term_end")
+        )
         self._running_now: list[Program] = []
         self._switch = np.zeros(0, dtype=np.float32)
 
@@ -351,6 +361,8 @@ class LoyaltyModel(mesa.Model):
         self._behaviour_hooks("offers", self._switch)
 
     def _stay_or_leave(self) -> None:
+        if self._tally_in_exits:
+            self.flows.tally = (_THRESHOLDS, np.zeros(6), np.zeros(6, dtype=np.int64))
         leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
         if self.behaviours:  # phase 5 itself clamps the only states it moves (trapped bonds)
@@ -429,19 +441,25 @@ class LoyaltyModel(mesa.Model):
         spend and count of those who were customers at the month's start (rows below
         ``rows_at_start``: not this month's joiners)."""
         pop, n = self.population, active.size
-        locked = self.locked(active)
         if kernels.COMPILED:
-            thresholds = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)
-            sums, counts = kernels.record_compiled(
-                active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
-                pop.resentment, pop.attention, thresholds, pop.spend_per_month, rows_at_start,
+            tally, rows, locked = self.flows.tally, active, _NOBODY
+            if tally is None:  # every active customer
+                terms = self.terms(active)
+                locked = locked if terms is None else terms.months_left > 0
+                tally = (_THRESHOLDS, np.zeros(6), np.zeros(6, dtype=np.int64))
+            else:  # phase 5 tallied the stayers (nobody under contract): the joiners follow them
+                rows = active[np.searchsorted(active, rows_at_start) :]
+            _, sums, counts = tally
+            kernels.record_compiled(
+                rows, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
+                pop.resentment, pop.attention, _THRESHOLDS, pop.spend_per_month, rows_at_start, sums, counts,
             )
             types = counts[1:5]
             shares = np.append(types, n - types.sum()) / n if n else np.zeros(len(LOYALTY_TYPES))
             means = dict(zip(_MEANS, (sums[:5] / n if n else np.zeros(len(_MEANS))).tolist(), strict=True))
             return means, int(counts[0]), shares, float(sums[5]), int(counts[5])
         rows = np.zeros(len(pop), dtype=bool)
-        rows[active[locked]] = True
+        rows[active[self.locked(active)]] = True
         means = {
             name: float(getattr(pop, column)[active].mean(dtype=np.float64)) if n else 0.0
             for name, column in zip(_MEANS, _MEAN_COLUMNS, strict=True)

@@ -53,12 +53,12 @@ def _normals_compiled(key: np.uint64, slots: np.ndarray, ids: np.ndarray, everyo
 # the results are bit-identical to sim.mechanisms.adaptation's NumPy code (tests compare them).
 
 
-@_jit()
+@_jit(inline="always")
 def _maximum(a: np.float32, b: np.float32) -> np.float32:
     return a if a >= b else b  # np.maximum's choice for equal values (and -0.0 == 0.0)
 
 
-@_jit()
+@_jit(inline="always")
 def _minimum(a: np.float32, b: np.float32) -> np.float32:
     return a if a <= b else b
 
@@ -76,32 +76,37 @@ def decay_and_adapt_compiled(
     aligned with ``active``, empty when nobody is under contract. ``clamp``: clamp the states
     as :func:`clamp_compiled` in the same pass."""
     zero, one = np.float32(0.0), np.float32(1.0)
+    share, decay, doubling, recovery, satisfaction_loss, bond_loss = p[0], p[1], p[2], p[3], p[4], p[5]
+    adapt, habituation, reference, points_reference, keep, fade_share = p[6], p[7], p[8], p[9], p[10], p[11]
     with_points = points.size > 0
     with_locked = locked.size > 0
-    for k in range(active.size):
+    for k in range(active.size):  # branch-free where the data decide: they mispredict
         i = active[k]
         sat = satisfaction[i]
         b = bond[i]
-        excess = b - p[0] * sat
-        rate = p[1] * (one + np.float32(silence_months[i]) / p[2]) if excess > zero else p[3]
-        b = b - rate * excess
-        fade = p[11] * transient[i]
+        excess = b - share * sat
+        silent = decay * (one + np.float32(silence_months[i]) / doubling)
+        b = b - (silent if excess > zero else recovery) * excess
+        transient_bond = transient[i]
+        fade = fade_share * transient_bond
         b = b - fade
-        transient[i] = transient[i] - fade
+        transient[i] = transient_bond - fade
         got = received[i]
         expected = expectation[i]
         gap = _maximum(expected - got, zero)
-        satisfaction[i] = sat - p[4] * gap
-        bond[i] = b - p[5] * gap
-        expectation[i] = expected + p[6] * (got - expected)
-        value = _maximum(zero, got - p[7] * expected) / p[8]
+        sat = sat - satisfaction_loss * gap
+        b = b - bond_loss * gap
+        expectation[i] = expected + adapt * (got - expected)
+        value = _maximum(zero, got - habituation * expected) / reference
         if with_points:
-            value = value + points[k] / (spend[i] * p[9])
-        rational_value[i] = _minimum(one, value)
+            value = value + points[k] / (spend[i] * points_reference)
+        value = _minimum(one, value)
+        r = resentment[i]
         if not (with_locked and locked[k]):
-            resentment[i] = resentment[i] * p[10]
+            r = r * keep
         if clamp:
-            _clamp_row(i, bond, satisfaction, rational_value, resentment)
+            b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
+        bond[i], satisfaction[i], rational_value[i], resentment[i] = b, sat, value, r
 
 
 @_jit()
@@ -120,18 +125,16 @@ def clamp_compiled(
 ) -> None:
     """Clamp the four states of the active customers to [0, 1] (as np.clip: -0.0 stays)."""
     for k in range(active.size):
-        _clamp_row(active[k], bond, satisfaction, rational_value, resentment)
+        i = active[k]
+        for column in (bond, satisfaction, rational_value, resentment):
+            column[i] = _clamp(column[i])
 
 
 @_jit(inline="always")
-def _clamp_row(
-    i: np.int64, bond: np.ndarray, satisfaction: np.ndarray, rational_value: np.ndarray,
-    resentment: np.ndarray,
-) -> None:
+def _clamp(x: np.float32) -> np.float32:
+    """``x`` clamped to [0, 1] (as np.clip: -0.0 stays)."""
     zero, one = np.float32(0.0), np.float32(1.0)
-    for column in (bond, satisfaction, rational_value, resentment):
-        x = column[i]
-        column[i] = zero if x < zero else (one if x > one else x)
+    return zero if x < zero else (one if x > one else x)
 
 
 # --- phase 9: record ---------------------------------------------------------------------------
@@ -230,10 +233,11 @@ def hazards_compiled(
     service = np.empty(n, dtype=np.float32)
     background = np.empty(n, dtype=np.float32)
     price = np.empty(n, dtype=np.float32)
+    q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
     for k in range(n):
         relationship[k], service[k], background[k], price[k] = _hazards(
             ids[k], exp_hold[k], failure_weight[k], switch, bond, restlessness, churn_propensity,
-            bond_need, satisfaction, background_exit, attention, p,
+            bond_need, satisfaction, background_exit, attention, q,
         )
     return relationship, service, background, price
 
@@ -242,9 +246,9 @@ def hazards_compiled(
 def _hazards(
     i: np.int64, exp_hold: np.float32, failure_weight: np.float32, switch: np.ndarray, bond: np.ndarray,
     restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
-    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: tuple,
 ) -> tuple[np.float32, np.float32, np.float32, np.float32]:
-    """The four hazards of row ``i`` (see :func:`hazards_compiled`)."""
+    """The four hazards of row ``i`` (see :func:`hazards_compiled`; ``p`` as a tuple)."""
     zero, one = np.float32(0.0), np.float32(1.0)
     propensity = restlessness[i] * churn_propensity[i]
     hold = propensity * exp_hold
@@ -279,6 +283,7 @@ def free_exits_compiled(
     stayers = np.empty(ids.size, dtype=np.int64)
     left = stayed = 0
     accumulated = _load(sums, counts)
+    q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
     for k in range(ids.size):
         i = ids[k]
         path = failure_path[i]
@@ -287,7 +292,7 @@ def free_exits_compiled(
             weight = np.float32(np.float64(by_path[path]) * (large_weight if failure_large[i] else 1.0))
         relationship, service, background, price = _hazards(
             i, exp_hold[k], weight, switch, bond, restlessness, churn_propensity, bond_need,
-            satisfaction, background_exit, attention, p,
+            satisfaction, background_exit, attention, q,
         )
         pull = one - (one - relationship) * (one - service) * (one - price)
         leave = one - (one - background) * (one - pull)

@@ -148,6 +148,12 @@ def _load(sums: np.ndarray, counts: np.ndarray) -> tuple:
 
 
 @_jit(inline="always")
+def _thresholds(t: np.ndarray) -> tuple:
+    """The loyalty type thresholds as a tuple: read from an array in the loop, they cost 6x."""
+    return (t[0], t[1], t[2], t[3], t[4], t[5])
+
+
+@_jit(inline="always")
 def _store(sums: np.ndarray, counts: np.ndarray, tally: tuple) -> None:
     sums[0], sums[1], sums[2] = tally[0], tally[1], tally[2]
     sums[3], sums[4], sums[5] = tally[3], tally[4], tally[5]
@@ -159,9 +165,10 @@ def _store(sums: np.ndarray, counts: np.ndarray, tally: tuple) -> None:
 def _tally(
     tally: tuple, i: np.int64, locked: bool, join_month: np.ndarray, bond: np.ndarray,
     rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray, attention: np.ndarray,
-    t: np.ndarray, spend: np.ndarray, rows_at_start: np.int64,
+    t: tuple, spend: np.ndarray, rows_at_start: np.int64,
 ) -> tuple:
-    """``tally`` with row ``i`` added. Branch-free: the types are data-dependent and mispredict."""
+    """``tally`` with row ``i`` added (``t``: the thresholds as a tuple, in registers). Branch-free:
+    the types are data-dependent and mispredict."""
     sum_b, sum_v, sum_s, sum_r, sum_a, revenue = tally[:6]
     initial, apostles, loyalists, mercenaries, hostages, at_start = tally[6:]
     b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
@@ -193,11 +200,12 @@ def record_compiled(
     aligned with ``active``, empty when nobody is under contract). Sums accumulate in order, so
     a tally carried on from :func:`free_exits_compiled` equals one pass over every customer."""
     tally = _load(sums, counts)
+    thresholds = _thresholds(t)
     with_locked = locked.size > 0
     for k in range(active.size):
         tally = _tally(
             tally, active[k], with_locked and locked[k], join_month, bond, rational_value, satisfaction,
-            resentment, attention, t, spend, rows_at_start,
+            resentment, attention, thresholds, spend, rows_at_start,
         )
     _store(sums, counts, tally)
 
@@ -282,7 +290,7 @@ def free_exits_compiled(
     leavers = np.empty(ids.size, dtype=np.int64)
     stayers = np.empty(ids.size, dtype=np.int64)
     left = stayed = 0
-    accumulated = _load(sums, counts)
+    accumulated, thresholds = _load(sums, counts), _thresholds(t)
     q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
     for k in range(ids.size):
         i = ids[k]
@@ -316,7 +324,7 @@ def free_exits_compiled(
             if tally:
                 accumulated = _tally(
                     accumulated, i, False, join_month, bond, rational_value, satisfaction, resentment,
-                    attention, t, spend, rows_at_start,
+                    attention, thresholds, spend, rows_at_start,
                 )
     _store(sums, counts, accumulated)
     return leavers[:left].copy(), stayers[:stayed].copy()

@@ -278,17 +278,20 @@ def free_exits_compiled(
     codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
     tally: bool, sums: np.ndarray, counts: np.ndarray, t: np.ndarray, join_month: np.ndarray,
     rational_value: np.ndarray, resentment: np.ndarray, spend: np.ndarray, rows_at_start: np.int64,
-) -> tuple[np.ndarray, np.ndarray]:
+    capacity: np.int64,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
     hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
     ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
-    in one pass. Sets leavers' exit month and reason; returns the leavers and the stayers.
+    in one pass. Sets leavers' exit month and reason; returns the leavers, and the stayers at
+    the start of an array of ``capacity`` entries (the population's next index of active rows)
+    with their count.
     ``tally``: also add the stayers to the monthly row's tally (``sums``, ``counts``, as
     :func:`record_compiled` would at the month's end), for a model in which nothing changes
     their states after this phase."""
     one, zero = np.float32(1.0), np.float32(0.0)
     leavers = np.empty(ids.size, dtype=np.int64)
-    stayers = np.empty(ids.size, dtype=np.int64)
+    stayers = np.empty(capacity, dtype=np.int64)
     left = stayed = 0
     accumulated, thresholds = _load(sums, counts), _thresholds(t)
     q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
@@ -327,7 +330,7 @@ def free_exits_compiled(
                     attention, thresholds, spend, rows_at_start,
                 )
     _store(sums, counts, accumulated)
-    return leavers[:left].copy(), stayers[:stayed].copy()
+    return leavers[:left].copy(), stayers, stayed
 
 
 # --- fused phases: one pass over the active customers, with their random numbers drawn inline --

@@ -313,17 +313,27 @@ class Population:
         rows.flags.writeable = False
         return rows
 
+    @property
+    def capacity(self) -> int:
+        """Rows allocated: customers can join up to this many rows before the arrays grow."""
+        return self._active_rows.size
+
     def deactivate(self, ids: np.ndarray, stayers: np.ndarray | None = None) -> None:
         """Customers ``ids`` (rows, active) leave: ``active`` becomes False and they drop out of
         :meth:`active_ids`. ``stayers``: the active rows without ``ids``, ascending, where the
-        caller has them already (a compiled pass that decided who leaves)."""
+        caller has them already (a compiled pass that decided who leaves); the start of a new
+        int64 array of :attr:`capacity` entries is taken over as it is."""
         self._data["active"][ids] = False
         if stayers is None:
             rows = self._active_rows[: self._active_count]
             stayers = rows[self._data["active"][rows]]
-        # A new buffer: arrays that active_ids() returned before keep their rows.
-        rows = np.empty(self._active_rows.size, dtype=np.int64)
-        rows[: stayers.size] = stayers
+        rows = stayers.base
+        if not (
+            isinstance(rows, np.ndarray) and rows.dtype == np.int64 and rows.size == self.capacity
+            and rows is not self._active_rows and stayers.ctypes.data == rows.ctypes.data
+        ):  # a new buffer: arrays that active_ids() returned before keep their rows
+            rows = np.empty(self.capacity, dtype=np.int64)
+            rows[: stayers.size] = stayers
         object.__setattr__(self, "_active_rows", rows)
         object.__setattr__(self, "_active_count", int(stayers.size))
 

@@ -227,16 +227,16 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
         dtype=np.float32,
     )
     tally = flows.tally if flows.tally is not None else (_NO_TALLY, np.zeros(6), np.zeros(6, dtype=np.int64))
-    leavers, stayers = kernels.free_exits_compiled(
+    leavers, stayers, count = kernels.free_exits_compiled(
         ids, model.slot_of_rows(), model.stream_keys("decision", "decision.reason"), _exp_hold(model, ids),
         flows.failure_path, flows.failure_large, by_path, float(model.market.service.large_failure_weight),
         switch, pop.bond, pop.restlessness, pop.churn_propensity, pop.bond_need, pop.satisfaction,
         pop.background_exit_per_month, pop.attention, _hazard_params(params), _FREE_REASONS,
         np.int16(flows.month), pop.exit_month, pop.exit_reason, flows.tally is not None, tally[1], tally[2],
         tally[0], pop.join_month, pop.rational_value, pop.resentment, pop.spend_per_month,
-        np.int64(flows.active_at_start.size),
+        np.int64(flows.active_at_start.size), np.int64(pop.capacity),
     )
-    pop.deactivate(leavers, stayers)
+    pop.deactivate(leavers, stayers[:count])
     flows.exited = leavers
     flows.term_ended, flows.recontracted = np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
     flows.term_end_actions = dict.fromkeys(TERM_END_ACTIONS, 0)

@@ -257,9 +257,13 @@ class LoyaltyModel(mesa.Model):
         customers as ``ids[model.uniforms(purpose, ids) < probability]``, in one compiled pass."""
         ids = self.population.active_ids() if ids is None else _row_numbers(ids)
         # The compiled pass compares in float32, as NumPy does with a Python number or float32 rows.
-        rows = probability if isinstance(probability, np.ndarray) else _NO_ROWS
-        if not kernels.COMPILED or not (type(probability) in (float, int) or rows.dtype == np.float32):
-            return ids[self.uniforms(purpose, ids) < probability]
+        per_row = isinstance(probability, np.ndarray)
+        rows = probability if per_row else _NO_ROWS
+        in_float32 = type(probability) in (float, int) or (per_row and rows.dtype == np.float32)
+        if not (kernels.COMPILED and in_float32):
+            return ids[self.uniforms(purpose, ids) < (probability[ids] if per_row else probability)]
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.population)):  # unchecked in the pass
+            raise IndexError(f"customer rows must be in 0..{len(self.population) - 1}")
         one = np.float32(0.0 if rows.size else probability)
         key = np.uint64(self._counter_key(purpose))
         return kernels.below_compiled(key, self.slot_of_rows(), ids, one, rows)

@@ -353,11 +353,11 @@ def below_compiled(
     probability (``rows[i]`` where ``rows`` is given, else ``probability``), in order."""
     out = np.empty(ids.size, dtype=np.int64)
     count = 0
-    for k in range(ids.size):
+    per_row = rows.size > 0
+    for k in range(ids.size):  # branch-free: whether a customer is picked is a coin toss
         i = ids[k]
-        if _mix(key, np.uint64(slots[i])) < _at(probability, rows, i):
-            out[count] = i
-            count += 1
+        out[count] = i
+        count += _mix(key, np.uint64(slots[i])) < (rows[i] if per_row else probability)
     return out[:count].copy()
 
 
@@ -441,13 +441,13 @@ def offers_compiled(
 ) -> None:
     """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2."""
     zero, one = np.float32(0.0), np.float32(1.0)
-    for k in range(active.size):
+    for k in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
         i = active[k]
-        if _mix(key, np.uint64(slots[i])) < rate:
-            offered[i] = True
-            focus = price_focus[i]
-            pull = focus * pull_per_focus - focus * rational_value[i]
-            pull = pull if pull > zero else zero  # np.clip: max, then min
-            pull = pull if pull < one else one
-            gap = one - bond[i]
-            switch[i] = switch_max * pull * (gap * gap)
+        tempted = _mix(key, np.uint64(slots[i])) < rate
+        focus = price_focus[i]
+        pull = focus * pull_per_focus - focus * rational_value[i]
+        pull = pull if pull > zero else zero  # np.clip: max, then min
+        pull = pull if pull < one else one
+        gap = one - bond[i]
+        offered[i] = tempted
+        switch[i] = switch_max * pull * (gap * gap) if tempted else zero

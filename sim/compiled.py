@@ -13,8 +13,10 @@ import numpy as np
 
 
 def _jit(**options: object) -> Callable[[Callable], Callable]:
-    """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code."""
-    return numba.njit(cache=True, **options)
+    """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code,
+    and NumPy's error model: a division by zero gives inf or nan as in the NumPy twins, without
+    a check before every division."""
+    return numba.njit(cache=True, error_model="numpy", **options)
 
 
 @_jit(inline="always")

@@ -199,8 +199,7 @@ def record_compiled(
     the month's start (rows below ``rows_at_start``), ``counts`` of the initial cohort, of the
     loyalty types apostle, loyalist, mercenary, hostage and of the customers at the start
     (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order; ``locked``
-    aligned with ``active``, empty when nobody is under contract). Sums accumulate in order, so
-    a tally carried on from :func:`free_exits_compiled` equals one pass over every customer."""
+    aligned with ``active``, empty when nobody is under contract)."""
     tally = _load(sums, counts)
     thresholds = _thresholds(t)
     with_locked = locked.size > 0
@@ -278,8 +277,6 @@ def free_exits_compiled(
     bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
     satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
     codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
-    tally: bool, sums: np.ndarray, counts: np.ndarray, t: np.ndarray, join_month: np.ndarray,
-    rational_value: np.ndarray, resentment: np.ndarray, spend: np.ndarray, rows_at_start: np.int64,
     capacity: np.int64,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
@@ -287,15 +284,11 @@ def free_exits_compiled(
     ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
     in one pass. Sets leavers' exit month and reason; returns the leavers, and the stayers at
     the start of an array of ``capacity`` entries (the population's next index of active rows)
-    with their count.
-    ``tally``: also add the stayers to the monthly row's tally (``sums``, ``counts``, as
-    :func:`record_compiled` would at the month's end), for a model in which nothing changes
-    their states after this phase."""
+    with their count."""
     one, zero = np.float32(1.0), np.float32(0.0)
     leavers = np.empty(ids.size, dtype=np.int64)
     stayers = np.empty(capacity, dtype=np.int64)
     left = stayed = 0
-    accumulated, thresholds = _load(sums, counts), _thresholds(t)
     q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
     for k in range(ids.size):
         i = ids[k]
@@ -326,12 +319,6 @@ def free_exits_compiled(
         else:
             stayers[stayed] = i
             stayed += 1
-            if tally:
-                accumulated = _tally(
-                    accumulated, i, False, join_month, bond, rational_value, satisfaction, resentment,
-                    attention, thresholds, spend, rows_at_start,
-                )
-    _store(sums, counts, accumulated)
     return leavers[:left].copy(), stayers, stayed
 
 

@@ -31,10 +31,6 @@ class MonthFlows:
     costs: dict[str, float] = field(default_factory=dict)  # EUR per program
     cost_by_category: dict[str, float] = field(default_factory=dict)  # EUR per COST_CATEGORIES entry
     exit_fees: float = 0.0  # EUR collected from customers who left during a contract term
-    # The monthly row's tally (sim.compiled.record_compiled: loyalty type thresholds, sums,
-    # counts), started by phase 5's compiled pass for the stayers where nothing changes their
-    # states after it; None: the record phase tallies every active customer.
-    tally: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @classmethod
     def start(cls, month: int, active: np.ndarray) -> MonthFlows:

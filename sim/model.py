@@ -208,14 +208,6 @@ class LoyaltyModel(mesa.Model):
         self.datacollector = outcome_collector(self)
         self.cost_by_program: dict[str, float] = {}
         self._running: set[int] = set()
-        # Phase 5's compiled pass can tally the monthly row for the stayers where nothing changes
-        # their states after it: no behaviours, no program acting in phases 6-8 on customers
-        # already there (age, term_end; onboard acts on joiners only, per its contract).
-        self._tally_in_exits = kernels.COMPILED and not self.behaviours and not any(
-            getattr(type(p), hook) is not getattr(Program, hook)
-            for p in self.programs
-            for hook in ("age", "term_end")
-        )
         self._running_now: list[Program] = []
         self._switch = np.zeros(0, dtype=np.float32)
 
@@ -365,8 +357,6 @@ class LoyaltyModel(mesa.Model):
         self._behaviour_hooks("offers", self._switch)
 
     def _stay_or_leave(self) -> None:
-        if self._tally_in_exits:
-            self.flows.tally = (_THRESHOLDS, np.zeros(6), np.zeros(6, dtype=np.int64))
         leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
         if self.behaviours:  # phase 5 itself clamps the only states it moves (trapped bonds)
@@ -446,16 +436,11 @@ class LoyaltyModel(mesa.Model):
         ``rows_at_start``: not this month's joiners)."""
         pop, n = self.population, active.size
         if kernels.COMPILED:
-            tally, rows, locked = self.flows.tally, active, _NOBODY
-            if tally is None:  # every active customer
-                terms = self.terms(active)
-                locked = locked if terms is None else terms.months_left > 0
-                tally = (_THRESHOLDS, np.zeros(6), np.zeros(6, dtype=np.int64))
-            else:  # phase 5 tallied the stayers (nobody under contract): the joiners follow them
-                rows = active[np.searchsorted(active, rows_at_start) :]
-            _, sums, counts = tally
+            terms = self.terms(active)
+            locked = _NOBODY if terms is None else terms.months_left > 0
+            sums, counts = np.zeros(6), np.zeros(6, dtype=np.int64)
             kernels.record_compiled(
-                rows, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
+                active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
                 pop.resentment, pop.attention, _THRESHOLDS, pop.spend_per_month, rows_at_start, sums, counts,
             )
             types = counts[1:5]

@@ -210,7 +210,6 @@ def _hazards_compiled(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.nd
     )
 
 
-_NO_TALLY = np.zeros(6, dtype=np.float32)
 _FREE_REASONS = np.array([  # the reasons of sim.compiled.free_exits_compiled, in its order
     ExitReason.PRICE, ExitReason.SERVICE, ExitReason.RELATIONSHIP,
     ExitReason.CONTRACT_END, ExitReason.RESENTMENT, ExitReason.BACKGROUND,
@@ -226,15 +225,12 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
         [0.0, 1.0, params.unresolved_exit_weight, params.slow_exit_weight, params.fast_exit_weight],
         dtype=np.float32,
     )
-    tally = flows.tally if flows.tally is not None else (_NO_TALLY, np.zeros(6), np.zeros(6, dtype=np.int64))
     leavers, stayers, count = kernels.free_exits_compiled(
         ids, model.slot_of_rows(), model.stream_keys("decision", "decision.reason"), _exp_hold(model, ids),
         flows.failure_path, flows.failure_large, by_path, float(model.market.service.large_failure_weight),
         switch, pop.bond, pop.restlessness, pop.churn_propensity, pop.bond_need, pop.satisfaction,
         pop.background_exit_per_month, pop.attention, _hazard_params(params), _FREE_REASONS,
-        np.int16(flows.month), pop.exit_month, pop.exit_reason, flows.tally is not None, tally[1], tally[2],
-        tally[0], pop.join_month, pop.rational_value, pop.resentment, pop.spend_per_month,
-        np.int64(flows.active_at_start.size), np.int64(pop.capacity),
+        np.int16(flows.month), pop.exit_month, pop.exit_reason, np.int64(pop.capacity),
     )
     pop.deactivate(leavers, stayers[:count])
     flows.exited = leavers
@@ -258,7 +254,6 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     compiled = kernels.COMPILED and params.forgiveness == 2.0  # the kernels square like NumPy's ** 2.0
     if compiled and terms is None and not scales_exit_hazards(model):
         return _free_exits_compiled(model, ids, price)
-    flows.tally = None  # the record phase tallies everyone
     months_left = np.zeros(ids.size, dtype=np.int16) if terms is None else terms.months_left
     term_ends_at = np.flatnonzero(months_left == 1)
     raise_attention(model, ids[term_ends_at], model.market.attention.term_end_gain)

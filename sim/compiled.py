@@ -142,51 +142,6 @@ def _clamp(x: np.float32) -> np.float32:
 # --- phase 9: record ---------------------------------------------------------------------------
 
 
-@_jit(inline="always")
-def _load(sums: np.ndarray, counts: np.ndarray) -> tuple:
-    """A tally as one tuple: six float64 sums, six int64 counts (see :func:`record_compiled`)."""
-    return (sums[0], sums[1], sums[2], sums[3], sums[4], sums[5],
-            counts[0], counts[1], counts[2], counts[3], counts[4], counts[5])
-
-
-@_jit(inline="always")
-def _thresholds(t: np.ndarray) -> tuple:
-    """The loyalty type thresholds as a tuple: read from an array in the loop, they cost 6x."""
-    return (t[0], t[1], t[2], t[3], t[4], t[5])
-
-
-@_jit(inline="always")
-def _store(sums: np.ndarray, counts: np.ndarray, tally: tuple) -> None:
-    sums[0], sums[1], sums[2] = tally[0], tally[1], tally[2]
-    sums[3], sums[4], sums[5] = tally[3], tally[4], tally[5]
-    counts[0], counts[1], counts[2] = tally[6], tally[7], tally[8]
-    counts[3], counts[4], counts[5] = tally[9], tally[10], tally[11]
-
-
-@_jit(inline="always")
-def _tally(
-    tally: tuple, i: np.int64, locked: bool, join_month: np.ndarray, bond: np.ndarray,
-    rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray, attention: np.ndarray,
-    t: tuple, spend: np.ndarray, rows_at_start: np.int64,
-) -> tuple:
-    """``tally`` with row ``i`` added (``t``: the thresholds as a tuple, in registers). Branch-free:
-    the types are data-dependent and mispredict."""
-    sum_b, sum_v, sum_s, sum_r, sum_a, revenue = tally[:6]
-    initial, apostles, loyalists, mercenaries, hostages, at_start = tally[6:]
-    b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
-    here = np.int64(i < rows_at_start)
-    hostage = np.int64(locked) * np.int64(r >= t[0])
-    apostle = (1 - hostage) * np.int64(s >= t[1]) * np.int64(b >= t[2])
-    loyalist = (1 - hostage - apostle) * np.int64(s >= t[3]) * np.int64(b >= t[4])
-    mercenary = (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
-    return (
-        sum_b + b, sum_v + v, sum_s + s, sum_r + r, sum_a + attention[i],
-        revenue + here * np.float64(spend[i]),
-        initial + np.int64(join_month[i] == 0), apostles + apostle, loyalists + loyalist,
-        mercenaries + mercenary, hostages + hostage, at_start + here,
-    )
-
-
 @_jit()
 def record_compiled(
     active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
@@ -194,21 +149,38 @@ def record_compiled(
     attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int, sums: np.ndarray,
     counts: np.ndarray,
 ) -> None:
-    """Adds customers ``active`` to the monthly row's tally: ``sums`` (float64) of bond, rational
-    value, satisfaction, resentment, attention and of the spend of those already customers at
-    the month's start (rows below ``rows_at_start``), ``counts`` of the initial cohort, of the
-    loyalty types apostle, loyalist, mercenary, hostage and of the customers at the start
-    (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order; ``locked``
-    aligned with ``active``, empty when nobody is under contract)."""
-    tally = _load(sums, counts)
-    thresholds = _thresholds(t)
+    """One pass over the active customers for the monthly row: ``sums`` (float64) of bond,
+    rational value, satisfaction, resentment, attention and of the spend of those already
+    customers at the month's start (rows below ``rows_at_start``), ``counts`` of the initial
+    cohort, of the loyalty types apostle, loyalist, mercenary, hostage and of the customers at
+    the start (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order;
+    ``locked`` aligned with ``active``, empty when nobody is under contract)."""
+    sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
+    initial = apostles = loyalists = mercenaries = hostages = at_start = 0
+    t0, t1, t2, t3, t4, t5 = t[0], t[1], t[2], t[3], t[4], t[5]  # in registers, not reloaded
     with_locked = locked.size > 0
-    for k in range(active.size):
-        tally = _tally(
-            tally, active[k], with_locked and locked[k], join_month, bond, rational_value, satisfaction,
-            resentment, attention, thresholds, spend, rows_at_start,
-        )
-    _store(sums, counts, tally)
+    for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
+        i = active[k]
+        b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
+        sum_b += b
+        sum_v += v
+        sum_s += s
+        sum_r += r
+        sum_a += attention[i]
+        here = np.int64(i < rows_at_start)
+        at_start += here
+        revenue += here * np.float64(spend[i])
+        initial += np.int64(join_month[i] == 0)
+        hostage = np.int64(locked[k]) * np.int64(r >= t0) if with_locked else 0
+        apostle = (1 - hostage) * np.int64(s >= t1) * np.int64(b >= t2)
+        loyalist = (1 - hostage - apostle) * np.int64(s >= t3) * np.int64(b >= t4)
+        hostages += hostage
+        apostles += apostle
+        loyalists += loyalist
+        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t5) * np.int64(b < t4)
+    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = sum_b, sum_v, sum_s, sum_r, sum_a, revenue
+    counts[0], counts[1], counts[2] = initial, apostles, loyalists
+    counts[3], counts[4], counts[5] = mercenaries, hostages, at_start
 
 
 # --- phase 5: exit hazards -----------------------------------------------------------------------

@@ -107,6 +107,13 @@ def _executor(workers: int | None, scheduler: str | None) -> Executor:
         return make_executor(workers, scheduler)
     except OSError as error:
         raise _fail(f"--scheduler: cannot reach {scheduler}: {error}") from None
+    except ValueError as error:  # Dask's parse of the address
+        if scheduler in (None, "local"):
+            raise
+        raise _fail(
+            f"--scheduler: expected 'local' or a scheduler's address such as tcp://10.0.0.5:8786, "
+            f"found '{scheduler}' ({error})"
+        ) from None
 
 
 def _load_scenario(
@@ -494,9 +501,13 @@ def _sweep_report(out: Path) -> None:
 
 def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) -> None:
     """A finished sweep of this scenario: print its comparison; run, rebuild and rewrite nothing."""
-    import polars as pl
+    from sim import results
 
-    _print_comparison(pl.read_parquet(out / "summary.parquet"), output_format, wide)
+    try:
+        summary = results.read_frame(out / "summary.parquet")
+    except results.ResultsError as error:
+        raise _fail(str(error)) from None
+    _print_comparison(summary, output_format, wide)
     stderr.print(
         f"{out}/ already holds every run of this scenario: nothing ran, nothing was rewritten "
         f"(--force runs it again; `loyalty-sim report {out}` rebuilds the report)",
@@ -535,15 +546,13 @@ def table_command(
     --baseline recomputes the paired differences against another strategy from runs.parquet;
     --strategies and --point narrow the rows. Nothing in RESULTS_DIR is written.
     """
-    from sim import provenance
+    from sim import results
     from sim.tables import comparison, select
 
-    manifest = provenance.read_manifest(results_dir)
-    if manifest is None or not (results_dir / "summary.parquet").exists():
-        raise _fail(f"{results_dir}: no finished sweep here (no manifest.json or summary.parquet)")
     try:
+        manifest = results.finished_manifest(results_dir)
         summary = select.compare(results_dir, baseline, strategies, point)
-    except select.SelectError as error:
+    except (results.ResultsError, select.SelectError) as error:
         raise _fail(str(error)) from None
     if output_format is TableFormat.xlsx:
         if out is None:

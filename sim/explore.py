@@ -34,7 +34,7 @@ import polars as pl
 from sim import defaults
 from sim import scenario as scenarios
 from sim.charts.churn import axis_cap, churn_chart
-from sim.charts.frames import mean_ci
+from sim.charts.frames import SHARE, mean_ci
 from sim.charts.style import FORMAT_LOCALES, StrategyColours, check_language, for_projector, label, percent
 from sim.charts.survival import survival_chart
 from sim.i18n import display_name, number
@@ -44,7 +44,6 @@ from sim.runs import run_strategies
 EXPLORE_CUSTOMERS = 5_000  # small enough to rerun four strategies in about a second
 EXPLORE_SEED = defaults.SEED
 SESSIONS_KEPT = 16  # previous runs remembered, one per open page
-PLOT_PX = 280  # about how tall each of the two plots is on a 1280 x 800 screen
 DEFAULT_SCENARIO = """\
 name = "explore"
 months = 60
@@ -214,10 +213,10 @@ class Explorer:
             row["change"] = "" if change is None else f"{change:+.1f} pp".replace("+0.0", "±0.0")
         baseline = names[self.scenario.baseline]
         shown = tuple(names[c] for c in strategies)
-        colours = StrategyColours(shown, baseline, self.lang, plot_height_px=PLOT_PX)
+        colours = StrategyColours(shown, baseline, self.lang)
         subtitle = label(self.lang, "explore_subtitle", seed=EXPLORE_SEED)
         # the churn axis of the first run, with room to rise, is kept for the session
-        first_cap = axis_cap(mean_ci(monthly, ["strategy", "month"], "churn_rate")) * 1.5
+        first_cap = axis_cap(mean_ci(monthly, ["strategy", "month"], "churn_rate", SHARE)) * 1.5
         cap = before["cap"] if before else first_cap
         old = before["monthly"] if before else None
         survival = for_projector(survival_chart(monthly, colours, subtitle, previous=old, low=0.0)).to_dict()

@@ -282,6 +282,19 @@ SCALAR_OUTCOMES: tuple[str, ...] = (
     "cost_per_retained_customer", *ECONOMIC_OUTCOMES,
 )
 
+# The range each scalar outcome can take (the others, margin and lifetime value, can take any
+# value): a confidence interval is cut to it, which keeps its coverage, since the true mean lies
+# in the range too (a t interval over two replications of a share can otherwise reach 120%).
+SCALAR_OUTCOME_RANGES: dict[str, tuple[float, float]] = {
+    "cohort_loss": (0.0, 1.0),
+    "annual_churn": (0.0, 1.0),
+    **dict.fromkeys(
+        ("half_life_months", "revenue", "program_cost", "cost_per_retained_customer",
+         *(f"cost_{c}" for c in COST_CATEGORIES), "exit_fees", "points_liability"),
+        (0.0, np.inf),
+    ),
+}
+
 RUN_SUMMARY_KEYS: tuple[str, ...] = (
     "strategy", "customers", "months", "seed", "cohort_loss", "annual_churn",
     "half_life_months", "monthly_churn", "churn_by_reason", "revenue", "program_cost",
@@ -290,6 +303,7 @@ RUN_SUMMARY_KEYS: tuple[str, ...] = (
 
 __all__ = [
     "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
-    "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "ExitReason", "LoyaltyTypes", "MonthlyRecorder",
+    "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "SCALAR_OUTCOME_RANGES", "ExitReason",
+    "LoyaltyTypes", "MonthlyRecorder",
     "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "run_summary",
 ]

@@ -60,7 +60,7 @@ from sim.errors import OptionError
 from sim.i18n import description, display_name, number, percent
 from sim.io import write_atomic
 from sim.provenance import scenario_of
-from sim.results import Results, ResultsError, load
+from sim.results import Results, ResultsError, load, read_frame
 from sim.seeds import point_text
 from sim.tables import Html
 from sim.tables.claims import claims_table
@@ -172,7 +172,11 @@ def _plugin_metrics(report: ReportInput) -> SectionContent:
 
 def _read(report: ReportInput, name: str) -> pl.DataFrame:
     """A file an analysis wrote into the results directory (``claims.parquet``, ...)."""
-    return pl.read_parquet(report.results.path / name)
+    command = name.removesuffix(".parquet")
+    return read_frame(
+        report.results.path / name,
+        f"run `loyalty-sim {command} ... --out {report.results.path}` again to rewrite it, or delete it",
+    )
 
 
 def decision_file(report: ReportInput, name: str) -> dict | None:
@@ -600,6 +604,8 @@ _PAGE = """<!DOCTYPE html>
   table.data th {{ text-align: left; vertical-align: bottom; background: #f4f6f8; }}
   table.data td {{ vertical-align: top; }}
   table.data td.num {{ text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }}
+  /* a narrow screen (a 1024 px projector): numbers may wrap, before their intervals only */
+  @media (max-width: 1400px) {{ table.data td.num {{ white-space: normal; }} }}
   table.data td.key {{ font-weight: 600; white-space: nowrap; }}
   table.data td.code {{ font-family: ui-monospace, monospace; color: #555; font-size: 0.85rem; }}
   .swatch {{ display: inline-block; width: 1.4rem; height: 0.5rem; margin-right: 0.5rem;

@@ -45,6 +45,23 @@ def load(path: str | Path) -> Results:
     """Read ``runs``, ``monthly``, ``summary`` (``customers`` and ``horizon_plane`` if present) and the
     manifest."""
     path = Path(path)
+    manifest = finished_manifest(path)
+    customers = path / "customers.parquet"
+    plane = path / "horizon_plane.parquet"
+    return Results(
+        path=path,
+        runs=read_frame(path / "runs.parquet"),
+        monthly=read_frame(path / "monthly.parquet"),
+        summary=read_frame(path / "summary.parquet"),
+        manifest=manifest,
+        customers=read_frame(customers) if customers.exists() else None,
+        horizon_plane=read_frame(plane) if plane.exists() else None,
+    )
+
+
+def finished_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of the finished sweep in folder ``path``; :class:`NoResults` if there is
+    none, :class:`ResultsError` if its manifest is damaged."""
     manifest_file = path / "manifest.json"
     if not manifest_file.exists():
         raise NoResults(f"{path} holds no sweep results (no manifest.json)")
@@ -56,17 +73,7 @@ def load(path: str | Path) -> Results:
             f"{path}: no summary.parquet ({why}); run the sweep again with --resume: it keeps the "
             "finished runs and writes the tables"
         )
-    customers = path / "customers.parquet"
-    plane = path / "horizon_plane.parquet"
-    return Results(
-        path=path,
-        runs=_frame(path / "runs.parquet"),
-        monthly=_frame(path / "monthly.parquet"),
-        summary=_frame(path / "summary.parquet"),
-        manifest=manifest,
-        customers=_frame(customers) if customers.exists() else None,
-        horizon_plane=_frame(plane) if plane.exists() else None,
-    )
+    return manifest
 
 
 def _manifest(file: Path) -> dict[str, Any]:
@@ -81,7 +88,9 @@ def _manifest(file: Path) -> dict[str, Any]:
     return manifest
 
 
-def _frame(file: Path) -> pl.DataFrame:
+def read_frame(file: Path, remedy: str = "run the sweep again with --resume to rewrite it") -> pl.DataFrame:
+    """A Parquet table of a result folder; :class:`ResultsError` naming the file and ``remedy``
+    if it is missing or damaged."""
     if not file.is_file():
         found = "nothing" if not file.exists() else "something that is not a file"
         raise NoResults(f"{file}: expected a Parquet file of the sweep, found {found}; use sweep --resume")
@@ -90,6 +99,5 @@ def _frame(file: Path) -> pl.DataFrame:
     except (pl.exceptions.PolarsError, OSError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise ResultsError(
-            f"{file}: expected a Parquet file written by a sweep, found damaged data ({first}); "
-            "run the sweep again with --resume to rewrite it"
+            f"{file}: expected a Parquet file written by loyalty-sim, found damaged data ({first}); {remedy}"
         ) from None

@@ -138,10 +138,10 @@ def sweep(
     manifest_path = out / "manifest.json"
     if (
         not (resume or force)
-        and (out / "runs.parquet").exists()
         and provenance.is_complete(
             provenance.read_manifest(out), scenario.hash(), replications or scenario.replications
         )
+        and _tables_whole(out, record_customers)
     ):
         # nothing to run and nothing to rewrite (not even the manifest): the finished comparison
         total_runs = len(batches) * len(scenario.strategies)
@@ -404,13 +404,30 @@ def _damage(parts: Path, batch: Batch, scenario: Scenario, fingerprint: str) -> 
 
 
 def intact(scenario: Scenario, out: Path, replications: int | None, record_customers: bool) -> bool:
-    """Whether every batch of the sweep in ``out`` has whole parts of its own: what ``--resume``
-    checks before it re-prints a finished sweep (reading only; :func:`sweep` heals the rest)."""
+    """Whether every batch of the sweep in ``out`` has whole parts of its own and the tables
+    combined from them read whole: what ``--resume`` checks before it re-prints a finished sweep
+    (reading only; :func:`sweep` heals the parts and combines the tables again)."""
     parts, fingerprint = out / "parts", _fingerprint(scenario, record_customers)
     return all(
         (parts / f"runs-{b.batch_id}.parquet").exists() and _damage(parts, b, scenario, fingerprint) is None
         for b in plan(scenario, replications, record_customers)
-    )
+    ) and _tables_whole(out, record_customers)
+
+
+def _tables_whole(out: Path, record_customers: bool) -> bool:
+    """Whether the tables a sweep combines are there and every page of each result table that is
+    there decodes (a file cut short by a copy or a full disk, or with damaged bytes, does not),
+    in constant memory. The summary is the analysis layer's: written after, when missing."""
+    needed = {"runs", "monthly", *(("customers",) if record_customers else ())}
+    for name in RESULT_FILES:
+        file = out / name
+        if file.suffix != ".parquet" or not (file.stem in needed or file.exists()):
+            continue
+        try:
+            pl.scan_parquet(file).select(pl.all().null_count()).collect(engine="streaming")
+        except (OSError, pl.exceptions.PolarsError):
+            return False
+    return True
 
 
 def _heal(out: Path, batches: list[Batch], scenario: Scenario, fingerprint: str) -> tuple[str, ...]:

@@ -256,6 +256,40 @@ def test_a_damaged_result_folder_is_one_line_naming_the_file(results, command, d
     assert line
 
 
+@pytest.mark.parametrize("analysis", ["claims", "sensitivity"])
+def test_a_damaged_analysis_table_in_a_result_folder_is_one_line(results, analysis):
+    """A garbage claims.parquet or sensitivity.parquet gave 'internal error: ComputeError'."""
+    (results / f"{analysis}.parquet").write_bytes(b'{"a": [1, 2')
+    assert_one_line(
+        run_cli("report", results, "--format", "html"),
+        f"{results / analysis}.parquet: expected a Parquet file", f"loyalty-sim {analysis} ... --out",
+    )
+    assert "report.html" not in os.listdir(results)
+
+
+@pytest.mark.parametrize("damage", ["truncated summary", "truncated runs", "manifest not JSON"])
+def test_table_of_a_damaged_result_folder_is_one_line_naming_the_file(results, damage):
+    """A truncated summary.parquet gave 'internal error: ComputeError' (exit 1), a damaged
+    manifest 'no finished sweep here (no manifest.json ...)', which was there."""
+    name, spoil = {**DAMAGE, "truncated runs": ("runs.parquet", DAMAGE["truncated summary"][1])}[damage]
+    spoil(results / name)
+    assert_one_line(run_cli("table", results, "--baseline", "point_card"), f"{results / name}: expected")
+
+
+@pytest.mark.parametrize("damage", ["truncated summary", "garbage monthly", "truncated runs"])
+def test_resume_rewrites_damaged_tables_as_the_error_says(results, small, damage):
+    """'run the sweep again with --resume to rewrite it', said the error; --resume answered
+    'nothing ran, nothing was rewritten' (or crashed on the summary) and the report kept failing.
+    Resume now combines the tables again from the checked parts, running nothing."""
+    name, spoil = {**DAMAGE, "truncated runs": ("runs.parquet", DAMAGE["truncated summary"][1])}[damage]
+    spoil(results / name)
+    assert run_cli("report", results, "--format", "html")[0] == 2
+    rc, _, err = run_cli("sweep", small, "--out", results, "--resume", "--workers", "1", "--no-report")
+    assert rc == 0 and "Traceback" not in err, err
+    assert "12 runs done (12 from before)" in err, err  # nothing ran again
+    assert run_cli("report", results, "--format", "html")[0] == 0
+
+
 def test_a_broken_scenario_inside_a_manifest_names_the_manifest(results):
     manifest = json.loads((results / "manifest.json").read_text())
     manifest["scenario"]["text"] = manifest["scenario"]["text"].replace("customers = 300", "customers = -3")
@@ -364,3 +398,16 @@ def test_ctrl_c_during_start_up_is_one_line(tmp_path):
         break
     assert process.returncode == 130, (out, err)
     assert err.strip() == "interrupted"
+
+
+@pytest.mark.parametrize(
+    ("address", "fragment"),
+    [("garbage", "missing port number"), ("tcp://host", "missing port number"),
+     ("ftp://x:1", "unknown address")],
+)
+def test_a_malformed_scheduler_address_is_one_line(small, tmp_path, address, fragment):
+    """'--scheduler garbage' gave 'internal error: ValueError' from Dask's address parser."""
+    out = tmp_path / "out"
+    result = run_cli("sweep", small, "--out", out, "--scheduler", address)
+    assert_one_line(result, "--scheduler: expected 'local' or a scheduler's", f"'{address}'", fragment)
+    assert not out.exists()

@@ -18,7 +18,7 @@ from scipy import stats
 
 from sim import results
 from sim import scenario as scenarios
-from sim.analysis.statistics import SUMMARY_OUTCOMES, t_interval
+from sim.analysis.statistics import SUMMARY_OUTCOMES, sweep_summary, t_interval
 from sim.analysis.statistics import sweep_and_summarise as sweep  # the orchestrator plus summary.parquet
 from sim.executors import DaskExecutor, LocalPoolExecutor, SerialExecutor
 from sim.programs import PROGRAMS, NoParams, Program, register
@@ -551,6 +551,34 @@ def test_t_interval_is_undefined_below_two_observations():
     assert math.isnan(low[0]) and math.isnan(high[0])
     assert math.isnan(low[1]) and math.isnan(high[1])
     assert low[2] < 3.0 < high[2]
+
+
+def test_t_interval_is_cut_to_the_range_of_the_quantity():
+    mean, std, n = np.array([0.05, 0.5]), np.array([0.2, 0.01]), np.array([2, 2])
+    low, high = t_interval(mean, std, n)
+    assert low[0] < 0.0 and high[0] > 1.0  # two replications: t = 12.7
+    cut_low, cut_high = t_interval(mean, std, n, bounds=(0.0, 1.0))
+    assert (cut_low[0], cut_high[0]) == (0.0, 1.0)
+    assert (cut_low[1], cut_high[1]) == (low[1], high[1])  # inside the range: unchanged
+
+
+def test_summary_intervals_stay_within_what_an_outcome_can_take():
+    """Two replications of very different cohort losses: the interval of the loss stays within
+    0-100%, the difference of two losses within -100..+100 pp, a cost stays >= 0, and a margin
+    (which can be negative) keeps its whole t interval."""
+    rows = [
+        {"strategy": strategy, "point": "{}", "replication": r, "status": "done",
+         **dict.fromkeys(SUMMARY_OUTCOMES, 0.0),
+         "cohort_loss": loss, "program_cost": cost, "margin": margin}
+        for strategy, losses in (("base", (0.95, 0.97)), ("other", (0.02, 0.9)))
+        for r, (loss, cost, margin) in enumerate(zip(losses, (1.0, 900.0), (-50.0, 40.0), strict=True))
+    ]
+    summary = sweep_summary(pl.DataFrame(rows), "base", ["base", "other"])
+    other = summary.filter(pl.col("strategy") == "other").row(0, named=True)
+    assert (other["cohort_loss_ci_low"], other["cohort_loss_ci_high"]) == (0.0, 1.0)
+    assert other["cohort_loss_diff_ci_low"] == -1.0
+    assert other["program_cost_ci_low"] == 0.0
+    assert other["margin_ci_low"] < -50.0 and other["margin_ci_high"] > 40.0
 
 
 def test_paired_differences_are_tighter_than_unpaired_ones(tmp_path):

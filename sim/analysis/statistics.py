@@ -19,7 +19,7 @@ import polars as pl
 from sim.analysis.economics import return_on_spend
 from sim.executors import Executor
 from sim.io import write_atomic
-from sim.outcomes import SCALAR_OUTCOMES
+from sim.outcomes import SCALAR_OUTCOME_RANGES, SCALAR_OUTCOMES
 from sim.scenario import Scenario
 from sim.seeds import swept_paths
 from sim.sweep import SweepReport, sweep
@@ -27,10 +27,19 @@ from sim.sweep import SweepReport, sweep
 SUMMARY_OUTCOMES: tuple[str, ...] = SCALAR_OUTCOMES
 
 
+UNBOUNDED = (-np.inf, np.inf)
+
+
 def t_interval(
-    mean: np.ndarray, std: np.ndarray, n: np.ndarray, level: float = 0.95
+    mean: np.ndarray,
+    std: np.ndarray,
+    n: np.ndarray,
+    level: float = 0.95,
+    bounds: tuple[float, float] = UNBOUNDED,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Student-t confidence interval of a mean from its sample std and count (NaN if n < 2)."""
+    """Student-t confidence interval of a mean from its sample std and count (NaN if n < 2),
+    cut to ``bounds``, the range the quantity can take: cutting keeps the coverage, since the
+    true mean lies in that range too."""
     # The t quantile from scipy.special (what scipy.stats.t.ppf calls): importing scipy.stats
     # takes most of a second, which a one-run `loyalty-sim run` would pay for a table.
     from scipy import special
@@ -38,28 +47,45 @@ def t_interval(
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = special.stdtrit(np.where(n > 1, n - 1, np.nan), 0.5 + level / 2) * np.asarray(std) / np.sqrt(n)
-    return np.asarray(mean) - half, np.asarray(mean) + half
+    return np.clip(np.asarray(mean) - half, *bounds), np.clip(np.asarray(mean) + half, *bounds)
 
 
-def _describe(frame: pl.DataFrame, by: list[str], columns: dict[str, str]) -> pl.DataFrame:
-    """Mean, CI low/high and n of each ``source`` column, named ``<target>_mean`` etc."""
+def difference_bounds(bounds: tuple[float, float]) -> tuple[float, float]:
+    """The range of a difference of two quantities in ``bounds`` (unbounded if either end is)."""
+    low, high = bounds
+    return (low - high, high - low) if np.isfinite(low) and np.isfinite(high) else UNBOUNDED
+
+
+def _describe(
+    frame: pl.DataFrame, by: list[str], columns: dict[str, str], bounds: Mapping[str, tuple[float, float]]
+) -> pl.DataFrame:
+    """Mean, CI low/high and n of each ``source`` column, named ``<target>_mean`` etc.; the
+    interval of a ``source`` in ``bounds`` is cut to its range."""
     aggregated = frame.group_by(by, maintain_order=True).agg(
         *[pl.col(src).mean().alias(f"{dst}_mean") for src, dst in columns.items()],
         *[pl.col(src).std().alias(f"{dst}_std") for src, dst in columns.items()],
         *[pl.col(src).count().alias(f"{dst}_n") for src, dst in columns.items()],
     )
     out = []
-    for dst in columns.values():
+    for src, dst in columns.items():
         low, high = t_interval(
             aggregated[f"{dst}_mean"].to_numpy(),
             aggregated[f"{dst}_std"].fill_null(np.nan).to_numpy(),
             aggregated[f"{dst}_n"].to_numpy(),
+            bounds=bounds.get(src, UNBOUNDED),
         )
         out += [
             pl.Series(f"{dst}_ci_low", low).fill_nan(None),
             pl.Series(f"{dst}_ci_high", high).fill_nan(None),
         ]
     return aggregated.with_columns(out).drop([f"{dst}_std" for dst in columns.values()])
+
+
+# The ranges of the differences each summary describes, by the suffix of their columns.
+_DIFFERENCE_BOUNDS = {
+    suffix: {f"{o}{suffix}": difference_bounds(r) for o, r in SCALAR_OUTCOME_RANGES.items()}
+    for suffix in ("_diff", "_paired_diff")
+}
 
 
 def reference_point(point: str, paired: Mapping[str, object]) -> str:
@@ -84,7 +110,7 @@ def _paired_differences(done: pl.DataFrame, paired: Mapping[str, object], by: li
         .with_columns(*[(pl.col(o) - pl.col(f"{o}_ref")).alias(f"{o}_paired_diff") for o in SUMMARY_OUTCOMES])
     )
     columns = {f"{o}_paired_diff": f"{o}_paired_diff" for o in SUMMARY_OUTCOMES}
-    described = _describe(differences, [*by, "reference_point"], columns)
+    described = _describe(differences, [*by, "reference_point"], columns, _DIFFERENCE_BOUNDS["_paired_diff"])
     return described.drop([f"{o}_paired_diff_n" for o in SUMMARY_OUTCOMES])
 
 
@@ -105,7 +131,7 @@ def sweep_summary(
     done = runs.filter(pl.col("status") == "done")
     grid_columns = [c for c in swept_paths(runs["point"]) if c in runs.columns]
     by = ["strategy", "point"]
-    summary = _describe(done, [*by, *grid_columns], {o: o for o in SUMMARY_OUTCOMES})
+    summary = _describe(done, [*by, *grid_columns], {o: o for o in SUMMARY_OUTCOMES}, SCALAR_OUTCOME_RANGES)
     summary = summary.rename({"cohort_loss_n": "replications"}).drop(
         [f"{o}_n" for o in SUMMARY_OUTCOMES if o != "cohort_loss"]
     )
@@ -115,7 +141,9 @@ def sweep_summary(
     paired = done.join(base, on=["point", "replication"], how="inner").with_columns(
         *[(pl.col(o) - pl.col(f"{o}_base")).alias(f"{o}_diff") for o in SUMMARY_OUTCOMES]
     )
-    differences = _describe(paired, by, {f"{o}_diff": f"{o}_diff" for o in SUMMARY_OUTCOMES}).drop(
+    differences = _describe(
+        paired, by, {f"{o}_diff": f"{o}_diff" for o in SUMMARY_OUTCOMES}, _DIFFERENCE_BOUNDS["_diff"]
+    ).drop(
         [f"{o}_diff_n" for o in SUMMARY_OUTCOMES]
     )
     summary = summary.join(differences, on=by, how="left")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.frames import best, mean_ci
+from sim.charts.frames import SHARE, best, mean_ci
 from sim.charts.style import (
     FONT_PX,
     HEIGHT_PX,
@@ -42,7 +42,7 @@ def churn_chart(
     edge with a triangle and their value written next to it. ``previous`` (monthly rows of an
     earlier run) is drawn as faint dashed lines; ``cap`` fixes the top of the axis."""
     lang = colours.lang
-    frame = mean_ci(monthly, ["strategy", "month"], "churn_rate")
+    frame = mean_ci(monthly, ["strategy", "month"], "churn_rate", SHARE)
     peak = best(frame, "mean")
     heading = label(
         lang,
@@ -76,7 +76,7 @@ def churn_chart(
     )
     layers = [line]
     if previous is not None:
-        before = mean_ci(previous, ["strategy", "month"], "churn_rate")
+        before = mean_ci(previous, ["strategy", "month"], "churn_rate", SHARE)
         clipped = before.with_columns(pl.col("mean").clip(0, cap))
         layers.insert(0, colours.faint(clipped, x, alt.Y("mean:Q", scale=y_scale)))
     note = subtitle or label(lang, "churn_subtitle")

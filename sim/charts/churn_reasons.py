@@ -12,13 +12,13 @@ from sim.charts.style import (
     REASON_LABELS,
     WIDTH_PX,
     StrategyColours,
+    fits_segment,
     label,
     percent,
     title,
 )
 from sim.population import EXIT_REASONS
 
-SEGMENT_LABEL_FROM = 0.08  # segments narrower than this share of their bar carry no text
 RELATIONAL_REASONS = ("relationship", "service")
 
 
@@ -71,18 +71,19 @@ def churn_reasons_chart(runs: pl.DataFrame, colours: StrategyColours) -> alt.Cha
         )
         .transform_calculate(reason_order=f"indexof({order!r}, datum.reason)")
     )
-    # each wide enough segment says what it is: the reason and its share, white on dark greys
+    # each segment that has room says what it is: the reason and its share, white on dark greys
     text = (
         alt.Chart(frame)
         .transform_calculate(reason_order=f"indexof({order!r}, datum.reason)")
         .transform_stack(stack="customers", groupby=["strategy"], sort=[{"field": "reason_order"}],
                          as_=["left", "right"])
-        .transform_filter(alt.datum.share >= SEGMENT_LABEL_FROM)
         .transform_calculate(middle="(datum.left + datum.right) / 2",
                              text="datum.reason + ' ' + format(datum.share, '.0%')",
                              ink=f"datum.reason_order < {len(GREYS) // 2} ? 'white' : 'black'")
         .mark_text(fontSize=FONT_PX - 2, baseline="middle")
-        .encode(y=y, x="middle:Q", text="text:N", color=alt.Color("ink:N", scale=None))
+        .encode(y=y, x="middle:Q", text="text:N", color=alt.Color("ink:N", scale=None),
+                opacity=alt.condition(fits_segment("text", "left", "right", FONT_PX - 2),
+                                      alt.value(1), alt.value(0)))
     )
     return alt.layer(bars, text).properties(
         width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "reasons_subtitle"))

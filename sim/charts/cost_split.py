@@ -12,14 +12,13 @@ from sim.charts.style import (
     HEIGHT_PX,
     WIDTH_PX,
     StrategyColours,
+    fits_segment,
     label,
     number,
     percent,
     title,
 )
 from sim.outcomes import COST_CATEGORIES
-
-SEGMENT_LABEL_FROM = 0.12  # share of the largest bar a segment needs to carry its name
 
 
 def cost_split_frame(summary: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -87,16 +86,16 @@ def cost_split_chart(summary: pl.DataFrame, colours: StrategyColours, months: in
             ],
         )
     )
-    largest = float(totals["cost"].max() or 0.0)
     text = (
         alt.Chart(frame)
         .transform_stack(stack="cost", groupby=["strategy"], sort=[{"field": "category_order"}],
                          as_=["left", "right"])
-        .transform_filter(alt.datum.cost >= SEGMENT_LABEL_FROM * largest)
         .transform_calculate(middle="(datum.left + datum.right) / 2",
                              ink=f"datum.category_order < {len(GREYS) // 2} ? 'white' : 'black'")
         .mark_text(fontSize=FONT_PX - 2, baseline="middle")
-        .encode(y=y, x="middle:Q", text="category:N", color=alt.Color("ink:N", scale=None))
+        .encode(y=y, x="middle:Q", text="category:N", color=alt.Color("ink:N", scale=None),
+                opacity=alt.condition(fits_segment("category", "left", "right", FONT_PX - 2),
+                                      alt.value(1), alt.value(0)))
     )
     return alt.layer(bars, text).properties(
         width=WIDTH_PX, height=HEIGHT_PX, title=title(heading, label(lang, "cost_split_subtitle"))

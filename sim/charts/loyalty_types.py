@@ -10,7 +10,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.frames import best, mean_ci
+from sim.charts.frames import SHARE, best, mean_ci
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 BONDED_TYPES = ("apostle", "loyalist")
@@ -21,7 +21,7 @@ def loyalty_types_chart(monthly: pl.DataFrame, colours: StrategyColours) -> alt.
     bonded), per month and strategy; the title names the strategy with the most at the horizon."""
     lang = colours.lang
     bonded = monthly.with_columns(pl.sum_horizontal(*(f"share_{k}" for k in BONDED_TYPES)).alias("bonded"))
-    frame = mean_ci(bonded, ["strategy", "month"], "bonded")
+    frame = mean_ci(bonded, ["strategy", "month"], "bonded", SHARE)
     horizon = frame.filter(pl.col("month") == pl.col("month").max())
     top = best(horizon, "mean")
     heading = label(lang, "title_loyalty", best=top["strategy"], share=percent(top["mean"], lang))

@@ -65,6 +65,21 @@ SUBTITLE_PX = 22
 
 
 
+# Mean width of a character of the charts' sans-serif type, as a share of its size (DejaVu Sans
+# and Helvetica average about 0.55; a little more, so a label that is drawn surely fits).
+CHARACTER_WIDTH_EM = 0.62
+
+
+def fits_segment(text: str, left: str, right: str, font_px: float) -> str:
+    """A Vega expression: the label in field ``text`` fits within its bar segment, from field
+    ``left`` to ``right`` on the x scale, as drawn now. The report sizes charts to the screen,
+    so whether a label fits is decided in pixels where it is drawn, not by a share of the bar."""
+    return (
+        f"abs(scale('x', datum.{right}) - scale('x', datum.{left})) >= "
+        f"length(datum.{text}) * {CHARACTER_WIDTH_EM * font_px} + {font_px / 2}"
+    )
+
+
 def title(text: str, subtitle: str | None = None) -> alt.TitleParams:
     return alt.TitleParams(
         text, subtitle=subtitle or "", anchor="start", fontSize=TITLE_PX, subtitleFontSize=SUBTITLE_PX,
@@ -98,27 +113,6 @@ def for_projector(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     )
 
 
-def dodge(values: list[float], gap: float, low: float, high: float) -> list[float]:
-    """Positions for labels at ``values`` at least ``gap`` apart, each as near its value as the
-    others allow, kept within ``[low, high]`` where there is room (label placement for lines)."""
-    order = sorted(range(len(values)), key=lambda i: values[i])
-    placed = [values[i] for i in order]
-    for k in range(1, len(placed)):
-        placed[k] = max(placed[k], placed[k - 1] + gap)
-    overshoot = placed[-1] - high if placed else 0.0
-    if overshoot > 0:
-        placed[-1] -= overshoot
-        for k in range(len(placed) - 2, -1, -1):
-            placed[k] = min(placed[k], placed[k + 1] - gap)
-    floor = low - placed[0] if placed else 0.0
-    if floor > 0 and placed[-1] + floor <= high:
-        placed = [p + floor for p in placed]
-    out = [0.0] * len(values)
-    for k, i in enumerate(order):
-        out[i] = placed[k]
-    return out
-
-
 @dataclass(frozen=True)
 class StrategyColours:
     """The colours and order of a sweep's strategies, and the legend selection that highlights one.
@@ -132,7 +126,6 @@ class StrategyColours:
     baseline: str
     lang: str = "en"
     order: tuple[str, ...] = ()
-    plot_height_px: int = HEIGHT_PX  # about how tall plots are drawn: labels at line ends keep apart
 
     @property
     def domain(self) -> list[str]:
@@ -173,13 +166,33 @@ class StrategyColours:
         selection: alt.Parameter | None = None,
     ) -> alt.Chart:
         """The strategy's name at the right end of each line (instead of a legend), in its colour,
-        moved apart where lines end close together. ``low``/``high``: the y axis' range."""
+        moved apart where lines end close together. ``low``/``high``: the y axis' range.
+
+        The labels are moved apart where they are drawn, from the plot's height then (Vega's
+        ``height`` signal): the report and the explorer size charts to the screen, so a gap fixed
+        in advance overlaps on a short screen. Each label goes as near its line's end as the
+        others allow: with labels sorted by where their lines end (rank ``k``), pushing each up
+        to ``gap`` above the one below is a running maximum of ``end - k * gap``; the push down
+        from the axis' top and the lift to its bottom follow in closed form.
+        """
         ends = frame.sort(x).group_by("strategy", maintain_order=True).last()
-        gap = (high - low) * (FONT_PX * 1.15) / self.plot_height_px
-        at = dodge(ends[y].to_list(), gap, low, high)
-        ends = ends.select("strategy", pl.col(x).alias("x"), pl.Series("label_y", at))
+        ends = ends.select("strategy", pl.col(x).alias("x"), pl.col(y).alias("end"))
+        gap = f"({high - low} * {FONT_PX * 1.15} / height)"
         text = (
             alt.Chart(ends)
+            .transform_window(rank="row_number()", sort=[alt.SortField("end")])
+            .transform_joinaggregate(labels="count()")
+            .transform_calculate(rise=f"datum.end - (datum.rank - 1) * {gap}")
+            .transform_window(highest_rise="max(rise)", sort=[alt.SortField("rank")], frame=[None, 0])
+            .transform_calculate(
+                pushed=f"min((datum.rank - 1) * {gap} + datum.highest_rise,"
+                f" {high} - (datum.labels - datum.rank) * {gap})"
+            )
+            .transform_joinaggregate(bottom="min(pushed)", top="max(pushed)")
+            .transform_calculate(
+                label_y=f"datum.bottom < {low} && datum.top + {low} - datum.bottom <= {high}"
+                f" ? datum.pushed + {low} - datum.bottom : datum.pushed"
+            )
             .mark_text(align="left", dx=10, fontSize=FONT_PX, fontWeight="bold", baseline="middle")
             .encode(x="x:Q", y="label_y:Q", text="strategy:N", color=self.color())
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import polars as pl
 
-from sim.charts.frames import best, mean_ci
+from sim.charts.frames import SHARE, best, mean_ci
 from sim.charts.style import HEIGHT_PX, WIDTH_PX, StrategyColours, label, mean_ci_tooltip, percent, title
 
 
@@ -24,7 +24,8 @@ def survival_frame(monthly: pl.DataFrame) -> pl.DataFrame:
     start = runs.filter(pl.col("month") == pl.col("month").min()).with_columns(
         pl.lit(0, dtype=runs["month"].dtype).alias("month"), pl.lit(1.0).alias("survival")
     )
-    return mean_ci(pl.concat([start, runs]).sort("strategy", "month"), ["strategy", "month"], "survival")
+    curves = pl.concat([start, runs]).sort("strategy", "month")
+    return mean_ci(curves, ["strategy", "month"], "survival", SHARE)
 
 
 def survival_chart(

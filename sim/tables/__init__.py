@@ -8,10 +8,13 @@ their interval in the report's language.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sim.i18n import number
+
+_BEFORE_NON_LETTER = re.compile(r" (?![^\W\d_])")
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,13 @@ def table(
     def cell(tag: str, content: str | Cell) -> str:
         item = content if isinstance(content, Cell) else Cell(content)
         attribute = f' class="{item.css}"' if item.css else ""
-        return f"<{tag}{attribute}>{html.escape(item.text)}</{tag}>"
+        text = html.escape(item.text)
+        if item.css == "num":
+            # A number may break before its interval and words between them, so that a table
+            # of intervals fits a narrow screen (a 1024 px projector) instead of hiding its
+            # last columns; a number never breaks from its unit, sign or interval bound.
+            text = _BEFORE_NON_LETTER.sub("\u00a0", text).replace("\u00a0[", " [", 1)
+        return f"<{tag}{attribute}>{text}</{tag}>"
 
     head = "".join(cell("th", h) for h in headers)
     body = "\n".join("<tr>" + "".join(cell("td", c) for c in row) + "</tr>" for row in rows)

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 
 from sim.errors import UserError
+from sim.results import read_frame
 
 
 class SelectError(UserError):
@@ -44,14 +45,14 @@ def compare(
     """The summary rows to show: re-paired against ``baseline`` when it is not the sweep's own
     (from ``runs.parquet``), narrowed to ``strategies`` (the baseline stays, as the reference)
     and to the grid points matching ``point`` (``name=value,...``)."""
-    summary = pl.read_parquet(results_dir / "summary.parquet")
+    summary = read_frame(results_dir / "summary.parquet")
     order = summary["strategy"].unique(maintain_order=True).to_list()
     if baseline and baseline not in order:
         raise _unknown("--baseline", "strategy", baseline, order)
     if baseline and baseline != summary["baseline"][0]:
         from sim.analysis.statistics import sweep_summary
 
-        summary = sweep_summary(pl.read_parquet(results_dir / "runs.parquet"), baseline, order)
+        summary = sweep_summary(read_frame(results_dir / "runs.parquet"), baseline, order)
     picked = _names(strategies)
     for name in picked:
         if name not in order:

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import altair as alt
 import polars as pl
 import pytest
+import vl_convert
 
 from sim.charts.churn import churn_chart
 from sim.charts.churn_reasons import churn_reasons_chart
 from sim.charts.cohort_loss import cohort_loss_chart
 from sim.charts.cost_retained import cost_retained_chart
+from sim.charts.cost_split import cost_split_chart
 from sim.charts.grid import grid_chart
 from sim.charts.loyalty_types import loyalty_types_chart
-from sim.charts.style import BASELINE_COLOUR, GREYS, StrategyColours, check_language, dodge, number, percent
+from sim.charts.style import BASELINE_COLOUR, GREYS, StrategyColours, check_language, number, percent
 from sim.charts.survival import survival_chart, survival_frame
+from sim.outcomes import COST_CATEGORIES
 
 
 def spec_of(chart: alt.TopLevelMixin) -> dict:
@@ -72,12 +76,34 @@ def test_churn_axis_is_not_set_by_one_spike(monthly, colours):
     assert "the axis stops at" in spec["title"]["subtitle"]
 
 
-def test_labels_at_line_ends_keep_apart():
-    placed = dodge([0.50, 0.505, 0.51, 0.9], gap=0.03, low=0.0, high=1.0)
-    ordered = sorted(placed[:3])
-    assert all(b - a >= 0.03 - 1e-12 for a, b in itertools.pairwise(ordered))
-    assert placed[3] == 0.9  # a label with room stays at its line
-    assert max(dodge([0.99, 0.995, 1.0], gap=0.05, low=0.0, high=1.0)) <= 1.0  # kept inside the axis
+@pytest.mark.parametrize("height_px", [600, 200])
+def test_labels_at_line_ends_keep_apart_at_the_drawn_height(height_px):
+    """Names at the ends of lines that end close together are moved apart by at least a line of
+    type at the height the chart is drawn (the report sizes charts to the screen), each as near
+    its line as the others allow, and within the axis."""
+    ends = {"a": 0.50, "b": 0.505, "c": 0.51, "d": 0.8, "e": 0.99, "f": 0.995}
+    frame = pl.DataFrame([
+        {"strategy": s, "month": m, "mean": 1 - (1 - end) * m / 60}
+        for s, end in ends.items()
+        for m in (0, 60)
+    ])
+    colours = StrategyColours(tuple(ends), "a")
+    lines = alt.Chart(frame).mark_line().encode(
+        x="month:Q", y=alt.Y("mean:Q", scale=alt.Scale(domain=[0, 1])), color=colours.color()
+    )
+    chart = alt.layer(lines, colours.end_labels(frame, "month", "mean", 0.0, 1.0))
+    svg = vl_convert.vegalite_to_svg(chart.properties(width=600, height=height_px).to_dict())
+    marks = re.findall(
+        r'<text [^>]*aria-roledescription="text mark"[^>]*translate\([\d.]+,([\d.-]+)\)[^>]*>(\w)</text>', svg
+    )
+    drawn = {name: float(y) for y, name in marks}
+    assert set(drawn) == set(ends)
+    heights = sorted(drawn.values())
+    assert min(b - a for a, b in itertools.pairwise(heights)) >= 20  # 20 px type
+    assert min(heights) >= 0 and max(heights) <= height_px + 8  # within the axis
+    if height_px == 600:  # room: the lowest and a lone label stay at their lines
+        assert drawn["a"] == pytest.approx(height_px * 0.5, abs=8)
+        assert drawn["d"] == pytest.approx(height_px * 0.2, abs=8)
 
 
 def test_cohort_loss_chart_sorts_best_first_and_marks_the_baseline(summary, colours):
@@ -110,6 +136,32 @@ def test_churn_reasons_chart_reports_the_relational_share_of_the_baseline(runs, 
     assert bars["encoding"]["x"]["stack"] == "zero"
     assert "life events" in bars["encoding"]["color"]["scale"]["domain"]
     assert set(bars["encoding"]["color"]["scale"]["range"]) <= set(GREYS)  # hues mean strategies only
+
+
+def visible_segment_labels(chart: alt.TopLevelMixin, width_px: int) -> list[str]:
+    """The texts drawn on bar segments (those with a ``%`` or a word) when the chart is drawn
+    ``width_px`` wide, as Vega draws them (vl-convert, the engine of PNG and SVG)."""
+    svg = vl_convert.vegalite_to_svg(chart.properties(width=width_px).to_dict())
+    marks = re.findall(r'<text ([^>]*aria-roledescription="text mark"[^>]*)>([^<]+)</text>', svg)
+    return [text for attributes, text in marks if 'opacity="0"' not in attributes]
+
+
+@pytest.mark.parametrize("chart", ["churn_reasons", "cost_split"])
+def test_a_segment_carries_its_label_only_where_the_label_fits(chart, runs, colours):
+    """The report draws charts as wide as the screen: a label is drawn where its segment is wide
+    enough at the drawn size, so a narrow projector drops labels instead of overlapping them."""
+    if chart == "churn_reasons":
+        figure = churn_reasons_chart(runs, colours)
+    else:
+        costs = {"base": {"contacts": 40_000.0}, "bond": {"contacts": 50_000.0, "service": 450_000.0}}
+        summary = pl.DataFrame([
+            {"strategy": s, "point": "{}", **{f"cost_{c}_mean": split.get(c, 0.0) for c in COST_CATEGORIES}}
+            for s, split in costs.items()
+        ])
+        figure = cost_split_chart(summary, colours, 60)
+    wide, narrow = visible_segment_labels(figure, 1200), visible_segment_labels(figure, 250)
+    assert wide and not any(text.endswith(" 0%") for text in wide)  # empty segments say nothing
+    assert set(narrow) < set(wide)  # the same segments, drawn narrower: fewer labels fit
 
 
 def test_loyalty_types_chart_is_one_bonded_line_per_strategy(monthly, colours):

@@ -25,7 +25,7 @@ def monthly_frame() -> pl.DataFrame:
 
 
 def test_rows_follow_the_given_order_with_median_retention_and_the_published_sbg_fit():
-    text = lifetime_table(monthly_frame(), "en", ["high_end", "regular"]).text
+    text = lifetime_table(monthly_frame(), "en", ["high_end", "regular"]).text.replace("\u00a0", " ")
     assert text.index(">high_end<") < text.index(">regular<")
     regular = text[text.index(">regular<"):]
     assert ">24 [" in regular  # survival first at or below one half in month 24 (468 of 1,000)
@@ -36,7 +36,7 @@ def test_rows_follow_the_given_order_with_median_retention_and_the_published_sbg
 
 
 def test_german_labels_and_decimal_commas():
-    text = lifetime_table(monthly_frame(), "de", ["regular", "high_end"]).text
+    text = lifetime_table(monthly_frame(), "de", ["regular", "high_end"]).text.replace("\u00a0", " ")
     assert "Median der Lebens\u00addauer" in text and ">0,704 \u00b1 " in text and "63,1 %" in text
 
 

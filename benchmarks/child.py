@@ -1,7 +1,8 @@
 """One timed run of the vectorised model in a fresh process, reported as one line of JSON.
 
 ``python -m benchmarks.child CUSTOMERS MONTHS`` runs ``rare_contact`` and prints: seconds of the
-run (imports excluded), seconds spent recording the monthly row, the memory-streaming floor,
+run (imports and the kernels' loading excluded), seconds spent recording the monthly row, the
+memory-streaming floor,
 and the peak resident memory of this process (imports included). Each time is given as wall
 time and as CPU time of this process (``*_cpu_seconds``): on a shared machine the CPU time is
 what an idle core would take, and the wall time mostly measures the other jobs. A fresh process per size
@@ -39,6 +40,9 @@ def streaming_floor_seconds(model: LoyaltyModel, rows_per_month: list[int]) -> t
 
 
 def measure(customers: int, months: int) -> dict[str, float]:
+    # Start-up first, not timed: numba and the kernels' cached machine code load on a model's
+    # first month (about a second; `loyalty-sim run` pays it, see bench_run), so a tiny run.
+    LoyaltyModel(builtin_strategies()[BASELINE], customers=100, months=2, rng=0).run()
     model = LoyaltyModel(builtin_strategies()[BASELINE], customers=customers, months=months, rng=1)
     recording = recording_cpu = 0.0
     rows_per_month = []

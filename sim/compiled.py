@@ -13,8 +13,10 @@ import numpy as np
 
 
 def _jit(**options: object) -> Callable[[Callable], Callable]:
-    """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code."""
-    return numba.njit(cache=True, **options)
+    """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code,
+    and NumPy's error model: a division by zero gives inf or nan as in the NumPy twins, without
+    a check before every division."""
+    return numba.njit(cache=True, error_model="numpy", **options)
 
 
 @_jit(inline="always")
@@ -47,31 +49,18 @@ def _normals_compiled(key: np.uint64, slots: np.ndarray, ids: np.ndarray, everyo
     return out
 
 
-# --- phase 1: service encounters ----------------------------------------------------------------
-
-
-@_jit()
-def follow_experience_compiled(
-    active: np.ndarray, satisfaction: np.ndarray, experience: np.ndarray, adaptation: np.float32
-) -> None:
-    """Satisfaction closes ``adaptation`` of its gap to this month's experience (per row)."""
-    for k in range(active.size):
-        i = active[k]
-        satisfaction[i] = satisfaction[i] + adaptation * (experience[i] - satisfaction[i])
-
-
 # --- phase 3: decay and adaptation ---------------------------------------------------------------
 # One pass over the active customers instead of a gather, a temporary and a scatter per term.
 # Parameters arrive as float32 and every step rounds to float32 in the NumPy twin's order, so
 # the results are bit-identical to sim.mechanisms.adaptation's NumPy code (tests compare them).
 
 
-@_jit()
+@_jit(inline="always")
 def _maximum(a: np.float32, b: np.float32) -> np.float32:
     return a if a >= b else b  # np.maximum's choice for equal values (and -0.0 == 0.0)
 
 
-@_jit()
+@_jit(inline="always")
 def _minimum(a: np.float32, b: np.float32) -> np.float32:
     return a if a <= b else b
 
@@ -81,36 +70,45 @@ def decay_and_adapt_compiled(
     active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
     satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
     spend: np.ndarray,
-    points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray,
+    points: np.ndarray, locked: np.ndarray, resentment: np.ndarray, p: np.ndarray, clamp: bool,
 ) -> None:
     """``p``: float32 [bond share, decay, doubling, recovery, satisfaction loss, bond loss,
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
     decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
-    aligned with ``active``."""
+    aligned with ``active``, empty when nobody is under contract. ``clamp``: clamp the states
+    as :func:`clamp_compiled` in the same pass."""
     zero, one = np.float32(0.0), np.float32(1.0)
+    share, decay, doubling, recovery, satisfaction_loss, bond_loss = p[0], p[1], p[2], p[3], p[4], p[5]
+    adapt, habituation, reference, points_reference, keep, fade_share = p[6], p[7], p[8], p[9], p[10], p[11]
     with_points = points.size > 0
-    for k in range(active.size):
+    with_locked = locked.size > 0
+    for k in range(active.size):  # branch-free where the data decide: they mispredict
         i = active[k]
         sat = satisfaction[i]
         b = bond[i]
-        excess = b - p[0] * sat
-        rate = p[1] * (one + np.float32(silence_months[i]) / p[2]) if excess > zero else p[3]
-        b = b - rate * excess
-        fade = p[11] * transient[i]
+        excess = b - share * sat
+        silent = decay * (one + np.float32(silence_months[i]) / doubling)
+        b = b - (silent if excess > zero else recovery) * excess
+        transient_bond = transient[i]
+        fade = fade_share * transient_bond
         b = b - fade
-        transient[i] = transient[i] - fade
+        transient[i] = transient_bond - fade
         got = received[i]
         expected = expectation[i]
         gap = _maximum(expected - got, zero)
-        satisfaction[i] = sat - p[4] * gap
-        bond[i] = b - p[5] * gap
-        expectation[i] = expected + p[6] * (got - expected)
-        value = _maximum(zero, got - p[7] * expected) / p[8]
+        sat = sat - satisfaction_loss * gap
+        b = b - bond_loss * gap
+        expectation[i] = expected + adapt * (got - expected)
+        value = _maximum(zero, got - habituation * expected) / reference
         if with_points:
-            value = value + points[k] / (spend[i] * p[9])
-        rational_value[i] = _minimum(one, value)
-        if not locked[k]:
-            resentment[i] = resentment[i] * p[10]
+            value = value + points[k] / (spend[i] * points_reference)
+        value = _minimum(one, value)
+        r = resentment[i]
+        if not (with_locked and locked[k]):
+            r = r * keep
+        if clamp:
+            b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
+        bond[i], satisfaction[i], rational_value[i], resentment[i] = b, sat, value, r
 
 
 @_jit()
@@ -128,12 +126,17 @@ def clamp_compiled(
     resentment: np.ndarray,
 ) -> None:
     """Clamp the four states of the active customers to [0, 1] (as np.clip: -0.0 stays)."""
-    zero, one = np.float32(0.0), np.float32(1.0)
     for k in range(active.size):
         i = active[k]
         for column in (bond, satisfaction, rational_value, resentment):
-            x = column[i]
-            column[i] = zero if x < zero else (one if x > one else x)
+            column[i] = _clamp(column[i])
+
+
+@_jit(inline="always")
+def _clamp(x: np.float32) -> np.float32:
+    """``x`` clamped to [0, 1] (as np.clip: -0.0 stays)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    return zero if x < zero else (one if x > one else x)
 
 
 # --- phase 9: record ---------------------------------------------------------------------------
@@ -143,16 +146,19 @@ def clamp_compiled(
 def record_compiled(
     active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
     rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray,
-    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int,
-) -> tuple[np.ndarray, np.ndarray]:
-    """One pass over the active customers for the monthly row: sums (float64) of bond, rational
-    value, satisfaction, resentment, attention and of the spend of those already customers at
-    the month's start (rows below ``rows_at_start``), and counts of the initial cohort, of the
-    loyalty types apostle, loyalist, mercenary, hostage and of the customers at the start
-    (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order; ``locked``
-    aligned with ``active``)."""
+    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int, sums: np.ndarray,
+    counts: np.ndarray,
+) -> None:
+    """One pass over the active customers for the monthly row: ``sums`` (float64) of bond,
+    rational value, satisfaction, resentment, attention and of the spend of those already
+    customers at the month's start (rows below ``rows_at_start``), ``counts`` of the initial
+    cohort, of the loyalty types apostle, loyalist, mercenary, hostage and of the customers at
+    the start (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order;
+    ``locked`` aligned with ``active``, empty when nobody is under contract)."""
     sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
     initial = apostles = loyalists = mercenaries = hostages = at_start = 0
+    t0, t1, t2, t3, t4, t5 = t[0], t[1], t[2], t[3], t[4], t[5]  # in registers, not reloaded
+    with_locked = locked.size > 0
     for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
         i = active[k]
         b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
@@ -165,15 +171,16 @@ def record_compiled(
         at_start += here
         revenue += here * np.float64(spend[i])
         initial += np.int64(join_month[i] == 0)
-        hostage = np.int64(locked[k]) * np.int64(r >= t[0])
-        apostle = (1 - hostage) * np.int64(s >= t[1]) * np.int64(b >= t[2])
-        loyalist = (1 - hostage - apostle) * np.int64(s >= t[3]) * np.int64(b >= t[4])
+        hostage = np.int64(locked[k]) * np.int64(r >= t0) if with_locked else 0
+        apostle = (1 - hostage) * np.int64(s >= t1) * np.int64(b >= t2)
+        loyalist = (1 - hostage - apostle) * np.int64(s >= t3) * np.int64(b >= t4)
         hostages += hostage
         apostles += apostle
         loyalists += loyalist
-        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t[5]) * np.int64(b < t[4])
-    sums = np.array([sum_b, sum_v, sum_s, sum_r, sum_a, revenue])
-    return sums, np.array([initial, apostles, loyalists, mercenaries, hostages, at_start], dtype=np.int64)
+        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t5) * np.int64(b < t4)
+    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = sum_b, sum_v, sum_s, sum_r, sum_a, revenue
+    counts[0], counts[1], counts[2] = initial, apostles, loyalists
+    counts[3], counts[4], counts[5] = mercenaries, hostages, at_start
 
 
 # --- phase 5: exit hazards -----------------------------------------------------------------------
@@ -207,15 +214,201 @@ def hazards_compiled(
     service = np.empty(n, dtype=np.float32)
     background = np.empty(n, dtype=np.float32)
     price = np.empty(n, dtype=np.float32)
-    zero, one = np.float32(0.0), np.float32(1.0)
+    q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
     for k in range(n):
-        i = ids[k]
-        propensity = restlessness[i] * churn_propensity[i]
-        hold = propensity * exp_hold[k]
-        gap = one - bond[i]
-        relationship[k] = _minimum(one, p[0] * bond_need[i] * (gap * gap) * hold)
-        discontent = _maximum(zero, one - satisfaction[i] / p[3])
-        service[k] = _minimum(one, (p[1] * failure_weight[k] * (gap * gap) + p[2] * discontent) * hold)
-        background[k] = _minimum(one, background_exit[i] * churn_propensity[i])
-        price[k] = _minimum(one, switch[i] * propensity * attention[i])
+        relationship[k], service[k], background[k], price[k] = _hazards(
+            ids[k], exp_hold[k], failure_weight[k], switch, bond, restlessness, churn_propensity,
+            bond_need, satisfaction, background_exit, attention, q,
+        )
     return relationship, service, background, price
+
+
+@_jit(inline="always")
+def _hazards(
+    i: np.int64, exp_hold: np.float32, failure_weight: np.float32, switch: np.ndarray, bond: np.ndarray,
+    restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: tuple,
+) -> tuple[np.float32, np.float32, np.float32, np.float32]:
+    """The four hazards of row ``i`` (see :func:`hazards_compiled`; ``p`` as a tuple)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    propensity = restlessness[i] * churn_propensity[i]
+    hold = propensity * exp_hold
+    gap = one - bond[i]
+    relationship = _minimum(one, p[0] * bond_need[i] * (gap * gap) * hold)
+    discontent = _maximum(zero, one - satisfaction[i] / p[3])
+    service = _minimum(one, (p[1] * failure_weight * (gap * gap) + p[2] * discontent) * hold)
+    background = _minimum(one, background_exit[i] * churn_propensity[i])
+    price = _minimum(one, switch[i] * propensity * attention[i])
+    return relationship, service, background, price
+
+
+@_jit()
+def free_exits_compiled(
+    ids: np.ndarray, slots: np.ndarray, keys: np.ndarray, exp_hold: np.ndarray, failure_path: np.ndarray,
+    failure_large: np.ndarray, by_path: np.ndarray, large_weight: np.float64, switch: np.ndarray,
+    bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
+    satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
+    codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
+    capacity: np.int64,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
+    hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
+    ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
+    in one pass. Sets leavers' exit month and reason; returns the leavers, and the stayers at
+    the start of an array of ``capacity`` entries (the population's next index of active rows)
+    with their count."""
+    one, zero = np.float32(1.0), np.float32(0.0)
+    leavers = np.empty(ids.size, dtype=np.int64)
+    stayers = np.empty(capacity, dtype=np.int64)
+    left = stayed = 0
+    q = (p[0], p[1], p[2], p[3])  # in registers: stores to the outputs could alias p
+    for k in range(ids.size):
+        i = ids[k]
+        path = failure_path[i]
+        weight = zero
+        if path:
+            weight = np.float32(np.float64(by_path[path]) * (large_weight if failure_large[i] else 1.0))
+        relationship, service, background, price = _hazards(
+            i, exp_hold[k], weight, switch, bond, restlessness, churn_propensity, bond_need,
+            satisfaction, background_exit, attention, q,
+        )
+        pull = one - (one - relationship) * (one - service) * (one - price)
+        leave = one - (one - background) * (one - pull)
+        slot = np.uint64(slots[i])
+        if _mix(keys[0], slot) < leave:
+            # competing risks: price, service, relationship, (contract end, breakout), background
+            c0 = price
+            c1 = c0 + service
+            c2 = c1 + relationship
+            c5 = c2 + zero + zero + background
+            draw = _mix(keys[1], slot) * c5
+            reason = np.int64(draw >= c0) + np.int64(draw >= c1) + 3 * np.int64(draw >= c2)
+            reason += np.int64(draw >= c5)
+            exit_reason[i] = codes[min(reason, 5)]
+            exit_month[i] = month
+            leavers[left] = i
+            left += 1
+        else:
+            stayers[stayed] = i
+            stayed += 1
+    return leavers[:left].copy(), stayers, stayed
+
+
+# --- fused phases: one pass over the active customers, with their random numbers drawn inline --
+# A customer's counter-based number is _mix(stream key, slot), so drawing it inside the pass
+# gives the very number model.uniforms() would: the passes below equal the NumPy code of their
+# phase bit for bit (tests compare them), without its gathers, temporaries and masks.
+
+
+@_jit(inline="always")
+def _at(scalar: np.float32, rows: np.ndarray, i: np.int64) -> np.float32:
+    """A per-customer value (``rows``, over every row) where one is given, else ``scalar``."""
+    return rows[i] if rows.size else scalar
+
+
+@_jit()
+def below_compiled(
+    key: np.uint64, slots: np.ndarray, ids: np.ndarray, probability: np.float32, rows: np.ndarray
+) -> np.ndarray:
+    """The customers of ``ids`` whose uniform number of stream ``key`` is below their
+    probability (``rows[i]`` where ``rows`` is given, else ``probability``), in order."""
+    out = np.empty(ids.size, dtype=np.int64)
+    count = 0
+    per_row = rows.size > 0
+    for k in range(ids.size):  # branch-free: whether a customer is picked is a coin toss
+        i = ids[k]
+        out[count] = i
+        count += _mix(key, np.uint64(slots[i])) < (rows[i] if per_row else probability)
+    return out[:count].copy()
+
+
+@_jit()
+def encounters_compiled(
+    active: np.ndarray, slots: np.ndarray, keys: np.ndarray, month: np.int16,
+    failure: np.float32, failure_rows: np.ndarray, recovery: np.float32, recovery_rows: np.ndarray,
+    fast: np.float32, fast_scalar: np.float32, quality: np.float32, quality_rows: np.ndarray,
+    gain: np.float32, gain_rows: np.ndarray, with_gain: bool,
+    f64: np.ndarray, f32: np.ndarray, loss: np.ndarray, slow_months: np.int8,
+    satisfaction: np.ndarray, bond: np.ndarray, transient: np.ndarray, bond_need: np.ndarray,
+    complaint_months_left: np.ndarray, silence: np.ndarray, first_month: np.ndarray,
+    first_path: np.ndarray, first_large: np.ndarray, failure_path: np.ndarray,
+    failure_large: np.ndarray,
+) -> np.ndarray:
+    """Phase 1 for the active customers (``sim.mechanisms.service.encounters``). ``keys``:
+    streams failure, severity, complaint, recovery; ``f64``: [small and large complaint
+    shares, failure experience], compared or computed in float64 as NumPy does; ``f32``: [slow
+    recovered, unresolved, recovered experience, satisfaction adaptation, large failure weight,
+    large failure share]; ``loss``: bond loss by path. Returns the counts of failures by path,
+    of large failures and of slow resolutions arriving."""
+    counts = np.zeros(len(loss) + 2, dtype=np.int64)
+    one = np.float32(1.0)
+    for k in range(active.size):
+        i = active[k]
+        slot = np.uint64(slots[i])
+        experience = _at(quality, quality_rows, i)
+        left = complaint_months_left[i]
+        if left == 1:  # a slow resolution arrives
+            experience = f32[0]
+            silence[i] = 0
+            counts[-1] += 1
+        if left > 0:
+            complaint_months_left[i] = left - 1
+        b = bond[i]
+        if _mix(keys[0], slot) < _at(failure, failure_rows, i):
+            large = _mix(keys[1], slot) < f32[5]
+            voice = f64[1] if large else f64[0]
+            complained = np.float64(_mix(keys[2], slot)) < voice
+            u = _mix(keys[3], slot)
+            path = np.int8(1)
+            if complained:
+                path = np.int8(2)
+                if u < _at(recovery, recovery_rows, i):
+                    path = np.int8(3)
+                    if u < (recovery_rows[i] * fast if recovery_rows.size else fast_scalar):
+                        path = np.int8(4)
+            if path == 2:
+                experience = f32[1]
+            elif path == 4:
+                experience = f32[2]
+                silence[i] = 0
+            else:
+                experience = np.float32((0.5 if large else 1.0) * f64[2])
+            if path == 3:
+                complaint_months_left[i] = slow_months
+            failure_path[i] = path
+            failure_large[i] = large
+            counts[path] += 1
+            counts[-2] += np.int64(large)
+            lost = _minimum(b, loss[path] * (f32[4] if large else one) * (one - b))
+            b = b - lost
+            bond[i] = b
+            transient[i] = transient[i] - lost
+            if first_month[i] < 0:
+                first_month[i] = month
+                first_path[i] = path
+                first_large[i] = large
+        s = satisfaction[i]
+        satisfaction[i] = s + f32[3] * (experience - s)
+        if with_gain:
+            bond[i] = b + _at(gain, gain_rows, i) * bond_need[i] * (one - b)
+    return counts
+
+
+@_jit()
+def offers_compiled(
+    active: np.ndarray, slots: np.ndarray, key: np.uint64, rate: np.float32, pull_per_focus: np.float32,
+    switch_max: np.float32, price_focus: np.ndarray, rational_value: np.ndarray, bond: np.ndarray,
+    offered: np.ndarray, switch: np.ndarray,
+) -> None:
+    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    for k in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
+        i = active[k]
+        tempted = _mix(key, np.uint64(slots[i])) < rate
+        focus = price_focus[i]
+        pull = focus * pull_per_focus - focus * rational_value[i]
+        pull = pull if pull > zero else zero  # np.clip: max, then min
+        pull = pull if pull < one else one
+        gap = one - bond[i]
+        offered[i] = tempted
+        switch[i] = switch_max * pull * (gap * gap) if tempted else zero

@@ -37,6 +37,8 @@ from sim.programs import Program, Terms
 from sim.shards import Shard
 from sim.strategy import Strategy
 
+_THRESHOLDS = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)  # sim.compiled.record_compiled
+_NOBODY = np.zeros(0, dtype=bool)  # nobody under contract
 _MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
 _MEANS = tuple(f"mean_{column}" for column in _MEAN_COLUMNS)  # monthly columns, in the kernel's order
 _STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
@@ -93,6 +95,9 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase("record", "_record", "one row of the monthly table", "reads terms, balance (programs)"),
 )
+
+
+_NO_ROWS = np.zeros(0, dtype=np.float32)
 
 
 def _row_numbers(ids: np.ndarray | None) -> np.ndarray | None:
@@ -230,14 +235,38 @@ class LoyaltyModel(mesa.Model):
         under every strategy, joiners included, and only the customers asked about cost a draw:
         pass ``ids`` rather than indexing the numbers of every row.
         """
-        return kernels.uniforms(self._counter_key(purpose, month), self._slots(), _row_numbers(ids))
+        return kernels.uniforms(self._counter_key(purpose, month), self.slot_of_rows(), _row_numbers(ids))
 
     def normals(self, purpose: str, ids: np.ndarray | None = None) -> np.ndarray:
         """One float32 standard normal number per customer of ``ids``, by slot as in :meth:`uniforms`."""
-        return kernels.normals(self._counter_key(purpose), self._slots(), _row_numbers(ids))
+        return kernels.normals(self._counter_key(purpose), self.slot_of_rows(), _row_numbers(ids))
 
-    def _slots(self) -> np.ndarray:
-        """The slot of every customer row."""
+    def below(
+        self, purpose: str, probability: float | np.ndarray, ids: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The customers of ``ids`` (default: the active ones) whose number of :meth:`uniforms`
+        for ``purpose`` is below ``probability`` (one value, or one float32 per row): the same
+        customers as ``ids[model.uniforms(purpose, ids) < probability]``, in one compiled pass."""
+        ids = self.population.active_ids() if ids is None else _row_numbers(ids)
+        # The compiled pass compares in float32, as NumPy does with a Python number or float32 rows.
+        per_row = isinstance(probability, np.ndarray)
+        rows = probability if per_row else _NO_ROWS
+        in_float32 = type(probability) in (float, int) or (per_row and rows.dtype == np.float32)
+        if not (kernels.COMPILED and in_float32):
+            return ids[self.uniforms(purpose, ids) < (probability[ids] if per_row else probability)]
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.population)):  # unchecked in the pass
+            raise IndexError(f"customer rows must be in 0..{len(self.population) - 1}")
+        one = np.float32(0.0 if rows.size else probability)
+        key = np.uint64(self._counter_key(purpose))
+        return kernels.below_compiled(key, self.slot_of_rows(), ids, one, rows)
+
+    def stream_keys(self, *purposes: str) -> np.ndarray:
+        """The uint64 keys of the counter-based streams of ``purposes`` this month, for compiled
+        passes that draw customers' numbers inline (``sim.compiled``): the numbers of :meth:`uniforms`."""
+        return np.array([self._counter_key(purpose) for purpose in purposes], dtype=np.uint64)
+
+    def slot_of_rows(self) -> np.ndarray:
+        """The slot (``sim.mechanisms.acquisition.Slots``) of every customer row, int64."""
         n = len(self.population)
         return self.slots.rows(n)[:n]
 
@@ -315,10 +344,13 @@ class LoyaltyModel(mesa.Model):
         self._behaviour_hooks("act")
 
     def _decay_and_adapt(self) -> None:
-        adaptation.decay_and_adapt(self)
+        # Without behaviours nothing writes the states between adaptation and the clamp, so a
+        # compiled pass clamps as it goes (attention's fade writes no clamped state).
+        clamped = adaptation.decay_and_adapt(self, clamp=not self.behaviours)
         attention.fade(self)
         self._behaviour_hooks("adapt")
-        self._clamp_states()
+        if not clamped:
+            self.clamp_states()
 
     def _competitor_offers(self) -> None:
         self._switch = offers.competitor_offers(self)
@@ -327,7 +359,8 @@ class LoyaltyModel(mesa.Model):
     def _stay_or_leave(self) -> None:
         leavers = decision.stay_or_leave(self, self._switch)
         self._behaviour_hooks("stay_or_leave", leavers)
-        self._clamp_states()
+        if self.behaviours:  # phase 5 itself clamps the only states it moves (trapped bonds)
+            self.clamp_states()
 
     def _contract_ends(self) -> None:
         ended, recontracted = self.flows.term_ended, self.flows.recontracted
@@ -402,19 +435,20 @@ class LoyaltyModel(mesa.Model):
         spend and count of those who were customers at the month's start (rows below
         ``rows_at_start``: not this month's joiners)."""
         pop, n = self.population, active.size
-        locked = self.locked(active)
         if kernels.COMPILED:
-            thresholds = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)
-            sums, counts = kernels.record_compiled(
+            terms = self.terms(active)
+            locked = _NOBODY if terms is None else terms.months_left > 0
+            sums, counts = np.zeros(6), np.zeros(6, dtype=np.int64)
+            kernels.record_compiled(
                 active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
-                pop.resentment, pop.attention, thresholds, pop.spend_per_month, rows_at_start,
+                pop.resentment, pop.attention, _THRESHOLDS, pop.spend_per_month, rows_at_start, sums, counts,
             )
             types = counts[1:5]
             shares = np.append(types, n - types.sum()) / n if n else np.zeros(len(LOYALTY_TYPES))
             means = dict(zip(_MEANS, (sums[:5] / n if n else np.zeros(len(_MEANS))).tolist(), strict=True))
             return means, int(counts[0]), shares, float(sums[5]), int(counts[5])
         rows = np.zeros(len(pop), dtype=bool)
-        rows[active[locked]] = True
+        rows[active[self.locked(active)]] = True
         means = {
             name: float(getattr(pop, column)[active].mean(dtype=np.float64)) if n else 0.0
             for name, column in zip(_MEANS, _MEAN_COLUMNS, strict=True)
@@ -425,11 +459,12 @@ class LoyaltyModel(mesa.Model):
             float(pop.spend_per_month[stayers].sum(dtype=np.float64)), stayers.size,
         )
 
-    def _clamp_states(self) -> None:
-        """Clamp the states of the customers active at the start of the month (this month's
-        leavers included) to their ranges; earlier leavers' states were clamped then and stay."""
+    def clamp_states(self, ids: np.ndarray | None = None) -> None:
+        """Clamp the states of customers ``ids`` (default: those active at the start of the
+        month, this month's leavers included) to their ranges; earlier leavers' states were
+        clamped then and stay."""
         pop = self.population
-        active = np.flatnonzero(self.flows.active_at_start)
+        active = np.flatnonzero(self.flows.active_at_start) if ids is None else ids
         if kernels.COMPILED:
             kernels.clamp_compiled(active, pop.bond, pop.satisfaction, pop.rational_value, pop.resentment)
             return

@@ -4,6 +4,10 @@ The schema (:data:`SCHEMA`) is the single source of truth for every per-customer
 its dtype, its initial value and its meaning. It drives allocation, growth when customers
 join, Parquet export and the table in ``docs/ODD.md``. Rows are never removed: a customer
 who leaves keeps their row with ``active = False``, ``exit_month`` and ``exit_reason`` set.
+
+The rows of the active customers are kept as an index array (:meth:`Population.active_ids`),
+updated when customers join or leave (:meth:`Population.deactivate`), so that the monthly
+phases visit only the customers still here: departed customers cost no time after they leave.
 """
 
 from __future__ import annotations
@@ -165,6 +169,8 @@ class Population:
 
     Column arrays are read as attributes (``pop.bond``) and are views of the first ``n``
     rows; update them in place (``pop.bond[ids] += x``, ``np.clip(..., out=pop.bond)``).
+    ``active`` is read-only: customers leave through :meth:`deactivate`, which keeps the index
+    of active rows (:meth:`active_ids`) in step.
     """
 
     def __init__(self, capacity: int, extra_columns: tuple[Column, ...] = ()) -> None:
@@ -175,6 +181,9 @@ class Population:
         object.__setattr__(self, "columns", {c.name: c for c in columns})
         object.__setattr__(self, "n", 0)
         object.__setattr__(self, "_data", {c.name: self._empty(c, max(capacity, 1)) for c in columns})
+        # The active rows, ascending, in the first _active_count entries of a buffer with room.
+        object.__setattr__(self, "_active_rows", np.empty(max(capacity, 1), dtype=np.int64))
+        object.__setattr__(self, "_active_count", 0)
 
     @staticmethod
     def _empty(column: Column, capacity: int) -> np.ndarray:
@@ -188,7 +197,10 @@ class Population:
         data = self.__dict__["_data"]
         if name not in data:
             raise AttributeError(name)
-        return data[name][: self.__dict__["n"]]
+        column = data[name][: self.__dict__["n"]]
+        if name == "active":  # written only through deactivate(), which keeps active_ids in step
+            column.flags.writeable = False
+        return column
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"update population columns in place, e.g. pop.{name}[:] = ...")
@@ -224,6 +236,7 @@ class Population:
         else:  # known segments (the firm's own customers, sim.customer_base)
             seg = segment_codes.astype(np.int8)
         object.__setattr__(self, "n", stop)
+        self._append_active(start, stop)
         rows = slice(start, stop)
         self.segment[rows] = seg
         self.join_month[rows] = month
@@ -257,6 +270,8 @@ class Population:
         for name, array in self._data.items():
             array[size : self.n] = self.columns[name].initial
         object.__setattr__(self, "n", min(self.n, size))
+        rows = self._active_rows[: self._active_count]
+        object.__setattr__(self, "_active_count", int(np.searchsorted(rows, size)))
 
     def remove(self, start: int, stop: int) -> None:
         """Drop rows ``start..stop-1``, moving the later rows down (used to keep part of a block
@@ -265,6 +280,11 @@ class Population:
             n = self.n
             for array in self._data.values():
                 array[start : n - (stop - start)] = array[stop:n]
+            rows = self._active_rows[: self._active_count]
+            first, last = np.searchsorted(rows, (start, stop))  # rows from start on move or go
+            tail = rows[last:] - (stop - start)
+            rows[first : first + tail.size] = tail
+            object.__setattr__(self, "_active_count", int(first + tail.size))
             self.truncate(n - (stop - start))
 
     def _reserve(self, size: int) -> None:
@@ -277,9 +297,45 @@ class Population:
             grown = self._empty(self.columns[name], new_capacity)
             grown[: self.n] = array[: self.n]
             data[name] = grown
+        rows = np.empty(new_capacity, dtype=np.int64)
+        rows[: self._active_count] = self._active_rows[: self._active_count]
+        object.__setattr__(self, "_active_rows", rows)
+
+    def _append_active(self, start: int, stop: int) -> None:
+        """New rows ``start..stop-1`` are active (after every earlier row)."""
+        count = self._active_count
+        self._active_rows[count : count + stop - start] = np.arange(start, stop)
+        object.__setattr__(self, "_active_count", count + stop - start)
 
     def active_ids(self) -> np.ndarray:
-        return np.flatnonzero(self.active)
+        """The rows of the active customers, ascending (read-only: kept up to date, not rebuilt)."""
+        rows = self._active_rows[: self._active_count]
+        rows.flags.writeable = False
+        return rows
+
+    @property
+    def capacity(self) -> int:
+        """Rows allocated: customers can join up to this many rows before the arrays grow."""
+        return self._active_rows.size
+
+    def deactivate(self, ids: np.ndarray, stayers: np.ndarray | None = None) -> None:
+        """Customers ``ids`` (rows, active) leave: ``active`` becomes False and they drop out of
+        :meth:`active_ids`. ``stayers``: the active rows without ``ids``, ascending, where the
+        caller has them already (a compiled pass that decided who leaves); the start of a new
+        int64 array of :attr:`capacity` entries is taken over as it is."""
+        self._data["active"][ids] = False
+        if stayers is None:
+            rows = self._active_rows[: self._active_count]
+            stayers = rows[self._data["active"][rows]]
+        rows = stayers.base
+        if not (
+            isinstance(rows, np.ndarray) and rows.dtype == np.int64 and rows.size == self.capacity
+            and rows is not self._active_rows and stayers.ctypes.data == rows.ctypes.data
+        ):  # a new buffer: arrays that active_ids() returned before keep their rows
+            rows = np.empty(self.capacity, dtype=np.int64)
+            rows[: stayers.size] = stayers
+        object.__setattr__(self, "_active_rows", rows)
+        object.__setattr__(self, "_active_count", int(stayers.size))
 
     def to_dict(self, names: list[str] | None = None) -> dict[str, np.ndarray]:
         """Copies of the named columns (all by default), e.g. for a polars DataFrame."""

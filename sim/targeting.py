@@ -390,7 +390,8 @@ class _Saved:
     def __init__(self, model: LoyaltyModel, program: Any, args: tuple) -> None:
         self.model, self.program = model, program
         pop = model.population
-        self.columns = {name: getattr(pop, name).copy() for name in pop.columns}
+        # every column a hook can write (``active`` is read-only: only leaving changes it)
+        self.columns = {name: getattr(pop, name).copy() for name in pop.columns if name != "active"}
         self.state = copy.deepcopy({k: v for k, v in vars(program).items() if k != "reach"})
         self.level = copy.copy(args[0]) if args and hasattr(args[0], "failure_per_month") else None
         self.level_target = args[0] if self.level is not None else None

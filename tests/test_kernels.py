@@ -8,7 +8,8 @@ import pytest
 
 from sim import kernels
 from sim.model import LoyaltyModel
-from sim.strategy import builtin_strategies
+from sim.strategy import ProgramSpec, Strategy, builtin_strategies
+from sim.targeting import Target
 
 SLOTS = np.concatenate([np.arange(50_000), np.array([2**40, 2**62 - 1])]).astype(np.int64)
 
@@ -67,7 +68,7 @@ def _scrambled(make_model) -> LoyaltyModel:
     pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
     pop.contract_months_left[::2] = 5
     pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))
-    pop.active[::7] = False
+    pop.deactivate(np.arange(0, len(pop), 7))
     return model
 
 
@@ -107,3 +108,37 @@ def test_the_exit_hazard_kernels_equal_the_numpy_twin_bit_for_bit(make_model):
     twin = decision._hazards_numpy(model, ids, switch)
     for name, a, b in zip(("relationship", "service", "background", "price"), compiled, twin, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("specs", [
+    (ProgramSpec("rare_contact"),),  # the fused phases 1, 4, 5 and the tally of the stayers in phase 5
+    # per-customer service levels (a targeted program)
+    (ProgramSpec("service_excellence", target=Target(share=0.5)), ProgramSpec("point_card")),
+    (ProgramSpec("lock_in_contract"),),  # contracts: phase 5's NumPy path with the hazard kernels
+])
+def test_the_fused_phases_leave_every_customer_as_the_numpy_twins_do(monkeypatch, specs):
+    runs = []
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled)
+        runs.append(LoyaltyModel(Strategy("s", specs), customers=2_000, months=6, rng=5).run(customers=True))
+    assert runs[0].customer_records.equals(runs[1].customer_records)
+    for column in runs[0].monthly.columns:  # sums accumulate in float64, in another order: not bit for bit
+        if runs[0].monthly[column].dtype.is_float():
+            np.testing.assert_allclose(runs[0].monthly[column], runs[1].monthly[column], rtol=1e-12)
+        else:
+            assert runs[0].monthly[column].equals(runs[1].monthly[column]), column
+
+
+def test_below_picks_the_customers_whose_number_is_below_the_probability():
+    model = LoyaltyModel(builtin_strategies()["rare_contact"], customers=5_000, months=2, rng=2)
+    model.step()
+    ids = model.population.active_ids()[::2]
+    u = model.uniforms("probe", ids)
+    per_row = np.random.default_rng(1).random(len(model.population), dtype=np.float32)
+    # float64 values compare in float64, as NumPy's comparison does
+    for probability in (0.3, per_row, per_row.astype(np.float64), np.float64(0.3)):
+        expected = ids[u < (probability[ids] if isinstance(probability, np.ndarray) else probability)]
+        np.testing.assert_array_equal(model.below("probe", probability, ids), expected)
+    everyone = model.population.active_ids()
+    np.testing.assert_array_equal(model.below("probe", 0.3), model.below("probe", 0.3, everyone))

@@ -87,7 +87,7 @@ def test_add_grows_capacity_and_keeps_old_rows():
     first = pop.add(rng, 3, DEFAULT_SEGMENTS, month=0)
     np.testing.assert_array_equal(first, [0, 1, 2])
     pop.bond[:] = [0.1, 0.2, 0.3]
-    pop.active[1] = False
+    pop.deactivate(np.array([1]))
     pop.exit_month[1] = 2
     before = pop.to_dict()
 
@@ -237,3 +237,19 @@ def test_exit_reasons_are_labelled_without_still_active():
 def test_invalid_distributions_raise(factory, message):
     with pytest.raises(ValueError, match=message):
         factory()
+
+
+def test_the_index_of_active_rows_follows_joins_removals_and_exits():
+    rng = np.random.default_rng(3)
+    pop = Population(capacity=8)
+    pop.add(rng, 6, DEFAULT_SEGMENTS, month=0)
+    before = pop.active_ids()
+    pop.deactivate(np.array([1, 4]))
+    pop.add(rng, 10, DEFAULT_SEGMENTS, month=1)  # beyond the capacity: the index grows too
+    pop.remove(8, 11)
+    pop.truncate(11)
+    pop.deactivate(np.array([9]))
+    np.testing.assert_array_equal(pop.active_ids(), np.flatnonzero(pop.active))
+    np.testing.assert_array_equal(before, np.arange(6))  # an index handed out earlier keeps its rows
+    with pytest.raises(ValueError, match="read-only"):
+        pop.active[0] = False  # customers leave through deactivate, which keeps the index

@@ -69,7 +69,7 @@ def test_a_targeted_program_changes_exactly_the_customers_it_reaches(program, id
 
 def test_churn_risk_targets_the_riskiest_share_by_the_models_own_hazard(make_model, begin_month):
     model = make_model("rare_contact", customers=1000)
-    model.population.active[:100] = False
+    model.population.deactivate(np.arange(100))
     begin_month(model)
     mask = Target(churn_risk_top_share=0.2).mask(model, "rare_contact")
     score = churn_score(model)

@@ -97,10 +97,19 @@ class ExitHazards:
         return cls(*(np.ones(size) for _ in cls.REASONS))
 
 
+def _scaling(model: LoyaltyModel) -> list[Behaviour]:
+    return [b for b in model.behaviours if type(b).exit_hazards is not Behaviour.exit_hazards]
+
+
+def scales_exit_hazards(model: LoyaltyModel) -> bool:
+    """Whether a behaviour of the market scales exit hazards (has an ``exit_hazards`` hook)."""
+    return bool(_scaling(model))
+
+
 def exit_hazard_factors(model: LoyaltyModel, ids: np.ndarray) -> ExitHazards | None:
     """The factors of every behaviour that scales exit hazards, multiplied; None if none does
     (then the model skips the multiplication)."""
-    scaling = [b for b in model.behaviours if type(b).exit_hazards is not Behaviour.exit_hazards]
+    scaling = _scaling(model)
     if not scaling:
         return None
     hazards = ExitHazards.ones(ids.size)

@@ -152,8 +152,14 @@ class Slots:
         self.overflow_start = customers + months * self.per_month
         self.overflow = 0  # overflow slots given out, in the whole market
         held = range(customers) if held is None else held  # the initial slots of this model (a shard's)
-        self.of_row = np.arange(held.start, held.stop, dtype=np.int64)
+        self._slots = np.arange(held.start, held.stop, dtype=np.int64)  # a buffer with room to grow
+        self._count = len(held)
         self.end = held.stop  # one more than the highest slot held
+
+    @property
+    def of_row(self) -> np.ndarray:
+        """The slot of each row so far."""
+        return self._slots[: self._count]
 
     def join(self, month: int, count: int, first: int = 0, total: int | None = None) -> None:
         """Slots for joiners ``first..first+count-1`` of the month's ``total`` (default ``count``)."""
@@ -177,5 +183,11 @@ class Slots:
 
     def _append(self, slots: np.ndarray) -> None:
         if slots.size:
-            self.of_row = np.concatenate([self.of_row, slots])
+            count = self._count + slots.size
+            if count > self._slots.size:  # grow by half, so that appending a month costs its joiners
+                grown = np.empty(max(count, int(1.5 * self._slots.size)), dtype=np.int64)
+                grown[: self._count] = self.of_row
+                self._slots = grown
+            self._slots[self._count : count] = slots
+            self._count = count
             self.end = max(self.end, int(slots.max()) + 1)

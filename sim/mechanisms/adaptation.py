@@ -126,23 +126,26 @@ class AdaptationParams:
         check_range(self, ("disappointment_satisfaction_loss", "disappointment_bond_loss"))
 
 
-def decay_and_adapt(model) -> None:
-    """Apply bond decay, expectation adaptation, disappointment and rational value."""
+def decay_and_adapt(model, clamp: bool = False) -> bool:
+    """Apply bond decay, expectation adaptation, disappointment and rational value. ``clamp``:
+    also clamp the states to their ranges, where a compiled pass can do it as it goes; returns
+    whether it did (else the caller clamps)."""
     params: AdaptationParams = model.market.adaptation
     pop = model.population
     # Integer ids, not a boolean mask: NumPy gathers and scatters by id several times faster.
     active = pop.active_ids()
     points = model.balance(active)  # the programs' reward balances (point card's points), EUR
-    locked = model.locked(active)
+    terms = model.terms(active)
     if not kernels.COMPILED:
+        locked = np.zeros(active.size, dtype=bool) if terms is None else terms.months_left > 0
         _decay_and_adapt_numpy(params, pop, active, points, locked)
-        return
+        return False
     kernels.decay_and_adapt_compiled(
         active, pop.months_since_personal_contact, pop.bond, pop.bond_transient, pop.satisfaction,
         pop.reward_received,
         pop.reward_expectation, pop.rational_value, pop.spend_per_month,
         np.zeros(0, dtype=np.float32) if points is None else points.astype(np.float32, copy=False),
-        locked, pop.resentment,
+        np.zeros(0, dtype=bool) if terms is None else terms.months_left > 0, pop.resentment,
         np.array([
             params.satisfaction_bond_share, params.bond_decay_per_month, params.silence_doubling_months,
             params.trust_recovery_per_month, params.disappointment_satisfaction_loss,
@@ -150,7 +153,9 @@ def decay_and_adapt(model) -> None:
             params.reward_reference, params.points_reference_months,
             1.0 - params.resentment_decay_per_month, params.transient_bond_fade_per_month,
         ], dtype=np.float32),
+        clamp,
     )
+    return clamp
 
 
 def _decay_and_adapt_numpy(params: AdaptationParams, pop, active, points, locked) -> None:

@@ -54,6 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim import kernels
+from sim.behaviours import scales_exit_hazards
 from sim.mechanisms import MECHANISMS
 from sim.mechanisms.attention import raise_attention
 from sim.params import check_positive, check_range, param
@@ -181,24 +182,61 @@ def _hazards_numpy(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.ndarr
     return relationship, service, background, price
 
 
-def _hazards_compiled(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The hazards in two compiled passes around NumPy's exp (so the bits equal the twin's)."""
+def _exp_hold(model, ids: np.ndarray) -> np.ndarray:
+    """``exp(-rational_hold * price_focus * rational_value - emotional_hold * bond)`` of customers
+    ``ids``: a compiled pass, then NumPy's exp (numba's may differ from it in the last bit)."""
     params: DecisionParams = model.market.decision
     pop = model.population
-    f32 = np.float32
-    hold_exponent = kernels.hold_exponent_compiled(
+    return np.exp(kernels.hold_exponent_compiled(
         ids, pop.price_focus, pop.rational_value, pop.bond,
-        f32(-params.rational_hold), f32(params.emotional_hold),
-    )
+        np.float32(-params.rational_hold), np.float32(params.emotional_hold),
+    ))
+
+
+def _hazard_params(params: DecisionParams) -> np.ndarray:
+    return np.array([
+        params.relationship_exit_per_month, params.failure_exit_share,
+        params.dissatisfaction_exit_per_month, params.content_level,
+    ], dtype=np.float32)
+
+
+def _hazards_compiled(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The hazards in two compiled passes around NumPy's exp (so the bits equal the twin's)."""
+    pop = model.population
     return kernels.hazards_compiled(
-        ids, np.exp(hold_exponent), failure_weight(model, ids), switch, pop.bond, pop.restlessness,
+        ids, _exp_hold(model, ids), failure_weight(model, ids), switch, pop.bond, pop.restlessness,
         pop.churn_propensity, pop.bond_need, pop.satisfaction, pop.background_exit_per_month,
-        pop.attention,
-        np.array([
-            params.relationship_exit_per_month, params.failure_exit_share,
-            params.dissatisfaction_exit_per_month, params.content_level,
-        ], dtype=f32),
+        pop.attention, _hazard_params(model.market.decision),
     )
+
+
+_FREE_REASONS = np.array([  # the reasons of sim.compiled.free_exits_compiled, in its order
+    ExitReason.PRICE, ExitReason.SERVICE, ExitReason.RELATIONSHIP,
+    ExitReason.CONTRACT_END, ExitReason.RESENTMENT, ExitReason.BACKGROUND,
+], dtype=np.int8)
+
+
+def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarray:
+    """:func:`stay_or_leave` when nobody is under contract and no behaviour scales the hazards,
+    in one compiled pass after the hold's exp (the same bits as the NumPy code)."""
+    params: DecisionParams = model.market.decision
+    pop, flows = model.population, model.flows
+    by_path = np.array(
+        [0.0, 1.0, params.unresolved_exit_weight, params.slow_exit_weight, params.fast_exit_weight],
+        dtype=np.float32,
+    )
+    leavers, stayers, count = kernels.free_exits_compiled(
+        ids, model.slot_of_rows(), model.stream_keys("decision", "decision.reason"), _exp_hold(model, ids),
+        flows.failure_path, flows.failure_large, by_path, float(model.market.service.large_failure_weight),
+        switch, pop.bond, pop.restlessness, pop.churn_propensity, pop.bond_need, pop.satisfaction,
+        pop.background_exit_per_month, pop.attention, _hazard_params(params), _FREE_REASONS,
+        np.int16(flows.month), pop.exit_month, pop.exit_reason, np.int64(pop.capacity),
+    )
+    pop.deactivate(leavers, stayers[:count])
+    flows.exited = leavers
+    flows.term_ended, flows.recontracted = np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    flows.term_end_actions = dict.fromkeys(TERM_END_ACTIONS, 0)
+    return leavers
 
 
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
@@ -213,12 +251,13 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     pop, flows = model.population, model.flows
     ids = pop.active_ids()
     terms = model.terms(ids)  # the programs' contracts (sim.programs.Terms)
+    compiled = kernels.COMPILED and params.forgiveness == 2.0  # the kernels square like NumPy's ** 2.0
+    if compiled and terms is None and not scales_exit_hazards(model):
+        return _free_exits_compiled(model, ids, price)
     months_left = np.zeros(ids.size, dtype=np.int16) if terms is None else terms.months_left
     term_ends_at = np.flatnonzero(months_left == 1)
     raise_attention(model, ids[term_ends_at], model.market.attention.term_end_gain)
-    # The kernel squares like NumPy's ** 2.0; another exponent takes NumPy's float32 power.
-    compiled = kernels.COMPILED and params.forgiveness == 2.0
-    hazards = _hazards_compiled if compiled else _hazards_numpy
+    hazards = _hazards_compiled if compiled else _hazards_numpy  # another exponent: NumPy's power
     relationship, service, background, price = hazards(model, ids, price)
     factors = model.exit_hazard_factors(ids)  # behaviours' exit_hazards hook (sim.behaviours)
     if factors is not None:
@@ -271,19 +310,14 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
             background[leaves],
         ]
     )
-    reason_codes = np.array(
-        [
-            ExitReason.PRICE, ExitReason.SERVICE, ExitReason.RELATIONSHIP,
-            ExitReason.CONTRACT_END, ExitReason.RESENTMENT, ExitReason.BACKGROUND,
-        ],
-        dtype=np.int8,
-    )
+    reason_codes = _FREE_REASONS
     cumulative = np.cumsum(weights, axis=0)
     draw = model.uniforms("decision.reason", ids[leaves]) * cumulative[-1]
     reasons = reason_codes[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(reason_codes) - 1)]
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).
     pop.bond[ids[locked_at]] -= params.trapped_bond_loss * resentment[locked_at]
+    model.clamp_states(ids[locked_at])  # the only states this phase moves out of their ranges
     pop.resentment[ids] = resentment
 
     leavers = ids[leaves]
@@ -291,7 +325,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     early = leaves[np.flatnonzero(leaver_locked & ~leaver_term_ends)]
     if early.size:
         flows.exit_fees += float((terms.exit_fee_months[early] * pop.spend_per_month[ids[early]]).sum())
-    pop.active[leavers] = False
+    pop.deactivate(leavers)
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons
     flows.exited = leavers

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.params import check_positive, check_range, param
 
@@ -63,6 +64,16 @@ def competitor_offers(model) -> np.ndarray:
     pop, flows = model.population, model.flows
     rate, discount = params.terms(flows.month)
     active = pop.active_ids()  # ids gather several times faster than a mask
+    if kernels.COMPILED and params.bond_shield == 2.0:  # one pass, the same bits (squares like ** 2.0)
+        flows.offered = np.zeros(len(pop), dtype=bool)
+        switch = np.zeros(len(pop), dtype=np.float32)
+        f32 = np.float32
+        kernels.offers_compiled(
+            active, model.slot_of_rows(), model.stream_keys("offers")[0], f32(rate),
+            f32(discount / params.discount_reference), f32(params.switch_max), pop.price_focus,
+            pop.rational_value, pop.bond, flows.offered, switch,
+        )
+        return switch
     offered = active[model.uniforms("offers", active) < rate]
     flows.offered = np.zeros(len(pop), dtype=bool)
     flows.offered[offered] = True

@@ -149,8 +149,21 @@ def _at(value: float | np.ndarray, ids: np.ndarray) -> float | np.ndarray:
     return value[ids] if isinstance(value, np.ndarray) else value
 
 
+_NO_ROWS = np.zeros(0, dtype=np.float32)
+
+
+def _per_row(value: float | np.ndarray) -> tuple[np.float32, np.ndarray]:
+    """A service level field for a compiled pass: (the one value, no rows) or (0, one per row)."""
+    if isinstance(value, np.ndarray):
+        return np.float32(0.0), value.astype(np.float32, copy=False)
+    return np.float32(value), _NO_ROWS
+
+
 def encounters(model, level: ServiceLevel) -> None:
     """Draw failures, their severity and path; update satisfaction and bond; set the flows."""
+    if kernels.COMPILED:
+        _encounters_compiled(model, level)
+        return
     params: ServiceParams = model.market.service
     pop, flows = model.population, model.flows
     # Integer ids, not boolean masks: NumPy gathers and scatters by id several times faster.
@@ -183,14 +196,9 @@ def encounters(model, level: ServiceLevel) -> None:
     slow = failed[path == FailurePath.SLOW]
     pop.complaint_months_left[open_complaints] -= 1
     pop.complaint_months_left[slow] = params.slow_resolution_months
-    if kernels.COMPILED:  # one pass instead of two gathers, a temporary and a scatter; same bits
-        adaptation = np.float32(params.satisfaction_adaptation)
-        kernels.follow_experience_compiled(active, pop.satisfaction, experience, adaptation)
-    else:
-        satisfaction = pop.satisfaction[active]
-        pop.satisfaction[active] = satisfaction + params.satisfaction_adaptation * (
-            experience[active] - satisfaction
-        )
+    satisfaction = pop.satisfaction[active]
+    adaptation = params.satisfaction_adaptation
+    pop.satisfaction[active] = satisfaction + adaptation * (experience[active] - satisfaction)
 
     loss = np.array(
         [0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0],
@@ -211,3 +219,37 @@ def encounters(model, level: ServiceLevel) -> None:
     pop.first_failure_month[failed[first]] = flows.month
     pop.first_failure_path[failed[first]] = path[first]
     pop.first_failure_large[failed[first]] = large[first]
+
+
+def _encounters_compiled(model, level: ServiceLevel) -> None:
+    """:func:`encounters` in one compiled pass over the active customers (the same bits)."""
+    params: ServiceParams = model.market.service
+    pop, flows = model.population, model.flows
+    failure, failure_rows = _per_row(level.failure_per_month)
+    recovery, recovery_rows = _per_row(level.recovery_share)
+    quality, quality_rows = _per_row(level.quality)
+    gain, gain_rows = _per_row(level.staff_bond_gain)
+    f32 = np.float32
+    counts = kernels.encounters_compiled(
+        pop.active_ids(), model.slot_of_rows(),
+        model.stream_keys("service.failure", "service.severity", "service.complaint", "service.recovery"),
+        np.int16(flows.month), failure, failure_rows, recovery, recovery_rows,
+        f32(params.fast_resolution_share),
+        f32(0.0 if recovery_rows.size else level.recovery_share * params.fast_resolution_share),
+        quality, quality_rows, gain, gain_rows, bool(np.any(level.staff_bond_gain)),
+        np.array([params.complaint_share, params.complaint_share_large, params.failure_experience]),
+        np.array([
+            params.slow_recovered_experience, params.unresolved_experience, params.recovered_experience,
+            params.satisfaction_adaptation, params.large_failure_weight, params.large_failure_share,
+        ], dtype=f32),
+        np.array([
+            0.0, params.failure_bond_loss, params.unresolved_bond_loss, params.slow_bond_loss, 0.0,
+        ], dtype=f32),
+        np.int8(params.slow_resolution_months), pop.satisfaction, pop.bond, pop.bond_transient,
+        pop.bond_need, pop.complaint_months_left, pop.months_since_personal_contact,
+        pop.first_failure_month, pop.first_failure_path, pop.first_failure_large, flows.failure_path,
+        flows.failure_large,
+    )
+    flows.failures_by_path = counts[: len(FailurePath)]
+    flows.failures_large = int(counts[-2])
+    flows.resolved_slowly = int(counts[-1])

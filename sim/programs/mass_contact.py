@@ -68,5 +68,5 @@ class MassContact(Program):
         bond -= p.annoyance_bond_loss * contacts * excess
         pop.bond[ids] = bond
         pop.satisfaction[ids] -= p.annoyance_satisfaction_loss * contacts * excess
-        self.contacted(model, ids[model.uniforms(self.stream_key, ids) < min(1.0, contacts)])
+        self.contacted(model, model.below(self.stream_key, min(1.0, contacts), ids))
         model.charge(self.name, p.cost_per_contact * contacts * ids.size, "contacts")

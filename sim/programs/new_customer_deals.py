@@ -65,7 +65,7 @@ class NewCustomerDeals(Program):
         discount = p.welcome_discount_share * float(pop.spend_per_month[np.flatnonzero(on_deal)].sum())
         model.charge(self.name, discount, "discounts")
         candidates = np.flatnonzero(pop.active & ~on_deal)
-        seen = candidates[model.uniforms(self.stream_key, candidates) < p.visibility_per_month]
+        seen = model.below(self.stream_key, p.visibility_per_month, candidates)
         loyalty = np.minimum(1.0, pop.tenure_months[seen] / 12.0)
         pop.bond[seen] -= p.unfairness_bond_loss * loyalty
         pop.satisfaction[seen] -= p.unfairness_satisfaction_loss * loyalty

@@ -58,7 +58,7 @@ class PersonalAppreciation(Program):
         p: PersonalAppreciationParams = self.params
         pop = model.population
         ids = pop.active_ids()
-        contacted = ids[model.uniforms(self.stream_key, ids) < p.contacts_per_year / 12]
+        contacted = model.below(self.stream_key, p.contacts_per_year / 12, ids)
         capacity = int(p.capacity_per_1000_customers_month * ids.size / 1000)
         if contacted.size > capacity:
             rng = model.stream(f"{self.stream_key}.capacity")

@@ -44,7 +44,7 @@ class RareContact(Program):
         p: RareContactParams = self.params
         pop = model.population
         active = pop.active_ids()
-        pitched = active[model.uniforms(self.stream_key, active) < p.sales_contacts_per_year / 12]
+        pitched = model.below(self.stream_key, p.sales_contacts_per_year / 12, active)
         model.charge(self.name, p.cost_per_contact * pitched.size, "contacts")
         self.contacted(model, pitched)
         cold = pitched[pop.months_since_personal_contact[pitched] >= p.silence_months]

@@ -144,7 +144,7 @@ def test_resentment_fades_only_once_the_customer_is_free(model):
 
 def test_customers_who_left_are_untouched(model):
     pop = model.population
-    pop.active[::2] = False
+    pop.deactivate(np.arange(0, len(pop), 2))
     pop.months_since_personal_contact[:] = 24
     pop.reward_expectation[:] = 0.05
     decay_and_adapt(model)

@@ -12,7 +12,7 @@ def test_stayers_age_leavers_do_not(make_model, begin_month):
     pop = model.population
     pop.tenure_months[:] = 5
     pop.months_since_personal_contact[:] = 2
-    pop.active[::4] = False
+    pop.deactivate(np.arange(0, len(pop), 4))
     begin_month(model, 6)
     age(model)
     stay, gone = pop.active, ~pop.active

@@ -97,7 +97,7 @@ def test_a_price_war_brings_more_and_bigger_offers(make_model, begin_month):
 
 def test_customers_who_left_get_no_offers(always):
     pop = always.population
-    pop.active[::2] = False
+    pop.deactivate(np.arange(0, len(pop), 2))
     switch = competitor_offers(always)
     assert not always.flows.offered[~pop.active].any()
     assert np.all(switch[~pop.active] == 0.0)

@@ -219,7 +219,7 @@ def test_staff_who_care_build_bond_for_those_who_need_it(make_model, begin_month
 def test_customers_who_left_are_untouched(make_model, begin_month):
     model = make_model(customers=500)
     pop = model.population
-    pop.active[::2] = False
+    pop.deactivate(np.arange(0, len(pop), 2))
     gone = ~pop.active
     before = {name: getattr(pop, name)[gone].copy() for name in ("bond", "satisfaction")}
     begin_month(model)

@@ -74,7 +74,7 @@ def test_admin_cost_is_per_contract_month(make_model, begin_month):
     begin_month(model, 1)
     program.start(model)
     model.population.contract_months_left[: N // 4] = 0
-    model.population.active[-10:] = False
+    model.population.deactivate(np.arange(len(model.population))[-10:])
     program.act(model)
     expected = program.params.admin_cost_per_contract_month * (N - N // 4 - 10)
     assert model.flows.costs["lock_in_contract"] == pytest.approx(expected)

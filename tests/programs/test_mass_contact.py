@@ -38,7 +38,7 @@ def test_contact_above_tolerance_lowers_the_bond_of_intolerant_customers(newslet
 
 
 def test_cost_is_per_contact_and_active_customer(newsletter):
-    newsletter.population.active[:100] = False
+    newsletter.population.deactivate(np.arange(100))
     newsletter.programs[0].act(newsletter)
     p: MassContactParams = newsletter.programs[0].params
     assert newsletter.flows.costs["mass_contact"] == pytest.approx(p.cost_per_contact * (N - 100))

@@ -76,7 +76,7 @@ def test_a_joiner_gets_the_deal_for_deal_months(make_model, begin_month, deal_mo
     model = make_model(spec, customers=100)
     program = model.programs[0]
     pop = model.population
-    pop.active[:] = False  # only the joiners below are customers
+    pop.deactivate(pop.active_ids())  # only the joiners below are customers
     pop.add(model.stream("test.joiners"), 20, model.market.segments, month=4)  # phase 6 of month 4
     months_on_deal = 0
     for month in range(5, 12):

@@ -18,7 +18,7 @@ def test_the_service_hook_improves_this_months_service_level(make_model, begin_m
     p: ServiceExcellenceParams = program.params
     base = model.market.service
     level = ServiceLevel.from_params(base)
-    model.population.active[:100] = False
+    model.population.deactivate(np.arange(100))
     begin_month(model)
     program.service(model, level)
     assert level.failure_per_month == pytest.approx(base.failure_per_month * (1 - p.failure_reduction))

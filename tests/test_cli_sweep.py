@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -226,6 +227,18 @@ def test_dry_run_estimates_and_writes_nothing(small):
     assert lines[2].startswith("disk:") and "MB in results/cli-small/" in lines[2]
     assert lines[3].startswith("memory:") and "MB per worker" in lines[3]
     assert sorted(p.name for p in small.iterdir()) == ["small.toml"]
+
+
+def test_dry_run_counts_the_kernels_loading_as_start_up_not_model_time(small):
+    """In a fresh process the compiled kernels load on the first month: when the first (small)
+    probe paid for it, the large one looked no dearer and the estimate read "model 0.00 s per
+    million customer-months". Probes of different sizes need customers >= 5,000, months >= 24."""
+    text = SMALL.replace("customers = 400", "customers = 5000").replace("months = 12", "months = 24")
+    (small / "larger.toml").write_text(text)
+    result = cli(small, "sweep", "larger.toml", "--dry-run", "--workers", "2", "--no-report")
+    assert result.returncode == 0, result.stderr
+    per_million = re.search(r"model ([\d.]+) s per million customer-months", result.stdout)
+    assert per_million and float(per_million.group(1)) > 0, result.stdout
 
 
 @pytest.mark.slow

@@ -33,12 +33,11 @@ from sim.outcomes import (
 )
 from sim.plugins import call_hook, report, reporter_names
 from sim.population import EXIT_REASONS, Column, ExitReason, Population
-from sim.programs import Program, Terms
+from sim.programs import Program, Terms, under_contract
 from sim.shards import Shard
 from sim.strategy import Strategy
 
 _THRESHOLDS = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)  # sim.compiled.record_compiled
-_NOBODY = np.zeros(0, dtype=bool)  # nobody under contract
 _MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
 _MEANS = tuple(f"mean_{column}" for column in _MEAN_COLUMNS)  # monthly columns, in the kernel's order
 _STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
@@ -288,8 +287,7 @@ class LoyaltyModel(mesa.Model):
 
     def locked(self, ids: np.ndarray) -> np.ndarray:
         """Which of customers ``ids`` are under contract this month (bool, aligned with ``ids``)."""
-        terms = self.terms(ids)
-        return np.zeros(ids.size, dtype=bool) if terms is None else terms.months_left > 0
+        return under_contract(self.terms(ids), ids.size)
 
     def balance(self, ids: np.ndarray) -> np.ndarray | None:
         """Rewards, EUR, customers ``ids`` hold and lose when they leave (programs' ``balance``
@@ -436,8 +434,7 @@ class LoyaltyModel(mesa.Model):
         ``rows_at_start``: not this month's joiners)."""
         pop, n = self.population, active.size
         if kernels.COMPILED:
-            terms = self.terms(active)
-            locked = _NOBODY if terms is None else terms.months_left > 0
+            locked = under_contract(self.terms(active))
             sums, counts = np.zeros(6), np.zeros(6, dtype=np.int64)
             kernels.record_compiled(
                 active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,

@@ -52,6 +52,7 @@ import numpy as np
 from sim import kernels
 from sim.mechanisms import MECHANISMS
 from sim.params import check_positive, check_range, param
+from sim.programs import under_contract
 
 
 @MECHANISMS.register("adaptation")
@@ -135,17 +136,16 @@ def decay_and_adapt(model, clamp: bool = False) -> bool:
     # Integer ids, not a boolean mask: NumPy gathers and scatters by id several times faster.
     active = pop.active_ids()
     points = model.balance(active)  # the programs' reward balances (point card's points), EUR
-    terms = model.terms(active)
+    terms = model.terms(active)  # once: the programs' hooks are not free
     if not kernels.COMPILED:
-        locked = np.zeros(active.size, dtype=bool) if terms is None else terms.months_left > 0
-        _decay_and_adapt_numpy(params, pop, active, points, locked)
+        _decay_and_adapt_numpy(params, pop, active, points, under_contract(terms, active.size))
         return False
     kernels.decay_and_adapt_compiled(
         active, pop.months_since_personal_contact, pop.bond, pop.bond_transient, pop.satisfaction,
         pop.reward_received,
         pop.reward_expectation, pop.rational_value, pop.spend_per_month,
         np.zeros(0, dtype=np.float32) if points is None else points.astype(np.float32, copy=False),
-        np.zeros(0, dtype=bool) if terms is None else terms.months_left > 0, pop.resentment,
+        under_contract(terms), pop.resentment,
         np.array([
             params.satisfaction_bond_share, params.bond_decay_per_month, params.silence_doubling_months,
             params.trust_recovery_per_month, params.disappointment_satisfaction_loss,

@@ -66,6 +66,17 @@ class Terms:
         return Terms(months_left, np.add.reduce(fees).astype(np.float32))
 
 
+_NOBODY = np.zeros(0, dtype=bool)
+
+
+def under_contract(terms: Terms | None, size: int | None = None) -> np.ndarray:
+    """Which customers ``terms`` bind (bool, aligned with them). Without terms, nobody: ``size``
+    False values, or with no ``size`` an empty mask (which the compiled passes read as nobody)."""
+    if terms is not None:
+        return terms.months_left > 0
+    return _NOBODY if size is None else np.zeros(size, dtype=bool)
+
+
 class Program:
     """Base class of firm programs; every hook is a no-op by default."""
 

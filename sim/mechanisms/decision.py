@@ -210,7 +210,7 @@ def _hazards_compiled(model, ids: np.ndarray, switch: np.ndarray) -> tuple[np.nd
     )
 
 
-_FREE_REASONS = np.array([  # the reasons of sim.compiled.free_exits_compiled, in its order
+_REASON_CODES = np.array([  # the competing reasons, in the order of the hazards (and of free_exits_compiled)
     ExitReason.PRICE, ExitReason.SERVICE, ExitReason.RELATIONSHIP,
     ExitReason.CONTRACT_END, ExitReason.RESENTMENT, ExitReason.BACKGROUND,
 ], dtype=np.int8)
@@ -229,7 +229,7 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
         ids, model.slot_of_rows(), model.stream_keys("decision", "decision.reason"), _exp_hold(model, ids),
         flows.failure_path, flows.failure_large, by_path, float(model.market.service.large_failure_weight),
         switch, pop.bond, pop.restlessness, pop.churn_propensity, pop.bond_need, pop.satisfaction,
-        pop.background_exit_per_month, pop.attention, _hazard_params(params), _FREE_REASONS,
+        pop.background_exit_per_month, pop.attention, _hazard_params(params), _REASON_CODES,
         np.int16(flows.month), pop.exit_month, pop.exit_reason, np.int64(pop.capacity),
     )
     pop.deactivate(leavers, stayers[:count])
@@ -310,10 +310,9 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
             background[leaves],
         ]
     )
-    reason_codes = _FREE_REASONS
     cumulative = np.cumsum(weights, axis=0)
     draw = model.uniforms("decision.reason", ids[leaves]) * cumulative[-1]
-    reasons = reason_codes[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(reason_codes) - 1)]
+    reasons = _REASON_CODES[np.minimum((draw[None, :] >= cumulative).sum(axis=0), len(_REASON_CODES) - 1)]
 
     # Trapped customers trust the firm less (C3: freedom to choose builds trust).
     pop.bond[ids[locked_at]] -= params.trapped_bond_loss * resentment[locked_at]

@@ -419,10 +419,9 @@ def _tables_whole(out: Path, record_customers: bool) -> bool:
     there decodes (a file cut short by a copy or a full disk, or with damaged bytes, does not),
     in constant memory. The summary is the analysis layer's: written after, when missing."""
     needed = {"runs", "monthly", *(("customers",) if record_customers else ())}
-    for name in RESULT_FILES:
-        file = out / name
-        if file.suffix != ".parquet" or not (file.stem in needed or file.exists()):
-            continue
+    for file in (out / name for name in RESULT_FILES if name.endswith(".parquet")):
+        if not file.exists() and file.stem not in needed:
+            continue  # not written by this sweep (the customer panel, a summary still to come)
         try:
             pl.scan_parquet(file).select(pl.all().null_count()).collect(engine="streaming")
         except (OSError, pl.exceptions.PolarsError):

@@ -36,12 +36,17 @@ def _exit_with_parent(sentinel: int) -> None:
 
 
 @contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Processes started in here (and by threads started in here) inherit a blocked SIGINT.
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C waits for the end of this block, for this process and for processes started in it.
 
     Ctrl-C in a terminal signals the whole process group; workers still importing, or Dask
     workers, would each die with a KeyboardInterrupt traceback. Only the parent should handle
-    it; a Ctrl-C that arrives meanwhile is delivered to it on leaving the block.
+    it, so processes started in here (and by threads started in here) inherit a blocked SIGINT.
+    The parent itself must not be interrupted halfway either: blocking the signal in this thread
+    does not stop the kernel from delivering it to another (polars' threads), and Python then
+    raises KeyboardInterrupt here wherever it is, e.g. between the pool starting a worker and
+    recording it, which left a worker that nobody told to stop and a sweep that never exited.
+    A Ctrl-C that arrives meanwhile is noted and raised again on leaving the block.
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: Ctrl-C is delivered differently there
         yield
@@ -50,11 +55,21 @@ def _sigint_blocked() -> Iterator[None]:
 
     # Starting the tracker unblocks SIGINT in the starting thread; start it before blocking.
     resource_tracker.ensure_running()
+    noted: list[int] = []
+    handler = signal.getsignal(signal.SIGINT)  # None: set outside Python, which we leave alone
+    # Only the main thread may set handlers (and only it runs them).
+    noting = threading.current_thread() is threading.main_thread() and handler is not None
+    if noting:
+        signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if noting:
+            signal.signal(signal.SIGINT, handler)
+            if noted:
+                signal.raise_signal(signal.SIGINT)
 
 
 class Executor:
@@ -174,7 +189,7 @@ class LocalPoolExecutor(Executor):
         )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> cf.Future:
-        with _sigint_blocked():  # the pool starts its worker processes on demand, in submit
+        with _sigint_held():  # the pool starts its worker processes on demand, in submit
             return self._pool.submit(fn, task)
 
     def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
@@ -224,7 +239,7 @@ class DaskExecutor(Executor):
 
             try:
                 # a Ctrl-C meanwhile arrives when the cluster is up; the workers take QUIET along
-                with _sigint_blocked(), dask.config.set(QUIET):
+                with _sigint_held(), dask.config.set(QUIET):
                     self._cluster = LocalCluster(
                         n_workers=workers or os.cpu_count() or 1,
                         threads_per_worker=1,

@@ -152,14 +152,14 @@ def _measure(work: Callable[[Executor, Path], Any], tmp: Path, rounds: int = 1) 
     answers = {}
     executors = _executors()
     order = executors[:1] + executors[1:] * rounds
-    for name, make in order:
+    for index, (name, make) in enumerate(order):
         load = os.getloadavg()[0]
         started = time.perf_counter()
         with make() as executor:
             list(executor.run(abs, range(2 * executor.workers)))  # workers up and importing done
             start = time.perf_counter() - started
             started, cpu = time.perf_counter(), _cpu_seconds()
-            answers[name] = work(executor, tmp / f"{name}-{len(out)}")
+            answers[name] = work(executor, tmp / f"{name}-{index}")
             seconds = time.perf_counter() - started
             cpu = _cpu_seconds() - cpu
         measured = {"start_seconds": start, "seconds": seconds, "cpu_seconds": cpu, "load": load}

@@ -6,6 +6,10 @@ one worker, on a pool of two, and on a Dask LocalCluster of two.
 * ``robustness``: 10 strategies x 100 markets x 5 replications of 10,000 customers x 60 months
   (5,000 runs).
 
+* ``paired``: the robustness run on a 1-worker pool and a 1-worker LocalCluster at the same
+  time, every task's CPU measured in its worker (:func:`bench_paired`): Dask's overhead without
+  the machine's drift.
+
 ``--quick`` runs the same code at small sizes (a check that it runs, not a measurement). Every
 executor must give the same answer (the search is seeded per round, not per worker), which the
 benchmark checks before it reports a time.

@@ -440,7 +440,7 @@ def sweep_command(
     from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
 
     executor = _executor(workers, scheduler)
-    signal.signal(signal.SIGINT, _first_ctrl_c_only)
+    _stop_on_the_first_signal()
     with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
         try:
             report = sweep_and_summarise(
@@ -1073,7 +1073,7 @@ def _run_analysis(
 
     executor = _executor(workers, scheduler)
     if again:
-        signal.signal(signal.SIGINT, _first_ctrl_c_only)
+        _stop_on_the_first_signal()
     with executor, Progress(f"{label} on {executor.name}") as progress:
         try:
             return work(executor, progress.update)
@@ -1450,12 +1450,20 @@ def robustness_command(
     _report_hint(folder)
 
 
-def _first_ctrl_c_only(signum: int, frame: object) -> None:
-    """SIGINT handler of a sweep: the first Ctrl-C stops it; later ones (polars re-raises one
-    Ctrl-C, and impatient users press again) are ignored, so they cannot cut short the sweep's
-    record of what it kept or its one-line message on how to resume."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
+def _stop_on_the_first_signal() -> None:
+    """Ctrl-C, a plain ``kill`` (SIGTERM: also a batch system's time limit) and a closed terminal
+    (SIGHUP) all stop a sweep the same way: what finished is kept and recorded, one line says how
+    to resume, exit 130. Only the first stops it; later ones (polars re-raises one Ctrl-C, and
+    impatient users press again) are ignored, so they cannot cut short that record or message."""
+    from sim.executors import STOP_SIGNALS
+
+    def stop(signum: int, frame: object) -> None:
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, stop)
 
 
 def main() -> None:

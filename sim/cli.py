@@ -334,8 +334,9 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]
     grid = f"{variants} paired variants x " if variants else ""
     grid += f"{points} grid points x " if points > 1 else ""
     print(
-        f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
-        f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
+        f"{file}: ok: '{checked.name}', {_counted(len(checked.strategies), 'strategy')} x {grid}"
+        f"{_counted(checked.replications, 'replication')} = {_counted(checked.runs, 'run')} of "
+        f"{checked.customers:,} customers "
         f"x {checked.months} months; baseline '{checked.baseline}'"
     )
 
@@ -471,7 +472,8 @@ def sweep_command(
         stderr.print(f"warning: {out / 'parts'}/{line}", highlight=False, markup=False)
     _print_comparison(report.summary, output_format, wide)
     kept = f" ({report.skipped} from before)" if report.skipped else ""
-    stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
+    done = f"{_counted(report.done, 'run')} done{kept}, {report.failed} failed"
+    stderr.print(f"{done}; results in {out}/", highlight=False)
     if not no_report and report.done:
         _sweep_report(out)
     if report.failed:
@@ -753,8 +755,9 @@ def _print_estimate(
     guess = estimate(chosen, workers, out, replications, report)
     minutes, seconds = divmod(round(guess.seconds), 60)
     print(
-        f"{guess.runs} runs ({len(chosen.strategies)} strategies x {len(chosen.grid)} grid points x "
-        f"{replications or chosen.replications} replications) of {_customers_text(chosen)} x "
+        f"{_counted(guess.runs, 'run')} ({_counted(len(chosen.strategies), 'strategy')} x "
+        f"{_counted(len(chosen.grid), 'grid point')} x "
+        f"{_counted(replications or chosen.replications, 'replication')}) of {_customers_text(chosen)} x "
         f"{chosen.months} months"
     )
     print(f"time:   about {minutes} min {seconds} s on {workers} workers ({guess.basis})")
@@ -1089,6 +1092,13 @@ def _run_analysis(
                 markup=False,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _counted(count: int, noun: str) -> str:
+    """'1 run', '72 runs', '1 strategy', '3 strategies'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
 def _g(value: float | None) -> str:
@@ -1435,7 +1445,8 @@ def robustness_command(
         shown = robustness_rows(summary, names)
         sys.stdout.write(_text_table(
             list(shown[0]), [list(r.values()) for r in shown], left=("strategy",),
-            caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
+            caption=f"{summary['markets']} sampled markets x "
+            f"{_counted(summary['replications'], 'replication')}; regret "
             f"on {summary['objective']} against the best strategy of each market"
             + (f"; thresholds: {thresholds}" if thresholds else ""),
         ))

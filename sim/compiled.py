@@ -11,6 +11,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
+from sim.kernels import SPEND_HIGH, SPEND_LOW, SPEND_SCALE
+
 
 def _jit(**options: object) -> Callable[[Callable], Callable]:
     """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code,
@@ -140,47 +142,78 @@ def _clamp(x: np.float32) -> np.float32:
 
 
 # --- phase 9: record ---------------------------------------------------------------------------
+# Sums of integers do not depend on the order of addition, so these passes read every row in
+# order, masked (no gather), on vector registers, and give the NumPy twin's integers bit for bit
+# (sim.model.LoyaltyModel._state_summary): the states in fixed point (sim.model.STATE_SCALE), and
+# the spend in fixed point where that is exactly the float64 sum in row order (revenue_compiled).
 
 
 @_jit()
 def record_compiled(
-    active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
-    rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray,
-    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int, sums: np.ndarray,
-    counts: np.ndarray,
+    active: np.ndarray, locked: np.ndarray, bond: np.ndarray, rational_value: np.ndarray,
+    satisfaction: np.ndarray, resentment: np.ndarray, attention: np.ndarray, t: np.ndarray,
+    state_scale: np.float32, sums: np.ndarray, counts: np.ndarray,
 ) -> None:
-    """One pass over the active customers for the monthly row: ``sums`` (float64) of bond,
-    rational value, satisfaction, resentment, attention and of the spend of those already
-    customers at the month's start (rows below ``rows_at_start``), ``counts`` of the initial
-    cohort, of the loyalty types apostle, loyalist, mercenary, hostage and of the customers at
-    the start (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order;
-    ``locked`` aligned with ``active``, empty when nobody is under contract)."""
-    sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
-    initial = apostles = loyalists = mercenaries = hostages = at_start = 0
+    """One pass over every row for the monthly row: ``sums`` (int64) of the active customers'
+    bond, rational value, satisfaction, resentment and attention, each times ``state_scale`` (a
+    power of two) truncated to an integer, and ``counts`` of the loyalty types apostle,
+    loyalist, mercenary, hostage (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in
+    field order; ``locked``: one flag per row, empty when nobody is under contract)."""
+    sum_b = sum_v = sum_s = sum_r = sum_a = 0
+    apostles = loyalists = mercenaries = hostages = 0
     t0, t1, t2, t3, t4, t5 = t[0], t[1], t[2], t[3], t[4], t[5]  # in registers, not reloaded
     with_locked = locked.size > 0
-    for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
-        i = active[k]
+    for i in range(active.size):  # branch-free: the types are data-dependent and mispredict
+        here = np.int64(active[i])
+        keep = -here  # all bits set for an active row, none for a departed one
         b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
-        sum_b += b
-        sum_v += v
-        sum_s += s
-        sum_r += r
-        sum_a += attention[i]
-        here = np.int64(i < rows_at_start)
-        at_start += here
-        revenue += here * np.float64(spend[i])
-        initial += np.int64(join_month[i] == 0)
-        hostage = np.int64(locked[k]) * np.int64(r >= t0) if with_locked else 0
-        apostle = (1 - hostage) * np.int64(s >= t1) * np.int64(b >= t2)
-        loyalist = (1 - hostage - apostle) * np.int64(s >= t3) * np.int64(b >= t4)
+        sum_b += keep & np.int64(b * state_scale)
+        sum_v += keep & np.int64(v * state_scale)
+        sum_s += keep & np.int64(s * state_scale)
+        sum_r += keep & np.int64(r * state_scale)
+        sum_a += keep & np.int64(attention[i] * state_scale)
+        hostage = here & np.int64(locked[i]) & np.int64(r >= t0) if with_locked else 0
+        apostle = (here - hostage) & np.int64(s >= t1) & np.int64(b >= t2)
+        loyalist = (here - hostage - apostle) & np.int64(s >= t3) & np.int64(b >= t4)
         hostages += hostage
         apostles += apostle
         loyalists += loyalist
-        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t5) * np.int64(b < t4)
-    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = sum_b, sum_v, sum_s, sum_r, sum_a, revenue
-    counts[0], counts[1], counts[2] = initial, apostles, loyalists
-    counts[3], counts[4], counts[5] = mercenaries, hostages, at_start
+        mercenaries += (here - hostage - apostle - loyalist) & np.int64(v >= t5) & np.int64(b < t4)
+    sums[0], sums[1], sums[2], sums[3], sums[4] = sum_b, sum_v, sum_s, sum_r, sum_a
+    counts[0], counts[1], counts[2], counts[3] = apostles, loyalists, mercenaries, hostages
+
+
+@_jit()
+def revenue_compiled(at_start: np.ndarray, spend: np.ndarray) -> tuple[int, int, int]:
+    """The spend of the rows marked ``at_start`` in units of 2**-24 EUR, as its high and low 32
+    bits summed apart (no overflow below 2**31 rows), and how many of those spends are outside
+    [0.5, 2**38) EUR (NaN included). With none outside, every spend is a whole number of units,
+    so while the total stays below 2**53 units (2**29 EUR) every float64 partial sum in any
+    order is exact: the total is the float64 sum in row order, bit for bit."""
+    high = low = outside = 0
+    low_bits = np.int64(0xFFFFFFFF)
+    for i in range(at_start.size):
+        here = np.int64(at_start[i])
+        x = spend[i]
+        inside = np.int64(x >= SPEND_LOW) & np.int64(x < SPEND_HIGH)
+        counted = here & inside
+        units = np.int64((x if counted else np.float32(0.0)) * SPEND_SCALE)  # converts no NaN
+        high += units >> 32
+        low += units & low_bits
+        outside += here - counted
+    return high, low, outside
+
+
+@_jit()
+def revenue_in_order_compiled(active: np.ndarray, spend: np.ndarray, rows_at_start: np.int64) -> float:
+    """The spend of the active customers ``active`` (ascending rows) below ``rows_at_start``,
+    added in float64 in row order."""
+    revenue = 0.0
+    for k in range(active.size):
+        if active[k] >= rows_at_start:
+            break
+        revenue += spend[active[k]]
+    return revenue
 
 
 # --- phase 5: exit hazards -----------------------------------------------------------------------

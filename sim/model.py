@@ -463,7 +463,7 @@ class LoyaltyModel(mesa.Model):
             if not outside and units < 2**53:
                 revenue = units / float(kernels.SPEND_SCALE)
         else:
-            sums = [np.sum((state[active].astype(np.float64) * STATE_SCALE).astype(np.int64)) for state in states]
+            sums = [(s[active].astype(np.float64) * STATE_SCALE).astype(np.int64).sum() for s in states]
             initial = int(np.count_nonzero(pop.join_month[active] == 0))
             types = loyalty_type_counts(pop, locked if locked.size else np.zeros(len(pop), dtype=bool))
         if revenue is None:  # the stayers' spend added in row order, then NumPy's sum of the leavers'
@@ -505,7 +505,8 @@ class LoyaltyModel(mesa.Model):
         active_ids = pop.active_ids()  # gathers by id are several times faster than by mask
         n_active = active_ids.size
         points = self.balance(active_ids)  # the programs' reward balances (point card's points)
-        means, active_initial, type_shares, revenue, stayers_at_start = self._state_summary(active_ids, exited)
+        summary = self._state_summary(active_ids, exited)
+        means, active_initial, type_shares, revenue, stayers_at_start = summary
         initial_at_start = active_initial + initial_churned
 
         row = {

@@ -282,12 +282,13 @@ def free_exits_compiled(
     bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
     satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
     codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
-    capacity: np.int64,
+    capacity: np.int64, by_reason: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
     hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
     ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
-    in one pass. Sets leavers' exit month and reason; returns the leavers, and the stayers at
+    in one pass. Sets leavers' exit month and reason, counts the leavers by reason code in
+    ``by_reason`` (zeros on entry); returns the leavers, and the stayers at
     the start of an array of ``capacity`` entries (the population's next index of active rows)
     with their count."""
     one, zero = np.float32(1.0), np.float32(0.0)
@@ -317,7 +318,9 @@ def free_exits_compiled(
             draw = _mix(keys[1], slot) * c5
             reason = np.int64(draw >= c0) + np.int64(draw >= c1) + 3 * np.int64(draw >= c2)
             reason += np.int64(draw >= c5)
-            exit_reason[i] = codes[min(reason, 5)]
+            code = codes[min(reason, 5)]
+            exit_reason[i] = code
+            by_reason[code] += 1
             exit_month[i] = month
             leavers[left] = i
             left += 1

@@ -32,7 +32,7 @@ from sim.outcomes import (
     run_summary,
 )
 from sim.plugins import call_hook, report, reporter_names
-from sim.population import EXIT_REASONS, Column, ExitReason, Population
+from sim.population import EXIT_REASONS, Column, Population
 from sim.programs import Program, Terms, under_contract
 from sim.shards import Shard
 from sim.strategy import Strategy
@@ -496,8 +496,8 @@ class LoyaltyModel(mesa.Model):
     def _record(self) -> None:
         pop, flows = self.population, self.flows
         exited = flows.exited if flows.exited is not None else np.empty(0, dtype=np.int64)
-        reasons = np.bincount(pop.exit_reason[exited], minlength=len(ExitReason))
-        initial_churned = int(np.count_nonzero(pop.join_month[exited] == 0))
+        reasons = flows.exits_by_reason  # leavers by ExitReason code, counted in phase 5
+        initial_churned = int(np.searchsorted(exited, self._cohort_rows))  # leavers ascending, cohort first
         cost = sum(flows.costs.values())
         for program, eur in flows.costs.items():
             self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur

@@ -13,7 +13,8 @@ churned_total               Int64    customers who left this month
 churned_<reason>            Int64    of those, per exit reason (see ``EXIT_REASONS``)
 churn_rate                  Float64  churned_total / active at the start of the month
 cohort_churn_rate           Float64  the same, for the initial cohort only
-mean_bond                   Float64  mean over active customers at month end, 0..1
+mean_bond                   Float64  mean over active customers at month end, 0..1 (each value
+                                     truncated to a multiple of 2**-32 before it is summed)
 mean_rational_value         Float64  likewise
 mean_satisfaction           Float64  likewise
 mean_resentment             Float64  likewise

@@ -242,7 +242,8 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     """Decide exits for all active customers; return the ids of those who left.
 
-    Sets ``flows.exited``, ``flows.term_ended`` (ids of stayers whose term ended),
+    Sets ``flows.exited`` (ascending), ``flows.exits_by_reason`` (counts by ``ExitReason`` code),
+    ``flows.term_ended`` (ids of stayers whose term ended),
     ``flows.recontracted`` (which of those re-contracted) and ``flows.term_end_actions``.
     Subsets are selected by integer positions (``np.flatnonzero``), not boolean masks: NumPy
     gathers and scatters by position several times faster on large populations.

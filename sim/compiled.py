@@ -67,6 +67,36 @@ def _minimum(a: np.float32, b: np.float32) -> np.float32:
     return a if a <= b else b
 
 
+@_jit(inline="always")
+def _adapted(
+    b: np.float32, sat: np.float32, silence: np.float32, transient_bond: np.float32, got: np.float32,
+    expected: np.float32, r: np.float32, points_value: np.float32, with_points: bool, held: bool, q: tuple,
+    clamp: bool,
+) -> tuple:
+    """Phase 3 for one customer: bond, satisfaction, transient bond, expectation, rational value
+    and resentment after decay and adaptation (``q``: the parameters ``p`` of
+    :func:`decay_and_adapt_compiled` as a tuple; ``points_value``: the points' share of the
+    rational value, added ``with_points``; ``held``: under contract, so resentment does not fade)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    excess = b - q[0] * sat
+    silent = q[1] * (one + silence / q[2])
+    b = b - (silent if excess > zero else q[3]) * excess
+    fade = q[11] * transient_bond
+    b = b - fade
+    gap = _maximum(expected - got, zero)
+    sat = sat - q[4] * gap
+    b = b - q[5] * gap
+    value = _maximum(zero, got - q[7] * expected) / q[8]
+    if with_points:
+        value = value + points_value
+    value = _minimum(one, value)
+    if not held:
+        r = r * q[10]
+    if clamp:
+        b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
+    return b, sat, transient_bond - fade, expected + q[6] * (got - expected), value, r
+
+
 @_jit()
 def decay_and_adapt_compiled(
     active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
@@ -78,39 +108,49 @@ def decay_and_adapt_compiled(
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
     decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
     aligned with ``active``, empty when nobody is under contract. ``clamp``: clamp the states
-    as :func:`clamp_compiled` in the same pass."""
-    zero, one = np.float32(0.0), np.float32(1.0)
-    share, decay, doubling, recovery, satisfaction_loss, bond_loss = p[0], p[1], p[2], p[3], p[4], p[5]
-    adapt, habituation, reference, points_reference, keep, fade_share = p[6], p[7], p[8], p[9], p[10], p[11]
+    as :func:`clamp_compiled` in the same pass. Without points and contracts,
+    :func:`decay_and_adapt_rows_compiled` is faster."""
+    q = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11])  # in registers
     with_points = points.size > 0
     with_locked = locked.size > 0
     for k in range(active.size):  # branch-free where the data decide: they mispredict
         i = active[k]
-        sat = satisfaction[i]
-        b = bond[i]
-        excess = b - share * sat
-        silent = decay * (one + np.float32(silence_months[i]) / doubling)
-        b = b - (silent if excess > zero else recovery) * excess
-        transient_bond = transient[i]
-        fade = fade_share * transient_bond
-        b = b - fade
-        transient[i] = transient_bond - fade
-        got = received[i]
-        expected = expectation[i]
-        gap = _maximum(expected - got, zero)
-        sat = sat - satisfaction_loss * gap
-        b = b - bond_loss * gap
-        expectation[i] = expected + adapt * (got - expected)
-        value = _maximum(zero, got - habituation * expected) / reference
-        if with_points:
-            value = value + points[k] / (spend[i] * points_reference)
-        value = _minimum(one, value)
-        r = resentment[i]
-        if not (with_locked and locked[k]):
-            r = r * keep
-        if clamp:
-            b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
-        bond[i], satisfaction[i], rational_value[i], resentment[i] = b, sat, value, r
+        points_value = points[k] / (spend[i] * q[9]) if with_points else np.float32(0.0)
+        held = with_locked and locked[k]
+        (
+            bond[i], satisfaction[i], transient[i], expectation[i], rational_value[i], resentment[i]
+        ) = _adapted(
+            bond[i], satisfaction[i], np.float32(silence_months[i]), transient[i], received[i],
+            expectation[i], resentment[i], points_value, with_points, held, q, clamp,
+        )
+
+
+@_jit()
+def decay_and_adapt_rows_compiled(
+    active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
+    satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
+    resentment: np.ndarray, p: np.ndarray, clamp: bool,
+) -> None:
+    """:func:`decay_and_adapt_compiled` when no program holds points and nobody is under
+    contract, over every row in order (``active``: the column, one flag per row): a departed
+    customer's row is computed too and written back unchanged, so the pass has no gather and
+    runs on vector registers, several times faster while a third or more of the rows are active.
+    The same operations in the same order for every active row: the same bits."""
+    q = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11])
+    for i in range(active.size):
+        here = active[i]
+        b, sat, t, e = bond[i], satisfaction[i], transient[i], expectation[i]
+        v, r = rational_value[i], resentment[i]
+        new_b, new_sat, new_t, new_e, new_v, new_r = _adapted(
+            b, sat, np.float32(silence_months[i]), t, received[i], e, r, np.float32(0.0), False, False, q,
+            clamp,
+        )
+        bond[i] = new_b if here else b
+        satisfaction[i] = new_sat if here else sat
+        transient[i] = new_t if here else t
+        expectation[i] = new_e if here else e
+        rational_value[i] = new_v if here else v
+        resentment[i] = new_r if here else r
 
 
 @_jit()

@@ -52,29 +52,37 @@ def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():
     np.testing.assert_array_equal(model.normals("probe", ids), model.normals("probe")[ids])
 
 
-def _scrambled(make_model) -> LoyaltyModel:
-    """A model with points and contracts whose states are spread over their whole ranges."""
-    model = make_model("point_card", "lock_in_contract", customers=3_000, rng=4)
+def _scrambled(make_model, programs: tuple[str, ...] = ("point_card", "lock_in_contract")) -> LoyaltyModel:
+    """A model (default: with points and contracts) whose states are spread over their whole ranges."""
+    model = make_model(*programs, customers=3_000, rng=4)
     pop, rng = model.population, np.random.default_rng(1)
     for name in ("bond", "satisfaction", "reward_expectation", "reward_received", "resentment", "attention"):
         getattr(pop, name)[:] = rng.random(len(pop), dtype=np.float32)
     pop.reward_received[::3] = 0.0
     pop.bond_transient[:] = rng.uniform(-0.3, 0.2, len(pop)).astype(np.float32)
-    pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
-    pop.contract_months_left[::2] = 5
+    if "point_card" in programs:
+        pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
+    if "lock_in_contract" in programs:
+        pop.contract_months_left[::2] = 5
     pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))
     pop.deactivate(np.arange(0, len(pop), 7))
     return model
 
 
 @pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
-def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(make_model, monkeypatch):
+@pytest.mark.parametrize("programs", [
+    ("point_card", "lock_in_contract"),  # points and contracts: the pass over the active rows
+    ("rare_contact",),  # neither: the pass over every row (departed rows written back unchanged)
+])
+def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(
+    make_model, monkeypatch, programs
+):
     from sim.mechanisms import adaptation, attention
 
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(kernels, "COMPILED", compiled)
-        model = _scrambled(make_model)
+        model = _scrambled(make_model, programs)
         adaptation.decay_and_adapt(model)
         attention.fade(model)
         results.append(model.population.to_dict())

@@ -157,9 +157,12 @@ def decay_and_adapt_rows_compiled(
 def fade_compiled(
     active: np.ndarray, attention: np.ndarray, attentiveness: np.ndarray, fade: np.float32
 ) -> None:
-    for k in range(active.size):
-        i = active[k]
-        attention[i] = attention[i] + fade * (attentiveness[i] - attention[i])
+    """Attention fades towards attentiveness, over every row in order (``active``: the column,
+    one flag per row; a departed customer's attention is written back unchanged): no gather."""
+    for i in range(active.size):
+        old = attention[i]
+        faded = old + fade * (attentiveness[i] - old)
+        attention[i] = faded if active[i] else old
 
 
 @_jit()

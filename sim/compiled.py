@@ -479,11 +479,12 @@ def offers_compiled(
     switch_max: np.float32, price_focus: np.ndarray, rational_value: np.ndarray, bond: np.ndarray,
     offered: np.ndarray, switch: np.ndarray,
 ) -> None:
-    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2."""
+    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2, over every
+    row in order (``active``: the column, one flag per row; ``offered`` and ``switch`` zeros on
+    entry, and a departed customer's stay zero): no gather, on vector registers."""
     zero, one = np.float32(0.0), np.float32(1.0)
-    for k in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
-        i = active[k]
-        tempted = _mix(key, np.uint64(slots[i])) < rate
+    for i in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
+        tempted = active[i] & (_mix(key, np.uint64(slots[i])) < rate)
         focus = price_focus[i]
         pull = focus * pull_per_focus - focus * rational_value[i]
         pull = pull if pull > zero else zero  # np.clip: max, then min

@@ -335,8 +335,9 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario file (TOML).")]
     grid = f"{variants} paired variants x " if variants else ""
     grid += f"{points} grid points x " if points > 1 else ""
     print(
-        f"{file}: ok: '{checked.name}', {len(checked.strategies)} strategies x {grid}"
-        f"{checked.replications} replications = {checked.runs} runs of {checked.customers:,} customers "
+        f"{file}: ok: '{checked.name}', {_counted(len(checked.strategies), 'strategy')} x {grid}"
+        f"{_counted(checked.replications, 'replication')} = {_counted(checked.runs, 'run')} of "
+        f"{checked.customers:,} customers "
         f"x {checked.months} months; baseline '{checked.baseline}'"
     )
 
@@ -441,7 +442,7 @@ def sweep_command(
     from sim.analysis.statistics import sweep_and_summarise  # SciPy loads only when a sweep runs
 
     executor = _executor(workers, scheduler)
-    signal.signal(signal.SIGINT, _first_ctrl_c_only)
+    _stop_on_the_first_signal()
     with executor, Progress(f"sweep {chosen.name} on {executor.name}") as progress:
         try:
             report = sweep_and_summarise(
@@ -475,7 +476,8 @@ def sweep_command(
     names = labelled_names(report.summary["strategy"].unique(maintain_order=True), chosen.display, "en")
     _print_comparison(report.summary, output_format, wide, names)
     kept = f" ({report.skipped} from before)" if report.skipped else ""
-    stderr.print(f"{report.done} runs done{kept}, {report.failed} failed; results in {out}/", highlight=False)
+    done = f"{_counted(report.done, 'run')} done{kept}, {report.failed} failed"
+    stderr.print(f"{done}; results in {out}/", highlight=False)
     if not no_report and report.done:
         _sweep_report(out)
     if report.failed:
@@ -762,8 +764,9 @@ def _print_estimate(
     guess = estimate(chosen, workers, out, replications, report)
     minutes, seconds = divmod(round(guess.seconds), 60)
     print(
-        f"{guess.runs} runs ({len(chosen.strategies)} strategies x {len(chosen.grid)} grid points x "
-        f"{replications or chosen.replications} replications) of {_customers_text(chosen)} x "
+        f"{_counted(guess.runs, 'run')} ({_counted(len(chosen.strategies), 'strategy')} x "
+        f"{_counted(len(chosen.grid), 'grid point')} x "
+        f"{_counted(replications or chosen.replications, 'replication')}) of {_customers_text(chosen)} x "
         f"{chosen.months} months"
     )
     print(f"time:   about {minutes} min {seconds} s on {workers} workers ({guess.basis})")
@@ -1087,7 +1090,7 @@ def _run_analysis(
 
     executor = _executor(workers, scheduler)
     if again:
-        signal.signal(signal.SIGINT, _first_ctrl_c_only)
+        _stop_on_the_first_signal()
     with executor, Progress(f"{label} on {executor.name}") as progress:
         try:
             return work(executor, progress.update)
@@ -1103,6 +1106,13 @@ def _run_analysis(
                 markup=False,
             )
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _counted(count: int, noun: str) -> str:
+    """'1 run', '72 runs', '1 strategy', '3 strategies'."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count:,} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
 def _g(value: float | None) -> str:
@@ -1449,7 +1459,8 @@ def robustness_command(
         shown = robustness_rows(summary, names)
         sys.stdout.write(_text_table(
             list(shown[0]), [list(r.values()) for r in shown], left=("strategy",),
-            caption=f"{summary['markets']} sampled markets x {summary['replications']} replications; regret "
+            caption=f"{summary['markets']} sampled markets x "
+            f"{_counted(summary['replications'], 'replication')}; regret "
             f"on {summary['objective']} against the best strategy of each market"
             + (f"; thresholds: {thresholds}" if thresholds else ""),
         ))
@@ -1464,12 +1475,20 @@ def robustness_command(
     _report_hint(folder)
 
 
-def _first_ctrl_c_only(signum: int, frame: object) -> None:
-    """SIGINT handler of a sweep: the first Ctrl-C stops it; later ones (polars re-raises one
-    Ctrl-C, and impatient users press again) are ignored, so they cannot cut short the sweep's
-    record of what it kept or its one-line message on how to resume."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    raise KeyboardInterrupt
+def _stop_on_the_first_signal() -> None:
+    """Ctrl-C, a plain ``kill`` (SIGTERM: also a batch system's time limit) and a closed terminal
+    (SIGHUP) all stop a sweep the same way: what finished is kept and recorded, one line says how
+    to resume, exit 130. Only the first stops it; later ones (polars re-raises one Ctrl-C, and
+    impatient users press again) are ignored, so they cannot cut short that record or message."""
+    from sim.executors import STOP_SIGNALS
+
+    def stop(signum: int, frame: object) -> None:
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, signal.SIG_IGN)
+        raise KeyboardInterrupt
+
+    for stop_signal in STOP_SIGNALS:
+        signal.signal(stop_signal, stop)
 
 
 def main() -> None:

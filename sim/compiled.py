@@ -11,6 +11,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
+from sim.kernels import SPEND_HIGH, SPEND_LOW, SPEND_SCALE
+
 
 def _jit(**options: object) -> Callable[[Callable], Callable]:
     """numba.njit with on-disk caching (``sim/__pycache__``), so a process loads machine code,
@@ -65,6 +67,36 @@ def _minimum(a: np.float32, b: np.float32) -> np.float32:
     return a if a <= b else b
 
 
+@_jit(inline="always")
+def _adapted(
+    b: np.float32, sat: np.float32, silence: np.float32, transient_bond: np.float32, got: np.float32,
+    expected: np.float32, r: np.float32, points_value: np.float32, with_points: bool, held: bool, q: tuple,
+    clamp: bool,
+) -> tuple:
+    """Phase 3 for one customer: bond, satisfaction, transient bond, expectation, rational value
+    and resentment after decay and adaptation (``q``: the parameters ``p`` of
+    :func:`decay_and_adapt_compiled` as a tuple; ``points_value``: the points' share of the
+    rational value, added ``with_points``; ``held``: under contract, so resentment does not fade)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    excess = b - q[0] * sat
+    silent = q[1] * (one + silence / q[2])
+    b = b - (silent if excess > zero else q[3]) * excess
+    fade = q[11] * transient_bond
+    b = b - fade
+    gap = _maximum(expected - got, zero)
+    sat = sat - q[4] * gap
+    b = b - q[5] * gap
+    value = _maximum(zero, got - q[7] * expected) / q[8]
+    if with_points:
+        value = value + points_value
+    value = _minimum(one, value)
+    if not held:
+        r = r * q[10]
+    if clamp:
+        b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
+    return b, sat, transient_bond - fade, expected + q[6] * (got - expected), value, r
+
+
 @_jit()
 def decay_and_adapt_compiled(
     active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
@@ -76,48 +108,61 @@ def decay_and_adapt_compiled(
     expectation adaptation, habituation, reward reference, points reference, 1 - resentment
     decay, transient bond fade]; ``points`` empty when no program holds a balance; ``locked``
     aligned with ``active``, empty when nobody is under contract. ``clamp``: clamp the states
-    as :func:`clamp_compiled` in the same pass."""
-    zero, one = np.float32(0.0), np.float32(1.0)
-    share, decay, doubling, recovery, satisfaction_loss, bond_loss = p[0], p[1], p[2], p[3], p[4], p[5]
-    adapt, habituation, reference, points_reference, keep, fade_share = p[6], p[7], p[8], p[9], p[10], p[11]
+    as :func:`clamp_compiled` in the same pass. Without points and contracts,
+    :func:`decay_and_adapt_rows_compiled` is faster."""
+    q = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11])  # in registers
     with_points = points.size > 0
     with_locked = locked.size > 0
     for k in range(active.size):  # branch-free where the data decide: they mispredict
         i = active[k]
-        sat = satisfaction[i]
-        b = bond[i]
-        excess = b - share * sat
-        silent = decay * (one + np.float32(silence_months[i]) / doubling)
-        b = b - (silent if excess > zero else recovery) * excess
-        transient_bond = transient[i]
-        fade = fade_share * transient_bond
-        b = b - fade
-        transient[i] = transient_bond - fade
-        got = received[i]
-        expected = expectation[i]
-        gap = _maximum(expected - got, zero)
-        sat = sat - satisfaction_loss * gap
-        b = b - bond_loss * gap
-        expectation[i] = expected + adapt * (got - expected)
-        value = _maximum(zero, got - habituation * expected) / reference
-        if with_points:
-            value = value + points[k] / (spend[i] * points_reference)
-        value = _minimum(one, value)
-        r = resentment[i]
-        if not (with_locked and locked[k]):
-            r = r * keep
-        if clamp:
-            b, sat, value, r = _clamp(b), _clamp(sat), _clamp(value), _clamp(r)
-        bond[i], satisfaction[i], rational_value[i], resentment[i] = b, sat, value, r
+        points_value = points[k] / (spend[i] * q[9]) if with_points else np.float32(0.0)
+        held = with_locked and locked[k]
+        (
+            bond[i], satisfaction[i], transient[i], expectation[i], rational_value[i], resentment[i]
+        ) = _adapted(
+            bond[i], satisfaction[i], np.float32(silence_months[i]), transient[i], received[i],
+            expectation[i], resentment[i], points_value, with_points, held, q, clamp,
+        )
+
+
+@_jit()
+def decay_and_adapt_rows_compiled(
+    active: np.ndarray, silence_months: np.ndarray, bond: np.ndarray, transient: np.ndarray,
+    satisfaction: np.ndarray, received: np.ndarray, expectation: np.ndarray, rational_value: np.ndarray,
+    resentment: np.ndarray, p: np.ndarray, clamp: bool,
+) -> None:
+    """:func:`decay_and_adapt_compiled` when no program holds points and nobody is under
+    contract, over every row in order (``active``: the column, one flag per row): a departed
+    customer's row is computed too and written back unchanged, so the pass has no gather and
+    runs on vector registers, several times faster while a third or more of the rows are active.
+    The same operations in the same order for every active row: the same bits."""
+    q = (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11])
+    for i in range(active.size):
+        here = active[i]
+        b, sat, t, e = bond[i], satisfaction[i], transient[i], expectation[i]
+        v, r = rational_value[i], resentment[i]
+        new_b, new_sat, new_t, new_e, new_v, new_r = _adapted(
+            b, sat, np.float32(silence_months[i]), t, received[i], e, r, np.float32(0.0), False, False, q,
+            clamp,
+        )
+        bond[i] = new_b if here else b
+        satisfaction[i] = new_sat if here else sat
+        transient[i] = new_t if here else t
+        expectation[i] = new_e if here else e
+        rational_value[i] = new_v if here else v
+        resentment[i] = new_r if here else r
 
 
 @_jit()
 def fade_compiled(
     active: np.ndarray, attention: np.ndarray, attentiveness: np.ndarray, fade: np.float32
 ) -> None:
-    for k in range(active.size):
-        i = active[k]
-        attention[i] = attention[i] + fade * (attentiveness[i] - attention[i])
+    """Attention fades towards attentiveness, over every row in order (``active``: the column,
+    one flag per row; a departed customer's attention is written back unchanged): no gather."""
+    for i in range(active.size):
+        old = attention[i]
+        faded = old + fade * (attentiveness[i] - old)
+        attention[i] = faded if active[i] else old
 
 
 @_jit()
@@ -140,47 +185,78 @@ def _clamp(x: np.float32) -> np.float32:
 
 
 # --- phase 9: record ---------------------------------------------------------------------------
+# Sums of integers do not depend on the order of addition, so these passes read every row in
+# order, masked (no gather), on vector registers, and give the NumPy twin's integers bit for bit
+# (sim.model.LoyaltyModel._state_summary): the states in fixed point (sim.model.STATE_SCALE), and
+# the spend in fixed point where that is exactly the float64 sum in row order (revenue_compiled).
 
 
 @_jit()
 def record_compiled(
-    active: np.ndarray, join_month: np.ndarray, locked: np.ndarray, bond: np.ndarray,
-    rational_value: np.ndarray, satisfaction: np.ndarray, resentment: np.ndarray,
-    attention: np.ndarray, t: np.ndarray, spend: np.ndarray, rows_at_start: int, sums: np.ndarray,
-    counts: np.ndarray,
+    active: np.ndarray, locked: np.ndarray, bond: np.ndarray, rational_value: np.ndarray,
+    satisfaction: np.ndarray, resentment: np.ndarray, attention: np.ndarray, t: np.ndarray,
+    state_scale: np.float32, sums: np.ndarray, counts: np.ndarray,
 ) -> None:
-    """One pass over the active customers for the monthly row: ``sums`` (float64) of bond,
-    rational value, satisfaction, resentment, attention and of the spend of those already
-    customers at the month's start (rows below ``rows_at_start``), ``counts`` of the initial
-    cohort, of the loyalty types apostle, loyalist, mercenary, hostage and of the customers at
-    the start (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in field order;
-    ``locked`` aligned with ``active``, empty when nobody is under contract)."""
-    sum_b = sum_v = sum_s = sum_r = sum_a = revenue = 0.0
-    initial = apostles = loyalists = mercenaries = hostages = at_start = 0
+    """One pass over every row for the monthly row: ``sums`` (int64) of the active customers'
+    bond, rational value, satisfaction, resentment and attention, each times ``state_scale`` (a
+    power of two) truncated to an integer, and ``counts`` of the loyalty types apostle,
+    loyalist, mercenary, hostage (``t``: float32 thresholds of ``sim.outcomes.LoyaltyTypes`` in
+    field order; ``locked``: one flag per row, empty when nobody is under contract)."""
+    sum_b = sum_v = sum_s = sum_r = sum_a = 0
+    apostles = loyalists = mercenaries = hostages = 0
     t0, t1, t2, t3, t4, t5 = t[0], t[1], t[2], t[3], t[4], t[5]  # in registers, not reloaded
     with_locked = locked.size > 0
-    for k in range(active.size):  # branch-free: the types are data-dependent and mispredict
-        i = active[k]
+    for i in range(active.size):  # branch-free: the types are data-dependent and mispredict
+        here = np.int64(active[i])
+        keep = -here  # all bits set for an active row, none for a departed one
         b, v, s, r = bond[i], rational_value[i], satisfaction[i], resentment[i]
-        sum_b += b
-        sum_v += v
-        sum_s += s
-        sum_r += r
-        sum_a += attention[i]
-        here = np.int64(i < rows_at_start)
-        at_start += here
-        revenue += here * np.float64(spend[i])
-        initial += np.int64(join_month[i] == 0)
-        hostage = np.int64(locked[k]) * np.int64(r >= t0) if with_locked else 0
-        apostle = (1 - hostage) * np.int64(s >= t1) * np.int64(b >= t2)
-        loyalist = (1 - hostage - apostle) * np.int64(s >= t3) * np.int64(b >= t4)
+        sum_b += keep & np.int64(b * state_scale)
+        sum_v += keep & np.int64(v * state_scale)
+        sum_s += keep & np.int64(s * state_scale)
+        sum_r += keep & np.int64(r * state_scale)
+        sum_a += keep & np.int64(attention[i] * state_scale)
+        hostage = here & np.int64(locked[i]) & np.int64(r >= t0) if with_locked else 0
+        apostle = (here - hostage) & np.int64(s >= t1) & np.int64(b >= t2)
+        loyalist = (here - hostage - apostle) & np.int64(s >= t3) & np.int64(b >= t4)
         hostages += hostage
         apostles += apostle
         loyalists += loyalist
-        mercenaries += (1 - hostage - apostle - loyalist) * np.int64(v >= t5) * np.int64(b < t4)
-    sums[0], sums[1], sums[2], sums[3], sums[4], sums[5] = sum_b, sum_v, sum_s, sum_r, sum_a, revenue
-    counts[0], counts[1], counts[2] = initial, apostles, loyalists
-    counts[3], counts[4], counts[5] = mercenaries, hostages, at_start
+        mercenaries += (here - hostage - apostle - loyalist) & np.int64(v >= t5) & np.int64(b < t4)
+    sums[0], sums[1], sums[2], sums[3], sums[4] = sum_b, sum_v, sum_s, sum_r, sum_a
+    counts[0], counts[1], counts[2], counts[3] = apostles, loyalists, mercenaries, hostages
+
+
+@_jit()
+def revenue_compiled(at_start: np.ndarray, spend: np.ndarray) -> tuple[int, int, int]:
+    """The spend of the rows marked ``at_start`` in units of 2**-24 EUR, as its high and low 32
+    bits summed apart (no overflow below 2**31 rows), and how many of those spends are outside
+    [0.5, 2**38) EUR (NaN included). With none outside, every spend is a whole number of units,
+    so while the total stays below 2**53 units (2**29 EUR) every float64 partial sum in any
+    order is exact: the total is the float64 sum in row order, bit for bit."""
+    high = low = outside = 0
+    low_bits = np.int64(0xFFFFFFFF)
+    for i in range(at_start.size):
+        here = np.int64(at_start[i])
+        x = spend[i]
+        inside = np.int64(x >= SPEND_LOW) & np.int64(x < SPEND_HIGH)
+        counted = here & inside
+        units = np.int64((x if counted else np.float32(0.0)) * SPEND_SCALE)  # converts no NaN
+        high += units >> 32
+        low += units & low_bits
+        outside += here - counted
+    return high, low, outside
+
+
+@_jit()
+def revenue_in_order_compiled(active: np.ndarray, spend: np.ndarray, rows_at_start: np.int64) -> float:
+    """The spend of the active customers ``active`` (ascending rows) below ``rows_at_start``,
+    added in float64 in row order."""
+    revenue = 0.0
+    for k in range(active.size):
+        if active[k] >= rows_at_start:
+            break
+        revenue += spend[active[k]]
+    return revenue
 
 
 # --- phase 5: exit hazards -----------------------------------------------------------------------
@@ -249,12 +325,13 @@ def free_exits_compiled(
     bond: np.ndarray, restlessness: np.ndarray, churn_propensity: np.ndarray, bond_need: np.ndarray,
     satisfaction: np.ndarray, background_exit: np.ndarray, attention: np.ndarray, p: np.ndarray,
     codes: np.ndarray, month: np.int16, exit_month: np.ndarray, exit_reason: np.ndarray,
-    capacity: np.int64,
+    capacity: np.int64, by_reason: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """Phase 5 for customers ``ids`` when no contract binds anyone and no behaviour scales the
     hazards (``sim.mechanisms.decision.stay_or_leave``): hazards, the exit draw (stream
     ``keys[0]``) and, for leavers, the reason drawn in proportion to the hazards (``keys[1]``),
-    in one pass. Sets leavers' exit month and reason; returns the leavers, and the stayers at
+    in one pass. Sets leavers' exit month and reason, counts the leavers by reason code in
+    ``by_reason`` (zeros on entry); returns the leavers, and the stayers at
     the start of an array of ``capacity`` entries (the population's next index of active rows)
     with their count."""
     one, zero = np.float32(1.0), np.float32(0.0)
@@ -284,7 +361,9 @@ def free_exits_compiled(
             draw = _mix(keys[1], slot) * c5
             reason = np.int64(draw >= c0) + np.int64(draw >= c1) + 3 * np.int64(draw >= c2)
             reason += np.int64(draw >= c5)
-            exit_reason[i] = codes[min(reason, 5)]
+            code = codes[min(reason, 5)]
+            exit_reason[i] = code
+            by_reason[code] += 1
             exit_month[i] = month
             leavers[left] = i
             left += 1
@@ -400,11 +479,12 @@ def offers_compiled(
     switch_max: np.float32, price_focus: np.ndarray, rational_value: np.ndarray, bond: np.ndarray,
     offered: np.ndarray, switch: np.ndarray,
 ) -> None:
-    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2."""
+    """Phase 4 (``sim.mechanisms.offers.competitor_offers``) with a bond shield of 2, over every
+    row in order (``active``: the column, one flag per row; ``offered`` and ``switch`` zeros on
+    entry, and a departed customer's stay zero): no gather, on vector registers."""
     zero, one = np.float32(0.0), np.float32(1.0)
-    for k in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
-        i = active[k]
-        tempted = _mix(key, np.uint64(slots[i])) < rate
+    for i in range(active.size):  # branch-free: an offer is a coin toss, and mispredicts
+        tempted = active[i] & (_mix(key, np.uint64(slots[i])) < rate)
         focus = price_focus[i]
         pull = focus * pull_per_focus - focus * rational_value[i]
         pull = pull if pull > zero else zero  # np.clip: max, then min

@@ -25,7 +25,7 @@ import numpy as np
 from sim.customer_base import NPS_BANDS, CustomerBase
 from sim.defaults import MAX_CUSTOMERS, MAX_MONTHS
 from sim.errors import UserError
-from sim.io import PathError, read_input, write_atomic
+from sim.io import PathError, decimal_number, decode_text, read_input, spreadsheet_delimiter, write_atomic
 from sim.population import EXIT_REASONS
 from sim.targeting import churn_score
 
@@ -87,19 +87,17 @@ def load(path: str | Path, segments: tuple[str, ...], as_of: str | None = None) 
 def _load(key: tuple, file: str, segments: tuple[str, ...], as_of: str | None) -> CustomerBase:
     try:
         data = read_input(file, "customer table (CSV)", MAX_TABLE_BYTES)
+        text = decode_text(data, file)
     except PathError as error:
         raise CustomerTableError(file, [TableProblem("", error.expected, error.found)]) from None
-    try:
-        text = data.decode("utf-8-sig")  # a byte order mark (spreadsheet exports) is skipped
-    except UnicodeDecodeError as error:
-        raise CustomerTableError(file, [TableProblem("", "a UTF-8 text file", str(error))]) from None
     return _parse(text, file, segments, as_of, hashlib.sha256(data).hexdigest())
 
 
 def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, sha256: str) -> CustomerBase:
     # Lines starting with '#' are comments (a source, a date); row numbers still count them.
     lines = ["" if line.startswith("#") else line for line in text.splitlines(keepends=True)]
-    rows = _rows(csv.reader(io.StringIO("".join(lines), newline="")), file)
+    delimiter = spreadsheet_delimiter(next((line for line in lines if line.strip()), ""))
+    rows = _rows(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter), file)
     header: list[str] = []
     for _, cells in rows:
         if any(c.strip() for c in cells):
@@ -118,7 +116,7 @@ def _parse(text: str, file: str, segments: tuple[str, ...], as_of: str | None, s
             problems.append(TableProblem(f"row {row_number}", f"{len(header)} cells", f"{len(cells)}"))
         else:
             values = dict(zip(header, (c.strip() for c in cells), strict=True))
-            _row(values, row_number, segments, start, columns, first_row, problems)
+            _row(values, row_number, segments, start, delimiter, columns, first_row, problems)
         if len(problems) >= MAX_PROBLEMS:
             break
     count = len(columns["customer_id"])
@@ -186,6 +184,7 @@ def _row(
     row: int,
     segments: tuple[str, ...],
     start: datetime.date | None,
+    delimiter: str,
     columns: dict[str, list],
     first_row: dict[str, int],
     problems: list[TableProblem],
@@ -210,10 +209,10 @@ def _row(
         close = difflib.get_close_matches(segment, segments, n=1, cutoff=0.6)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         problem("segment", f"a segment of the market ({', '.join(segments)}){hint}")
-    tenure = _number(values["tenure_months"])
+    tenure = _number(values["tenure_months"], delimiter)
     if tenure is None or tenure < 0 or tenure > MAX_MONTHS or not float(tenure).is_integer():
         problem("tenure_months", f"a whole number of months, 0..{MAX_MONTHS:,}")
-    spend = _number(values["spend_per_month"])
+    spend = _number(values["spend_per_month"], delimiter)
     if spend is None or spend < 0:
         problem("spend_per_month", "a number >= 0 (EUR per month)")
     months_left = 0
@@ -242,7 +241,8 @@ def _row(
         ("satisfaction", 0, 1),
     ):
         cell = values.get(column, "")
-        number = _number(cell) if cell else (math.nan if column in ("bond", "satisfaction") else 0.0)
+        empty = math.nan if column in ("bond", "satisfaction") else 0.0
+        number = _number(cell, delimiter) if cell else empty
         if number is None or (cell and not low <= number <= high):
             problem(
                 column,
@@ -267,9 +267,9 @@ def _row(
         columns[column].append(value)
 
 
-def _number(cell: str) -> float | None:
+def _number(cell: str, delimiter: str) -> float | None:
     try:
-        value = float(cell)
+        value = decimal_number(cell, delimiter)
     except ValueError:
         return None
     return value if math.isfinite(value) else None

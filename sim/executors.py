@@ -19,10 +19,20 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+# What stops a sweep, handled once, by the parent: Ctrl-C, a plain `kill` (also a batch
+# system's time limit, `docker stop`) and a closed terminal.
+STOP_SIGNALS: tuple[signal.Signals, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+# The stops a terminal sends to the whole process group, which workers must leave to the parent.
+# Not SIGTERM: a pool ends its workers with it when one of them dies.
+_GROUP_SIGNALS = tuple(s for s in STOP_SIGNALS if s != getattr(signal, "SIGTERM", None))
+
 
 def _init_worker() -> None:
-    # Ctrl-C is handled by the parent, which stops submitting and cancels what is queued.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The parent handles a stop: it stops submitting and cancels what is queued.
+    for group_signal in _GROUP_SIGNALS:
+        signal.signal(group_signal, signal.SIG_IGN)
     # A parent killed without cleanup (kill -9, the OOM killer) would otherwise leave its
     # workers waiting for work forever; the parent's sentinel becomes ready when it dies.
     parent = multiprocessing.parent_process()
@@ -35,41 +45,56 @@ def _exit_with_parent(sentinel: int) -> None:
     os._exit(1)
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker (a process that cleans up the pool's semaphores)
+    so that a closed terminal cannot kill it: it ignores SIGINT and SIGTERM itself, not SIGHUP,
+    and its death ended a sweep with tracebacks about leaked semaphores. It inherits SIGHUP
+    blocked; starting it unblocks SIGINT and SIGTERM in this thread, so it comes before a hold."""
+    from multiprocessing import resource_tracker
+
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 @contextlib.contextmanager
-def _sigint_held() -> Iterator[None]:
-    """Ctrl-C waits for the end of this block, for this process and for processes started in it.
+def _stops_held() -> Iterator[None]:
+    """A stop (Ctrl-C, SIGTERM, SIGHUP) waits for the end of this block.
 
     Ctrl-C in a terminal signals the whole process group; workers still importing, or Dask
     workers, would each die with a KeyboardInterrupt traceback. Only the parent should handle
-    it, so processes started in here (and by threads started in here) inherit a blocked SIGINT.
-    The parent itself must not be interrupted halfway either: blocking the signal in this thread
-    does not stop the kernel from delivering it to another (polars' threads), and Python then
-    raises KeyboardInterrupt here wherever it is, e.g. between the pool starting a worker and
-    recording it, which left a worker that nobody told to stop and a sweep that never exited.
-    A Ctrl-C that arrives meanwhile is noted and raised again on leaving the block.
+    it, so processes started in here (and by threads started in here) inherit the group's stop
+    signals blocked. The parent itself must not be interrupted halfway either: blocking a signal
+    in this thread does not stop the kernel from delivering it to another (polars' threads), and
+    Python then raises KeyboardInterrupt here wherever it is, e.g. between the pool starting a
+    worker and recording it, which left a worker that nobody told to stop and a sweep that never
+    exited. A stop that arrives meanwhile is noted and raised again on leaving the block.
     """
     if not hasattr(signal, "pthread_sigmask"):  # Windows: Ctrl-C is delivered differently there
         yield
         return
-    from multiprocessing import resource_tracker
-
-    # Starting the tracker unblocks SIGINT in the starting thread; start it before blocking.
-    resource_tracker.ensure_running()
+    _start_resource_tracker()
     noted: list[int] = []
-    handler = signal.getsignal(signal.SIGINT)  # None: set outside Python, which we leave alone
-    # Only the main thread may set handlers (and only it runs them).
-    noting = threading.current_thread() is threading.main_thread() and handler is not None
-    if noting:
-        signal.signal(signal.SIGINT, lambda signum, frame: noted.append(signum))
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handlers = {
+        stop_signal: handler
+        for stop_signal in STOP_SIGNALS
+        # None: set outside Python, left alone. Only the main thread may set (and runs) handlers.
+        if (handler := signal.getsignal(stop_signal)) is not None
+        and threading.current_thread() is threading.main_thread()
+    }
+    for stop_signal in handlers:
+        signal.signal(stop_signal, lambda signum, frame: noted.append(signum))
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-        if noting:
-            signal.signal(signal.SIGINT, handler)
-            if noted:
-                signal.raise_signal(signal.SIGINT)
+        for stop_signal, handler in handlers.items():
+            signal.signal(stop_signal, handler)
+        if noted:
+            signal.raise_signal(noted[0])
 
 
 class Executor:
@@ -182,14 +207,15 @@ class LocalPoolExecutor(Executor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=self.workers,
-            mp_context=_worker_context(),
-            initializer=_init_worker,
-        )
+        with _stops_held():  # the pool's queues start the resource tracker
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=_worker_context(),
+                initializer=_init_worker,
+            )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> cf.Future:
-        with _sigint_held():  # the pool starts its worker processes on demand, in submit
+        with _stops_held():  # the pool starts its worker processes on demand, in submit
             return self._pool.submit(fn, task)
 
     def wait_first(self, futures: set[Any]) -> tuple[set[Any], set[Any]]:
@@ -239,7 +265,7 @@ class DaskExecutor(Executor):
 
             try:
                 # a Ctrl-C meanwhile arrives when the cluster is up; the workers take QUIET along
-                with _sigint_held(), dask.config.set(QUIET):
+                with _stops_held(), dask.config.set(QUIET):
                     self._cluster = LocalCluster(
                         n_workers=workers or os.cpu_count() or 1,
                         threads_per_worker=1,

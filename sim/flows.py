@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.mechanisms.service import FailurePath
+from sim.population import ExitReason
 
 
 @dataclass
@@ -18,7 +19,8 @@ class MonthFlows:
     failure_path: np.ndarray  # int8 FailurePath of this month's failure; 0 = none
     failure_large: np.ndarray  # this month's failure was large
     offered: np.ndarray  # received a competitor offer this month
-    exited: np.ndarray | None = None  # ids of customers who left this month
+    exited: np.ndarray | None = None  # ids of customers who left this month, ascending
+    exits_by_reason: np.ndarray = field(default_factory=lambda: np.zeros(len(ExitReason), dtype=np.int64))
     acquired: int = 0
     resolved_slowly: int = 0  # slow complaint resolutions that arrived this month
     failures_by_path: np.ndarray = field(default_factory=lambda: np.zeros(len(FailurePath), dtype=np.int64))

@@ -91,6 +91,31 @@ def read_input(path: str | Path, what: str = "file", limit: int = MAX_INPUT_BYTE
     return data
 
 
+def decode_text(data: bytes, path: str | Path) -> str:
+    """``data`` as UTF-8 text; a byte order mark (spreadsheets write one) is skipped. Other
+    encodings are refused with a :class:`PathError` that says how to save the file."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            found = "UTF-16 text (a spreadsheet's 'Unicode text'): save it as 'CSV UTF-8'"
+        else:
+            found = f"bytes that are not UTF-8 text ({error.reason} at byte {error.start:,})"
+        raise PathError(path, "a UTF-8 text file", found) from None
+
+
+def spreadsheet_delimiter(header: str) -> str:
+    """The cell separator of a CSV whose first line is ``header``: ';' where a spreadsheet set
+    to German (or French, ...) saved it, with decimal commas in the numbers; ',' otherwise."""
+    return ";" if ";" in header and "," not in header else ","
+
+
+def decimal_number(cell: str, delimiter: str) -> float:
+    """A number cell of a CSV separated by ``delimiter``: '0,63' is 0.63 in a ';' file (whose
+    dots are left as they are, so a number is never read as another); ValueError otherwise."""
+    return float(cell.replace(",", ".") if delimiter == ";" else cell)
+
+
 def _name_max(directory: Path) -> int:
     try:
         return os.pathconf(directory, "PC_NAME_MAX")

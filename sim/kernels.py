@@ -55,6 +55,11 @@ def normals_numpy(key: int, slots: np.ndarray) -> np.ndarray:
     return (np.sqrt(-2.0 * np.log(radius)) * np.cos(2.0 * np.pi * angle)).astype(np.float32)
 
 
+# Revenue in fixed point (sim.compiled.revenue_compiled): a float32 of at least 0.5 is a whole
+# multiple of 2**-24, and one below 2**38 is below 2**62 units.
+SPEND_SCALE = np.float32(2.0**24)
+SPEND_LOW, SPEND_HIGH = np.float32(0.5), np.float32(2.0**38)
+
 # numba is imported on first use only (it loads LLVM and SciPy).
 COMPILED = (
     importlib.util.find_spec("numba") is not None

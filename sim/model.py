@@ -28,11 +28,11 @@ from sim.outcomes import (
     MonthlyRecorder,
     bond_value_plane,
     customer_frame,
-    loyalty_type_shares,
+    loyalty_type_counts,
     run_summary,
 )
 from sim.plugins import call_hook, report, reporter_names
-from sim.population import EXIT_REASONS, Column, ExitReason, Population
+from sim.population import EXIT_REASONS, Column, Population
 from sim.programs import Program, Terms, under_contract
 from sim.shards import Shard
 from sim.strategy import Strategy
@@ -40,6 +40,7 @@ from sim.strategy import Strategy
 _THRESHOLDS = np.array(dataclasses.astuple(LoyaltyTypes()), dtype=np.float32)  # sim.compiled.record_compiled
 _MEAN_COLUMNS = ("bond", "rational_value", "satisfaction", "resentment", "attention")
 _MEANS = tuple(f"mean_{column}" for column in _MEAN_COLUMNS)  # monthly columns, in the kernel's order
+STATE_SCALE = 2.0**32  # the monthly means sum the states in fixed point (LoyaltyModel._state_summary)
 _STATE_BOUNDS = (  # sim.kernels.clamp_compiled clamps the same columns to [0, 1]
     ("bond", 0.0, 1.0),
     ("satisfaction", 0.0, 1.0),
@@ -198,6 +199,7 @@ class LoyaltyModel(mesa.Model):
             traits = self.market.customer_traits()
             base.populate(self.population, self.stream("population"), self.market.segments, traits)
         self._start_attention(np.arange(len(held)))
+        self._cohort_rows = len(self.population)  # joiners' rows follow (join_month >= 1)
         self.slots = acquisition.Slots(self.market.acquisition, customers, months, held)
         self._behaviour_hooks("setup")
         self.flows = MonthFlows.start(0, self.population.active)
@@ -426,35 +428,57 @@ class LoyaltyModel(mesa.Model):
         return running
 
     def _state_summary(
-        self, active: np.ndarray, rows_at_start: int
+        self, active: np.ndarray, exited: np.ndarray
     ) -> tuple[dict[str, float], int, np.ndarray, float, int]:
-        """Over the active customers, in one compiled pass (or its NumPy twin): mean states
-        (accumulated in float64), the initial cohort's count, the loyalty type shares, and the
-        spend and count of those who were customers at the month's start (rows below
-        ``rows_at_start``: not this month's joiners)."""
-        pop, n = self.population, active.size
+        """Over the active customers (rows ``active``), in compiled passes (or their NumPy
+        twins): mean states, the initial cohort's count, the loyalty type shares; the revenue
+        (spend of the customers at the month's start: those still active below
+        ``flows.active_at_start.size``, this month's joiners being the rows above, and the
+        leavers ``exited``) and the count of those still active.
+
+        A mean is an integer sum of the states in fixed point (each truncated to a multiple of
+        1 / ``STATE_SCALE``, 2**-32, finer than float32 near 1) divided by the count: the same
+        in any order of addition, so the compiled pass reads every row in order on vector
+        registers and equals the twin bit for bit. Revenue is the float64 sum in row order of
+        the stayers' spend plus NumPy's sum of the leavers', as before; the compiled pass sums
+        the spend in fixed point instead where that is provably the same number
+        (``sim.compiled.revenue_compiled``)."""
+        pop, n, flows = self.population, active.size, self.flows
+        rows_at_start = flows.active_at_start.size
+        stayers = int(np.searchsorted(active, rows_at_start))  # active rows are ascending
+        terms = self.terms(active)
+        locked = np.zeros(0, dtype=bool)
+        if terms is not None:  # one flag per row, as the pass reads every row
+            locked = np.zeros(len(pop), dtype=bool)
+            locked[active[under_contract(terms)]] = True
+        states = [getattr(pop, column) for column in _MEAN_COLUMNS]
+        revenue = None
         if kernels.COMPILED:
-            locked = under_contract(self.terms(active))
-            sums, counts = np.zeros(6), np.zeros(6, dtype=np.int64)
-            kernels.record_compiled(
-                active, pop.join_month, locked, pop.bond, pop.rational_value, pop.satisfaction,
-                pop.resentment, pop.attention, _THRESHOLDS, pop.spend_per_month, rows_at_start, sums, counts,
-            )
-            types = counts[1:5]
-            shares = np.append(types, n - types.sum()) / n if n else np.zeros(len(LOYALTY_TYPES))
-            means = dict(zip(_MEANS, (sums[:5] / n if n else np.zeros(len(_MEANS))).tolist(), strict=True))
-            return means, int(counts[0]), shares, float(sums[5]), int(counts[5])
-        rows = np.zeros(len(pop), dtype=bool)
-        rows[active[self.locked(active)]] = True
+            sums, types = np.zeros(len(_MEAN_COLUMNS), dtype=np.int64), np.zeros(4, dtype=np.int64)
+            scale = np.float32(STATE_SCALE)
+            kernels.record_compiled(pop.active, locked, *states, _THRESHOLDS, scale, sums, types)
+            initial = int(np.searchsorted(active, self._cohort_rows))  # the cohort's rows come first
+            high, low, outside = kernels.revenue_compiled(flows.active_at_start, pop.spend_per_month)
+            units = (high << 32) + low
+            if not outside and units < 2**53:
+                revenue = units / float(kernels.SPEND_SCALE)
+        else:
+            sums = [(s[active].astype(np.float64) * STATE_SCALE).astype(np.int64).sum() for s in states]
+            initial = int(np.count_nonzero(pop.join_month[active] == 0))
+            types = loyalty_type_counts(pop, locked if locked.size else np.zeros(len(pop), dtype=bool))
+        if revenue is None:  # the stayers' spend added in row order, then NumPy's sum of the leavers'
+            spend = pop.spend_per_month
+            if kernels.COMPILED:
+                revenue = kernels.revenue_in_order_compiled(active, spend, rows_at_start)
+            else:  # cumsum adds in order
+                revenue = float(np.cumsum(spend[active[:stayers]], dtype=np.float64)[-1]) if stayers else 0.0
+            revenue += float(spend[exited].sum(dtype=np.float64))
+        shares = np.append(types, n - types.sum()) / n if n else np.zeros(len(LOYALTY_TYPES))
         means = {
-            name: float(getattr(pop, column)[active].mean(dtype=np.float64)) if n else 0.0
-            for name, column in zip(_MEANS, _MEAN_COLUMNS, strict=True)
+            name: float(total) / STATE_SCALE / n if n else 0.0
+            for name, total in zip(_MEANS, sums, strict=True)
         }
-        stayers = active[active < rows_at_start]
-        return (
-            means, int(np.count_nonzero(pop.join_month[active] == 0)), loyalty_type_shares(pop, rows),
-            float(pop.spend_per_month[stayers].sum(dtype=np.float64)), stayers.size,
-        )
+        return means, initial, shares, revenue, stayers
 
     def clamp_states(self, ids: np.ndarray | None = None) -> None:
         """Clamp the states of customers ``ids`` (default: those active at the start of the
@@ -472,8 +496,8 @@ class LoyaltyModel(mesa.Model):
     def _record(self) -> None:
         pop, flows = self.population, self.flows
         exited = flows.exited if flows.exited is not None else np.empty(0, dtype=np.int64)
-        reasons = np.bincount(pop.exit_reason[exited], minlength=len(ExitReason))
-        initial_churned = int(np.count_nonzero(pop.join_month[exited] == 0))
+        reasons = flows.exits_by_reason  # leavers by ExitReason code, counted in phase 5
+        initial_churned = int(np.searchsorted(exited, self._cohort_rows))  # leavers ascending, cohort first
         cost = sum(flows.costs.values())
         for program, eur in flows.costs.items():
             self.cost_by_program[program] = self.cost_by_program.get(program, 0.0) + eur
@@ -481,10 +505,8 @@ class LoyaltyModel(mesa.Model):
         active_ids = pop.active_ids()  # gathers by id are several times faster than by mask
         n_active = active_ids.size
         points = self.balance(active_ids)  # the programs' reward balances (point card's points)
-        summary = self._state_summary(active_ids, flows.active_at_start.size)
-        means, active_initial, type_shares, stayers_revenue, stayers_at_start = summary
-        # Customers at the month's start: those still active (not this month's joiners) and the leavers.
-        revenue = stayers_revenue + float(pop.spend_per_month[exited].sum(dtype=np.float64))
+        summary = self._state_summary(active_ids, exited)
+        means, active_initial, type_shares, revenue, stayers_at_start = summary
         initial_at_start = active_initial + initial_churned
 
         row = {

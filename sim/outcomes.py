@@ -13,7 +13,8 @@ churned_total               Int64    customers who left this month
 churned_<reason>            Int64    of those, per exit reason (see ``EXIT_REASONS``)
 churn_rate                  Float64  churned_total / active at the start of the month
 cohort_churn_rate           Float64  the same, for the initial cohort only
-mean_bond                   Float64  mean over active customers at month end, 0..1
+mean_bond                   Float64  mean over active customers at month end, 0..1 (each value
+                                     truncated to a multiple of 2**-32 before it is summed)
 mean_rational_value         Float64  likewise
 mean_satisfaction           Float64  likewise
 mean_resentment             Float64  likewise
@@ -125,19 +126,17 @@ CUSTOMER_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def loyalty_type_shares(
+def loyalty_type_counts(
     pop: Population, locked: np.ndarray, thresholds: LoyaltyTypes = LoyaltyTypes()
 ) -> np.ndarray:
-    """Shares of active customers in each of ``LOYALTY_TYPES`` (in that order); ``locked`` marks
-    the rows under contract (``LoyaltyModel.locked``).
+    """Active customers in each of ``LOYALTY_TYPES`` but the last (apostle, loyalist,
+    mercenary, hostage; everyone else is at risk); ``locked`` marks the rows under contract
+    (``LoyaltyModel.locked``).
 
     Classifies every row and masks with ``active``: comparisons over whole arrays are cheaper
     than gathering the active rows first, and only counts are needed.
     """
     active = pop.active
-    n = np.count_nonzero(active)
-    if n == 0:
-        return np.zeros(len(LOYALTY_TYPES))
     t = thresholds
     sat, bond = pop.satisfaction, pop.bond
     hostage = active & locked & (pop.resentment >= t.hostage_resentment)
@@ -147,9 +146,7 @@ def loyalty_type_shares(
         active & ~hostage & ~apostle & ~loyalist
         & (pop.rational_value >= t.mercenary_rational_value) & (bond < t.loyalist_bond)
     )
-    counts = np.array([np.count_nonzero(m) for m in (apostle, loyalist, mercenary, hostage)] + [0])
-    counts[-1] = n - counts[:-1].sum()
-    return counts / n
+    return np.array([np.count_nonzero(m) for m in (apostle, loyalist, mercenary, hostage)])
 
 
 class MonthlyRecorder:
@@ -305,5 +302,5 @@ __all__ = [
     "COST_CATEGORIES", "CUSTOMER_SCHEMA", "ECONOMIC_OUTCOMES", "LOYALTY_TYPES", "MONTHLY_SCHEMA",
     "PLANE_BINS", "RUN_SUMMARY_KEYS", "SCALAR_OUTCOMES", "SCALAR_OUTCOME_RANGES", "ExitReason",
     "LoyaltyTypes", "MonthlyRecorder",
-    "bond_value_plane", "customer_frame", "loyalty_type_shares", "plane_frame", "run_summary",
+    "bond_value_plane", "customer_frame", "loyalty_type_counts", "plane_frame", "run_summary",
 ]

@@ -188,10 +188,10 @@ class Population:
     @staticmethod
     def _empty(column: Column, capacity: int) -> np.ndarray:
         # Zeros from the allocator cost nothing until a row is used (pages are mapped lazily);
-        # a million-customer run reserves room for twice its joiners.
-        if column.initial == 0:
-            return np.zeros(capacity, dtype=column.dtype)
-        return np.full(capacity, column.initial, dtype=column.dtype)
+        # a million-customer run reserves room for twice its joiners. Rows get their column's
+        # initial value when they are added (add), not here: filling the spare rows would write
+        # every page of them up front.
+        return np.zeros(capacity, dtype=column.dtype)
 
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__["_data"]
@@ -238,6 +238,9 @@ class Population:
         object.__setattr__(self, "n", stop)
         self._append_active(start, stop)
         rows = slice(start, stop)
+        for name, column in self.columns.items():
+            if column.initial != 0:
+                self._data[name][rows] = column.initial
         self.segment[rows] = seg
         self.join_month[rows] = month
         for index, segment in enumerate(segments):

@@ -331,8 +331,10 @@ def _assert_resumes_to(tmp_path: Path, reference: Path) -> None:
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path, long_reference):
-    proc, workers = _stop_in_the_middle(tmp_path, signal.SIGINT)
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_a_stop_is_clean_and_resume_completes(tmp_path, long_reference, stop):
+    """Ctrl-C, or a plain ``kill`` (SIGTERM: also what a batch system's time limit sends)."""
+    proc, workers = _stop_in_the_middle(tmp_path, stop)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
     assert "Traceback" not in stderr
@@ -351,7 +353,8 @@ def test_ctrl_c_stops_cleanly_and_resume_completes(tmp_path, long_reference):
     assert statuses.count("done") == 3 * len(finished)
     assert not (tmp_path / "out" / "runs.parquet").exists()
 
-    _assert_resumes_to(tmp_path, long_reference)
+    if stop == signal.SIGINT:  # resuming does not depend on what stopped the sweep
+        _assert_resumes_to(tmp_path, long_reference)
 
 
 @pytest.mark.slow
@@ -381,16 +384,18 @@ def test_kill_9_leaves_no_corrupt_files_and_resume_completes(tmp_path, long_refe
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("options", "moment"),
+    ("options", "moment", "sig"),
     [
-        (("--workers", "2"), "workers starting"),
-        (("--scheduler", "local", "--workers", "2"), "first batch done"),
+        (("--workers", "2"), "workers starting", signal.SIGINT),
+        (("--scheduler", "local", "--workers", "2"), "first batch done", signal.SIGINT),
+        (("--workers", "2"), "workers starting", signal.SIGHUP),
     ],
-    ids=["pool-while-workers-start", "dask-local-cluster"],
+    ids=["pool-while-workers-start", "dask-local-cluster", "terminal-closed-while-workers-start"],
 )
-def test_ctrl_c_in_a_terminal_reaches_workers_too_and_stays_quiet(tmp_path, options, moment):
-    """A terminal sends Ctrl-C to the whole process group: workers must leave it to the parent
-    (no KeyboardInterrupt tracebacks from workers that are still importing, or from Dask's)."""
+def test_ctrl_c_in_a_terminal_reaches_workers_too_and_stays_quiet(tmp_path, options, moment, sig):
+    """A terminal sends Ctrl-C (or, when it is closed, SIGHUP) to the whole process group:
+    workers must leave it to the parent (no KeyboardInterrupt tracebacks from workers that are
+    still importing, or from Dask's, and no worker killed)."""
     (tmp_path / "long.toml").write_text(LONG)
     proc = start(tmp_path, "sweep", "long.toml", *options, "--out", "out", new_session=True)
     parts = tmp_path / "out" / "parts"
@@ -409,7 +414,7 @@ def test_ctrl_c_in_a_terminal_reaches_workers_too_and_stays_quiet(tmp_path, opti
             if moment == "first batch done" and list(parts.glob("runs-*.parquet")):
                 break
             time.sleep(0.01)
-        os.killpg(proc.pid, signal.SIGINT)
+        os.killpg(proc.pid, sig)
         stdout, stderr = proc.communicate(timeout=120)
     except BaseException:
         proc.kill()

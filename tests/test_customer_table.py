@@ -114,6 +114,29 @@ def test_a_bad_table_is_reported_by_file_row_and_column(tmp_path, rows, header, 
     assert message in str(error.value)
 
 
+def test_a_table_saved_by_a_spreadsheet_set_to_german_reads_as_meant(tmp_path):
+    """';' between cells and decimal commas (what Excel writes in Germany or France): the same
+    customers as the ',' table. A dot is never taken for a thousands separator."""
+    german = [line.replace(",", ";").replace("55.5", "55,5") for line in GOOD]
+    plain = customer_table.load(_write(tmp_path, GOOD), SEGMENTS, as_of="2026-01-01")
+    (tmp_path / "de").mkdir()
+    base = customer_table.load(
+        _write(tmp_path / "de", german, HEADER.replace(",", ";")), SEGMENTS, as_of="2026-01-01"
+    )
+    for column in ("customer_id", "segment", "tenure_months", "spend_per_month", "points", "nps_band"):
+        assert getattr(base, column).tolist() == getattr(plain, column).tolist(), column
+    thousands = [german[0].replace(";40;", ";1.234,5;")]
+    with pytest.raises(CustomerTableError, match="row 2, column spend_per_month"):
+        customer_table.load(_write(tmp_path / "de", thousands, HEADER.replace(",", ";")), SEGMENTS)
+
+
+def test_a_utf16_table_says_how_to_save_it(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("\n".join([HEADER, *GOOD]) + "\n", encoding="utf-16")
+    with pytest.raises(CustomerTableError, match=r"UTF-16 .*save it as 'CSV UTF-8'"):
+        customer_table.load(path, SEGMENTS, as_of="2026-01-01")
+
+
 def test_contract_end_needs_an_as_of_date(tmp_path):
     with pytest.raises(CustomerTableError, match="as_of"):
         customer_table.load(_write(tmp_path, GOOD), SEGMENTS)

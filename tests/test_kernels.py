@@ -41,12 +41,7 @@ def test_a_run_on_the_numpy_twins_equals_the_compiled_run(monkeypatch):
     compiled = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
     monkeypatch.setattr(kernels, "COMPILED", False)
     twins = LoyaltyModel(strategy, customers=1_500, months=8, rng=3).run().monthly
-    assert compiled.columns == twins.columns
-    for column in compiled.columns:  # sums accumulate in float64, in another order: not bit for bit
-        if compiled[column].dtype.is_float():
-            np.testing.assert_allclose(compiled[column], twins[column], rtol=1e-12, err_msg=column)
-        else:
-            assert compiled[column].equals(twins[column]), column
+    assert compiled.equals(twins)  # the monthly sums too: integers, or floats added in the same order
 
 
 def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():
@@ -57,29 +52,37 @@ def test_asking_for_some_customers_gives_their_numbers_of_the_whole_draw():
     np.testing.assert_array_equal(model.normals("probe", ids), model.normals("probe")[ids])
 
 
-def _scrambled(make_model) -> LoyaltyModel:
-    """A model with points and contracts whose states are spread over their whole ranges."""
-    model = make_model("point_card", "lock_in_contract", customers=3_000, rng=4)
+def _scrambled(make_model, programs: tuple[str, ...] = ("point_card", "lock_in_contract")) -> LoyaltyModel:
+    """A model (default: with points and contracts) whose states are spread over their whole ranges."""
+    model = make_model(*programs, customers=3_000, rng=4)
     pop, rng = model.population, np.random.default_rng(1)
     for name in ("bond", "satisfaction", "reward_expectation", "reward_received", "resentment", "attention"):
         getattr(pop, name)[:] = rng.random(len(pop), dtype=np.float32)
     pop.reward_received[::3] = 0.0
     pop.bond_transient[:] = rng.uniform(-0.3, 0.2, len(pop)).astype(np.float32)
-    pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
-    pop.contract_months_left[::2] = 5
+    if "point_card" in programs:
+        pop.points[:] = rng.uniform(0.0, 60.0, len(pop)).astype(np.float32)
+    if "lock_in_contract" in programs:
+        pop.contract_months_left[::2] = 5
     pop.months_since_personal_contact[:] = rng.integers(0, 120, len(pop))
     pop.deactivate(np.arange(0, len(pop), 7))
     return model
 
 
 @pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
-def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(make_model, monkeypatch):
+@pytest.mark.parametrize("programs", [
+    ("point_card", "lock_in_contract"),  # points and contracts: the pass over the active rows
+    ("rare_contact",),  # neither: the pass over every row (departed rows written back unchanged)
+])
+def test_the_decay_and_adaptation_kernels_equal_the_numpy_twins_bit_for_bit(
+    make_model, monkeypatch, programs
+):
     from sim.mechanisms import adaptation, attention
 
     results = []
     for compiled in (True, False):
         monkeypatch.setattr(kernels, "COMPILED", compiled)
-        model = _scrambled(make_model)
+        model = _scrambled(make_model, programs)
         adaptation.decay_and_adapt(model)
         attention.fade(model)
         results.append(model.population.to_dict())
@@ -123,11 +126,23 @@ def test_the_fused_phases_leave_every_customer_as_the_numpy_twins_do(monkeypatch
         monkeypatch.setattr(kernels, "COMPILED", compiled)
         runs.append(LoyaltyModel(Strategy("s", specs), customers=2_000, months=6, rng=5).run(customers=True))
     assert runs[0].customer_records.equals(runs[1].customer_records)
-    for column in runs[0].monthly.columns:  # sums accumulate in float64, in another order: not bit for bit
-        if runs[0].monthly[column].dtype.is_float():
-            np.testing.assert_allclose(runs[0].monthly[column], runs[1].monthly[column], rtol=1e-12)
-        else:
-            assert runs[0].monthly[column].equals(runs[1].monthly[column]), column
+    assert runs[0].monthly.equals(runs[1].monthly)
+
+
+@pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
+@pytest.mark.parametrize("spend", [0.3, float("nan"), 2.0**40])
+def test_revenue_in_fixed_point_falls_back_to_the_sum_in_row_order(monkeypatch, spend):
+    """Spends the fixed-point sum cannot take exactly (below 0.5 EUR, NaN, huge): the compiled
+    record adds the spend in float64 in row order, as the twin does, and gets its revenue."""
+    runs = []
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled)
+        model = LoyaltyModel(builtin_strategies()["rare_contact"], customers=1_000, months=3, rng=2)
+        model.population.spend_per_month[::7] = np.float32(0.1 + np.arange(0, 1_000, 7) % 13 / 10)
+        model.population.spend_per_month[5] = np.float32(spend)
+        runs.append(model.run().monthly)
+    np.testing.assert_array_equal(runs[0]["revenue"], runs[1]["revenue"])
+    assert runs[0].equals(runs[1]) or np.isnan(spend)  # NaN != NaN
 
 
 def test_below_picks_the_customers_whose_number_is_below_the_probability():

@@ -234,3 +234,19 @@ def test_sweep_with_a_broken_file_writes_nothing(tmp_path):
     )
     _check(broken, done.returncode, done.stdout, done.stderr, *EXPECTED["misspelled_program.toml"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.toml"]  # no results/ directory
+
+
+@pytest.mark.parametrize(
+    ("replications", "summary"),
+    [(1, "1 strategy x 1 replication = 1 run of"), (2, "1 strategy x 2 replications = 2 runs of")],
+)
+def test_validate_counts_in_words_that_agree_with_the_number(
+    tmp_path, capsys, monkeypatch, replications, summary
+):
+    file = tmp_path / "one.toml"
+    file.write_text(
+        f'customers = 300\nmonths = 6\nreplications = {replications}\n[strategies]\nrare = ["rare_contact"]\n'
+    )
+    code, out, err = _validate_in_process(file, capsys, monkeypatch)
+    assert (code, err) == (0, "")
+    assert summary in out

@@ -85,7 +85,7 @@ from sim.analysis.survival import fit_sbg
 from sim.batch import Batch, run_batch
 from sim.errors import UserError
 from sim.executors import Executor
-from sim.io import PathError, read_input
+from sim.io import PathError, decimal_number, decode_text, read_input, spreadsheet_delimiter
 from sim.market import Market
 from sim.params import ParamError
 from sim.population import Segment
@@ -144,15 +144,12 @@ def read_curve(path: str | Path) -> Curve:
     """Read and validate a retention curve CSV (see the module doc)."""
     file = str(path)
     try:
-        lines = read_input(path, "CSV file").decode("utf-8-sig").splitlines()  # -sig: a BOM is fine
+        lines = decode_text(read_input(path, "CSV file"), path).splitlines()
     except PathError as error:
         raise CalibrationError(str(error)) from None
-    except UnicodeDecodeError as error:
-        raise CalibrationError(f"{file}: expected a UTF-8 text CSV file, found {error.reason}") from None
     data = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    # A spreadsheet set to German (or French, ...) saves "year;share" and "0,63": read it as meant.
-    semicolons = bool(data) and ";" in data[0] and "," not in data[0]
-    rows = list(csv.reader(data, delimiter=";" if semicolons else ","))
+    delimiter = spreadsheet_delimiter(data[0] if data else "")
+    rows = list(csv.reader(data, delimiter=delimiter))
     if not rows:
         raise CalibrationError(f"{file}: expected a header and rows, found no data")
     header = [h.strip().lower() for h in rows[0]]
@@ -166,9 +163,7 @@ def read_curve(path: str | Path) -> Curve:
     for number, row in enumerate(rows[1:], start=2):
         cells = dict(zip(header, (c.strip() for c in row), strict=False))
         try:
-            period, amount = (
-                float(cells[c].replace(",", ".") if semicolons else cells[c]) for c in (unit, value)
-            )
+            period, amount = (decimal_number(cells[c], delimiter) for c in (unit, value))
         except (KeyError, ValueError):
             raise CalibrationError(
                 f"{file}: data row {number}: expected numbers in '{unit}' and '{value}', found {row}"

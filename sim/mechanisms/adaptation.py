@@ -140,22 +140,32 @@ def decay_and_adapt(model, clamp: bool = False) -> bool:
     if not kernels.COMPILED:
         _decay_and_adapt_numpy(params, pop, active, points, under_contract(terms, active.size))
         return False
+    if points is None and terms is None:  # every row in order, without a gather
+        kernels.decay_and_adapt_rows_compiled(
+            pop.active, pop.months_since_personal_contact, pop.bond, pop.bond_transient, pop.satisfaction,
+            pop.reward_received, pop.reward_expectation, pop.rational_value, pop.resentment,
+            _parameters(params), clamp,
+        )
+        return clamp
     kernels.decay_and_adapt_compiled(
         active, pop.months_since_personal_contact, pop.bond, pop.bond_transient, pop.satisfaction,
         pop.reward_received,
         pop.reward_expectation, pop.rational_value, pop.spend_per_month,
         np.zeros(0, dtype=np.float32) if points is None else points.astype(np.float32, copy=False),
-        under_contract(terms), pop.resentment,
-        np.array([
-            params.satisfaction_bond_share, params.bond_decay_per_month, params.silence_doubling_months,
-            params.trust_recovery_per_month, params.disappointment_satisfaction_loss,
-            params.disappointment_bond_loss, params.expectation_adaptation, params.reward_habituation,
-            params.reward_reference, params.points_reference_months,
-            1.0 - params.resentment_decay_per_month, params.transient_bond_fade_per_month,
-        ], dtype=np.float32),
-        clamp,
+        under_contract(terms), pop.resentment, _parameters(params), clamp,
     )
     return clamp
+
+
+def _parameters(params: AdaptationParams) -> np.ndarray:
+    """The float32 parameters ``p`` of ``sim.compiled.decay_and_adapt_compiled``, in its order."""
+    return np.array([
+        params.satisfaction_bond_share, params.bond_decay_per_month, params.silence_doubling_months,
+        params.trust_recovery_per_month, params.disappointment_satisfaction_loss,
+        params.disappointment_bond_loss, params.expectation_adaptation, params.reward_habituation,
+        params.reward_reference, params.points_reference_months,
+        1.0 - params.resentment_decay_per_month, params.transient_bond_fade_per_month,
+    ], dtype=np.float32)
 
 
 def _decay_and_adapt_numpy(params: AdaptationParams, pop, active, points, locked) -> None:

@@ -64,11 +64,11 @@ def fade(model) -> None:
     """Phase 3: attention returns towards each customer's resting attentiveness."""
     params: AttentionParams = model.market.attention
     pop = model.population
-    active = pop.active_ids()
     if kernels.COMPILED:
         fade = np.float32(params.attention_fade_per_month)
-        kernels.fade_compiled(active, pop.attention, pop.attentiveness, fade)
+        kernels.fade_compiled(pop.active, pop.attention, pop.attentiveness, fade)
         return
+    active = pop.active_ids()
     attention = pop.attention[active]
     pop.attention[active] = attention + params.attention_fade_per_month * (
         pop.attentiveness[active] - attention

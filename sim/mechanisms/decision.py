@@ -230,7 +230,7 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
         flows.failure_path, flows.failure_large, by_path, float(model.market.service.large_failure_weight),
         switch, pop.bond, pop.restlessness, pop.churn_propensity, pop.bond_need, pop.satisfaction,
         pop.background_exit_per_month, pop.attention, _hazard_params(params), _REASON_CODES,
-        np.int16(flows.month), pop.exit_month, pop.exit_reason, np.int64(pop.capacity),
+        np.int16(flows.month), pop.exit_month, pop.exit_reason, np.int64(pop.capacity), flows.exits_by_reason,
     )
     pop.deactivate(leavers, stayers[:count])
     flows.exited = leavers
@@ -242,7 +242,8 @@ def _free_exits_compiled(model, ids: np.ndarray, switch: np.ndarray) -> np.ndarr
 def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     """Decide exits for all active customers; return the ids of those who left.
 
-    Sets ``flows.exited``, ``flows.term_ended`` (ids of stayers whose term ended),
+    Sets ``flows.exited`` (ascending), ``flows.exits_by_reason`` (counts by ``ExitReason`` code),
+    ``flows.term_ended`` (ids of stayers whose term ended),
     ``flows.recontracted`` (which of those re-contracted) and ``flows.term_end_actions``.
     Subsets are selected by integer positions (``np.flatnonzero``), not boolean masks: NumPy
     gathers and scatters by position several times faster on large populations.
@@ -328,6 +329,7 @@ def stay_or_leave(model, price: np.ndarray) -> np.ndarray:
     pop.exit_month[leavers] = flows.month
     pop.exit_reason[leavers] = reasons
     flows.exited = leavers
+    flows.exits_by_reason = np.bincount(reasons, minlength=len(ExitReason))
 
     ended = ids[term_ends_at]
     stayed = pop.active[ended]

@@ -69,7 +69,7 @@ def competitor_offers(model) -> np.ndarray:
         switch = np.zeros(len(pop), dtype=np.float32)
         f32 = np.float32
         kernels.offers_compiled(
-            active, model.slot_of_rows(), model.stream_keys("offers")[0], f32(rate),
+            pop.active, model.slot_of_rows(), model.stream_keys("offers")[0], f32(rate),
             f32(discount / params.discount_reference), f32(params.switch_max), pop.price_focus,
             pop.rational_value, pop.bond, flows.offered, switch,
         )

@@ -6,6 +6,10 @@ one worker, on a pool of two, and on a Dask LocalCluster of two.
 * ``robustness``: 10 strategies x 100 markets x 5 replications of 10,000 customers x 60 months
   (5,000 runs).
 
+* ``paired``: the robustness run on a 1-worker pool and a 1-worker LocalCluster at the same
+  time, every task's CPU measured in its worker (:func:`bench_paired`): Dask's overhead without
+  the machine's drift.
+
 ``--quick`` runs the same code at small sizes (a check that it runs, not a measurement). Every
 executor must give the same answer (the search is seeded per round, not per worker), which the
 benchmark checks before it reports a time.
@@ -14,6 +18,7 @@ benchmark checks before it reports a time.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import time
@@ -95,6 +100,9 @@ SIZES = {
     # months) but fewer of them, for a 2-core machine that others share; full: the issue's sizes
     "optimise": {
         "quick": {"customers": 1_000, "months": 24, "evaluations": 12, "replications": 2, "budget": 60_000},
+        "small": {
+            "customers": 10_000, "months": 60, "evaluations": 10, "replications": 2, "budget": 1_500_000
+        },
         "medium": {
             "customers": 10_000, "months": 60, "evaluations": 20, "replications": 3, "budget": 1_500_000
         },
@@ -104,6 +112,8 @@ SIZES = {
     },
     "robustness": {
         "quick": {"customers": 1_000, "months": 24, "markets": 6, "replications": 2},
+        # small: 500 runs, about 40 s on 2 idle cores, for several alternated pairs in minutes
+        "small": {"customers": 10_000, "months": 60, "markets": 10, "replications": 5},
         "medium": {"customers": 10_000, "months": 60, "markets": 30, "replications": 5},
         "full": {"customers": 10_000, "months": 60, "markets": 100, "replications": 5},
     },
@@ -146,14 +156,14 @@ def _measure(work: Callable[[Executor, Path], Any], tmp: Path, rounds: int = 1) 
     answers = {}
     executors = _executors()
     order = executors[:1] + executors[1:] * rounds
-    for name, make in order:
+    for index, (name, make) in enumerate(order):
         load = os.getloadavg()[0]
         started = time.perf_counter()
         with make() as executor:
             list(executor.run(abs, range(2 * executor.workers)))  # workers up and importing done
             start = time.perf_counter() - started
             started, cpu = time.perf_counter(), _cpu_seconds()
-            answers[name] = work(executor, tmp / f"{name}-{len(out)}")
+            answers[name] = work(executor, tmp / f"{name}-{index}")
             seconds = time.perf_counter() - started
             cpu = _cpu_seconds() - cpu
         measured = {"start_seconds": start, "seconds": seconds, "cpu_seconds": cpu, "load": load}
@@ -221,6 +231,75 @@ def bench_robustness(quick: bool | str, rounds: int = 1) -> dict[str, Any]:
     return {**found, "size": _size(quick), "strategies": 10, "runs": runs}
 
 
+def _timed(fn: Callable[[Any], Any], task: Any) -> tuple[Any, tuple[float, float]]:
+    """In the worker: ``fn(task)`` and the CPU seconds it took, of its thread and of the whole
+    worker process (the difference: the worker's other threads meanwhile, Dask's event loop)."""
+    process, thread = time.process_time(), time.thread_time()
+    result = fn(task)
+    return result, (time.process_time() - process, time.thread_time() - thread)
+
+
+class _Timing(Executor):
+    """An executor's runs with the CPU seconds of every task measured where it ran; tasks are
+    cut as for ``workers`` workers, whatever the executor has."""
+
+    def __init__(self, inner: Executor, workers: int) -> None:
+        self.inner, self.workers, self.name = inner, workers, inner.name
+        self.seconds: list[tuple[float, float]] = []
+
+    def run(self, fn: Callable[[Any], Any], tasks: Any) -> Any:
+        for result, seconds in self.inner.run(functools.partial(_timed, fn), tasks):
+            self.seconds.append(seconds)
+            yield result
+
+
+def bench_paired(quick: bool | str, rounds: int = 3) -> dict[str, Any]:
+    """The robustness run on a pool of one worker and a LocalCluster of one worker at the same
+    time, each on one core, with the tasks a two-worker run sends: the machine's speed, which
+    drifts, is the same for both, so their ratio is measured to about 1% (two pools measured
+    this way agree to 1%). Per round: each one's wall time and the CPU seconds of its tasks,
+    measured in the worker (the task's thread, and the whole worker process)."""
+    import threading
+
+    sizes = SIZES["robustness"][_size(quick)]
+    out: dict[str, Any] = {**sizes, "size": _size(quick), "rounds": rounds}
+    with TemporaryDirectory() as tmp:
+        path = Path(tmp) / "robustness.toml"
+        path.write_text(ROBUSTNESS.format(**sizes))
+        scenario = load(path)
+        with LocalPoolExecutor(1) as pool, DaskExecutor("local", 1) as dask:
+            executors = {"pool": pool, "dask": dask}
+            for executor in executors.values():
+                list(executor.run(abs, range(2)))  # the workers up
+            for round_ in range(rounds):
+                found: dict[str, Any] = {}
+
+                def work(name: str, round_: int = round_, found: dict[str, Any] = found) -> None:
+                    timing = _Timing(executors[name], workers=2)
+                    started = time.perf_counter()
+                    result = robustness(scenario, Path(tmp) / f"{name}-{round_}", timing)
+                    found[name] = (time.perf_counter() - started, timing.seconds, result.table.to_dicts())
+
+                load_average = os.getloadavg()[0]
+                threads = [threading.Thread(target=work, args=(name,)) for name in executors]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join()
+                if found["pool"][2] != found["dask"][2]:
+                    raise AssertionError("executors disagree: the result depends on where it ran")
+                for name, (wall, seconds, _) in found.items():
+                    process, thread = (sum(column) for column in zip(*seconds, strict=True))
+                    out.setdefault(f"{name}_seconds_all", []).append(wall)
+                    out.setdefault(f"{name}_task_cpu_seconds_all", []).append(process)
+                    out.setdefault(f"{name}_task_thread_cpu_seconds_all", []).append(thread)
+                out.setdefault("load_all", []).append(load_average)
+    for key in ("seconds", "task_cpu_seconds", "task_thread_cpu_seconds"):
+        ratios = [d / p for p, d in zip(out[f"pool_{key}_all"], out[f"dask_{key}_all"], strict=True)]
+        out[f"dask_over_pool_{key}_all"] = ratios
+    return out
+
+
 def rows(results: dict) -> list[tuple[str, str, str, str]]:
     """The README's performance rows of the two benchmarks that ran."""
     out = []
@@ -257,16 +336,18 @@ def main() -> None:
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.decisions", description=main.__doc__)
-    parser.add_argument("names", nargs="*", help="optimise, robustness (default: both)")
-    parser.add_argument("--size", choices=["quick", "medium", "full"], default="medium")
+    parser.add_argument(
+        "names", nargs="*", help="optimise, robustness (default: both), paired (robustness, see bench_paired)"
+    )
+    parser.add_argument("--size", choices=["quick", "small", "medium", "full"], default="medium")
     parser.add_argument(
         "--rounds", type=int, default=1, help="pool and Dask this many times each, alternately"
     )
     args = parser.parse_args()
-    benches = {"optimise": bench_optimise, "robustness": bench_robustness}
-    for name in args.names or list(benches):
+    benches = {"optimise": bench_optimise, "robustness": bench_robustness, "paired": bench_paired}
+    for name in args.names or ["optimise", "robustness"]:
         if name not in benches:
-            parser.error(f"expected optimise or robustness, got '{name}'")
+            parser.error(f"expected optimise, robustness or paired, got '{name}'")
         load = os.getloadavg()[0]
         found = {**benches[name](args.size, args.rounds), "load_average_before": load}
         found["load_average_after"] = os.getloadavg()[0]

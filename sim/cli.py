@@ -262,7 +262,8 @@ def run(
         summaries = _run_whole(strategies, market, customers, months, seed, panel)
     else:
         summaries = _run_in_shards(strategies, market, customers, months, seed, shards, workers, scheduler)
-    sys.stdout.write(_render(summaries, output_format, baseline, wide))
+    display = chosen.display if file is not None else {}
+    sys.stdout.write(_render(summaries, output_format, baseline, wide, display))
 
 
 def _run_whole(
@@ -470,7 +471,10 @@ def sweep_command(
             raise typer.Exit(EXIT_INTERRUPTED if stop.reason == "interrupted" else EXIT_FAILED_RUNS) from None
     for line in report.set_aside:
         stderr.print(f"warning: {out / 'parts'}/{line}", highlight=False, markup=False)
-    _print_comparison(report.summary, output_format, wide)
+    from sim.i18n import labelled_names
+
+    names = labelled_names(report.summary["strategy"].unique(maintain_order=True), chosen.display, "en")
+    _print_comparison(report.summary, output_format, wide, names)
     kept = f" ({report.skipped} from before)" if report.skipped else ""
     done = f"{_counted(report.done, 'run')} done{kept}, {report.failed} failed"
     stderr.print(f"{done}; results in {out}/", highlight=False)
@@ -504,12 +508,13 @@ def _sweep_report(out: Path) -> None:
 def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) -> None:
     """A finished sweep of this scenario: print its comparison; run, rebuild and rewrite nothing."""
     from sim import results
+    from sim.tables import select
 
     try:
         summary = results.read_frame(out / "summary.parquet")
     except results.ResultsError as error:
         raise _fail(str(error)) from None
-    _print_comparison(summary, output_format, wide)
+    _print_comparison(summary, output_format, wide, select.strategy_names(summary, manifest))
     stderr.print(
         f"{out}/ already holds every run of this scenario: nothing ran, nothing was rewritten "
         f"(--force runs it again; `loyalty-sim report {out}` rebuilds the report)",
@@ -518,10 +523,12 @@ def _reprint(out: Path, manifest: dict, output_format: SweepFormat, wide: bool) 
     _say_if_code_changed(manifest)
 
 
-def _print_comparison(summary, output_format: SweepFormat | TableFormat, wide: bool) -> None:
+def _print_comparison(
+    summary, output_format: SweepFormat | TableFormat, wide: bool, names: dict[str, str]
+) -> None:
     from sim.tables import comparison
 
-    sys.stdout.write(comparison.render(summary, output_format.value, wide, _width()))
+    sys.stdout.write(comparison.render(summary, output_format.value, wide, _width(), names))
 
 
 @app.command("table")
@@ -562,7 +569,9 @@ def table_command(
         select.write_xlsx(summary, out, manifest)
         stderr.print(f"wrote {out}", highlight=False, markup=False)
         return
-    text = comparison.render(summary, output_format.value, wide, _width())
+    text = comparison.render(
+        summary, output_format.value, wide, _width(), select.strategy_names(summary, manifest)
+    )
     if out is None:
         sys.stdout.write(text)
     else:
@@ -775,7 +784,9 @@ def _customers_text(chosen: scenarios.Scenario) -> str:
     return f"{int(sizes[0]):,} customers"
 
 
-def _render(summaries: list[dict], output_format: SweepFormat, baseline: str, wide: bool) -> str:
+def _render(
+    summaries: list[dict], output_format: SweepFormat, baseline: str, wide: bool, display: dict
+) -> str:
     if output_format is SweepFormat.json:
         return json.dumps(summaries, indent=2) + "\n"
     if output_format is SweepFormat.csv:
@@ -791,7 +802,10 @@ def _render(summaries: list[dict], output_format: SweepFormat, baseline: str, wi
     )
     summary = sweep_summary(runs, baseline, [s["strategy"] for s in summaries])
     first = summaries[0]
-    text = comparison.render(summary, output_format.value, wide, _width())
+    from sim.i18n import labelled_names
+
+    names = labelled_names([s["strategy"] for s in summaries], display, "en")
+    text = comparison.render(summary, output_format.value, wide, _width(), names)
     if output_format is SweepFormat.table:
         size = f"{first['customers']:,} customers, {first['months']} months"
         text = f"{size}, seed {first['seed']}; one run each\n{text}"

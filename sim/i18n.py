@@ -788,6 +788,27 @@ def display_names(
     return {c: f"{n} ({c})" if n in clashes else n for c, n in names.items()}
 
 
+def labelled_names(
+    codes: Iterable[str], display: Mapping[str, Mapping[str, Any]], lang: str
+) -> dict[str, str]:
+    """The names of a comparison table (``sweep``, ``table``, ``run FILE``): a strategy that has
+    its own ``label`` in the scenario is shown by it, as ``optimise``, ``robustness`` and the
+    report show it ("Mix A"); the others keep their code name, which is what ``--strategy``,
+    ``--baseline`` and ``--strategies`` take. Unique: a label that clashes with another name
+    keeps the code in brackets."""
+    codes = list(codes)
+    own = {
+        code: display_name(code, lang, display[code]["label"])
+        for code in codes
+        if (display.get(code) or {}).get("label")
+    }
+    names = [own.get(code, code) for code in codes]
+    return {
+        code: f"{name} ({code})" if code in own and names.count(name) > 1 else name
+        for code, name in zip(codes, names, strict=True)
+    }
+
+
 def in_every_language(make: Callable[[str], str]) -> dict[str, str]:
     """``{lang: make(lang)}`` for every language of the report."""
     return {lang: make(lang) for lang in LANGUAGES}

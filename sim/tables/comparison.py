@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,22 +135,27 @@ def _columns(
     return columns
 
 
-def rows(summary: pl.DataFrame, wide: bool = True) -> list[dict[str, str]]:
-    """Display rows (strings) in result order; ``wide=False`` keeps the compact columns."""
+def rows(
+    summary: pl.DataFrame, wide: bool = True, names: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """Display rows (strings) in result order; ``wide=False`` keeps the compact columns.
+    ``names`` shows strategies (code -> name, ``sim.i18n.labelled_names``) by other names than
+    their codes; the machine outputs (:func:`records`, the Parquet files) keep the codes."""
     if summary.height == 0:
         return []
+    names = names or {}
     summary = in_result_order(summary)
-    baseline = summary["baseline"][0]
+    baseline = names.get(summary["baseline"][0], summary["baseline"][0])
     swept = _swept(summary)
     has_grid = swept or summary["point"].n_unique() > 1
     has_economics = "clv_mean" in summary.columns  # results written before the economics have none
     reference = _reference(summary)  # paired variants
     keep = {c.header for c in _columns(baseline, has_grid, has_economics, reference) if wide or c.compact}
-    bases = {r["point"]: r for r in summary.iter_rows(named=True) if r["strategy"] == baseline}
+    bases = {r["point"]: r for r in summary.iter_rows(named=True) if r["strategy"] == r["baseline"]}
     out = []
     for r in summary.iter_rows(named=True):
-        is_baseline = r["strategy"] == baseline
-        row = {"strategy": r["strategy"]}
+        is_baseline = r["strategy"] == r["baseline"]
+        row = {"strategy": names.get(r["strategy"], r["strategy"])}
         if swept:
             row[swept] = point_text(r["point"]).split("=", 1)[1]
         elif has_grid:
@@ -227,13 +232,21 @@ def records(summary: pl.DataFrame) -> pl.DataFrame:
 CAPTION = "mean over replications [95% CI]; differences are paired (common random numbers); best first"
 
 
-def render(summary: pl.DataFrame, output_format: str, wide: bool = False, width: int | None = None) -> str:
-    """The comparison as ``table`` (fits ``width`` columns), ``markdown``/``md``, ``csv`` or ``json``."""
+def render(
+    summary: pl.DataFrame,
+    output_format: str,
+    wide: bool = False,
+    width: int | None = None,
+    names: Mapping[str, str] | None = None,
+) -> str:
+    """The comparison as ``table`` (fits ``width`` columns), ``markdown``/``md``, ``csv`` or ``json``;
+    ``names`` as in :func:`rows` (a table says under it which code each name stands for; CSV and
+    JSON keep the codes)."""
     if output_format == "json":
         return json.dumps(records(summary).to_dicts(), indent=2) + "\n"
     if output_format == "csv":
         return records(summary).write_csv()
-    shown = rows(summary, wide=wide or output_format in ("markdown", "md"))
+    shown = rows(summary, wide=wide or output_format in ("markdown", "md"), names=names)
     if not shown:  # every run failed
         return ""
     if output_format in ("markdown", "md"):
@@ -241,7 +254,10 @@ def render(summary: pl.DataFrame, output_format: str, wide: bool = False, width:
     headers = list(shown[0])
     grid = (headers[1],) if _swept(summary) or "grid point" in headers else ()
     table = text_table(headers, [list(r.values()) for r in shown], left=("strategy", *grid), width=width)
-    return table + "\n".join(textwrap.wrap(CAPTION, width or len(CAPTION))) + "\n"
+    codes = summary["strategy"].unique(maintain_order=True).to_list()
+    renamed = [f"{names[c]} = {c}" for c in codes if names and names.get(c, c) != c]
+    caption = CAPTION + (f"; code names: {', '.join(renamed)}" if renamed else "")
+    return table + "\n".join(textwrap.wrap(caption, width or len(caption))) + "\n"
 
 
 def markdown(shown: Sequence[dict[str, str]]) -> str:

@@ -17,6 +17,23 @@ class SelectError(UserError):
     """An unknown strategy, baseline or grid point; exit code 2."""
 
 
+def strategy_names(summary: pl.DataFrame, manifest: dict[str, Any]) -> dict[str, str]:
+    """The names the comparison shows for the strategies of a stored sweep: their own labels in
+    the scenario its manifest records (``sim.i18n.labelled_names``), read from its text without
+    loading the scenario (``table`` stays quick)."""
+    import tomllib
+
+    from sim.i18n import labelled_names
+
+    strategies = tomllib.loads(manifest["scenario"]["text"]).get("strategies") or {}
+    display = {
+        code: {"label": label if isinstance(label, dict) else {"en": label}}
+        for code, entry in strategies.items()
+        if isinstance(entry, dict) and (label := entry.get("label"))
+    }
+    return labelled_names(summary["strategy"].unique(maintain_order=True), display, "en")
+
+
 def _names(text: str | None) -> list[str]:
     return [n.strip() for n in (text or "").split(",") if n.strip()]
 
@@ -93,7 +110,8 @@ def write_xlsx(summary: pl.DataFrame, out: Path, manifest: dict[str, Any]) -> No
     def write(tmp: Path) -> None:
         with xlsxwriter.Workbook(tmp) as workbook:
             records(summary).write_excel(workbook, worksheet="comparison", autofit=True)
-            pl.DataFrame(rows(summary, wide=True)).write_excel(workbook, worksheet="display", autofit=True)
+            shown = rows(summary, wide=True, names=strategy_names(summary, manifest))
+            pl.DataFrame(shown).write_excel(workbook, worksheet="display", autofit=True)
             scenario = manifest["scenario"]
             workbook.set_properties({"title": scenario["name"], "comments": f"sha256 {scenario['sha256']}"})
 

@@ -56,8 +56,13 @@ def test_the_readme_decision_example_runs(tmp_path, monkeypatch):
     for command in commands:
         fewer = ["--replications", "1"] if command[0] == "calibrate" else []  # half the fit's runs
         serial = [] if command[0] == "run" else ["--workers", "1"]  # run is always one process
-        result = CliRunner().invoke(app, [*command, *fewer, *serial])
+        result = CliRunner().invoke(app, [*command, *fewer, *serial], env={"COLUMNS": "200"})
         assert result.exit_code == 0, (command, result.output)
+    # the last step's comparison names the finalists as optimise and robustness did; the codes
+    # (what --strategies takes) only in its caption
+    table, caption = result.stdout.split("mean over replications")
+    assert "Mix A" in table and "mix_optimised_" not in table, result.stdout
+    assert "Mix A = mix_optimised_" in " ".join(caption.split()), result.stdout
     report = next((tmp_path / "results").glob("*-optimised/report.html")).read_text()
     assert "What should we do" in report and "Recommended: Mix A: Personal appreciation, " in report
     assert "mix_optimised_" not in report.split('id="strategies"')[0]  # the decision speaks to people

@@ -20,12 +20,12 @@ from sim.analysis.statistics import sweep_and_summarise
 from sim.executors import SerialExecutor
 from sim.scenario import load
 
-# Long enough (72 batches on two workers) to be stopped in the middle.
+# Long enough (36 batches on two workers) to be stopped in the middle.
 LONG = """\
 name = "cli-long"
 customers = 5000
 months = 60
-replications = 24
+replications = 12
 seed = 9
 
 [strategies]
@@ -33,7 +33,7 @@ rare_contact = { programs = ["rare_contact"] }
 point_card = { programs = ["point_card"] }
 service_excellence = { programs = ["service_excellence"] }
 """
-LONG_RUNS = 3 * 24
+LONG_RUNS = 3 * 12
 
 # --- Ctrl-C and kill -9 -------------------------------------------------------------------
 
@@ -224,7 +224,7 @@ def test_a_worker_killed_mid_sweep_is_reported_and_resume_completes(tmp_path):
     no traceback; finished runs are kept and --resume completes the sweep."""
     scenario = tmp_path / "long.toml"
     scenario.write_text(
-        'name = "long"\ncustomers = 5000\nmonths = 60\nreplications = 20\nseed = 3\n'
+        'name = "long"\ncustomers = 5000\nmonths = 60\nreplications = 10\nseed = 3\n'
         '[strategies]\nrare_contact = ["rare_contact"]\npoint_card = ["point_card"]\n'
     )
     out = tmp_path / "out"
@@ -256,4 +256,4 @@ def test_a_worker_killed_mid_sweep_is_reported_and_resume_completes(tmp_path):
         timeout=300,
     )
     assert resumed.returncode == 0, resumed.stderr
-    assert pl.read_parquet(out / "runs.parquet").height == 40
+    assert pl.read_parquet(out / "runs.parquet").height == 20

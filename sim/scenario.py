@@ -240,7 +240,7 @@ def loads(text: str, file: str = "<scenario>", default_name: str = "scenario") -
         file=file,
         variants=variants,
         paired=paired,
-        display=_display(raw.get("strategies")),
+        display=strategy_display(raw.get("strategies")),
     )
 
 
@@ -447,8 +447,9 @@ def _check_text(value: Any, path: str, problems: list[Problem]) -> None:
             problems.append(Problem(f"{path}.{lang}", "a non-empty string", _describe(text)))
 
 
-def _display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
-    """The checked ``label`` and ``description`` of each strategy, as ``{lang: text}``."""
+def strategy_display(raw: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """The ``label`` and ``description`` of each strategy of a scenario's (checked) ``strategies``
+    table, as ``{lang: text}``."""
     display: dict[str, dict[str, dict[str, str]]] = {}
     for name, entry in (raw or {}).items():
         if isinstance(entry, dict):

@@ -20,17 +20,13 @@ class SelectError(UserError):
 def strategy_names(summary: pl.DataFrame, manifest: dict[str, Any]) -> dict[str, str]:
     """The names the comparison shows for the strategies of a stored sweep: their own labels in
     the scenario its manifest records (``sim.i18n.labelled_names``), read from its text without
-    loading the scenario (``table`` stays quick)."""
+    checking the scenario again (``table`` stays quick)."""
     import tomllib
 
     from sim.i18n import labelled_names
+    from sim.scenario import strategy_display
 
-    strategies = tomllib.loads(manifest["scenario"]["text"]).get("strategies") or {}
-    display = {
-        code: {"label": label if isinstance(label, dict) else {"en": label}}
-        for code, entry in strategies.items()
-        if isinstance(entry, dict) and (label := entry.get("label"))
-    }
+    display = strategy_display(tomllib.loads(manifest["scenario"]["text"]).get("strategies"))
     return labelled_names(summary["strategy"].unique(maintain_order=True), display, "en")
 
 

@@ -49,7 +49,10 @@ def _start_resource_tracker() -> None:
     """Start multiprocessing's resource tracker (a process that cleans up the pool's semaphores)
     so that a closed terminal cannot kill it: it ignores SIGINT and SIGTERM itself, not SIGHUP,
     and its death ended a sweep with tracebacks about leaked semaphores. It inherits SIGHUP
-    blocked; starting it unblocks SIGINT and SIGTERM in this thread, so it comes before a hold."""
+    blocked; starting it unblocks SIGINT and SIGTERM in this thread, so it comes before a hold.
+    (Windows has neither signal masks nor SIGHUP; the tracker starts when first needed.)"""
+    if not hasattr(signal, "pthread_sigmask"):
+        return
     from multiprocessing import resource_tracker
 
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
@@ -77,13 +80,10 @@ def _stops_held() -> Iterator[None]:
         return
     _start_resource_tracker()
     noted: list[int] = []
-    handlers = {
-        stop_signal: handler
-        for stop_signal in STOP_SIGNALS
-        # None: set outside Python, left alone. Only the main thread may set (and runs) handlers.
-        if (handler := signal.getsignal(stop_signal)) is not None
-        and threading.current_thread() is threading.main_thread()
-    }
+    # Only the main thread may set (and runs) handlers; None: one set outside Python, left alone.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handlers = {s: signal.getsignal(s) for s in STOP_SIGNALS if in_main_thread}
+    handlers = {s: handler for s, handler in handlers.items() if handler is not None}
     for stop_signal in handlers:
         signal.signal(stop_signal, lambda signum, frame: noted.append(signum))
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
@@ -207,12 +207,12 @@ class LocalPoolExecutor(Executor):
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        with _stops_held():  # the pool's queues start the resource tracker
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=_worker_context(),
-                initializer=_init_worker,
-            )
+        _start_resource_tracker()  # else the pool's queues start it, where SIGHUP can kill it
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=_worker_context(),
+            initializer=_init_worker,
+        )
 
     def submit(self, fn: Callable[[Any], Any], task: Any) -> cf.Future:
         with _stops_held():  # the pool starts its worker processes on demand, in submit

@@ -63,10 +63,9 @@ def competitor_offers(model) -> np.ndarray:
     params: OffersParams = model.market.offers
     pop, flows = model.population, model.flows
     rate, discount = params.terms(flows.month)
-    active = pop.active_ids()  # ids gather several times faster than a mask
+    flows.offered = np.zeros(len(pop), dtype=bool)
+    switch = np.zeros(len(pop), dtype=np.float32)
     if kernels.COMPILED and params.bond_shield == 2.0:  # one pass, the same bits (squares like ** 2.0)
-        flows.offered = np.zeros(len(pop), dtype=bool)
-        switch = np.zeros(len(pop), dtype=np.float32)
         f32 = np.float32
         kernels.offers_compiled(
             pop.active, model.slot_of_rows(), model.stream_keys("offers")[0], f32(rate),
@@ -74,10 +73,9 @@ def competitor_offers(model) -> np.ndarray:
             pop.rational_value, pop.bond, flows.offered, switch,
         )
         return switch
+    active = pop.active_ids()  # ids gather several times faster than a mask
     offered = active[model.uniforms("offers", active) < rate]
-    flows.offered = np.zeros(len(pop), dtype=bool)
     flows.offered[offered] = True
-    switch = np.zeros(len(pop), dtype=np.float32)
     focus = pop.price_focus[offered]
     pull = focus * (discount / params.discount_reference) - focus * pop.rational_value[offered]
     switch[offered] = (

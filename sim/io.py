@@ -101,7 +101,7 @@ def decode_text(data: bytes, path: str | Path) -> str:
             found = "UTF-16 text (a spreadsheet's 'Unicode text'): save it as 'CSV UTF-8'"
         else:
             found = f"bytes that are not UTF-8 text ({error.reason} at byte {error.start:,})"
-        raise PathError(path, "a UTF-8 text file", found) from None
+        raise PathError(path, "a readable UTF-8 text file", found) from None
 
 
 def spreadsheet_delimiter(header: str) -> str:

@@ -37,7 +37,7 @@ from sim.defaults import (
 )
 from sim.distributions import Beta, LogNormal
 from sim.errors import UserError
-from sim.io import PathError, read_input
+from sim.io import PathError, decode_text, read_input
 from sim.market import Market
 from sim.mechanisms import MECHANISMS
 from sim.params import ParamError
@@ -161,13 +161,9 @@ def load(path: str | Path, population: str | Path | None = None, as_of: str | No
     scenario's text, so that results record it."""
     file = str(path)
     try:
-        data = read_input(path, "scenario file")
+        text = decode_text(read_input(path, "scenario file"), path)
     except PathError as error:
         raise ScenarioError(file, [Problem("", error.expected, error.found)]) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ScenarioError(file, [Problem("", "a readable UTF-8 text file", str(error))]) from None
     if population is not None:
         text = with_population(text, file, population, as_of)
     return loads(text, file, default_name=Path(path).stem)

@@ -205,7 +205,9 @@ CURVES = {
     "infinity.csv": ("year,share\n0,1\n1,0.8\ninf,0.5\n", "data row 4: expected a whole year"),
     "nan.csv": ("year,share\n0,1\nnan,0.8\n2,0.5\n", "data row 3: expected a whole year"),
     "huge.csv": ("year,share\n0,1\n1,0.8\n1e300,0.5\n", "data row 4: expected a whole year in 0..1200"),
-    "binary.csv": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "expected a UTF-8 text file, found bytes"),
+    "binary.csv": (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "expected a readable UTF-8 text file, found bytes"
+    ),
 }
 
 

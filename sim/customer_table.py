@@ -87,7 +87,7 @@ def load(path: str | Path, segments: tuple[str, ...], as_of: str | None = None) 
 def _load(key: tuple, file: str, segments: tuple[str, ...], as_of: str | None) -> CustomerBase:
     try:
         data = read_input(file, "customer table (CSV)", MAX_TABLE_BYTES)
-        text = decode_text(data, file)
+        text = decode_text(data, file, save_as="'CSV UTF-8'")
     except PathError as error:
         raise CustomerTableError(file, [TableProblem("", error.expected, error.found)]) from None
     return _parse(text, file, segments, as_of, hashlib.sha256(data).hexdigest())

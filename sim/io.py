@@ -91,14 +91,15 @@ def read_input(path: str | Path, what: str = "file", limit: int = MAX_INPUT_BYTE
     return data
 
 
-def decode_text(data: bytes, path: str | Path) -> str:
+def decode_text(data: bytes, path: str | Path, save_as: str = "UTF-8") -> str:
     """``data`` as UTF-8 text; a byte order mark (spreadsheets write one) is skipped. Other
-    encodings are refused with a :class:`PathError` that says how to save the file."""
+    encodings are refused with a :class:`PathError`; a UTF-16 file is told to be saved as
+    ``save_as`` (a spreadsheet's "CSV UTF-8", say)."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            found = "UTF-16 text (a spreadsheet's 'Unicode text'): save it as 'CSV UTF-8'"
+            found = f"UTF-16 text ('Unicode text'): save it as {save_as}"
         else:
             found = f"bytes that are not UTF-8 text ({error.reason} at byte {error.start:,})"
         raise PathError(path, "a readable UTF-8 text file", found) from None

@@ -144,7 +144,7 @@ def read_curve(path: str | Path) -> Curve:
     """Read and validate a retention curve CSV (see the module doc)."""
     file = str(path)
     try:
-        lines = decode_text(read_input(path, "CSV file"), path).splitlines()
+        lines = decode_text(read_input(path, "CSV file"), path, save_as="'CSV UTF-8'").splitlines()
     except PathError as error:
         raise CalibrationError(str(error)) from None
     data = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
